@@ -1,0 +1,561 @@
+package io.pgbridge;
+
+import io.pgbridge.internal.Assembly;
+import io.pgbridge.internal.NamedThreadFactory;
+import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.pipeline.Pipeline;
+import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SourceContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves events from PostgreSQL to brokers: sources read (NOTIFY, WAL, outbox), routes pick targets, sinks publish and
+ * confirm, and positions are acknowledged back to PostgreSQL only once every sink confirmed.
+ *
+ * <pre>{@code
+ * try (PgBridge bridge = PgBridge.builder()
+ *         .postgres("postgresql://app:secret@localhost:5432/app")
+ *         .upstream("amqp://guest:guest@localhost:5672/%2f")
+ *         .routes("events->exchange:amq.topic, jobs->queue:jobs")
+ *         .build()) {
+ *     bridge.start();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe: the builder's later edits do not reach a built bridge. Lifecycle: {@link #start()}
+ * once; {@link #close()} any number of times from any thread. Closing stops intake, waits up to
+ * {@code shutdown.timeout-ms} for in-flight events to be confirmed, acknowledges the final position to PostgreSQL,
+ * then releases connections. Events not confirmed by then stay unacknowledged and are read again on the next start
+ * (WAL, outbox).
+ */
+public final class PgBridge implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PgBridge.class);
+
+    /** Where a bridge is in its life. */
+    public enum State {
+        NEW,
+        STARTING,
+        RUNNING,
+        STOPPING,
+        CLOSED,
+        /** A source or sink failed for good; see {@link #failure()}. The bridge closed itself. */
+        FAILED
+    }
+
+    private final Assembly parts;
+    private final DeadLetterHandler deadLetters;
+    private final Object lock = new Object();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private State state = State.NEW;
+    private Throwable failure;
+    private Pipeline pipeline;
+    private final List<EventSource> started = new ArrayList<>();
+
+    private PgBridge(Assembly parts, DeadLetterHandler deadLetters) {
+        this.parts = parts;
+        this.deadLetters = deadLetters;
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Connects the sinks, then the sources, and returns once every source is reading.
+     *
+     * @throws IllegalStateException when called more than once
+     * @throws ConnectionException when PostgreSQL or a broker cannot be reached; nothing is left running
+     * @throws SchemaException when a database prerequisite is unmet
+     */
+    public void start() {
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("start() can be called once; the bridge is " + state);
+            }
+            state = State.STARTING;
+        }
+        try {
+            for (Sink sink : distinctSinks()) {
+                sink.start();
+            }
+            Pipeline p = new Pipeline(
+                    parts.routes,
+                    parts.sinkByRoute::get,
+                    parts.catchAllBySource,
+                    deadLetters,
+                    parts.options,
+                    role -> new NamedThreadFactory(role, parts.threadFactory));
+            synchronized (lock) {
+                pipeline = p;
+            }
+            for (EventSource source : parts.sources) {
+                ThreadFactory threads = new NamedThreadFactory(source.name(), parts.threadFactory);
+                SourceContext context = p.attach(source, threads, cause -> failed(source, cause));
+                synchronized (lock) {
+                    started.add(source);
+                }
+                source.start(context);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            shutdown(State.CLOSED);
+            throw new PgBridgeException("Interrupted while starting", e);
+        } catch (RuntimeException e) {
+            shutdown(State.CLOSED);
+            throw e;
+        }
+        synchronized (lock) {
+            if (state == State.STARTING) {
+                state = State.RUNNING;
+                log.info(
+                        "pgbridge running: {} route(s), sources {}, sinks {}",
+                        parts.routes.size(),
+                        sourceNames(),
+                        distinctSinks().stream().map(Sink::name).toList());
+                return;
+            }
+        }
+        throw new IllegalStateException("the bridge was closed while starting");
+    }
+
+    private void failed(EventSource source, Throwable cause) {
+        log.error("Source {} failed for good; closing the bridge", source.name(), cause);
+        synchronized (lock) {
+            if (failure == null) {
+                failure = cause;
+            }
+        }
+        Thread closer = new NamedThreadFactory("closer", parts.threadFactory).newThread(() -> shutdown(State.FAILED));
+        closer.start();
+    }
+
+    /** Stops intake, drains in-flight events, acknowledges, and releases connections. Idempotent, any thread. */
+    @Override
+    public void close() {
+        shutdown(State.CLOSED);
+    }
+
+    private void shutdown(State finalState) {
+        Pipeline p;
+        List<EventSource> sources;
+        synchronized (lock) {
+            if (state == State.CLOSED || state == State.FAILED || state == State.STOPPING) {
+                if (state == State.STOPPING) {
+                    awaitQuietly();
+                }
+                return;
+            }
+            boolean wasNew = state == State.NEW;
+            state = State.STOPPING;
+            p = pipeline;
+            sources = new ArrayList<>(started);
+            if (wasNew) {
+                closeSinks();
+                state = finalState;
+                terminated.countDown();
+                return;
+            }
+        }
+        Duration timeout = parts.settings.duration(CoreSettings.SHUTDOWN_TIMEOUT);
+        for (EventSource s : sources) {
+            try {
+                s.stop();
+            } catch (RuntimeException e) {
+                log.warn("Stopping source {} failed", s.name(), e);
+            }
+        }
+        if (p != null) {
+            try {
+                if (!p.drain(timeout)) {
+                    log.warn(
+                            "{} event(s) were not confirmed within {} ms; they stay unacknowledged and are read again "
+                                    + "on the next start (WAL, outbox)",
+                            p.inFlightEvents(),
+                            timeout.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (EventSource s : sources) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                log.warn("Closing source {} failed", s.name(), e);
+            }
+        }
+        if (p != null) {
+            try {
+                p.shutdown(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        closeSinks();
+        synchronized (lock) {
+            state = finalState;
+        }
+        terminated.countDown();
+        log.info("pgbridge {}", finalState == State.FAILED ? "failed and closed" : "closed");
+    }
+
+    private void awaitQuietly() {
+        // Another thread is closing: close() returns once it is done, as callers expect.
+        try {
+            terminated.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeSinks() {
+        for (Sink sink : distinctSinks()) {
+            try {
+                sink.close();
+            } catch (RuntimeException e) {
+                log.warn("Closing sink {} failed", sink.name(), e);
+            }
+        }
+    }
+
+    private List<Sink> distinctSinks() {
+        Map<Sink, Boolean> distinct = new IdentityHashMap<>();
+        List<Sink> out = new ArrayList<>();
+        for (Sink s : parts.sinks.values()) {
+            if (distinct.put(s, Boolean.TRUE) == null) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private List<String> sourceNames() {
+        return parts.sources.stream().map(EventSource::name).toList();
+    }
+
+    /**
+     * Blocks until the bridge is closed or failed.
+     *
+     * @return whether it terminated within the timeout
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public State state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    /** Why the bridge failed, or {@code null}. */
+    public Throwable failure() {
+        synchronized (lock) {
+            return failure;
+        }
+    }
+
+    /** The routes, in configuration order. */
+    public List<Route> routes() {
+        return parts.routes;
+    }
+
+    /** A snapshot of the pipeline's counters; all zero before {@link #start()}. */
+    public Stats stats() {
+        Pipeline p;
+        synchronized (lock) {
+            p = pipeline;
+        }
+        if (p == null) {
+            return new Stats(0, 0, 0, 0, 0, 0, 0);
+        }
+        var s = p.stats();
+        return new Stats(
+                s.received(),
+                s.delivered(),
+                s.retries(),
+                s.deadLettered(),
+                s.unrouted(),
+                p.inFlightEvents(),
+                p.inFlightBytes());
+    }
+
+    @Override
+    public String toString() {
+        return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
+    }
+
+    /** Counters of a running bridge. Immutable snapshot. */
+    public static final class Stats {
+        private final long received;
+        private final long delivered;
+        private final long retries;
+        private final long deadLettered;
+        private final long unrouted;
+        private final int inFlightEvents;
+        private final long inFlightBytes;
+
+        Stats(
+                long received,
+                long delivered,
+                long retries,
+                long deadLettered,
+                long unrouted,
+                int inFlightEvents,
+                long inFlightBytes) {
+            this.received = received;
+            this.delivered = delivered;
+            this.retries = retries;
+            this.deadLettered = deadLettered;
+            this.unrouted = unrouted;
+            this.inFlightEvents = inFlightEvents;
+            this.inFlightBytes = inFlightBytes;
+        }
+
+        /** Events sources handed over. */
+        public long received() {
+            return received;
+        }
+
+        /** Route deliveries sinks confirmed (an event on two routes counts twice). */
+        public long delivered() {
+            return delivered;
+        }
+
+        /** Failed publish attempts that were retried. */
+        public long retries() {
+            return retries;
+        }
+
+        /** Events handed to the dead-letter handler. */
+        public long deadLettered() {
+            return deadLettered;
+        }
+
+        /** Events no route took. */
+        public long unrouted() {
+            return unrouted;
+        }
+
+        public int inFlightEvents() {
+            return inFlightEvents;
+        }
+
+        /** Estimated heap bytes of in-flight events. */
+        public long inFlightBytes() {
+            return inFlightBytes;
+        }
+
+        @Override
+        public String toString() {
+            return "Stats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
+                    + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
+                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + '}';
+        }
+    }
+
+    /**
+     * Collects settings, routes, sinks and sources; {@link #build()} validates them all and reports every problem at
+     * once. Every setter returns this builder. Not thread-safe; each {@code build()} takes a copy, so later edits do
+     * not change a bridge already built.
+     */
+    public static final class Builder {
+        private final Map<String, String> settings = new LinkedHashMap<>();
+        private final List<Route> routes = new ArrayList<>();
+        private final Map<String, Sink> sinks = new LinkedHashMap<>();
+        private final List<String> sourceNames = new ArrayList<>();
+        private final List<EventSource> sourceInstances = new ArrayList<>();
+        private ThreadFactory threadFactory;
+        private DeadLetterHandler deadLetters;
+
+        private Builder() {}
+
+        /**
+         * The database, as {@code postgresql://user:password@host:5432/database} or a {@code jdbc:postgresql:} URL.
+         * Required.
+         */
+        public Builder postgres(String uri) {
+            return setting(CoreSettings.POSTGRESQL_URI.key(), uri);
+        }
+
+        /** Database user and password, when they are not in the URI. */
+        public Builder postgresCredentials(String user, String password) {
+            setting(CoreSettings.POSTGRESQL_USER.key(), user);
+            return setting(CoreSettings.POSTGRESQL_PASSWORD.key(), password);
+        }
+
+        /**
+         * The upstream broker; its URI scheme selects the sink provider ({@code amqp}, {@code amqps}, {@code mqtt},
+         * {@code redis}, ...), whose module must be on the class path. Without an upstream and without a sink
+         * instance, events go to a {@link LoggingSink}.
+         */
+        public Builder upstream(String uri) {
+            return setting(CoreSettings.UPSTREAM_URI.key(), uri);
+        }
+
+        /** Adds one route. */
+        public Builder route(String channel, Target target) {
+            routes.add(Route.of(channel, target));
+            return this;
+        }
+
+        /** Adds one route. */
+        public Builder route(Route route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /**
+         * Adds the routes of a {@code BRIDGE_CHANNELS} string: {@code channel->kind:name, ...}. Malformed entries are
+         * reported by {@link #build()}.
+         */
+        public Builder routes(String bridgeChannels) {
+            return setting(CoreSettings.BRIDGE_CHANNELS.key(), bridgeChannels);
+        }
+
+        /** The bridge's only sink (instead of an upstream URI). The bridge starts and closes it. */
+        public Builder sink(Sink sink) {
+            sinks.put("", Objects.requireNonNull(sink, "sink"));
+            return this;
+        }
+
+        /** A named sink; routes pick it as {@code channel->name/kind:target}. */
+        public Builder sink(String name, Sink sink) {
+            if (name == null || name.isEmpty() || name.contains("/") || name.contains(":")) {
+                throw new IllegalArgumentException("sink name must be non-empty without '/' or ':'");
+            }
+            sinks.put(name, Objects.requireNonNull(sink, "sink"));
+            return this;
+        }
+
+        /**
+         * Selects a source by provider name ({@code notify}, {@code wal}, {@code outbox}). Default when none is
+         * selected: {@code notify}, plus {@code wal} when the {@code wal2json} channel is routed.
+         */
+        public Builder source(String name) {
+            sourceNames.add(Objects.requireNonNull(name, "name"));
+            return this;
+        }
+
+        /** Adds a source instance (for sources outside ServiceLoader, or tests). */
+        public Builder source(EventSource source) {
+            sourceInstances.add(Objects.requireNonNull(source, "source"));
+            return this;
+        }
+
+        /**
+         * Sets any setting by its canonical key (such as {@code delivery-mode} or {@code notify.poll-interval-ms}),
+         * the same keys {@link PgBridgeConfig} reads. {@code null} removes it.
+         */
+        public Builder setting(String key, String value) {
+            Objects.requireNonNull(key, "key");
+            if (value == null) {
+                settings.remove(key);
+            } else {
+                settings.put(key, value);
+            }
+            return this;
+        }
+
+        /** Sets several settings by canonical key. */
+        public Builder settings(Map<String, String> values) {
+            values.forEach(this::setting);
+            return this;
+        }
+
+        /** Most events in flight; default {@code 10000}. */
+        public Builder bufferMaxEvents(int events) {
+            return setting(CoreSettings.BUFFER_MAX_EVENTS.key(), Integer.toString(events));
+        }
+
+        /** Most payload bytes in flight (estimated heap); default 64 MiB. */
+        public Builder bufferMaxBytes(long bytes) {
+            return setting(CoreSettings.BUFFER_MAX_BYTES.key(), Long.toString(bytes));
+        }
+
+        /** Threads publishing to sinks; default {@code 4}. */
+        public Builder deliveryThreads(int threads) {
+            return setting(CoreSettings.DELIVERY_THREADS.key(), Integer.toString(threads));
+        }
+
+        /**
+         * Most events per publish call; default {@code 500}. {@code 1} makes a retried event never follow a later
+         * event of its route to the broker, at the cost of throughput.
+         */
+        public Builder maxBatchSize(int events) {
+            return setting(CoreSettings.DELIVERY_MAX_BATCH.key(), Integer.toString(events));
+        }
+
+        /** Retry backoff: first wait (default 100 ms), doubled per attempt up to {@code max} (default 30 s). */
+        public Builder retryBackoff(Duration initial, Duration max) {
+            setting(CoreSettings.RETRY_INITIAL_BACKOFF.key(), Long.toString(initial.toMillis()));
+            return setting(CoreSettings.RETRY_MAX_BACKOFF.key(), Long.toString(max.toMillis()));
+        }
+
+        /** How long {@link PgBridge#close()} waits for in-flight events; default 30 s. */
+        public Builder shutdownTimeout(Duration timeout) {
+            return setting(CoreSettings.SHUTDOWN_TIMEOUT.key(), Long.toString(timeout.toMillis()));
+        }
+
+        /** Creates every thread the bridge starts; pgbridge still names them {@code pgbridge-<role>-<n>}. */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = Objects.requireNonNull(factory, "factory");
+            return this;
+        }
+
+        /** Where events a sink refused for good go; default: logged at ERROR (without payload). */
+        public Builder deadLetterHandler(DeadLetterHandler handler) {
+            this.deadLetters = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Validates everything and creates the bridge (without connecting).
+         *
+         * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
+         */
+        public PgBridge build() {
+            Assembly.Input in = new Assembly.Input();
+            in.settings = Settings.of(settings);
+            in.routes.addAll(routes);
+            in.sinks.putAll(sinks);
+            in.sourceNames.addAll(sourceNames);
+            in.sourceInstances.addAll(sourceInstances);
+            in.threadFactory = threadFactory;
+            DeadLetterHandler handler = deadLetters != null ? deadLetters : LOG_DEAD_LETTERS;
+            return new PgBridge(Assembly.build(in), handler);
+        }
+
+        /** Lists the keys set, never their values. */
+        @Override
+        public String toString() {
+            return "PgBridge.Builder{settings=" + settings.keySet() + ", routes=" + routes + ", sinks=" + sinks.keySet()
+                    + ", sources=" + sourceNames + '}';
+        }
+    }
+
+    private static final DeadLetterHandler LOG_DEAD_LETTERS =
+            (event, target, reason) -> LoggerFactory.getLogger(DeadLetterHandler.class)
+                    .error(
+                            "Dead letter: event {} on channel {} to {} refused for good: {}",
+                            event.id(),
+                            event.channel(),
+                            target,
+                            reason);
+}

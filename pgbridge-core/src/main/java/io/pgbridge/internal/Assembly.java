@@ -1,0 +1,401 @@
+package io.pgbridge.internal;
+
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.LoggingSink;
+import io.pgbridge.Route;
+import io.pgbridge.Target;
+import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.config.PostgresUri;
+import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.internal.config.RouteParser;
+import io.pgbridge.internal.pipeline.Pipeline;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.SinkProvider;
+import io.pgbridge.spi.SourceConfig;
+import io.pgbridge.spi.SourceProvider;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns what a builder collected into validated, created parts: routes, sinks, sources and pipeline options. Every
+ * problem is collected and reported at once; nothing connects here.
+ */
+public final class Assembly {
+    private static final Logger log = LoggerFactory.getLogger(Assembly.class);
+    private static final String DEFAULT_SINK = "";
+    private static final String WAL_CHANNEL = "wal2json";
+
+    /** What a builder hands over. */
+    public static final class Input {
+        public Settings settings = Settings.empty();
+        public final List<Route> routes = new ArrayList<>();
+        public final Map<String, Sink> sinks = new LinkedHashMap<>(); // "" is the unnamed sink
+        public final List<EventSource> sourceInstances = new ArrayList<>();
+        public final List<String> sourceNames = new ArrayList<>();
+        public ThreadFactory threadFactory;
+    }
+
+    public final List<Route> routes;
+    public final Map<String, Sink> sinks;
+    public final Map<Route, Sink> sinkByRoute;
+    public final List<EventSource> sources;
+    public final Map<String, String> catchAllBySource;
+    public final Pipeline.Options options;
+    public final ThreadFactory threadFactory;
+    public final Settings settings;
+
+    private Assembly(
+            List<Route> routes,
+            Map<String, Sink> sinks,
+            Map<Route, Sink> sinkByRoute,
+            List<EventSource> sources,
+            Map<String, String> catchAllBySource,
+            Pipeline.Options options,
+            ThreadFactory threadFactory,
+            Settings settings) {
+        this.routes = routes;
+        this.sinks = sinks;
+        this.sinkByRoute = sinkByRoute;
+        this.sources = sources;
+        this.catchAllBySource = catchAllBySource;
+        this.options = options;
+        this.threadFactory = threadFactory;
+        this.settings = settings;
+    }
+
+    /** @throws ConfigurationException with every problem found */
+    public static Assembly build(Input in) {
+        List<String> problems = new ArrayList<>();
+        Settings settings = in.settings;
+        problems.addAll(settings.problems(CoreSettings.ALL));
+
+        List<Route> routes = routes(in, settings, problems);
+        PostgresConnector postgres = postgres(settings, problems);
+        Map<String, Sink> sinks = sinks(in, settings, problems);
+        Map<Route, Sink> sinkByRoute = bindRoutes(routes, sinks, problems);
+        Map<String, String> catchAll = new LinkedHashMap<>();
+        List<EventSource> sources = sources(in, settings, routes, postgres, catchAll, problems);
+
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        Pipeline.Options options = new Pipeline.Options(
+                (int) settings.integer(CoreSettings.BUFFER_MAX_EVENTS),
+                settings.integer(CoreSettings.BUFFER_MAX_BYTES),
+                (int) settings.integer(CoreSettings.DELIVERY_THREADS),
+                (int) settings.integer(CoreSettings.DELIVERY_MAX_BATCH),
+                settings.duration(CoreSettings.RETRY_INITIAL_BACKOFF),
+                settings.duration(CoreSettings.RETRY_MAX_BACKOFF));
+        return new Assembly(
+                List.copyOf(routes),
+                sinks,
+                sinkByRoute,
+                List.copyOf(sources),
+                Map.copyOf(catchAll),
+                options,
+                in.threadFactory,
+                settings);
+    }
+
+    private static List<Route> routes(Input in, Settings settings, List<String> problems) {
+        List<Route> routes = new ArrayList<>();
+        String text = settings.string(CoreSettings.BRIDGE_CHANNELS);
+        if (text != null) {
+            try {
+                routes.addAll(RouteParser.parse(CoreSettings.BRIDGE_CHANNELS.envName(), text));
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems());
+            }
+        }
+        routes.addAll(in.routes);
+        if (routes.isEmpty() && text == null) {
+            problems.add(CoreSettings.BRIDGE_CHANNELS.envName()
+                    + " is missing: no routes; set it to channel->kind:name, ... (for example "
+                    + "events->exchange:amq.topic) or add routes with route(...)");
+        }
+        Set<Route> seen = new LinkedHashSet<>();
+        for (Route r : routes) {
+            String problem = channelProblem(r.channel());
+            if (problem != null) {
+                problems.add("route '" + r + "': " + problem);
+            }
+            if (!seen.add(r)) {
+                problems.add("route '" + r + "' is given twice; each event would be delivered twice");
+            }
+        }
+        return List.copyOf(seen);
+    }
+
+    /** A channel is a NOTIFY channel or outbox channel (an identifier), schema.table for WAL, or wal2json. */
+    static String channelProblem(String channel) {
+        int dot = channel.indexOf('.');
+        if (dot < 0) {
+            return Identifiers.problem("channel '" + channel + "'", channel);
+        }
+        String schema = channel.substring(0, dot);
+        String table = channel.substring(dot + 1);
+        String p = Identifiers.problem("schema '" + schema + "' of channel '" + channel + "'", schema);
+        if (p == null) {
+            p = Identifiers.problem("table '" + table + "' of channel '" + channel + "'", table);
+        }
+        return p;
+    }
+
+    private static PostgresConnector postgres(Settings settings, List<String> problems) {
+        String uri = settings.string(CoreSettings.POSTGRESQL_URI);
+        if (uri == null) {
+            problems.add(CoreSettings.POSTGRESQL_URI.envName()
+                    + " is missing: set it to postgresql://user:password@host:5432/database or a jdbc:postgresql: URL");
+            return null;
+        }
+        try {
+            return new PgConnector(
+                    PostgresUri.parse(uri),
+                    settings.string(CoreSettings.POSTGRESQL_USER),
+                    settings.secret(CoreSettings.POSTGRESQL_PASSWORD));
+        } catch (IllegalArgumentException e) {
+            problems.add(Settings.problem(CoreSettings.POSTGRESQL_URI, uri, e.getMessage()));
+            return null;
+        }
+    }
+
+    private static Map<String, Sink> sinks(Input in, Settings settings, List<String> problems) {
+        Map<String, Sink> sinks = new LinkedHashMap<>(in.sinks);
+        String uri = settings.string(CoreSettings.UPSTREAM_URI);
+        String name = settings.string(CoreSettings.UPSTREAM);
+        if (uri == null && name == null) {
+            if (sinks.isEmpty()) {
+                log.info("No upstream configured; events go to the logging sink (JSON lines on standard output)");
+                sinks.put(DEFAULT_SINK, new LoggingSink());
+            }
+            return sinks;
+        }
+        if (sinks.containsKey(DEFAULT_SINK)) {
+            problems.add("both a sink instance and " + CoreSettings.UPSTREAM_URI.envName()
+                    + " are given; name one of them with sink(name, sink)");
+            return sinks;
+        }
+        String scheme = null;
+        if (uri != null) {
+            try {
+                scheme = new URI(uri.trim()).getScheme();
+            } catch (URISyntaxException e) {
+                problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, uri, "is not a valid URI"));
+                return sinks;
+            }
+            if (scheme == null) {
+                problems.add(Settings.problem(
+                        CoreSettings.UPSTREAM_URI,
+                        uri,
+                        "has no scheme; write it as scheme://host:port, e.g. amqp://localhost:5672"));
+                return sinks;
+            }
+        }
+        String wantedName = name == null ? null : name.trim().toLowerCase(Locale.ROOT);
+        String wantedScheme = scheme == null ? null : scheme.toLowerCase(Locale.ROOT);
+        String what = wantedName != null
+                ? CoreSettings.UPSTREAM.envName() + "='" + wantedName + "'"
+                : CoreSettings.UPSTREAM_URI.envName() + "='" + Redaction.redact(uri) + "' (scheme " + wantedScheme
+                        + ")";
+        SinkProvider provider;
+        try {
+            provider = Providers.selectOne(
+                    Providers.load(SinkProvider.class),
+                    p -> wantedName != null
+                            ? p.name().equals(wantedName)
+                            : p.schemes().contains(wantedScheme),
+                    what,
+                    p -> p.name() + " " + p.schemes());
+        } catch (ConfigurationException e) {
+            problems.addAll(e.problems());
+            return sinks;
+        }
+        if (wantedName != null && wantedScheme != null && !provider.schemes().contains(wantedScheme)) {
+            problems.add(Settings.problem(
+                    CoreSettings.UPSTREAM_URI,
+                    uri,
+                    "scheme " + wantedScheme + " does not fit upstream " + provider.name() + " " + provider.schemes()));
+            return sinks;
+        }
+        List<String> own = settings.problems(provider.settings());
+        if (!own.isEmpty()) {
+            problems.addAll(own);
+            return sinks;
+        }
+        ThreadFactory threads = new NamedThreadFactory(provider.name(), in.threadFactory);
+        SinkConfig config = new SinkConfig() {
+            @Override
+            public String uri() {
+                return uri == null ? null : uri.trim();
+            }
+
+            @Override
+            public String redactedUri() {
+                return Redaction.redact(uri());
+            }
+
+            @Override
+            public Settings settings() {
+                return settings;
+            }
+
+            @Override
+            public ThreadFactory threadFactory() {
+                return threads;
+            }
+        };
+        try {
+            sinks.put(DEFAULT_SINK, provider.create(config));
+        } catch (ConfigurationException e) {
+            problems.addAll(e.problems());
+        } catch (RuntimeException e) {
+            problems.add("sink " + provider.name() + " could not be created: " + Redaction.redact(e.getMessage()));
+        }
+        return sinks;
+    }
+
+    private static Map<Route, Sink> bindRoutes(List<Route> routes, Map<String, Sink> sinks, List<String> problems) {
+        Map<Route, Sink> byRoute = new LinkedHashMap<>();
+        if (sinks.isEmpty()) {
+            return byRoute;
+        }
+        for (Route r : routes) {
+            Target t = r.target();
+            Sink sink;
+            if (t.sink() != null) {
+                sink = sinks.get(t.sink());
+                if (sink == null) {
+                    problems.add("route '" + r + "' names sink '" + t.sink() + "', but the sinks are "
+                            + sinks.keySet().stream()
+                                    .map(k -> k.isEmpty() ? "(unnamed)" : k)
+                                    .collect(Collectors.toList()));
+                    continue;
+                }
+            } else if (sinks.size() == 1) {
+                sink = sinks.values().iterator().next();
+            } else if (sinks.containsKey(DEFAULT_SINK)) {
+                sink = sinks.get(DEFAULT_SINK);
+            } else {
+                problems.add("route '" + r + "' names no sink, and there are several: " + sinks.keySet()
+                        + "; write it as channel->sink/kind:name");
+                continue;
+            }
+            Set<String> kinds = sink.targetKinds();
+            if (!kinds.isEmpty() && !kinds.contains(t.kind())) {
+                problems.add("route '" + r + "': target kind '" + t.kind() + "' is unknown to sink " + sink.name()
+                        + "; it knows " + kinds.stream().sorted().collect(Collectors.joining(", ")));
+                continue;
+            }
+            for (String p : sink.validateTarget(t)) {
+                problems.add("route '" + r + "': " + p);
+            }
+            byRoute.put(r, sink);
+        }
+        return byRoute;
+    }
+
+    private static List<EventSource> sources(
+            Input in,
+            Settings settings,
+            List<Route> routes,
+            PostgresConnector postgres,
+            Map<String, String> catchAll,
+            List<String> problems) {
+        Set<String> channels = new LinkedHashSet<>();
+        for (Route r : routes) {
+            channels.add(r.channel());
+        }
+        List<String> names = new ArrayList<>(in.sourceNames);
+        String configured = settings.string(CoreSettings.SOURCES);
+        if (configured != null) {
+            for (String n : configured.split(",")) {
+                if (!n.isBlank()) {
+                    names.add(n.trim().toLowerCase(Locale.ROOT));
+                }
+            }
+        }
+        if (names.isEmpty() && in.sourceInstances.isEmpty()) {
+            names.add("notify");
+            if (channels.contains(WAL_CHANNEL)) {
+                names.add("wal");
+            }
+        }
+        List<SourceProvider> available = Providers.load(SourceProvider.class);
+        List<EventSource> sources = new ArrayList<>(in.sourceInstances);
+        Set<String> served = new LinkedHashSet<>();
+        for (String name : new LinkedHashSet<>(names)) {
+            SourceProvider provider;
+            try {
+                provider = Providers.selectOne(
+                        available,
+                        p -> p.name().equals(name),
+                        CoreSettings.SOURCES.envName() + " entry '" + name + "'",
+                        SourceProvider::name);
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems());
+                continue;
+            }
+            served.addAll(provider.channelsServed(channels));
+            List<String> own = settings.problems(provider.settings());
+            if (!own.isEmpty() || postgres == null) {
+                problems.addAll(own);
+                continue;
+            }
+            SourceConfig config = new SourceConfig() {
+                @Override
+                public PostgresConnector postgres() {
+                    return postgres;
+                }
+
+                @Override
+                public Settings settings() {
+                    return settings;
+                }
+
+                @Override
+                public Set<String> channels() {
+                    return channels;
+                }
+            };
+            try {
+                EventSource source = provider.create(config);
+                sources.add(source);
+                String all = provider.catchAllChannel();
+                if (all != null) {
+                    catchAll.put(source.name(), all);
+                }
+            } catch (ConfigurationException e) {
+                problems.addAll(e.problems());
+            }
+        }
+        if (in.sourceInstances.isEmpty()) {
+            for (String channel : channels) {
+                if (!served.contains(channel)) {
+                    problems.add("channel '" + channel + "' is routed, but no selected source produces it (sources: "
+                            + names + ")"
+                            + (channel.contains(".") || channel.equals(WAL_CHANNEL)
+                                    ? "; WAL channels need the wal source (" + CoreSettings.SOURCES.envName()
+                                            + "=notify,wal)"
+                                    : ""));
+                }
+            }
+        }
+        return sources;
+    }
+}

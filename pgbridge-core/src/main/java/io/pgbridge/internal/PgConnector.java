@@ -1,0 +1,71 @@
+package io.pgbridge.internal;
+
+import io.pgbridge.internal.config.PostgresUri;
+import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Secret;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Map;
+import java.util.Properties;
+
+/** Opens dedicated pgjdbc connections with pgbridge's defaults. */
+public final class PgConnector implements PostgresConnector {
+    private final String jdbcUrl;
+    private final String user;
+    private final Secret password;
+
+    public PgConnector(PostgresUri uri, String user, Secret password) {
+        this.jdbcUrl = uri.jdbcUrl();
+        this.user = user != null ? user : uri.user();
+        this.password = password != null ? password : uri.password();
+    }
+
+    @Override
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl, baseProperties());
+    }
+
+    @Override
+    public Connection connect(Map<String, String> properties) throws SQLException {
+        Properties props = baseProperties();
+        props.putAll(properties);
+        return DriverManager.getConnection(jdbcUrl, props);
+    }
+
+    @Override
+    public Connection connectForReplication() throws SQLException {
+        Properties props = baseProperties();
+        props.setProperty("replication", "database");
+        props.setProperty("preferQueryMode", "simple");
+        props.setProperty("assumeMinServerVersion", "9.4");
+        return DriverManager.getConnection(jdbcUrl, props);
+    }
+
+    private Properties baseProperties() {
+        Properties props = new Properties();
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password.reveal());
+        }
+        props.setProperty("ApplicationName", "pgbridge");
+        props.setProperty("tcpKeepAlive", "true");
+        props.setProperty("connectTimeout", "10");
+        // DETAIL lines of server errors can carry row values; keep them out of exception messages and logs.
+        props.setProperty("logServerErrorDetail", "false");
+        return props;
+    }
+
+    @Override
+    public String describe() {
+        return Redaction.redact(jdbcUrl) + (user == null ? "" : " as " + user);
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

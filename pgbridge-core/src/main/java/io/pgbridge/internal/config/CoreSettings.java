@@ -1,0 +1,79 @@
+package io.pgbridge.internal.config;
+
+import io.pgbridge.spi.Setting;
+import java.util.List;
+
+/** The settings the core reads itself. Sources and sinks declare their own through their providers. */
+public final class CoreSettings {
+    public static final Setting POSTGRESQL_URI = Setting.string(
+                    "postgresql.uri",
+                    "The database: postgresql://user:password@host:5432/database or a jdbc:postgresql: URL")
+            .withAliases("PGPROXY_LOCAL-POSTGRESQL_URI");
+    public static final Setting POSTGRESQL_USER =
+            Setting.string("postgresql.user", "Database user, when not in the URI");
+    public static final Setting POSTGRESQL_PASSWORD =
+            Setting.secret("postgresql.password", "Database password, when not in the URI");
+    public static final Setting UPSTREAM = Setting.string(
+                    "upstream",
+                    "The sink provider by name (amqp, mqtt, redis, logging, memory, ...); default: the "
+                            + "provider of the upstream URI's scheme, or logging when there is no URI")
+            .withAliases("PGPROXY_LOCAL-UPSTREAM");
+    public static final Setting UPSTREAM_URI = Setting.string(
+                    "upstream.uri", "Where the sink publishes: amqp://user:password@host:5672/vhost, mqtt://..., ...")
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-URI");
+    public static final Setting UPSTREAM_USERNAME = Setting.string(
+                    "upstream.username", "Broker user, when not in the URI")
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-USERNAME");
+    public static final Setting UPSTREAM_PASSWORD = Setting.secret(
+                    "upstream.password", "Broker password, when not in the URI")
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-PASSWORD");
+    public static final Setting BRIDGE_CHANNELS = Setting.string(
+                    "bridge.channels", "Routes: channel->kind:name, ... (the seed's BRIDGE_CHANNELS syntax)")
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS", "PGPROXY_LOCAL-BRIDGE_CHANNELS");
+    public static final Setting SOURCES = Setting.string(
+            "sources",
+            "Sources to run, comma-separated (notify, wal, outbox); default: notify, plus wal when the wal2json "
+                    + "channel is routed");
+    public static final Setting BUFFER_MAX_EVENTS = Setting.integer(
+            "buffer.max-events", "Most events in flight between sources and sink confirmations", 10_000, 1, 10_000_000);
+    public static final Setting BUFFER_MAX_BYTES = Setting.integer(
+            "buffer.max-bytes",
+            "Most payload bytes in flight between sources and sink confirmations",
+            64L * 1024 * 1024,
+            1024,
+            Long.MAX_VALUE);
+    public static final Setting DELIVERY_THREADS =
+            Setting.integer("delivery.threads", "Threads that publish to sinks", 4, 1, 256);
+    public static final Setting DELIVERY_MAX_BATCH =
+            Setting.integer("delivery.max-batch", "Most events handed to a sink in one publish call", 500, 1, 100_000);
+    public static final Setting RETRY_INITIAL_BACKOFF = Setting.durationMs(
+            "retry.initial-backoff-ms",
+            "First wait before retrying a failed delivery; doubles per attempt",
+            100,
+            1,
+            3_600_000);
+    public static final Setting RETRY_MAX_BACKOFF =
+            Setting.durationMs("retry.max-backoff-ms", "Longest wait between delivery retries", 30_000, 1, 3_600_000);
+    public static final Setting SHUTDOWN_TIMEOUT = Setting.durationMs(
+            "shutdown.timeout-ms", "How long close() waits for in-flight events to be confirmed", 30_000, 0, 3_600_000);
+
+    public static final List<Setting> ALL = List.of(
+            POSTGRESQL_URI,
+            POSTGRESQL_USER,
+            POSTGRESQL_PASSWORD,
+            UPSTREAM,
+            UPSTREAM_URI,
+            UPSTREAM_USERNAME,
+            UPSTREAM_PASSWORD,
+            BRIDGE_CHANNELS,
+            SOURCES,
+            BUFFER_MAX_EVENTS,
+            BUFFER_MAX_BYTES,
+            DELIVERY_THREADS,
+            DELIVERY_MAX_BATCH,
+            RETRY_INITIAL_BACKOFF,
+            RETRY_MAX_BACKOFF,
+            SHUTDOWN_TIMEOUT);
+
+    private CoreSettings() {}
+}

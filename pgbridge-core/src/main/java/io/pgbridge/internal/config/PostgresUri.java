@@ -1,0 +1,98 @@
+package io.pgbridge.internal.config;
+
+import io.pgbridge.spi.Secret;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A PostgreSQL location, from either form users write: the seed's {@code postgresql://user:pass@host:port/db} (also
+ * {@code postgres://}, as libpq accepts) or a pgjdbc {@code jdbc:postgresql:} URL. Credentials are taken out of the
+ * URL and kept apart, so that the URL can be logged.
+ */
+public final class PostgresUri {
+    private final String jdbcUrl;
+    private final String user;
+    private final Secret password;
+
+    private PostgresUri(String jdbcUrl, String user, Secret password) {
+        this.jdbcUrl = jdbcUrl;
+        this.user = user;
+        this.password = password;
+    }
+
+    /**
+     * @throws IllegalArgumentException with the rule broken (the message never contains the password)
+     */
+    public static PostgresUri parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("must not be empty");
+        }
+        String s = text.trim();
+        if (s.startsWith("jdbc:postgresql:")) {
+            return new PostgresUri(s, null, null);
+        }
+        if (!s.startsWith("postgresql://") && !s.startsWith("postgres://")) {
+            throw new IllegalArgumentException(
+                    "must start with postgresql:// (postgresql://user:password@host:5432/database) or jdbc:postgresql:");
+        }
+        URI uri;
+        try {
+            uri = new URI(s);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("is not a valid URI (" + Redaction.redact(e.getReason()) + ")");
+        }
+        String host = uri.getHost();
+        if (host == null
+                && uri.getRawAuthority() != null
+                && !uri.getRawAuthority().endsWith("@")) {
+            throw new IllegalArgumentException("has a host that is not valid");
+        }
+        String user = null;
+        Secret password = null;
+        String userInfo = uri.getRawUserInfo();
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            if (colon >= 0) {
+                password = Secret.of(decode(userInfo.substring(colon + 1)));
+            }
+        }
+        StringBuilder jdbc = new StringBuilder("jdbc:postgresql://");
+        jdbc.append(host == null ? "localhost" : host);
+        if (uri.getPort() > 0) {
+            jdbc.append(':').append(uri.getPort());
+        }
+        String path = uri.getRawPath();
+        jdbc.append(path == null || path.isEmpty() ? "/" : path);
+        if (uri.getRawQuery() != null) {
+            jdbc.append('?').append(uri.getRawQuery());
+        }
+        return new PostgresUri(jdbc.toString(), user == null || user.isEmpty() ? null : user, password);
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** The pgjdbc URL, without the credentials that came in the userinfo part. May still hold URL parameters. */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** The user from the userinfo part, or {@code null}. */
+    public String user() {
+        return user;
+    }
+
+    /** The password from the userinfo part, or {@code null}. */
+    public Secret password() {
+        return password;
+    }
+
+    @Override
+    public String toString() {
+        return Redaction.redact(jdbcUrl) + (user == null ? "" : " (user " + user + ")");
+    }
+}

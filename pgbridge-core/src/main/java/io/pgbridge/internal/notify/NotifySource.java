@@ -1,0 +1,255 @@
+package io.pgbridge.internal.notify;
+
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.internal.Ids;
+import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.pipeline.Backoff;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SourceContext;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * LISTENs on the routed channels over one dedicated connection and publishes each notification as an event.
+ *
+ * <p>NOTIFY is at-most-once by PostgreSQL's design: a notification sent while no session listens is gone (NOTIFY
+ * reference page). This source keeps the window short instead: it probes an idle connection with a query whose answer
+ * must come within {@code notify.probe-timeout-ms} (a socket timeout, which also catches half-open sockets), and on
+ * any failure reconnects with backoff, LISTENs again, and logs how long it was deaf. The durable path is the outbox.
+ */
+final class NotifySource implements EventSource {
+    private static final Logger log = LoggerFactory.getLogger(NotifySource.class);
+    private static final String CONTENT_TEXT = "text/plain; charset=utf-8";
+    private static final String CONTENT_JSON = "application/json";
+
+    private final PostgresConnector postgres;
+    private final Set<String> channels;
+    private final boolean routingKeyFromPayload;
+    private final int pollMillis;
+    private final long probeIntervalNanos;
+    private final int socketTimeoutSeconds;
+    private final Backoff reconnectBackoff;
+
+    private volatile boolean running;
+    private volatile Connection connection;
+    private Thread thread;
+    private SourceContext context;
+    private long position;
+
+    NotifySource(PostgresConnector postgres, Set<String> channels, Settings settings) {
+        this.postgres = postgres;
+        this.channels = Set.copyOf(channels);
+        this.routingKeyFromPayload = settings.bool(NotifySettings.ROUTING_KEY_FROM_PAYLOAD);
+        this.pollMillis = (int) settings.duration(NotifySettings.POLL_INTERVAL).toMillis();
+        this.probeIntervalNanos =
+                settings.duration(NotifySettings.PROBE_INTERVAL).toNanos();
+        this.socketTimeoutSeconds = (int)
+                Math.max(1, (settings.duration(NotifySettings.PROBE_TIMEOUT).toMillis() + pollMillis + 999) / 1000);
+        this.reconnectBackoff =
+                new Backoff(Duration.ofMillis(250), settings.duration(NotifySettings.RECONNECT_MAX_BACKOFF));
+    }
+
+    @Override
+    public String name() {
+        return "notify";
+    }
+
+    @Override
+    public void start(SourceContext context) throws InterruptedException {
+        this.context = context;
+        try {
+            connection = listen();
+        } catch (SQLException e) {
+            throw new ConnectionException("Cannot LISTEN on " + postgres.describe() + ": " + e.getMessage(), e);
+        }
+        running = true;
+        CountDownLatch started = new CountDownLatch(1);
+        thread = context.threadFactory().newThread(() -> {
+            started.countDown();
+            run();
+        });
+        thread.setName("pgbridge-notify-listener");
+        thread.start();
+        started.await();
+        log.info("Listening for NOTIFY on {} channel(s) {} at {}", channels.size(), channels, postgres.describe());
+    }
+
+    private Connection listen() throws SQLException {
+        // The socket timeout bounds every read: a probe on a half-open connection fails instead of hanging.
+        Connection c = postgres.connect(Map.of("socketTimeout", Integer.toString(socketTimeoutSeconds)));
+        try (Statement st = c.createStatement()) {
+            for (String channel : channels) {
+                st.execute("LISTEN " + Identifiers.quote(channel));
+            }
+            // Behind a transaction-pooling proxy LISTEN registrations do not stick; fail loudly rather than hear
+            // nothing.
+            Set<String> listening = new HashSet<>();
+            try (ResultSet rs = st.executeQuery("SELECT pg_listening_channels()")) {
+                while (rs.next()) {
+                    listening.add(rs.getString(1));
+                }
+            }
+            if (!listening.containsAll(channels)) {
+                throw new SQLException("LISTEN did not register (listening on " + listening + ", wanted " + channels
+                        + "); is the connection going through a transaction-pooling proxy such as pgbouncer?");
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+        return c;
+    }
+
+    private void run() {
+        long lastTraffic = System.nanoTime();
+        while (running) {
+            try {
+                PGConnection pg = connection.unwrap(PGConnection.class);
+                PGNotification[] notifications = pg.getNotifications(pollMillis);
+                if (notifications != null && notifications.length > 0) {
+                    lastTraffic = System.nanoTime();
+                    for (PGNotification n : notifications) {
+                        context.publish(toEvent(n));
+                    }
+                } else if (System.nanoTime() - lastTraffic > probeIntervalNanos) {
+                    probe();
+                    lastTraffic = System.nanoTime();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (SQLException | RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                reconnect(e);
+                lastTraffic = System.nanoTime();
+            }
+        }
+        closeQuietly(connection);
+    }
+
+    private void probe() throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute("SELECT 1");
+        }
+    }
+
+    private void reconnect(Exception cause) {
+        Instant lostAt = Instant.now();
+        log.warn(
+                "NOTIFY connection to {} lost ({}); reconnecting. Notifications sent until LISTEN is back are lost: "
+                        + "plain NOTIFY is at-most-once, use pgbridge.send for durable events",
+                postgres.describe(),
+                cause.getMessage());
+        closeQuietly(connection);
+        int attempt = 0;
+        while (running) {
+            attempt++;
+            try {
+                connection = listen();
+                log.info(
+                        "NOTIFY connection to {} re-established after {} attempt(s); deaf for {} ms",
+                        postgres.describe(),
+                        attempt,
+                        Duration.between(lostAt, Instant.now()).toMillis());
+                return;
+            } catch (SQLException | RuntimeException e) {
+                long delay = reconnectBackoff.delayMillis(attempt);
+                log.warn(
+                        "Reconnect attempt {} to {} failed ({}); next in {} ms",
+                        attempt,
+                        postgres.describe(),
+                        e.getMessage(),
+                        delay);
+                try {
+                    Thread.sleep(delay); // backoff between attempts, not a wait for a condition
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private Event toEvent(PGNotification n) {
+        String payload = n.getParameter();
+        String routingKey = null;
+        if (routingKeyFromPayload) {
+            int bar = RoutingKeyConvention.separatorIndex(payload);
+            if (bar > 0) {
+                routingKey = payload.substring(0, bar);
+                payload = payload.substring(bar + 1);
+            }
+        }
+        byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+        return Event.builder()
+                .id(Ids.timeOrdered())
+                .source("notify")
+                .channel(n.getName())
+                .routingKey(routingKey)
+                .payloadUnsafe(bytes)
+                .contentType(looksLikeJson(payload) ? CONTENT_JSON : CONTENT_TEXT)
+                .position(++position)
+                .build();
+    }
+
+    private static boolean looksLikeJson(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!Character.isWhitespace(c)) {
+                return c == '{' || c == '[';
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(pollMillis * 4L + socketTimeoutSeconds * 1000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                t.interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        closeQuietly(connection);
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            log.debug("Closing the LISTEN connection failed", e);
+        }
+    }
+}

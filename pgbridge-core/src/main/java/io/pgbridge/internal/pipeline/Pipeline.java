@@ -1,0 +1,128 @@
+package io.pgbridge.internal.pipeline;
+
+import io.pgbridge.Route;
+import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SourceContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Routes events from sources to ordered lanes, bounds what is in flight, and reports acknowledged positions back to
+ * each source. One per bridge.
+ */
+public final class Pipeline {
+    private final InFlightLimit limit;
+    private final Router router;
+    private final ExecutorService deliveryExecutor;
+    private final ScheduledExecutorService retryScheduler;
+    private final PipelineStats stats = new PipelineStats();
+    private volatile boolean open = true;
+
+    /** The pipeline's tunables, already validated. */
+    public static final class Options {
+        final int maxEvents;
+        final long maxBytes;
+        final int deliveryThreads;
+        final int maxBatch;
+        final Backoff backoff;
+
+        public Options(
+                int maxEvents,
+                long maxBytes,
+                int deliveryThreads,
+                int maxBatch,
+                Duration initialBackoff,
+                Duration maxBackoff) {
+            this.maxEvents = maxEvents;
+            this.maxBytes = maxBytes;
+            this.deliveryThreads = deliveryThreads;
+            this.maxBatch = maxBatch;
+            this.backoff = new Backoff(initialBackoff, maxBackoff);
+        }
+    }
+
+    /**
+     * @param sinkFor the sink of each route
+     * @param catchAllBySource channels that take every event of a source, by source name
+     * @param threads names and creates every thread (the caller's factory behind pgbridge's names)
+     */
+    public Pipeline(
+            List<Route> routes,
+            Function<Route, Sink> sinkFor,
+            Map<String, String> catchAllBySource,
+            DeadLetterHandler deadLetters,
+            Options options,
+            Function<String, ThreadFactory> threads) {
+        this.limit = new InFlightLimit(options.maxEvents, options.maxBytes);
+        this.deliveryExecutor = Executors.newFixedThreadPool(options.deliveryThreads, threads.apply("delivery"));
+        this.retryScheduler = Executors.newSingleThreadScheduledExecutor(threads.apply("retry"));
+        List<Lane> lanes = new ArrayList<>();
+        for (Route route : routes) {
+            lanes.add(new Lane(
+                    route,
+                    sinkFor.apply(route),
+                    deadLetters,
+                    deliveryExecutor,
+                    retryScheduler,
+                    options.backoff,
+                    options.maxBatch,
+                    stats));
+        }
+        this.router = new Router(lanes, catchAllBySource);
+    }
+
+    /** The context one source publishes through. */
+    public SourceContext attach(EventSource source, ThreadFactory threadFactory, Consumer<Throwable> onFailure) {
+        return new SourceChannel(source, this, limit.maxEvents(), threadFactory, onFailure);
+    }
+
+    /** Waits until every published event is done; returns whether that happened in time. */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        return limit.awaitEmpty(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops delivery threads (interrupting publishes still waiting on a broker) and refuses further events. */
+    public void shutdown(Duration timeout) throws InterruptedException {
+        open = false;
+        retryScheduler.shutdownNow();
+        deliveryExecutor.shutdownNow();
+        deliveryExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public int inFlightEvents() {
+        return limit.events();
+    }
+
+    public long inFlightBytes() {
+        return limit.bytes();
+    }
+
+    public PipelineStats stats() {
+        return stats;
+    }
+
+    void ensureOpen() {
+        if (!open) {
+            throw new IllegalStateException("the bridge is closed");
+        }
+    }
+
+    InFlightLimit limit() {
+        return limit;
+    }
+
+    Router router() {
+        return router;
+    }
+}

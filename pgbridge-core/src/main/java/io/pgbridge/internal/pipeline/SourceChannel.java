@@ -1,0 +1,85 @@
+package io.pgbridge.internal.pipeline;
+
+import io.pgbridge.Event;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.SourceContext;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The pipeline as one source sees it: hand-over with backpressure, and acknowledgement through its tracker. */
+final class SourceChannel implements SourceContext {
+    private static final Logger log = LoggerFactory.getLogger(SourceChannel.class);
+
+    private final EventSource source;
+    private final Pipeline pipeline;
+    private final AckTracker tracker;
+    private final ThreadFactory threadFactory;
+    private final Consumer<Throwable> onFailure;
+
+    SourceChannel(
+            EventSource source,
+            Pipeline pipeline,
+            int capacity,
+            ThreadFactory threadFactory,
+            Consumer<Throwable> onFailure) {
+        this.source = source;
+        this.pipeline = pipeline;
+        this.tracker = new AckTracker(source, capacity);
+        this.threadFactory = threadFactory;
+        this.onFailure = onFailure;
+    }
+
+    @Override
+    public void publish(Event event) throws InterruptedException {
+        pipeline.ensureOpen();
+        List<Lane> lanes = pipeline.router().lanesFor(event);
+        pipeline.limit().acquire(event.estimatedSize());
+        pipeline.stats().onReceived();
+        long seq = tracker.register(event.position(), lanes.size());
+        if (lanes.isEmpty()) {
+            pipeline.stats().onUnrouted();
+            done(event);
+            return;
+        }
+        for (Lane lane : lanes) {
+            lane.enqueue(new Delivery(event, seq, this));
+        }
+    }
+
+    void complete(Event event, long sequence) {
+        if (tracker.complete(sequence)) {
+            done(event);
+        }
+    }
+
+    private void done(Event event) {
+        pipeline.limit().release(event.estimatedSize());
+        try {
+            source.delivered(event);
+        } catch (RuntimeException e) {
+            log.warn("Source {} failed to take the delivery of event {}", source.name(), event.id(), e);
+        }
+    }
+
+    @Override
+    public boolean isRouted(String channel) {
+        return pipeline.router().isRouted(source.name(), channel);
+    }
+
+    @Override
+    public ThreadFactory threadFactory() {
+        return threadFactory;
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        onFailure.accept(cause);
+    }
+
+    long acknowledged() {
+        return tracker.acknowledged();
+    }
+}

@@ -1,0 +1,31 @@
+package io.pgbridge.spi;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
+
+/**
+ * Opens dedicated (never pooled) pgjdbc connections to the configured database, with pgbridge's connection
+ * defaults: TCP keepalive on, server error details (which can hold row values) kept out of exception messages, and
+ * an application name naming pgbridge. Thread-safe.
+ */
+public interface PostgresConnector {
+
+    /** A plain connection in auto-commit mode. The caller closes it. */
+    Connection connect() throws SQLException;
+
+    /**
+     * A plain connection with extra pgjdbc connection properties on top of the defaults, such as
+     * {@code socketTimeout} (seconds). The caller closes it.
+     */
+    Connection connect(Map<String, String> properties) throws SQLException;
+
+    /**
+     * A replication connection ({@code replication=database}, simple query mode), for pgjdbc's replication API.
+     * The caller closes it.
+     */
+    Connection connectForReplication() throws SQLException;
+
+    /** The database URL with its password redacted, for logs and errors. */
+    String describe();
+}

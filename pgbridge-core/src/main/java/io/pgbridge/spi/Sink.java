@@ -1,0 +1,67 @@
+package io.pgbridge.spi;
+
+import io.pgbridge.Event;
+import io.pgbridge.Target;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Publishes events to one broker or service and reports which of them the broker confirmed.
+ *
+ * <p>Lifecycle: {@link #start()} once, then any number of {@link #publish} calls, then {@link #close()}. The
+ * pipeline calls {@code publish} from several delivery threads at once, but never concurrently for the same
+ * ordered lane, so implementations must be thread-safe; calls for one lane come one after another, each after the
+ * previous one returned.
+ *
+ * <p>Confirmation is the whole contract: a publish counts as delivered only when the broker has confirmed it (AMQP
+ * publisher confirm, MQTT QoS 1/2 acknowledgement, a Redis reply, an HTTP 2xx). A sink never reports an event as
+ * confirmed that the broker did not confirm, and never swallows a failure.
+ */
+public interface Sink extends AutoCloseable {
+
+    /** A short name for logs and errors, such as {@code amqp}. */
+    String name();
+
+    /**
+     * The target kinds this sink understands, such as {@code exchange} and {@code queue}; an empty set accepts any
+     * kind. {@code build()} rejects routes to other kinds, listing these.
+     */
+    Set<String> targetKinds();
+
+    /**
+     * Checks a target's name against the broker's rules (an MQTT topic with wildcards, a name too long, ...), at
+     * configuration time.
+     *
+     * @return one line per problem, empty when the target is fine
+     */
+    default List<String> validateTarget(Target target) {
+        return List.of();
+    }
+
+    /**
+     * Connects. Called once, before the first {@link #publish}.
+     *
+     * @throws io.pgbridge.ConnectionException when the broker cannot be reached or refuses the credentials; the
+     *     message names the endpoint, never the password
+     */
+    void start();
+
+    /**
+     * Publishes {@code events}, in order, to {@code target}, and blocks until the broker confirmed each of them or
+     * one of them failed.
+     *
+     * @param target where to publish, one of the routes' targets
+     * @param events at least one event; the sink must not modify the list
+     * @return how many leading events were confirmed, and why the next one failed if any did
+     * @throws InterruptedException when the calling thread is interrupted while waiting for the broker; events not
+     *     confirmed by then are retried
+     */
+    PublishResult publish(Target target, List<Event> events) throws InterruptedException;
+
+    /**
+     * Releases connections. Called once, after the last {@link #publish} returned. Must not throw; failures are
+     * logged.
+     */
+    @Override
+    void close();
+}

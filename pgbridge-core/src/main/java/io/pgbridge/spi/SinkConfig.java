@@ -1,0 +1,26 @@
+package io.pgbridge.spi;
+
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * What a {@link SinkProvider} gets to create a sink: the upstream URI, all settings, and the thread factory to use
+ * for any thread the sink starts.
+ */
+public interface SinkConfig {
+
+    /**
+     * The upstream URI as configured ({@code amqp://user:pass@host:5672/vhost}, ...), or {@code null} when none was
+     * given. It may hold a password: pass it to the client library, never to a log; use
+     * {@link #redactedUri()} for messages.
+     */
+    String uri();
+
+    /** The URI with its password replaced by {@code ****}, for logs and errors; {@code null} when there is none. */
+    String redactedUri();
+
+    /** Every setting; the provider reads the ones it declared in {@link SinkProvider#settings()}. */
+    Settings settings();
+
+    /** Creates every thread the sink starts; threads get a {@code pgbridge-} name from the sink. */
+    ThreadFactory threadFactory();
+}
