@@ -192,7 +192,13 @@ class WalReliabilityIT {
         Path secondLedger = dir.resolve("second.ledger");
         String routes = table + "->queue:orders";
         Process child = WalChild.start(
-                List.of("-Xmx128m"), TestServices.postgresUrl(), db.slot, routes, firstLedger.toString(), "-1");
+                dir.resolve("child.log"),
+                List.of("-Xmx128m"),
+                TestServices.postgresUrl(),
+                db.slot,
+                routes,
+                firstLedger.toString(),
+                "-1");
         Process second = null;
         try {
             awaitSlotActive();
@@ -205,7 +211,13 @@ class WalReliabilityIT {
             assertThat(producer).as("killed mid-stream").isNotDone();
 
             second = WalChild.start(
-                    List.of("-Xmx128m"), TestServices.postgresUrl(), db.slot, routes, secondLedger.toString(), "-1");
+                    dir.resolve("child.log"),
+                    List.of("-Xmx128m"),
+                    TestServices.postgresUrl(),
+                    db.slot,
+                    routes,
+                    secondLedger.toString(),
+                    "-1");
             producer.get(60, TimeUnit.SECONDS);
             await().atMost(Duration.ofSeconds(90))
                     .until(() -> ledgerIds(firstLedger, secondLedger).size() >= ROWS);
@@ -242,6 +254,7 @@ class WalReliabilityIT {
         // About 700 bytes of JSON per row, 70 MB for the transaction: more than the child's whole 64 MB heap, so it
         // only passes if the transaction streams through the pipeline's bounded buffer.
         Process child = WalChild.start(
+                dir.resolve("child.log"),
                 List.of("-Xmx64m", "-XX:+ExitOnOutOfMemoryError"),
                 TestServices.postgresUrl(),
                 db.slot,
