@@ -217,6 +217,7 @@ public final class AmqpSinkConfig {
                 throw new ConfigurationException(Settings.problem(
                         CoreSettings.UPSTREAM_URI, redactedUri, "needs TLS, but the JVM has none: " + e));
             }
+            // amqp-client 5.37 already verifies with this call; explicit so that no client version can drop it.
             factory.enableHostnameVerification();
         }
         return factory;
