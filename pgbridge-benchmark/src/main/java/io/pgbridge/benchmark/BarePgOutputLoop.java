@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
@@ -48,9 +49,9 @@ final class BarePgOutputLoop {
                 } else if (type == 'C') {
                     long micros = msg.getLong(msg.position() + 18) + PG_EPOCH_MICROS;
                     Instant commit = Instant.ofEpochSecond(micros / 1_000_000, (micros % 1_000_000) * 1000);
-                    for (int i = 0; i < insertsInTxn; i++) {
-                        m.confirmed(null, commit);
-                    }
+                    m.confirmed(
+                            Collections.nCopies(insertsInTxn, (String) null),
+                            Collections.nCopies(insertsInTxn, commit));
                     insertsInTxn = 0;
                     stream.setFlushedLSN(stream.getLastReceiveLSN());
                 }

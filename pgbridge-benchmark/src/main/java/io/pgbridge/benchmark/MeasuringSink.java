@@ -4,6 +4,8 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -46,10 +48,14 @@ final class MeasuringSink implements Sink {
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
         PublishResult result =
                 delegate == null ? PublishResult.confirmed(events.size()) : delegate.publish(target, events);
+        List<String> ids = new ArrayList<>(result.confirmed());
+        List<Instant> commitTimes = new ArrayList<>(result.confirmed());
         for (int i = 0; i < result.confirmed(); i++) {
             Event e = events.get(i);
-            measurements.confirmed(e.id(), e.commitTime());
+            ids.add(e.id());
+            commitTimes.add(e.commitTime());
         }
+        measurements.confirmed(ids, commitTimes);
         return result;
     }
 

@@ -16,7 +16,8 @@ import java.util.Locale;
  * and CPU time are its own. Prints one line per run.
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
- * amqp=amqp://guest:guest@127.0.0.1:5672/%2f} ({@code amqp=none} skips RabbitMQ).
+ * amqp=amqp://guest:guest@127.0.0.1:5672/%2f only=bare,memory,amqp jvm="-XX:..."} ({@code amqp=none} skips RabbitMQ;
+ * {@code only} picks readers; {@code jvm} adds options to the readers' JVMs).
  */
 public final class WalBenchmark {
     private static final String SCHEMA = "pgbridge_bench";
@@ -30,6 +31,8 @@ public final class WalBenchmark {
         int perTxn = 1_000;
         String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
         String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        List<String> modes = new ArrayList<>(List.of("bare", "memory", "amqp"));
+        List<String> jvm = new ArrayList<>(JVM);
         for (String a : args) {
             String value = a.substring(a.indexOf('=') + 1);
             switch (a.substring(0, a.indexOf('='))) {
@@ -37,6 +40,8 @@ public final class WalBenchmark {
                 case "txn" -> perTxn = Integer.parseInt(value);
                 case "postgres" -> postgres = value;
                 case "amqp" -> amqp = value;
+                case "only" -> modes = List.of(value.split(","));
+                case "jvm" -> jvm.addAll(List.of(value.split(" ")));
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -50,15 +55,14 @@ public final class WalBenchmark {
                 rows,
                 perTxn,
                 Runtime.getRuntime().availableProcessors());
-        List<String> modes = new ArrayList<>(List.of("bare", "memory"));
-        if (!amqp.equals("none")) {
-            modes.add("amqp");
+        if (amqp.equals("none")) {
+            modes = modes.stream().filter(m -> !m.equals("amqp")).toList();
         }
         try (Connection c = DriverManager.getConnection(jdbc, user, null)) {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (boolean live : new boolean[] {true, false}) {
                 for (String mode : modes) {
-                    run(c, mode, live, rows, perTxn, postgres, jdbc, user, amqp);
+                    run(c, mode, live, rows, perTxn, postgres, jdbc, user, amqp, jvm);
                 }
             }
             c.createStatement().execute("DROP SCHEMA " + SCHEMA + " CASCADE");
@@ -74,7 +78,8 @@ public final class WalBenchmark {
             String postgres,
             String jdbc,
             String user,
-            String amqp)
+            String amqp,
+            List<String> jvm)
             throws Exception {
         String slot = "pgbridge_bench_" + mode + (live ? "_live" : "_backlog");
         dropSlot(c, slot);
@@ -95,7 +100,7 @@ public final class WalBenchmark {
             args.addAll(List.of(amqp, queue));
         }
         String result;
-        try (ChildJvm child = new ChildJvm(JVM, WalBenchmarkRun.class, args)) {
+        try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
             child.awaitLine("READY");
             if (live) {
                 producerRate = RowProducer.insert(c, TABLE, rows, perTxn);

@@ -27,10 +27,9 @@ public final class WalBenchmarkRun {
         String table = args[5];
         long rows = Long.parseLong(args[6]);
         Measurements m = new Measurements(rows);
-        long start = System.nanoTime();
         if (mode.equals("bare")) {
             BarePgOutputLoop.run(jdbcUrl, user, slot, m, rows, () -> System.out.println("READY"));
-            System.out.println("RESULT " + m.summary(start, false));
+            System.out.println("RESULT " + m.summary(false));
             return;
         }
         Sink sink = new MeasuringSink(mode.equals("amqp") ? amqpSink(args[7]) : null, m);
@@ -45,7 +44,7 @@ public final class WalBenchmarkRun {
             bridge.start();
             System.out.println("READY");
             m.awaitAll();
-            System.out.println("RESULT " + m.summary(start, true));
+            System.out.println("RESULT " + m.summary(true));
         }
     }
 

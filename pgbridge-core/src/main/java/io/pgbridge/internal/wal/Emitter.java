@@ -33,6 +33,7 @@ final class Emitter {
 
     private boolean inTransaction;
     private long position;
+    private String positionText;
     private int ordinal;
     private long lastPosition = Long.MIN_VALUE;
     private int lastOrdinal = -1;
@@ -50,6 +51,7 @@ final class Emitter {
     void begin(long commitLsn) {
         inTransaction = true;
         position = commitLsn;
+        positionText = null;
         ordinal = 0;
     }
 
@@ -73,8 +75,11 @@ final class Emitter {
             return;
         }
         int n = ordinal - 1;
+        if (positionText == null) {
+            positionText = LogSequenceNumber.valueOf(position).asString() + ':';
+        }
         Event event = Event.builder()
-                .id(LogSequenceNumber.valueOf(position).asString() + ':' + n)
+                .id(positionText + n)
                 .source(SOURCE)
                 .channel(channel)
                 .payloadUnsafe(payload)
