@@ -78,7 +78,12 @@ final class ConfirmChannel {
         channel.addConfirmListener(
                 (tag, multiple) -> c.onConfirm(tag, multiple, Outcome.ACKED),
                 (tag, multiple) -> c.onConfirm(tag, multiple, Outcome.NACKED));
-        channel.confirmSelect();
+        try {
+            channel.confirmSelect();
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
         return c;
     }
 

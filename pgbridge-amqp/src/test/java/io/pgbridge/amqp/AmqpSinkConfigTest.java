@@ -139,6 +139,10 @@ class AmqpSinkConfigTest {
                 .isFalse();
         assertThat(f.getNetworkRecoveryInterval()).isEqualTo(700);
         assertThat(f.getConnectionTimeout()).isEqualTo(2500);
+        assertThat(f.getHandshakeTimeout()).isEqualTo(2500);
+        assertThat(f.getChannelRpcTimeout())
+                .as("channel open and confirm.select")
+                .isEqualTo(2500);
         assertThat(f.getHost()).isEqualTo("h");
         assertThat(f.getPort()).isEqualTo(5673);
         assertThat(f.getVirtualHost()).isEqualTo("prod");
