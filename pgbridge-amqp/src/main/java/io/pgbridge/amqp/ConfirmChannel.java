@@ -197,8 +197,10 @@ final class ConfirmChannel {
     private void onConfirm(long tag, boolean multiple, Outcome outcome) {
         lock.lock();
         try {
-            if (outcomes == null) {
-                return; // a confirm of an abandoned batch; the channel is already marked broken
+            if (outcomes == null || shutdown != null) {
+                // A confirm of an abandoned batch, or one from the channel amqp-client recovered after a shutdown,
+                // whose sequence numbers restarted at 1: neither speaks about this batch.
+                return;
             }
             long from = multiple ? firstSeq : tag;
             for (long seq = Math.max(from, firstSeq); seq <= tag && seq < firstSeq + outcomes.length; seq++) {
@@ -219,7 +221,7 @@ final class ConfirmChannel {
                 + "' to no queue (basic.return " + r.getReplyCode() + " " + r.getReplyText() + ")";
         lock.lock();
         try {
-            if (outcomes == null) {
+            if (outcomes == null || shutdown != null) {
                 return;
             }
             for (int i = 0; i < outcomes.length; i++) {
