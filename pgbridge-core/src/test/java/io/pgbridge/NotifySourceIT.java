@@ -106,6 +106,26 @@ class NotifySourceIT {
     }
 
     @Test
+    void listensAgainAfterPostgresRestarts() throws Exception {
+        start(builder(TestServices.postgresUrl()));
+        TestServices.stop(TestServices.Service.POSTGRES);
+        try {
+            notifyQuietly("lost while PostgreSQL is down");
+        } finally {
+            TestServices.start(TestServices.Service.POSTGRES);
+        }
+
+        await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    notifyQuietly("after restart");
+                    return !sink.events().isEmpty();
+                });
+        assertThat(sink.events().get(0).payloadAsString()).isEqualTo("after restart");
+        assertThat(bridge.state()).isEqualTo(PgBridge.State.RUNNING);
+    }
+
+    @Test
     void detectsAHalfOpenConnectionAndListensAgain() throws Exception {
         URI pg = URI.create(TestServices.postgresUrl());
         try (TcpRelay relay = new TcpRelay(pg.getHost(), pg.getPort() > 0 ? pg.getPort() : 5432)) {
@@ -144,6 +164,14 @@ class NotifySourceIT {
             st.setString(1, channel);
             st.setString(2, payload);
             st.execute();
+        }
+    }
+
+    private void notifyQuietly(String payload) {
+        try {
+            notify(payload);
+        } catch (SQLException e) {
+            // PostgreSQL is still starting: the next poll tries again
         }
     }
 
