@@ -343,11 +343,10 @@ class AmqpSinkIT {
     }
 
     private PgBridge.Builder builder(String routes, Map<String, String> settings) {
-        String pgUrl = TestServices.postgresUrl();
-        // A name of our own finds our LISTEN backend among those of the other sessions that share the server.
-        pgUrl += (pgUrl.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
         return PgBridge.builder()
-                .postgres(pgUrl)
+                .postgres(TestServices.postgresUrl())
+                // a name of our own finds our LISTEN backend among those of the other sessions sharing the server
+                .setting("postgresql.application-name", applicationName)
                 .routes(routes)
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(5))
