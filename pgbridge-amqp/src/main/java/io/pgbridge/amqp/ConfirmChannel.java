@@ -116,7 +116,7 @@ final class ConfirmChannel {
                 channel.basicPublish(m.exchange(), m.routingKey(), true, m.properties(), m.body());
                 sent++;
             }
-        } catch (IOException | ShutdownSignalException e) {
+        } catch (IOException | RuntimeException e) { // RuntimeException: ShutdownSignalException above all
             publishFailure = e;
         }
         lock.lock();
