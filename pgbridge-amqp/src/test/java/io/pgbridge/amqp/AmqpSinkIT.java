@@ -202,9 +202,7 @@ class AmqpSinkIT {
     @Test
     void everyConfirmedEventSurvivesABrokerRestartAndPublishingResumes() throws Exception {
         String queue = declareQueue(true);
-        bridge = startBridge(
-                channel + "->queue:" + queue,
-                Map.of("amqp.recovery-interval-ms", "500", "amqp.confirm-timeout-ms", "5000"));
+        bridge = startBridge(channel + "->queue:" + queue, Map.of("amqp.recovery-interval-ms", "500"));
         AtomicInteger sent = new AtomicInteger();
         ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
         try (java.sql.Connection producerPg = TestServices.postgresConnection()) {
@@ -227,8 +225,10 @@ class AmqpSinkIT {
             int sentAtRestart;
             try {
                 TestServices.stop(TestServices.Service.AMQP);
-                // one lane: its first failed publish comes after every confirmed batch was counted
-                await().atMost(WAIT).until(() -> bridge.stats().retries() > 0);
+                // Fails fast, well within the 30 s confirm timeout. One lane: its first failed publish comes after
+                // every confirmed batch was counted.
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> bridge.stats().retries() > 0);
                 long deliveredWhileDown = bridge.stats().delivered();
                 await().during(Duration.ofSeconds(1))
                         .atMost(Duration.ofSeconds(5))
@@ -259,6 +259,28 @@ class AmqpSinkIT {
                                 + "(duplicates allowed)",
                         total)
                 .isEqualTo(expected);
+    }
+
+    @Test
+    void nackedEventIsRetriedUntilTheQueueHasRoom() throws Exception {
+        String queue = "pgbridge_it_full_" + suffix;
+        adminChannel.queueDeclare(
+                queue, false, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+        queues.add(queue);
+        bridge = startBridge(channel + "->queue:" + queue, Map.of());
+
+        notify(channel, "first");
+        await().atMost(WAIT).until(() -> bridge.stats().delivered() == 1);
+        notify(channel, "second");
+
+        await().atMost(WAIT).until(() -> bridge.stats().retries() >= 3);
+        assertThat(bridge.stats().delivered())
+                .as("the broker nacked the second event (queue full, reject-publish)")
+                .isEqualTo(1);
+        assertThat(body(adminChannel.basicGet(queue, true))).isEqualTo("first");
+
+        assertThat(body(awaitMessage(queue))).as("retried once there is room").isEqualTo("second");
+        await().atMost(WAIT).until(() -> bridge.stats().delivered() == 2);
     }
 
     @Test
