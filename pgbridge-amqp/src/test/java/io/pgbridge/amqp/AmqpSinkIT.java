@@ -73,17 +73,23 @@ class AmqpSinkIT {
         if (bridge != null) {
             bridge.close();
         }
-        if (!admin.isOpen()) {
-            openAdmin(); // a fault test restarted the broker
+        if (!queues.isEmpty() || !exchanges.isEmpty()) {
+            if (!admin.isOpen()) {
+                openAdmin(); // a fault test restarted the broker
+            }
+            for (String q : queues) {
+                adminChannel.queueDelete(q);
+            }
+            for (String x : exchanges) {
+                adminChannel.exchangeDelete(x);
+            }
         }
-        for (String q : queues) {
-            adminChannel.queueDelete(q);
+        if (admin != null && admin.isOpen()) {
+            admin.close();
         }
-        for (String x : exchanges) {
-            adminChannel.exchangeDelete(x);
+        if (pg != null) {
+            pg.close();
         }
-        admin.close();
-        pg.close();
     }
 
     @Test
