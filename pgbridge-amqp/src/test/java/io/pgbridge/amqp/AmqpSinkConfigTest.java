@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.PgBridgeConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -91,6 +92,18 @@ class AmqpSinkConfigTest {
         assertThat(AmqpSinkConfig.DELIVERY_MODE.aliases())
                 .containsExactly("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE");
         assertThat(AmqpSinkConfig.CONFIRM_TIMEOUT.envName()).isEqualTo("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS");
+    }
+
+    @Test
+    void environmentVariablesReachTheSinkSettings() {
+        PgBridgeConfig config = PgBridgeConfig.fromEnvironment(Map.of(
+                "PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE", "1",
+                "PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "1500",
+                "PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "700"));
+
+        assertThat(config.get("delivery-mode")).as("the seed's name").isEqualTo("1");
+        assertThat(config.get("amqp.confirm-timeout-ms")).isEqualTo("1500");
+        assertThat(config.get("amqp.recovery-interval-ms")).isEqualTo("700");
     }
 
     @Test

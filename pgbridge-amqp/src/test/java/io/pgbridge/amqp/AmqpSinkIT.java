@@ -149,6 +149,30 @@ class AmqpSinkIT {
     }
 
     @Test
+    void concurrentRoutesEachDeliverInOrder() throws Exception {
+        String other = channel + "_b";
+        String queueA = declareQueue(false);
+        String queueB = declareQueue(false);
+        bridge = startBridge(channel + "->queue:" + queueA + ", " + other + "->queue:" + queueB, Map.of());
+        List<String> expected =
+                IntStream.rangeClosed(1, 200).mapToObj(Integer::toString).toList();
+
+        for (String payload : expected) {
+            notify(channel, payload);
+            notify(other, payload);
+        }
+
+        assertThat(awaitMessages(queueA, 200))
+                .extracting(AmqpSinkIT::body)
+                .as("route A, in order")
+                .containsExactlyElementsOf(expected);
+        assertThat(awaitMessages(queueB, 200))
+                .extracting(AmqpSinkIT::body)
+                .as("route B, in order")
+                .containsExactlyElementsOf(expected);
+    }
+
+    @Test
     void largestAndNonAsciiPayloadsArriveByteExact() throws Exception {
         String queue = declareQueue(false);
         bridge = startBridge(channel + "->queue:" + queue, Map.of());
