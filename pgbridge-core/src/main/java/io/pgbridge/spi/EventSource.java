@@ -38,6 +38,15 @@ public interface EventSource {
      */
     default void delivered(Event event) {}
 
+    /**
+     * Where this source wants the events it produced that a sink refused for good, such as the outbox's
+     * {@code dead_letters} table; {@code null} (the default) for the bridge's handler. Used only when the builder was
+     * given no {@link DeadLetterHandler}. Called once, before {@link #start}.
+     */
+    default DeadLetterHandler deadLetterHandler() {
+        return null;
+    }
+
     /** Stops intake: after it returns, {@link SourceContext#publish} is not called again. Idempotent. */
     void stop();
 
