@@ -10,6 +10,22 @@ final class OutboxSettings {
                     "The schema that holds the outbox (events, streams, dead_letters), as installed by"
                             + " PgBridgeSchema.migrate")
             .withDefault("pgbridge");
+    static final String POLLING = "polling";
+    static final String STREAMING = "streaming";
+    static final Setting MODE = Setting.string(
+                    "outbox.mode",
+                    "How the outbox is read: streaming (logical replication, commit order; needs wal_level=logical and"
+                            + " the REPLICATION attribute) or polling (any server; NOTIFY wake-up and SELECT ... FOR"
+                            + " UPDATE SKIP LOCKED)")
+            .withDefault(POLLING);
+    static final Setting SLOT = Setting.string(
+            "outbox.slot",
+            "Streaming mode: the logical replication slot; default <schema>_outbox_<stream-id> (schema cut to 40"
+                    + " characters)");
+    static final Setting PUBLICATION = Setting.string(
+            "outbox.publication",
+            "Streaming mode: the publication on <schema>.events (created with publish_via_partition_root when"
+                    + " missing); default the slot name");
     static final Setting STREAM_ID = Setting.integer(
             "outbox.stream-id",
             "Which stream of the outbox this bridge delivers (events.stream_id); lets several bridges share one database",
@@ -55,6 +71,7 @@ final class OutboxSettings {
             600_000);
 
     static final List<Setting> ALL = List.of(
+            MODE,
             SCHEMA,
             STREAM_ID,
             POLL_INTERVAL,
@@ -63,7 +80,9 @@ final class OutboxSettings {
             RETENTION,
             MAINTENANCE_INTERVAL,
             DEAD_LETTER_TABLE,
-            RECONNECT_MAX_BACKOFF);
+            RECONNECT_MAX_BACKOFF,
+            SLOT,
+            PUBLICATION);
 
     private OutboxSettings() {}
 }

@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * {@code outbox}: delivers the events written to the {@code pgbridge.events} table (by {@code pgbridge.send} or by
- * triggers generated from {@code pgbridge.subscriptions}), at least once. Any routed channel can occur in the outbox,
+ * triggers generated from {@code pgbridge.subscriptions}), at least once, in streaming mode (logical replication,
+ * {@link StreamingOutboxSource}) or polling mode ({@link PollingOutboxSource}). Any routed channel can occur in the outbox,
  * so it serves every routed channel except the seed's {@code wal2json}.
  */
 public final class OutboxSourceProvider implements SourceProvider {
@@ -43,6 +44,15 @@ public final class OutboxSourceProvider implements SourceProvider {
         if (problem != null) {
             throw new ConfigurationException(Settings.problem(OutboxSettings.SCHEMA, schema, problem));
         }
-        return new PollingOutboxSource(config.postgres(), new OutboxTables(schema), config.settings());
+        String mode = config.settings().string(OutboxSettings.MODE).trim();
+        OutboxTables tables = new OutboxTables(schema);
+        if (mode.equals(OutboxSettings.STREAMING)) {
+            return new StreamingOutboxSource(config.postgres(), tables, config.settings());
+        }
+        if (mode.equals(OutboxSettings.POLLING)) {
+            return new PollingOutboxSource(config.postgres(), tables, config.settings());
+        }
+        throw new ConfigurationException(Settings.problem(
+                OutboxSettings.MODE, mode, "must be " + OutboxSettings.STREAMING + " or " + OutboxSettings.POLLING));
     }
 }

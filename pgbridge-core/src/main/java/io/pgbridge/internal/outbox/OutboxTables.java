@@ -24,6 +24,12 @@ final class OutboxTables {
         return schema;
     }
 
+    /** The replication slot (and publication) of a stream in streaming mode, unless configured. */
+    String defaultSlot(long streamId) {
+        String prefix = schema.length() > 40 ? schema.substring(0, 40) : schema;
+        return prefix + "_outbox_" + streamId;
+    }
+
     /** The NOTIFY channel that wakes a polling bridge of this stream; at most 63 bytes. */
     String wakeupChannel(long streamId) {
         String prefix = schema.length() > 40 ? schema.substring(0, 40) : schema;
@@ -32,12 +38,13 @@ final class OutboxTables {
 
     /**
      * Claims the oldest events of a stream that no other transaction holds: they stay locked until the claiming
-     * transaction ends. Text payloads (stored as a JSON string) come back unwrapped; headers as a 2-D text array.
+     * transaction ends. Text payloads (stored as a JSON string) come back unwrapped; headers (an object of strings) as a 2-D text
+     * array.
      */
     String claim() {
         return "select e.id, e.channel, e.routing_key, e.content_type,"
                 + " case when e.content_type like 'text/%' then e.payload #>> '{}' else e.payload::text end,"
-                + " (select array_agg(array[h.key, coalesce(h.value, '')]) from jsonb_each_text(e.headers) h)"
+                + " (select array_agg(array[h.key, h.value]) from jsonb_each_text(e.headers) h)"
                 + " from " + q + ".events e where e.stream_id = ? order by e.id limit ? for update skip locked";
     }
 

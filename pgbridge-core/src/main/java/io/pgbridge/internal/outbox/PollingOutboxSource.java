@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * trigger while this stream's {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
  *
  * <p>Order: one instance delivers in id order, which is insert order; concurrent producer transactions may commit in
- * another order, and several instances deliver interleaved. It also runs partition maintenance.
+ * another order, and several instances deliver interleaved. Streaming mode delivers in commit order.
  */
 final class PollingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(PollingOutboxSource.class);
@@ -49,9 +49,7 @@ final class PollingOutboxSource implements EventSource {
     private final long streamId;
     private final int pollMillis;
     private final int batchSize;
-    private final int partitionsAhead;
-    private final int retentionDays;
-    private final long maintenanceNanos;
+    private final PartitionMaintenance maintenance;
     private final Backoff reconnectBackoff;
     private final OutboxDeadLetters deadLetters;
     private final ReentrantLock publishing = new ReentrantLock();
@@ -63,7 +61,6 @@ final class PollingOutboxSource implements EventSource {
     private Thread thread;
     private SourceContext context;
     private long position;
-    private long nextMaintenance;
 
     PollingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
         this.postgres = postgres;
@@ -71,10 +68,7 @@ final class PollingOutboxSource implements EventSource {
         this.streamId = settings.integer(OutboxSettings.STREAM_ID);
         this.pollMillis = (int) settings.duration(OutboxSettings.POLL_INTERVAL).toMillis();
         this.batchSize = (int) settings.integer(OutboxSettings.BATCH_SIZE);
-        this.partitionsAhead = (int) settings.integer(OutboxSettings.PARTITIONS_AHEAD);
-        this.retentionDays = (int) settings.integer(OutboxSettings.RETENTION);
-        this.maintenanceNanos =
-                settings.duration(OutboxSettings.MAINTENANCE_INTERVAL).toNanos();
+        this.maintenance = new PartitionMaintenance(postgres, tables, settings);
         this.reconnectBackoff =
                 new Backoff(Duration.ofMillis(250), settings.duration(OutboxSettings.RECONNECT_MAX_BACKOFF));
         this.deadLetters =
@@ -102,7 +96,7 @@ final class PollingOutboxSource implements EventSource {
                             + e.getMessage(),
                     e);
         }
-        maintainPartitions();
+        maintenance.start(context.threadFactory());
         running = true;
         CountDownLatch started = new CountDownLatch(1);
         thread = context.threadFactory().newThread(() -> {
@@ -145,9 +139,6 @@ final class PollingOutboxSource implements EventSource {
     private void run() {
         while (running) {
             try {
-                if (System.nanoTime() - nextMaintenance >= 0) {
-                    maintainPartitions();
-                }
                 if (pollOnce() == 0 && running) {
                     connection.unwrap(PGConnection.class).getNotifications(pollMillis);
                 }
@@ -256,21 +247,6 @@ final class PollingOutboxSource implements EventSource {
         }
     }
 
-    private void maintainPartitions() {
-        nextMaintenance = System.nanoTime() + maintenanceNanos;
-        try (PreparedStatement st = connection.prepareStatement(tables.maintainPartitions())) {
-            st.setInt(1, partitionsAhead);
-            st.setInt(2, retentionDays);
-            st.execute();
-        } catch (SQLException e) {
-            log.warn(
-                    "Partition maintenance of {}.events failed ({}); next attempt in {} s",
-                    tables.schema(),
-                    e.getMessage(),
-                    TimeUnit.NANOSECONDS.toSeconds(maintenanceNanos));
-        }
-    }
-
     private void reconnect(Exception cause) {
         log.warn(
                 "Outbox connection to {} lost ({}); reconnecting. Events claimed but not yet deleted are delivered"
@@ -314,6 +290,7 @@ final class PollingOutboxSource implements EventSource {
     @Override
     public void stop() {
         running = false;
+        maintenance.stop();
         Thread t = thread;
         if (t == null || t == Thread.currentThread()) {
             return;

@@ -18,7 +18,8 @@ create table ${schema}.events (
     content_type text not null default 'application/json',
     primary key (id, created_at),
     constraint events_channel_not_empty check (channel <> ''),
-    constraint events_headers_object check (headers is null or jsonb_typeof(headers) = 'object')
+    constraint events_headers_strings check (headers is null or (jsonb_typeof(headers) = 'object'
+        and not jsonb_path_exists(headers, '$.* ? (@.type() != "string")')))
 ) partition by range (created_at);
 
 create index events_stream_id_id on ${schema}.events (stream_id, id);
