@@ -1,12 +1,19 @@
 package io.pgbridge.sql;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgbridge.Event;
+import io.pgbridge.InMemorySink;
+import io.pgbridge.PgBridge;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * The outbox in streaming mode (logical replication): the shared contract. Drained means the slot confirmed every
@@ -50,5 +57,43 @@ class StreamingOutboxIT extends OutboxBridgeContract {
             rs.next();
             return rs.getString(1);
         }
+    }
+
+    @Test
+    void eventsCommittedBeforeTheSlotExistedAreReadFromTheTableOnce() throws Exception {
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            for (int i = 1; i <= 3; i++) {
+                send(st, "events", "{\"before\": " + i + "}");
+            }
+        }
+        InMemorySink first = new InMemorySink();
+        PgBridge bridge = start(first);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "events", "{\"after\": 1}");
+        }
+        assertThat(payloads(first.await(4, WAIT)))
+                .as("the backlog from the table, then the stream")
+                .containsExactly("{\"before\": 1}", "{\"before\": 2}", "{\"before\": 3}", "{\"after\": 1}");
+        await().atMost(WAIT)
+                .until(() -> count("select count(*) from " + db.schema + ".checkpoints where event_id is null") == 1);
+        bridge.close();
+
+        InMemorySink second = new InMemorySink();
+        start(second);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "events", "{\"after\": 2}");
+        }
+        assertThat(payloads(second.await(1, WAIT))).as("after a restart").containsExactly("{\"after\": 2}");
+    }
+
+    private static List<String> payloads(List<Event> events) {
+        List<String> out = new ArrayList<>();
+        for (Event e : events) {
+            out.add(e.payloadAsString());
+        }
+        return out;
     }
 }

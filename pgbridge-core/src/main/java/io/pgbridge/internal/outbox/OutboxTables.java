@@ -38,14 +38,40 @@ final class OutboxTables {
 
     /**
      * Claims the oldest events of a stream that no other transaction holds: they stay locked until the claiming
-     * transaction ends. Text payloads (stored as a JSON string) come back unwrapped; headers (an object of strings) as a 2-D text
-     * array.
+     * transaction ends.
      */
     String claim() {
-        return "select e.id, e.channel, e.routing_key, e.content_type,"
-                + " case when e.content_type like 'text/%' then e.payload #>> '{}' else e.payload::text end,"
-                + " (select array_agg(array[h.key, h.value]) from jsonb_each_text(e.headers) h)"
-                + " from " + q + ".events e where e.stream_id = ? order by e.id limit ? for update skip locked";
+        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? order by e.id"
+                + " limit ? for update skip locked";
+    }
+
+    /** The events of a stream up to an id, in id order. */
+    String backlog() {
+        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id <= ?"
+                + " order by e.id";
+    }
+
+    /**
+     * Records a new slot of a stream, and the newest event id committed before it existed: the events up to that id
+     * are not in the slot and are read from the table once ({@link #pendingBacklog()}).
+     */
+    String recordNewSlot() {
+        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn, event_id)"
+                + " select ?, ?, s.confirmed_flush_lsn, (select max(e.id) from " + q
+                + ".events e where e.stream_id = ?)"
+                + " from pg_replication_slots s where s.slot_name = ?"
+                + " on conflict (stream_id) do update set slot_name = excluded.slot_name,"
+                + " commit_lsn = excluded.commit_lsn, event_id = excluded.event_id, updated_at = now()";
+    }
+
+    /** The backlog id still to read for a stream and slot (null when none). */
+    String pendingBacklog() {
+        return "select event_id from " + q + ".checkpoints where stream_id = ? and slot_name = ?";
+    }
+
+    String backlogDone() {
+        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?"
+                + " and slot_name = ?";
     }
 
     String deleteDelivered() {

@@ -10,8 +10,6 @@ import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
-import java.nio.charset.StandardCharsets;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -190,29 +188,11 @@ final class PollingOutboxSource implements EventSource {
             st.setInt(2, batchSize);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    events.add(toEvent(rs));
+                    events.add(OutboxRows.toEvent(rs, ++position));
                 }
             }
         }
         return events;
-    }
-
-    private Event toEvent(ResultSet rs) throws SQLException {
-        Event.Builder b = Event.builder()
-                .id(Long.toString(rs.getLong(1)))
-                .source("outbox")
-                .channel(rs.getString(2))
-                .routingKey(rs.getString(3))
-                .contentType(rs.getString(4))
-                .payloadUnsafe(rs.getString(5).getBytes(StandardCharsets.UTF_8))
-                .position(++position);
-        Array headers = rs.getArray(6);
-        if (headers != null) {
-            for (String[] pair : (String[][]) headers.getArray()) {
-                b.header(pair[0], pair[1]);
-            }
-        }
-        return b.build();
     }
 
     private void handOver(List<Event> events, ClaimedBatch batch) {

@@ -55,7 +55,9 @@ $$;
 create trigger wake_up after insert on ${schema}.events
 for each row execute function ${schema}._wake_up();
 
--- Where a bridge records how far a stream is delivered (streaming mode: the last confirmed commit LSN and event).
+-- Streaming mode's record per stream: the slot it reads and where that slot started (commit_lsn). event_id is the
+-- newest event committed before the slot existed, while those older events are still to be read from the table
+-- (null once they were all delivered).
 create table ${schema}.checkpoints (
     stream_id bigint primary key,
     slot_name text,
