@@ -60,7 +60,7 @@ public final class ValueWriter {
                 if (element != 0) {
                     ArrayLiteral.write(g, element, new String(text, StandardCharsets.UTF_8));
                 } else {
-                    g.writeUTF8String(text, 0, text.length);
+                    g.writeString(new String(text, StandardCharsets.UTF_8));
                 }
             }
         }
@@ -88,7 +88,7 @@ public final class ValueWriter {
             }
             g.writeString(Base64.getEncoder().encodeToString(bytes));
         } else {
-            g.writeUTF8String(text, 0, text.length);
+            g.writeString(new String(text, StandardCharsets.UTF_8));
         }
     }
 

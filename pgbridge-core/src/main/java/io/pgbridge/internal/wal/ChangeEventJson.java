@@ -101,7 +101,7 @@ final class ChangeEventJson {
                     LogSequenceNumber.valueOf(txn != null ? txn.commitLsn : lsn).asString());
             if (txn != null) {
                 g.writeNumberField("xid", txn.xid);
-                g.writeStringField("commitTime", txn.commitTime.toString());
+                g.writeStringField("commitTime", txn.commitTimeText());
             }
             g.writeStringField("prefix", prefix);
             g.writeBooleanField("transactional", txn != null);
@@ -115,7 +115,7 @@ final class ChangeEventJson {
         g.writeStringField("table", r.table());
         g.writeStringField("lsn", txn.lsnText());
         g.writeNumberField("xid", txn.xid);
-        g.writeStringField("commitTime", txn.commitTime.toString());
+        g.writeStringField("commitTime", txn.commitTimeText());
     }
 
     private static void oldKeyOrRow(JsonGenerator g, Relation r, char oldKind, TupleData row) throws IOException {
@@ -191,11 +191,19 @@ final class ChangeEventJson {
         final long xid;
         final Instant commitTime;
         private String lsnText;
+        private String commitTimeText;
 
         Txn(long commitLsn, long xid, Instant commitTime) {
             this.commitLsn = commitLsn;
             this.xid = xid;
             this.commitTime = commitTime;
+        }
+
+        String commitTimeText() {
+            if (commitTimeText == null) {
+                commitTimeText = commitTime.toString();
+            }
+            return commitTimeText;
         }
 
         String lsnText() {

@@ -33,6 +33,7 @@ public final class Emitter {
 
     private boolean inTransaction;
     private long position;
+    private String positionText;
     private int ordinal;
     private long lastPosition = Long.MIN_VALUE;
     private int lastOrdinal = -1;
@@ -51,6 +52,7 @@ public final class Emitter {
     public void begin(long commitLsn) {
         inTransaction = true;
         position = commitLsn;
+        positionText = null;
         ordinal = 0;
     }
 
@@ -70,8 +72,11 @@ public final class Emitter {
 
     /** Hands over the change counted by the last {@link #next()}, with the id {@code <commit LSN>:<ordinal>}. */
     void emit(String channel, byte[] payload, Instant commitTime) throws InterruptedException, SQLException {
+        if (positionText == null) {
+            positionText = LogSequenceNumber.valueOf(position).asString() + ':';
+        }
         emit(Event.builder()
-                .id(LogSequenceNumber.valueOf(position).asString() + ':' + (ordinal - 1))
+                .id(positionText + (ordinal - 1))
                 .channel(channel)
                 .payloadUnsafe(payload)
                 .contentType(CONTENT_JSON)

@@ -20,6 +20,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
 public final class WalSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(WalSource.class);
     private static final long IDLE_POLL_MILLIS = 5;
+    private static final int BRIEF_POLLS = 200;
+    private static final long BRIEF_POLL_NANOS = 50_000;
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
 
@@ -299,13 +302,21 @@ public final class WalSource implements EventSource {
     }
 
     private void read() throws SQLException, InterruptedException {
+        int idlePolls = 0;
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
                 reportFlush();
-                Thread.sleep(IDLE_POLL_MILLIS); // pgjdbc has no blocking read that keeps sending status updates
+                // pgjdbc has no blocking read that keeps sending status updates: poll, briefly while data flows (the
+                // server decodes a backlog in bursts), then at a relaxed pace once the stream is idle
+                if (++idlePolls < BRIEF_POLLS) {
+                    LockSupport.parkNanos(BRIEF_POLL_NANOS);
+                } else {
+                    Thread.sleep(IDLE_POLL_MILLIS);
+                }
                 continue;
             }
+            idlePolls = 0;
             decoder.decode(message, stream.getLastReceiveLSN().asLong());
             if (!emitter.inTransaction()) {
                 reportFlush();

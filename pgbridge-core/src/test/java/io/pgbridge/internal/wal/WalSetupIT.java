@@ -59,6 +59,24 @@ class WalSetupIT {
     }
 
     @Test
+    void temporarySlotStreamsAndIsGoneAfterClose() throws Exception {
+        String t = db.schema + ".temp";
+        db.exec("CREATE TABLE " + t + " (id int PRIMARY KEY)");
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(t + "->queue:a", sink)
+                .setting("wal.temporary-slot", "true")
+                .build()) {
+            bridge.start();
+            assertThat(db.confirmedFlush())
+                    .as("the temporary slot exists while streaming")
+                    .isPositive();
+            db.exec("INSERT INTO " + t + " VALUES (1)");
+            assertThat(sink.await(1, Duration.ofSeconds(30))).as("streamed").hasSize(1);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> db.confirmedFlush() == -1);
+    }
+
+    @Test
     void invalidSlotAndPublicationNamesAreRejectedAtBuild() {
         assertThatThrownBy(() -> db.bridge(db.schema + ".t->queue:a", new InMemorySink())
                         .setting("replication.slot", "Bad-Slot")
