@@ -52,6 +52,9 @@ class OutboxFunctionsIT {
                 .containsExactly(
                         "orders|created|{\"n\": 2}|application/json|{\"h\": \"v\"}",
                         "orders|-|\"plain text\"|text/plain; charset=utf-8|-");
+        assertThatThrownBy(() -> db.execute("select " + db.schema + ".send('orders', '{}'::jsonb, null, '{\"n\": 1}')"))
+                .as("a header value that is not a string")
+                .hasMessageContaining("events_headers_strings");
     }
 
     @Test
