@@ -373,8 +373,8 @@ public final class PgBridge implements AutoCloseable {
 
         /**
          * How far each source that measures it is behind the database, in bytes, by source name. For {@code wal}:
-         * {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its replication slot, the WAL PostgreSQL retains for
-         * the bridge, measured every {@code wal.heartbeat-interval-ms} (absent before the first measurement or when
+         * {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its replication slot (WAL written since the last
+         * position every sink confirmed; PostgreSQL retains at least that much for the slot), measured every {@code wal.heartbeat-interval-ms} (absent before the first measurement or when
          * heartbeats are off). Never {@code null}; empty when no source measures lag.
          */
         public Map<String, Long> sourceLagBytes() {

@@ -50,8 +50,9 @@ public interface EventSource {
 
     /**
      * How far this source is behind the database, in bytes, at its last measurement; empty when it does not measure
-     * it. The WAL source reports {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its slot: the WAL that
-     * PostgreSQL keeps for it. Must not block.
+     * it. The WAL source reports {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its slot: the WAL written
+     * since the last position every sink confirmed (PostgreSQL retains at least that much for the slot). Must not
+     * block.
      */
     default OptionalLong lagBytes() {
         return OptionalLong.empty();

@@ -51,7 +51,7 @@ public final class ValueWriter {
             case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID -> g.writeNumber(ascii(text));
             case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, ascii(text));
             case PgTypes.BOOL -> g.writeBoolean(text.length > 0 && text[0] == 't');
-            case PgTypes.JSON, PgTypes.JSONB -> g.writeRawValue(new String(text, StandardCharsets.UTF_8));
+            case PgTypes.JSON, PgTypes.JSONB -> g.writeRawValue(new RawJson(text));
             case PgTypes.TIMESTAMPTZ -> g.writeString(timestampTz(ascii(text)));
             case PgTypes.TIMESTAMP -> g.writeString(timestamp(ascii(text)));
             case PgTypes.BYTEA -> bytea(g, text);

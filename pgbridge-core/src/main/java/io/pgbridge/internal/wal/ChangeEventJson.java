@@ -3,6 +3,7 @@ package io.pgbridge.internal.wal;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TupleData;
@@ -11,7 +12,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.postgresql.replication.LogSequenceNumber;
 
 /**
@@ -50,12 +53,51 @@ import org.postgresql.replication.LogSequenceNumber;
 final class ChangeEventJson {
     private static final JsonFactory FACTORY = new JsonFactory();
 
+    private static final SerializedString OP = new SerializedString("op");
+    private static final SerializedString SCHEMA = new SerializedString("schema");
+    private static final SerializedString TABLE = new SerializedString("table");
+    private static final SerializedString LSN = new SerializedString("lsn");
+    private static final SerializedString XID = new SerializedString("xid");
+    private static final SerializedString COMMIT_TIME = new SerializedString("commitTime");
+    private static final SerializedString NEW = new SerializedString("new");
+    private static final int MAX_CACHED_RELATIONS = 10_000;
+
     private final ByteArrayBuilder buffer = new ByteArrayBuilder(1024);
+    /** Names of each relation, JSON-encoded once; keyed by identity (a Relation message makes a new object). */
+    private final Map<Relation, Names> names = new IdentityHashMap<>();
+
+    /** A relation's schema, table and column names, encoded once. */
+    private static final class Names {
+        final SerializedString schema;
+        final SerializedString table;
+        final SerializedString[] columns;
+
+        Names(Relation r) {
+            schema = new SerializedString(r.schema());
+            table = new SerializedString(r.table());
+            columns = new SerializedString[r.columns().size()];
+            for (int i = 0; i < columns.length; i++) {
+                columns[i] = new SerializedString(r.columns().get(i).name());
+            }
+        }
+    }
+
+    private Names names(Relation r) {
+        Names n = names.get(r);
+        if (n == null) {
+            if (names.size() >= MAX_CACHED_RELATIONS) {
+                names.clear();
+            }
+            n = new Names(r);
+            names.put(r, n);
+        }
+        return n;
+    }
 
     byte[] insert(Relation r, Txn txn, TupleData newRow) {
         return write(g -> {
             header(g, "insert", r, txn);
-            g.writeFieldName("new");
+            g.writeFieldName(NEW);
             row(g, r, newRow, null, false);
         });
     }
@@ -64,7 +106,7 @@ final class ChangeEventJson {
         return write(g -> {
             header(g, "update", r, txn);
             TupleData full = oldKind == 'O' ? oldRow : null;
-            g.writeFieldName("new");
+            g.writeFieldName(NEW);
             row(g, r, newRow, full, false);
             oldKeyOrRow(g, r, oldKind, oldKind == 0 ? newRow : oldRow);
             List<String> unchanged = unchangedToast(r, newRow, full);
@@ -101,7 +143,8 @@ final class ChangeEventJson {
                     LogSequenceNumber.valueOf(txn != null ? txn.commitLsn : lsn).asString());
             if (txn != null) {
                 g.writeNumberField("xid", txn.xid);
-                g.writeStringField("commitTime", txn.commitTimeText());
+                g.writeFieldName(COMMIT_TIME);
+                g.writeString(txn.commitTimeText());
             }
             g.writeStringField("prefix", prefix);
             g.writeBooleanField("transactional", txn != null);
@@ -109,16 +152,23 @@ final class ChangeEventJson {
         });
     }
 
-    private static void header(JsonGenerator g, String op, Relation r, Txn txn) throws IOException {
-        g.writeStringField("op", op);
-        g.writeStringField("schema", r.schema());
-        g.writeStringField("table", r.table());
-        g.writeStringField("lsn", txn.lsnText());
-        g.writeNumberField("xid", txn.xid);
-        g.writeStringField("commitTime", txn.commitTimeText());
+    private void header(JsonGenerator g, String op, Relation r, Txn txn) throws IOException {
+        Names n = names(r);
+        g.writeFieldName(OP);
+        g.writeString(op);
+        g.writeFieldName(SCHEMA);
+        g.writeString(n.schema);
+        g.writeFieldName(TABLE);
+        g.writeString(n.table);
+        g.writeFieldName(LSN);
+        g.writeString(txn.lsnText());
+        g.writeFieldName(XID);
+        g.writeNumber(txn.xid);
+        g.writeFieldName(COMMIT_TIME);
+        g.writeString(txn.commitTimeText());
     }
 
-    private static void oldKeyOrRow(JsonGenerator g, Relation r, char oldKind, TupleData row) throws IOException {
+    private void oldKeyOrRow(JsonGenerator g, Relation r, char oldKind, TupleData row) throws IOException {
         if (oldKind == 'O') {
             g.writeFieldName("old");
             row(g, r, row, null, false);
@@ -129,9 +179,10 @@ final class ChangeEventJson {
     }
 
     /** Writes a row; unchanged TOASTed values come from {@code fallback} when given, else are left out. */
-    private static void row(JsonGenerator g, Relation r, TupleData row, TupleData fallback, boolean keyOnly)
+    private void row(JsonGenerator g, Relation r, TupleData row, TupleData fallback, boolean keyOnly)
             throws IOException {
         g.writeStartObject();
+        SerializedString[] columnNames = names(r).columns;
         List<Relation.Column> columns = r.columns();
         for (int i = 0; i < columns.size() && i < row.size(); i++) {
             Relation.Column c = columns.get(i);
@@ -145,7 +196,7 @@ final class ChangeEventJson {
                 }
                 source = fallback;
             }
-            g.writeFieldName(c.name());
+            g.writeFieldName(columnNames[i]);
             switch (source.kind(i)) {
                 case TupleData.NULL -> g.writeNull();
                 case TupleData.TEXT -> ValueWriter.write(g, c.typeOid(), source.value(i));
@@ -190,8 +241,8 @@ final class ChangeEventJson {
         final long commitLsn;
         final long xid;
         final Instant commitTime;
-        private String lsnText;
-        private String commitTimeText;
+        private SerializedString lsnText;
+        private SerializedString commitTimeText;
 
         Txn(long commitLsn, long xid, Instant commitTime) {
             this.commitLsn = commitLsn;
@@ -199,16 +250,17 @@ final class ChangeEventJson {
             this.commitTime = commitTime;
         }
 
-        String commitTimeText() {
+        SerializedString commitTimeText() {
             if (commitTimeText == null) {
-                commitTimeText = commitTime.toString();
+                commitTimeText = new SerializedString(commitTime.toString());
             }
             return commitTimeText;
         }
 
-        String lsnText() {
+        SerializedString lsnText() {
             if (lsnText == null) {
-                lsnText = LogSequenceNumber.valueOf(commitLsn).asString();
+                lsnText = new SerializedString(
+                        LogSequenceNumber.valueOf(commitLsn).asString());
             }
             return lsnText;
         }

@@ -159,15 +159,7 @@ public final class WalSource implements EventSource {
                 return reading;
             }
         });
-        try {
-            openStream();
-        } catch (SQLException e) {
-            closeConnection();
-            throw new ConnectionException(
-                    "Cannot start streaming from slot " + config.slot + " on " + postgres.describe() + ": "
-                            + e.getMessage(),
-                    e);
-        }
+        openStreamAtStart();
         reading = true;
         reader = context.threadFactory().newThread(this::run);
         reader.setName("pgbridge-wal-reader-" + config.slot);

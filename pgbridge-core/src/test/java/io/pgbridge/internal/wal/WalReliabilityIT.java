@@ -128,6 +128,46 @@ class WalReliabilityIT {
         }
     }
 
+    @Test
+    void statusUpdatesKeepTheConnectionWhileTheSinkIsDown() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        sink.setAvailable(false);
+        // a walsender that drops clients silent for 1 s, a pipeline that is full after 20 events
+        String url = TestServices.postgresUrl() + "?options=-c%20wal_sender_timeout%3D1000";
+        try (PgBridge bridge = db.bridge(table + "->queue:orders", sink)
+                .postgres(url)
+                .bufferMaxEvents(20)
+                .retryBackoff(Duration.ofMillis(100), Duration.ofMillis(200))
+                .build()) {
+            bridge.start();
+            int walsender = walsenderPid();
+            db.exec("INSERT INTO " + table + " SELECT g, 'x' FROM generate_series(1, 500) g");
+            await().atMost(Duration.ofSeconds(10)).until(() -> bridge.stats().inFlightEvents() == 20);
+            await().during(Duration.ofSeconds(4))
+                    .atMost(Duration.ofSeconds(10))
+                    .until(() -> walsenderPid() == walsender);
+            sink.setAvailable(true);
+            await().atMost(Duration.ofSeconds(30)).until(() -> sink.events().size() >= 500);
+            assertThat(walsenderPid())
+                    .as("the same walsender: the reader, blocked on a full pipeline, kept sending status updates")
+                    .isEqualTo(walsender);
+            assertThat(ids(sink.events()))
+                    .as("every row once, in order")
+                    .hasSize(500)
+                    .isSorted();
+        }
+    }
+
+    private int walsenderPid() throws SQLException {
+        try (PreparedStatement ps = db.sql.prepareStatement(
+                "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, db.slot);
+            var rs = ps.executeQuery();
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     private int terminateWalsender() throws SQLException {
         try (PreparedStatement ps = db.sql.prepareStatement("SELECT count(pg_terminate_backend(active_pid)) FROM "
                 + "pg_replication_slots WHERE slot_name = ? AND active")) {
