@@ -172,6 +172,8 @@ class SubscriptionsIT {
             {"new.email = 'x", "unterminated"},
             {"new.id", "not a boolean expression"},
             {"new.no_such_column", "not a boolean expression"},
+            {"new.id in (select 1)", "cannot use subquery"},
+            {"old.id = 1", "cannot reference OLD"},
             {"", "is empty"},
         };
         for (String[] c : cases) {

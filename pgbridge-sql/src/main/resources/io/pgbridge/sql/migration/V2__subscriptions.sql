@@ -127,12 +127,18 @@ begin
     perform ${schema}._check_expression(new.when_clause, v_what || ' when_clause');
     if new.when_clause is not null then
         begin
-            -- Plans (never runs) the clause against the table under the trigger's names new and old, so that an
-            -- unknown column or a non-boolean expression is reported now, not at the next insert.
-            execute format('select 1 from %s as new, %s as old where (%s) limit 0', v_table, v_table, new.when_clause);
-        exception when others then
-            raise exception 'pgbridge: %: when_clause % is not a boolean expression on %: %', v_what,
-                quote_literal(new.when_clause), v_table, sqlerrm using errcode = 'invalid_parameter_value';
+            -- Creates the trigger the clause would become, then rolls it back: an unknown column, a non-boolean
+            -- expression, a sub-select or OLD in an INSERT trigger is reported now, whatever other subscriptions hold.
+            execute format('create trigger pgbridge_when_check after %s on %s for each row when (%s)'
+                           || ' execute function %I._wake_up()', new.operation, v_table, new.when_clause, '${schema}');
+            raise exception using errcode = 'PGB00';
+        exception
+            when sqlstate 'PGB00' then
+                null;
+            when others then
+                raise exception 'pgbridge: %: when_clause % is not a boolean expression usable as a % trigger'
+                    ' condition on %: %', v_what, quote_literal(new.when_clause), new.operation, v_table, sqlerrm
+                    using errcode = 'invalid_parameter_value';
         end;
     end if;
 
