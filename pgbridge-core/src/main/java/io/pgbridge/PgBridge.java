@@ -11,6 +11,7 @@ import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -538,7 +539,10 @@ public final class PgBridge implements AutoCloseable {
             return this;
         }
 
-        /** Where events a sink refused for good go; default: logged at ERROR (without payload). */
+        /**
+         * Where events a sink refused for good go. Default: the source's own place when it has one (the outbox source
+         * writes to its {@code dead_letters} table), else logged at ERROR (without payload).
+         */
         public Builder deadLetterHandler(DeadLetterHandler handler) {
             this.deadLetters = Objects.requireNonNull(handler, "handler");
             return this;
@@ -557,8 +561,8 @@ public final class PgBridge implements AutoCloseable {
             in.sourceNames.addAll(sourceNames);
             in.sourceInstances.addAll(sourceInstances);
             in.threadFactory = threadFactory;
-            DeadLetterHandler handler = deadLetters != null ? deadLetters : LOG_DEAD_LETTERS;
-            return new PgBridge(Assembly.build(in), handler);
+            Assembly parts = Assembly.build(in);
+            return new PgBridge(parts, deadLetters != null ? deadLetters : bySource(parts.sources));
         }
 
         /** Lists the keys set, never their values. */
@@ -567,6 +571,22 @@ public final class PgBridge implements AutoCloseable {
             return "PgBridge.Builder{settings=" + settings.keySet() + ", routes=" + routes + ", sinks=" + sinks.keySet()
                     + ", sources=" + sourceNames + '}';
         }
+    }
+
+    /** Each source's own handler for its events (the outbox's table), else {@link #LOG_DEAD_LETTERS}. */
+    private static DeadLetterHandler bySource(List<EventSource> sources) {
+        Map<String, DeadLetterHandler> own = new HashMap<>();
+        for (EventSource source : sources) {
+            DeadLetterHandler handler = source.deadLetterHandler();
+            if (handler != null) {
+                own.put(source.name(), handler);
+            }
+        }
+        if (own.isEmpty()) {
+            return LOG_DEAD_LETTERS;
+        }
+        return (event, target, reason) ->
+                own.getOrDefault(event.source(), LOG_DEAD_LETTERS).deadLetter(event, target, reason);
     }
 
     private static final DeadLetterHandler LOG_DEAD_LETTERS =

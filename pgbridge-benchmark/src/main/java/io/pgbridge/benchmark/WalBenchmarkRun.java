@@ -48,7 +48,8 @@ public final class WalBenchmarkRun {
         }
     }
 
-    private static Sink amqpSink(String uri) {
+    /** The AMQP sink on {@code uri} with default settings (also used by {@link OutboxBenchmarkRun}). */
+    static Sink amqpSink(String uri) {
         ThreadFactory threads = Executors.defaultThreadFactory();
         return new AmqpSinkProvider().create(new SinkConfig() {
             @Override

@@ -40,6 +40,15 @@ public interface EventSource {
     default void delivered(Event event) {}
 
     /**
+     * Where this source wants the events it produced that a sink refused for good, such as the outbox's
+     * {@code dead_letters} table; {@code null} (the default) for the bridge's handler. Used only when the builder was
+     * given no {@link DeadLetterHandler}. Called once, before {@link #start}.
+     */
+    default DeadLetterHandler deadLetterHandler() {
+        return null;
+    }
+
+    /**
      * How far this source is behind the database, in bytes, at its last measurement; empty when it does not measure
      * it. The WAL source reports {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its slot: the WAL written
      * since the last position every sink confirmed (PostgreSQL retains at least that much for the slot). Must not

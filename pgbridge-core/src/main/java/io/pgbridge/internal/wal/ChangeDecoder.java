@@ -3,8 +3,11 @@ package io.pgbridge.internal.wal;
 import java.nio.ByteBuffer;
 import java.sql.SQLException;
 
-/** Turns the messages of one output plugin into events through an {@link Emitter}. One per replication connection. */
-interface ChangeDecoder {
+/**
+ * Turns the messages of one output plugin into events through an {@link Emitter}. One per replication connection.
+ * Public for sources built on the WAL stream (the outbox's streaming mode).
+ */
+public interface ChangeDecoder {
 
     /**
      * @param message the XLogData payload

@@ -13,7 +13,7 @@ import org.postgresql.replication.LogSequenceNumber;
  * server sends a transaction again after a reconnect until its commit is flushed), and hands them to the pipeline
  * without ever blocking the replication connection's status updates. Reader thread only.
  */
-final class Emitter {
+public final class Emitter {
     /** What the emitter needs from the replication connection while it waits for room in the pipeline. */
     interface Connection {
         /** Sends a status update now, so that the server does not time the connection out. */
@@ -24,8 +24,8 @@ final class Emitter {
     }
 
     static final String CONTENT_JSON = "application/json";
-    private static final String SOURCE = "wal";
 
+    private final String source;
     private final SourceContext context;
     private final FlushTracker tracker;
     private final Duration wait;
@@ -40,7 +40,8 @@ final class Emitter {
     private long lastCommitted = Long.MIN_VALUE;
     private boolean abandoned;
 
-    Emitter(SourceContext context, FlushTracker tracker, Duration wait, Connection connection) {
+    Emitter(String source, SourceContext context, FlushTracker tracker, Duration wait, Connection connection) {
+        this.source = source;
         this.context = context;
         this.tracker = tracker;
         this.wait = wait;
@@ -48,7 +49,7 @@ final class Emitter {
     }
 
     /** A transaction whose commit record is at {@code commitLsn} starts. */
-    void begin(long commitLsn) {
+    public void begin(long commitLsn) {
         inTransaction = true;
         position = commitLsn;
         positionText = null;
@@ -56,7 +57,7 @@ final class Emitter {
     }
 
     /** Whether any route takes this channel; decoding a change nobody wants is skipped. */
-    boolean wants(String channel) {
+    public boolean wants(String channel) {
         return context.isRouted(channel);
     }
 
@@ -64,30 +65,36 @@ final class Emitter {
      * Counts one change of the current transaction and tells whether it is new (not handed over before); call
      * {@link #emit} for it only then.
      */
-    boolean next() {
+    public boolean next() {
         int n = ordinal++;
         return position > lastPosition || (position == lastPosition && n > lastOrdinal);
     }
 
-    /** Hands over the change counted by the last {@link #next()}. */
+    /** Hands over the change counted by the last {@link #next()}, with the id {@code <commit LSN>:<ordinal>}. */
     void emit(String channel, byte[] payload, Instant commitTime) throws InterruptedException, SQLException {
+        if (positionText == null) {
+            positionText = LogSequenceNumber.valueOf(position).asString() + ':';
+        }
+        emit(Event.builder()
+                .id(positionText + (ordinal - 1))
+                .channel(channel)
+                .payloadUnsafe(payload)
+                .contentType(CONTENT_JSON)
+                .commitTime(commitTime));
+    }
+
+    /**
+     * Hands over the change counted by the last {@link #next()}, built by the caller (id, channel, payload, ...); the
+     * emitter sets its source and position (the commit LSN). Blocks while the pipeline is full, keeping the
+     * replication connection alive.
+     */
+    public void emit(Event.Builder event) throws InterruptedException, SQLException {
         if (abandoned) {
             return;
         }
         int n = ordinal - 1;
-        if (positionText == null) {
-            positionText = LogSequenceNumber.valueOf(position).asString() + ':';
-        }
-        Event event = Event.builder()
-                .id(positionText + n)
-                .source(SOURCE)
-                .channel(channel)
-                .payloadUnsafe(payload)
-                .contentType(CONTENT_JSON)
-                .position(position)
-                .commitTime(commitTime)
-                .build();
-        while (!context.publish(event, wait)) {
+        Event e = event.source(source).position(position).build();
+        while (!context.publish(e, wait)) {
             if (!connection.reading()) {
                 abandoned = true; // stopping: the event stays unacknowledged and is read again on the next start
                 return;
@@ -100,7 +107,7 @@ final class Emitter {
     }
 
     /** The transaction ends; a restart after it resumes at {@code resumeLsn}. */
-    void commit(long resumeLsn) {
+    public void commit(long resumeLsn) {
         inTransaction = false;
         if (abandoned || position <= lastCommitted) {
             return;

@@ -7,6 +7,7 @@ import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
@@ -16,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *       bounds stop reading when the sinks fall behind.
  * </ul>
  */
-final class WalSource implements EventSource {
+public final class WalSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(WalSource.class);
     private static final long IDLE_POLL_MILLIS = 5;
     private static final int BRIEF_POLLS = 200;
@@ -54,6 +56,14 @@ final class WalSource implements EventSource {
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
 
+    /** Creates the decoder of a stream, once per replication connection. */
+    @FunctionalInterface
+    public interface DecoderFactory {
+        ChangeDecoder create(Emitter emitter);
+    }
+
+    private final String name;
+    private final DecoderFactory decoders;
     private final PostgresConnector postgres;
     private final WalConfig config;
     private final Backoff reconnectBackoff;
@@ -72,15 +82,51 @@ final class WalSource implements EventSource {
     private long reported;
 
     WalSource(PostgresConnector postgres, WalConfig config) {
+        this(
+                "wal",
+                postgres,
+                config,
+                config.isWal2Json()
+                        ? emitter -> new Wal2JsonEvents(emitter, SlotMonitor.PREFIX)
+                        : emitter -> new PgOutputEvents(emitter, SlotMonitor.PREFIX));
+    }
+
+    private WalSource(String name, PostgresConnector postgres, WalConfig config, DecoderFactory decoders) {
+        this.name = name;
+        this.decoders = decoders;
         this.postgres = postgres;
         this.config = config;
         this.reconnectBackoff = new Backoff(Duration.ofMillis(250), config.reconnectMaxBackoff);
         this.monitor = new SlotMonitor(postgres, config.slot, config.heartbeatInterval, config.lagWarningBytes);
     }
 
+    /**
+     * A source that streams the tables of one pgoutput publication from a persistent slot, with this class's
+     * acknowledgement, status-update and reconnect behaviour, and turns the messages into events with its own
+     * decoder. The {@code wal.*} timing settings apply; slot, publication and plugin are given here.
+     *
+     * @param name the source's name, also {@link io.pgbridge.Event#source()} of its events
+     * @param tables the published tables, as {@code schema.table}
+     * @throws io.pgbridge.ConfigurationException listing every invalid setting
+     */
+    public static WalSource forPublication(
+            String name,
+            PostgresConnector postgres,
+            Settings settings,
+            String slot,
+            String publication,
+            Set<String> tables,
+            DecoderFactory decoders) {
+        Settings own = settings.with(WalSettings.SLOT.key(), slot)
+                .with(WalSettings.PUBLICATION.key(), publication)
+                .with(WalSettings.OUTPUT_PLUGIN.key(), WalConfig.PGOUTPUT)
+                .with(WalSettings.TEMPORARY_SLOT.key(), "false");
+        return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders);
+    }
+
     @Override
     public String name() {
-        return "wal";
+        return name;
     }
 
     @Override
@@ -101,7 +147,7 @@ final class WalSource implements EventSource {
         reported = confirmed;
         Duration wait =
                 config.statusInterval.compareTo(MAX_PUBLISH_WAIT) < 0 ? config.statusInterval : MAX_PUBLISH_WAIT;
-        emitter = new Emitter(context, tracker, wait, new Emitter.Connection() {
+        emitter = new Emitter(name, context, tracker, wait, new Emitter.Connection() {
             @Override
             public void keepAlive() throws SQLException {
                 reportFlush();
@@ -201,9 +247,7 @@ final class WalSource implements EventSource {
         }
         stream = builder.start();
         emitter.reset();
-        decoder = config.isWal2Json()
-                ? new Wal2JsonEvents(emitter, SlotMonitor.PREFIX)
-                : new PgOutputEvents(emitter, SlotMonitor.PREFIX);
+        decoder = decoders.create(emitter);
     }
 
     private void run() {

@@ -1,0 +1,164 @@
+package io.pgbridge.benchmark;
+
+import com.rabbitmq.client.ConnectionFactory;
+import io.pgbridge.sql.PgBridgeSchema;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * The outbox on a real PostgreSQL: {@code rows} events (default 200,000) in transactions of 1,000, written (a) with
+ * {@code pgbridge.send} and (b) by a trigger generated from a subscription, and delivered live (while they are
+ * written) by the outbox source in streaming and in polling mode, to an in-memory (counting) sink and to RabbitMQ.
+ * Each bridge runs in a JVM of its own ({@code -Xmx128m}). Prints one line per run. Commit-to-confirm latency needs
+ * the commit time, which only streaming mode knows (pgoutput); polling mode reports 0 for it.
+ *
+ * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
+ * amqp=amqp://guest:guest@127.0.0.1:5672/%2f modes=streaming,polling sinks=memory,amqp writers=send,trigger}
+ * ({@code amqp=none} skips RabbitMQ).
+ */
+public final class OutboxBenchmark {
+    private static final String SCHEMA = "pgbridge_bench_outbox";
+    private static final String TABLE = SCHEMA + "_app.rows";
+    private static final String SLOT = SCHEMA + "_outbox_1";
+
+    private OutboxBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int rows = 200_000;
+        int perTxn = 1_000;
+        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
+        String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        List<String> modes = List.of("streaming", "polling");
+        List<String> sinks = List.of("memory", "amqp");
+        List<String> writers = List.of("send", "trigger");
+        for (String a : args) {
+            String value = a.substring(a.indexOf('=') + 1);
+            switch (a.substring(0, a.indexOf('='))) {
+                case "rows" -> rows = Integer.parseInt(value);
+                case "txn" -> perTxn = Integer.parseInt(value);
+                case "postgres" -> postgres = value;
+                case "amqp" -> amqp = value;
+                case "modes" -> modes = List.of(value.split(","));
+                case "sinks" -> sinks = List.of(value.split(","));
+                case "writers" -> writers = List.of(value.split(","));
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        if (amqp.equals("none")) {
+            sinks = sinks.stream().filter(s -> !s.equals("amqp")).toList();
+        }
+        URI uri = URI.create(postgres);
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
+                + uri.getPath());
+        ds.setUser(uri.getUserInfo() == null ? "postgres" : uri.getUserInfo().split(":")[0]);
+        System.out.printf(
+                Locale.ROOT,
+                "Outbox benchmark: %d events in transactions of %d, %d cores%n",
+                rows,
+                perTxn,
+                Runtime.getRuntime().availableProcessors());
+        for (String mode : modes) {
+            for (String writer : writers) {
+                for (String sink : sinks) {
+                    run(ds, postgres, amqp, mode, writer, sink, rows, perTxn);
+                }
+            }
+        }
+    }
+
+    private static void run(
+            PGSimpleDataSource ds,
+            String postgres,
+            String amqp,
+            String mode,
+            String writer,
+            String sink,
+            int rows,
+            int perTxn)
+            throws Exception {
+        String queue = SCHEMA + "_" + mode + "_" + writer;
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
+            cleanUp(st);
+            PgBridgeSchema.migrate(ds, SCHEMA);
+            st.execute("create schema " + SCHEMA + "_app; create table " + TABLE
+                    + " (id bigserial primary key, n int, pad text)");
+            if (writer.equals("trigger")) {
+                st.execute("insert into " + SCHEMA + ".subscriptions (key, operation, schema_name, table_name,"
+                        + " column_names, channel) values ('bench', 'INSERT', '" + SCHEMA + "_app', 'rows',"
+                        + " array['id', 'n', 'pad'], 'bench')");
+            }
+            if (sink.equals("amqp")) {
+                amqpQueue(amqp, queue, true);
+            }
+            List<String> childArgs = new ArrayList<>(List.of(mode, sink, postgres, SCHEMA, Integer.toString(rows)));
+            if (sink.equals("amqp")) {
+                childArgs.addAll(List.of(amqp, queue));
+            }
+            String result;
+            double producerRate;
+            try (ChildJvm child = new ChildJvm(List.of("-Xmx128m"), OutboxBenchmarkRun.class, childArgs)) {
+                child.awaitLine("READY");
+                producerRate = produce(c, writer, rows, perTxn);
+                result = child.awaitLine("RESULT");
+            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-9s %-7s %-6s producer_events_per_s=%.0f %s%n",
+                    mode,
+                    writer,
+                    sink,
+                    producerRate,
+                    result);
+        } finally {
+            try (Connection c = ds.getConnection();
+                    Statement st = c.createStatement()) {
+                cleanUp(st);
+            }
+            if (sink.equals("amqp")) {
+                amqpQueue(amqp, queue, false);
+            }
+        }
+    }
+
+    /** Writes the events in transactions of {@code perTxn}; returns events per second. */
+    private static double produce(Connection c, String writer, int rows, int perTxn) throws Exception {
+        String insert = writer.equals("send")
+                ? "select " + SCHEMA + ".send('bench', jsonb_build_object('n', g, 'pad', repeat('x', 150)))"
+                        + " from generate_series(1, " + perTxn + ") g"
+                : "insert into " + TABLE + " (n, pad) select g, repeat('x', 150) from generate_series(1, " + perTxn
+                        + ") g";
+        long start = System.nanoTime();
+        try (Statement st = c.createStatement()) {
+            for (int done = 0; done < rows; done += perTxn) {
+                st.execute(insert); // one statement, one transaction (auto-commit)
+            }
+        }
+        return rows / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static void cleanUp(Statement st) throws Exception {
+        st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + SLOT
+                + "' and not active");
+        st.execute("drop publication if exists " + SLOT);
+        st.execute("drop schema if exists " + SCHEMA + "_app cascade; drop schema if exists " + SCHEMA + " cascade");
+    }
+
+    private static void amqpQueue(String uri, String queue, boolean create) throws Exception {
+        ConnectionFactory f = new ConnectionFactory();
+        f.setUri(uri);
+        try (com.rabbitmq.client.Connection conn = f.newConnection("pgbridge-benchmark");
+                com.rabbitmq.client.Channel ch = conn.createChannel()) {
+            ch.queueDelete(queue);
+            if (create) {
+                ch.queueDeclare(queue, true, false, false, null);
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.pgbridge.internal.outbox;
+
+import io.pgbridge.Event;
+import io.pgbridge.Target;
+import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.PostgresConnector;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each event a sink refused for good to {@code <schema>.dead_letters} with the reason, then lets the lane move
+ * on. When the insert fails the exception reaches the pipeline, which retries the event as if the sink had failed: a
+ * dead letter is never dropped. Thread-safe (one connection, used under a lock: dead letters are rare).
+ */
+final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(OutboxDeadLetters.class);
+
+    private final PostgresConnector postgres;
+    private final OutboxTables tables;
+    private Connection connection;
+
+    OutboxDeadLetters(PostgresConnector postgres, OutboxTables tables) {
+        this.postgres = postgres;
+        this.tables = tables;
+    }
+
+    @Override
+    public synchronized void deadLetter(Event event, Target target, String reason) throws SQLException {
+        if (connection == null) {
+            connection = postgres.connect();
+        }
+        String[] keys = event.headers().keySet().toArray(new String[0]);
+        String[] values = event.headers().values().toArray(new String[0]);
+        try (PreparedStatement st = connection.prepareStatement(tables.insertDeadLetter())) {
+            st.setString(1, event.source());
+            st.setString(2, event.id());
+            st.setString(3, event.channel());
+            st.setString(4, event.routingKey());
+            st.setArray(5, connection.createArrayOf("text", keys));
+            st.setArray(6, connection.createArrayOf("text", values));
+            st.setString(7, event.payloadAsString());
+            st.setString(8, event.contentType());
+            st.setString(9, target.toString());
+            st.setString(10, reason == null ? "" : reason);
+            st.executeUpdate();
+        } catch (SQLException e) {
+            close();
+            throw e;
+        }
+        log.warn(
+                "Dead letter: event {} on channel {} to {} refused for good ({}); written to {}.dead_letters",
+                event.id(),
+                event.channel(),
+                target,
+                reason,
+                tables.schema());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            log.debug("Closing the dead-letter connection failed", e);
+        }
+        connection = null;
+    }
+}

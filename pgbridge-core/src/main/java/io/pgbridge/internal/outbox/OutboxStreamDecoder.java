@@ -1,0 +1,150 @@
+package io.pgbridge.internal.outbox;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.pgbridge.Event;
+import io.pgbridge.internal.replication.PgOutputDecoder;
+import io.pgbridge.internal.replication.PgOutputHandler;
+import io.pgbridge.internal.replication.Relation;
+import io.pgbridge.internal.replication.TupleData;
+import io.pgbridge.internal.wal.ChangeDecoder;
+import io.pgbridge.internal.wal.Emitter;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Streaming mode: turns the inserts into {@code <schema>.events} (published through the partition root) into outbox
+ * events, in commit order. Everything else in the stream (heartbeats, deletes by partition maintenance) is skipped.
+ * One per replication connection; reader thread only.
+ */
+final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private final Emitter emitter;
+    private final String schema;
+    private final String streamId;
+    private Instant commitTime;
+
+    OutboxStreamDecoder(Emitter emitter, String schema, long streamId) {
+        this.emitter = emitter;
+        this.schema = schema;
+        this.streamId = Long.toString(streamId);
+    }
+
+    @Override
+    public void decode(ByteBuffer message, long messageLsn) throws InterruptedException, SQLException {
+        decoder.decode(message, this);
+    }
+
+    @Override
+    public void begin(long finalLsn, Instant commitTime, long xid) {
+        this.commitTime = commitTime;
+        emitter.begin(finalLsn);
+    }
+
+    @Override
+    public void commit(long commitLsn, long endLsn, Instant commitTime) {
+        emitter.commit(endLsn);
+    }
+
+    @Override
+    public void insert(Relation r, TupleData row) throws InterruptedException, SQLException {
+        if (!r.schema().equals(schema) || !r.table().equals("events")) {
+            return;
+        }
+        // Every insert counts, whatever its stream: the ordinal must be the same when a transaction is read again.
+        boolean fresh = emitter.next();
+        Columns c = new Columns(r, row);
+        if (!fresh || !streamId.equals(c.text("stream_id"))) {
+            return;
+        }
+        String channel = c.text("channel");
+        if (!emitter.wants(channel)) {
+            return;
+        }
+        String contentType = c.text("content_type");
+        String payload = c.text("payload");
+        Event.Builder event = Event.builder()
+                .id(c.text("id"))
+                .channel(channel)
+                .routingKey(c.text("routing_key"))
+                .contentType(contentType)
+                .commitTime(commitTime)
+                .payloadUnsafe((contentType.startsWith("text/") ? jsonString(payload) : payload)
+                        .getBytes(StandardCharsets.UTF_8));
+        String headers = c.text("headers");
+        if (headers != null) {
+            addHeaders(headers, event);
+        }
+        emitter.emit(event);
+    }
+
+    @Override
+    public void update(Relation r, char oldKind, TupleData oldRow, TupleData newRow) {}
+
+    @Override
+    public void delete(Relation r, char oldKind, TupleData oldRow) {}
+
+    @Override
+    public void truncate(List<Relation> relations, boolean cascade, boolean restartIdentity) {}
+
+    @Override
+    public void message(long lsn, boolean transactional, String prefix, byte[] content) {}
+
+    /** The text of a JSON string (how a text payload is stored in the jsonb column). */
+    private static String jsonString(String json) throws SQLException {
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.VALUE_STRING) {
+                throw new SQLException("outbox payload with a text content type is not a JSON string");
+            }
+            return p.getText();
+        } catch (IOException e) {
+            throw new SQLException("outbox payload is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The headers column: a JSON object of strings (a check constraint on the table). */
+    private static void addHeaders(String json, Event.Builder event) throws SQLException {
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new SQLException("outbox headers are not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                if (p.nextToken() != JsonToken.VALUE_STRING) {
+                    throw new SQLException("outbox header " + name + " is not a string");
+                }
+                event.header(name, p.getText());
+            }
+        } catch (IOException e) {
+            throw new SQLException("outbox headers are not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** The text values of one row by column name. */
+    private static final class Columns {
+        private final Relation relation;
+        private final TupleData row;
+
+        Columns(Relation relation, TupleData row) {
+            this.relation = relation;
+            this.row = row;
+        }
+
+        String text(String column) {
+            List<Relation.Column> columns = relation.columns();
+            for (int i = 0; i < columns.size(); i++) {
+                if (columns.get(i).name().equals(column)) {
+                    return row.kind(i) == TupleData.TEXT ? new String(row.value(i), StandardCharsets.UTF_8) : null;
+                }
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.pgbridge.internal.outbox;
+
+import io.pgbridge.SchemaException;
+import io.pgbridge.internal.config.Identifiers;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+
+/**
+ * The SQL the outbox source runs against the pgbridge schema (installed by {@code PgBridgeSchema.migrate} in
+ * pgbridge-sql, which the core does not depend on). The schema name is quoted once here; values are bind parameters.
+ */
+final class OutboxTables {
+    private final String schema;
+    private final String q;
+
+    OutboxTables(String schema) {
+        this.schema = schema;
+        this.q = Identifiers.quote(schema);
+    }
+
+    String schema() {
+        return schema;
+    }
+
+    /** The replication slot (and publication) of a stream in streaming mode, unless configured. */
+    String defaultSlot(long streamId) {
+        String prefix = schema.length() > 40 ? schema.substring(0, 40) : schema;
+        return prefix + "_outbox_" + streamId;
+    }
+
+    /** The NOTIFY channel that wakes a polling bridge of this stream; at most 63 bytes. */
+    String wakeupChannel(long streamId) {
+        String prefix = schema.length() > 40 ? schema.substring(0, 40) : schema;
+        return prefix + "_wakeup_" + streamId;
+    }
+
+    /**
+     * Claims the oldest events of a stream that no other transaction holds: they stay locked until the claiming
+     * transaction ends.
+     */
+    String claim() {
+        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? order by e.id"
+                + " limit ? for update skip locked";
+    }
+
+    /** The events of a stream up to an id, in id order. */
+    String backlog() {
+        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id <= ?"
+                + " order by e.id";
+    }
+
+    /**
+     * Records a new slot of a stream, and the newest event id committed before it existed: the events up to that id
+     * are not in the slot and are read from the table once ({@link #pendingBacklog()}).
+     */
+    String recordNewSlot() {
+        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn, event_id)"
+                + " select ?, ?, s.confirmed_flush_lsn, (select max(e.id) from " + q
+                + ".events e where e.stream_id = ?)"
+                + " from pg_replication_slots s where s.slot_name = ?"
+                + " on conflict (stream_id) do update set slot_name = excluded.slot_name,"
+                + " commit_lsn = excluded.commit_lsn, event_id = excluded.event_id, updated_at = now()";
+    }
+
+    /** The backlog id still to read for a stream and slot (null when none). */
+    String pendingBacklog() {
+        return "select event_id from " + q + ".checkpoints where stream_id = ? and slot_name = ?";
+    }
+
+    String backlogDone() {
+        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?"
+                + " and slot_name = ?";
+    }
+
+    String deleteDelivered() {
+        return "delete from " + q + ".events where stream_id = ? and id = any(?)";
+    }
+
+    String registerWakeup() {
+        return "insert into " + q + ".streams (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
+                + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()";
+    }
+
+    String maintainPartitions() {
+        return "select " + q + ".maintain_partitions(?, ?)";
+    }
+
+    String insertDeadLetter() {
+        return "insert into " + q + ".dead_letters (source, event_id, channel, routing_key, headers, payload,"
+                + " content_type, target, reason) values (?, ?, ?, ?, jsonb_object(?::text[], ?::text[]), ?, ?, ?, ?)";
+    }
+
+    /**
+     * Fails with the fix when the schema is not installed.
+     *
+     * @throws SchemaException naming the schema and how to install it
+     */
+    void requireInstalled(Connection c) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement("select to_regclass(? || '.events'), to_regclass(? ||"
+                + " '.streams'), to_regclass(? || '.dead_letters')")) {
+            for (int i = 1; i <= 3; i++) {
+                st.setString(i, q);
+            }
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                if (rs.getString(1) == null || rs.getString(2) == null || rs.getString(3) == null) {
+                    throw new SchemaException("The outbox schema '" + schema + "' is not installed in this database:"
+                            + " apply it with io.pgbridge.sql.PgBridgeSchema.migrate(dataSource, \"" + schema
+                            + "\") (artifact pgbridge-sql) or your own Flyway/Liquibase, or set "
+                            + OutboxSettings.SCHEMA.envName());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package io.pgbridge.internal.outbox;
+
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.PgBridgeException;
+import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.pipeline.Backoff;
+import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SourceContext;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Polling mode of the outbox: works on any PostgreSQL, without logical replication.
+ *
+ * <p>One transaction at a time claims the oldest events of the stream with {@code FOR UPDATE SKIP LOCKED}, hands them
+ * to the pipeline, waits until every one is confirmed by its sinks (or dead-lettered), deletes them and commits. So an
+ * event leaves the table only after delivery, and several bridge instances share the work without delivering an event
+ * twice: rows one holds locked, the others skip. A crash or a lost connection rolls the claim back, and the events are
+ * delivered again (at least once). Between polls the source waits for a NOTIFY wake-up (sent by the events table's
+ * trigger while this stream's {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
+ *
+ * <p>Order: one instance delivers in id order, which is insert order; concurrent producer transactions may commit in
+ * another order, and several instances deliver interleaved. Streaming mode delivers in commit order.
+ */
+final class PollingOutboxSource implements EventSource {
+    private static final Logger log = LoggerFactory.getLogger(PollingOutboxSource.class);
+
+    private final PostgresConnector postgres;
+    private final OutboxTables tables;
+    private final long streamId;
+    private final int pollMillis;
+    private final int batchSize;
+    private final PartitionMaintenance maintenance;
+    private final Backoff reconnectBackoff;
+    private final OutboxDeadLetters deadLetters;
+    private final ReentrantLock publishing = new ReentrantLock();
+
+    private volatile boolean running;
+    private volatile boolean closing;
+    private volatile ClaimedBatch current;
+    private Connection connection;
+    private Thread thread;
+    private SourceContext context;
+    private long position;
+
+    PollingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+        this.postgres = postgres;
+        this.tables = tables;
+        this.streamId = settings.integer(OutboxSettings.STREAM_ID);
+        this.pollMillis = (int) settings.duration(OutboxSettings.POLL_INTERVAL).toMillis();
+        this.batchSize = (int) settings.integer(OutboxSettings.BATCH_SIZE);
+        this.maintenance = new PartitionMaintenance(postgres, tables, settings);
+        this.reconnectBackoff =
+                new Backoff(Duration.ofMillis(250), settings.duration(OutboxSettings.RECONNECT_MAX_BACKOFF));
+        this.deadLetters =
+                settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+    }
+
+    @Override
+    public String name() {
+        return "outbox";
+    }
+
+    @Override
+    public DeadLetterHandler deadLetterHandler() {
+        return deadLetters;
+    }
+
+    @Override
+    public void start(SourceContext context) throws InterruptedException {
+        this.context = context;
+        try {
+            connection = open();
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot read the outbox " + tables.schema() + ".events at " + postgres.describe() + ": "
+                            + e.getMessage(),
+                    e);
+        }
+        maintenance.start(context.threadFactory());
+        running = true;
+        CountDownLatch started = new CountDownLatch(1);
+        thread = context.threadFactory().newThread(() -> {
+            started.countDown();
+            run();
+        });
+        thread.setName("pgbridge-outbox-poller-" + streamId);
+        thread.start();
+        started.await();
+        log.info(
+                "Polling outbox {}.events, stream {}, at {} (wake-up channel {})",
+                tables.schema(),
+                streamId,
+                postgres.describe(),
+                tables.wakeupChannel(streamId));
+    }
+
+    private Connection open() throws SQLException {
+        // A read that gets no answer within this time fails instead of hanging on a half-open socket.
+        int socketTimeoutSeconds = Math.max(30, pollMillis * 3 / 1000);
+        Connection c = postgres.connect(Map.of("socketTimeout", Integer.toString(socketTimeoutSeconds)));
+        try {
+            tables.requireInstalled(c);
+            String channel = tables.wakeupChannel(streamId);
+            try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
+                st.setLong(1, streamId);
+                st.setString(2, channel);
+                st.executeUpdate();
+            }
+            try (Statement st = c.createStatement()) {
+                st.execute("LISTEN " + Identifiers.quote(channel));
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+        return c;
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                if (pollOnce() == 0 && running) {
+                    connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+                }
+            } catch (InterruptedException e) {
+                if (running) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            } catch (SQLException | RuntimeException e) {
+                if (!running) {
+                    break;
+                }
+                reconnect(e);
+            }
+        }
+        closeQuietly(connection);
+    }
+
+    /** Claims, delivers and deletes one batch; returns how many events it claimed. */
+    private int pollOnce() throws SQLException, InterruptedException {
+        connection.setAutoCommit(false);
+        List<Event> events = claim();
+        if (events.isEmpty()) {
+            connection.commit();
+            connection.setAutoCommit(true);
+            return 0;
+        }
+        ClaimedBatch batch = new ClaimedBatch();
+        current = batch;
+        try {
+            handOver(events, batch);
+            // After stop() the pipeline still drains what it holds; wait for that until close().
+            while (!batch.awaitDone(pollMillis) && !closing) {
+                // keep waiting: a failing sink is retried by the pipeline, and the rows stay locked meanwhile
+            }
+            deleteDone(batch);
+        } finally {
+            current = null;
+        }
+        connection.commit();
+        connection.setAutoCommit(true);
+        return events.size();
+    }
+
+    private List<Event> claim() throws SQLException {
+        List<Event> events = new ArrayList<>();
+        try (PreparedStatement st = connection.prepareStatement(tables.claim())) {
+            st.setLong(1, streamId);
+            st.setInt(2, batchSize);
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    events.add(OutboxRows.toEvent(rs, ++position));
+                }
+            }
+        }
+        return events;
+    }
+
+    private void handOver(List<Event> events, ClaimedBatch batch) {
+        for (Event event : events) {
+            long id = Long.parseLong(event.id());
+            batch.expect(id);
+            publishing.lock();
+            try {
+                if (!running) {
+                    batch.forget(id);
+                    continue;
+                }
+                context.publish(event);
+            } catch (InterruptedException e) {
+                // stop() interrupted a publish blocked on a full pipeline: this event stays in the table.
+                batch.forget(id);
+            } finally {
+                publishing.unlock();
+            }
+        }
+    }
+
+    private void deleteDone(ClaimedBatch batch) throws SQLException {
+        Long[] done = batch.doneIds();
+        if (done.length == 0) {
+            return;
+        }
+        try (PreparedStatement st = connection.prepareStatement(tables.deleteDelivered())) {
+            st.setLong(1, streamId);
+            st.setArray(2, connection.createArrayOf("bigint", done));
+            st.executeUpdate();
+        }
+    }
+
+    private void reconnect(Exception cause) {
+        log.warn(
+                "Outbox connection to {} lost ({}); reconnecting. Events claimed but not yet deleted are delivered"
+                        + " again",
+                postgres.describe(),
+                cause.getMessage());
+        closeQuietly(connection);
+        int attempt = 0;
+        while (running) {
+            attempt++;
+            try {
+                connection = open();
+                log.info("Outbox connection to {} re-established after {} attempt(s)", postgres.describe(), attempt);
+                return;
+            } catch (SQLException | PgBridgeException e) {
+                long delay = reconnectBackoff.delayMillis(attempt);
+                log.warn(
+                        "Reconnect attempt {} to {} failed ({}); next in {} ms",
+                        attempt,
+                        postgres.describe(),
+                        e.getMessage(),
+                        delay);
+                try {
+                    Thread.sleep(delay); // backoff between attempts, not a wait for a condition
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void delivered(Event event) {
+        ClaimedBatch batch = current;
+        if (batch != null) {
+            batch.done(Long.parseLong(event.id()));
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        maintenance.stop();
+        Thread t = thread;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            // publish() blocks while the pipeline is full; after a grace period interrupt it, so that stop() returns
+            // and nothing is published afterwards.
+            if (!publishing.tryLock(pollMillis, TimeUnit.MILLISECONDS)) {
+                t.interrupt();
+                publishing.lock();
+            }
+            publishing.unlock();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        closing = true;
+        Thread t = thread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(pollMillis * 4L + 30_000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (deadLetters != null) {
+            deadLetters.close();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            log.debug("Closing the outbox connection failed", e);
+        }
+    }
+}

@@ -1,0 +1,268 @@
+package io.pgbridge.internal.outbox;
+
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.SchemaException;
+import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.internal.wal.WalSource;
+import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SourceContext;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streaming mode of the outbox: reads the inserts into {@code <schema>.events} through logical replication (pgoutput,
+ * a publication on that table only, published through the partition root), so that events arrive in commit order,
+ * including those of a long transaction that began before later ones committed. Each event's position is its
+ * transaction's commit LSN, and the slot's flushed LSN advances only over transactions whose every event the sinks
+ * confirmed (the WAL source's {@code FlushTracker}). Producers need no NOTIFY: this mode clears the stream's wake-up
+ * channel. The events stay in the table until partition maintenance drops their day.
+ *
+ * <p>A new slot streams what commits after it exists; the events already in the table then (for example left by
+ * polling mode, or written before the first start) are read from the table first, once, tracked in
+ * {@code checkpoints}. While a sink is down the slot does not advance, so PostgreSQL keeps the WAL since the oldest
+ * unconfirmed event.
+ */
+final class StreamingOutboxSource implements EventSource {
+    private static final Logger log = LoggerFactory.getLogger(StreamingOutboxSource.class);
+
+    private final PostgresConnector postgres;
+    private final OutboxTables tables;
+    private final long streamId;
+    private final String slot;
+    private final String publication;
+    private final WalSource stream;
+    private final PartitionMaintenance maintenance;
+    private final OutboxDeadLetters deadLetters;
+    private volatile ClaimedBatch backlog;
+    private volatile boolean closing;
+
+    StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+        this.postgres = postgres;
+        this.tables = tables;
+        this.streamId = settings.integer(OutboxSettings.STREAM_ID);
+        this.slot = settings.raw(OutboxSettings.SLOT).orElse(tables.defaultSlot(streamId));
+        this.publication = settings.raw(OutboxSettings.PUBLICATION).orElse(slot);
+        this.stream = WalSource.forPublication(
+                "outbox",
+                postgres,
+                settings,
+                slot,
+                publication,
+                Set.of(tables.schema() + ".events"),
+                emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId));
+        this.maintenance = new PartitionMaintenance(postgres, tables, settings);
+        this.deadLetters =
+                settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+    }
+
+    @Override
+    public String name() {
+        return "outbox";
+    }
+
+    @Override
+    public DeadLetterHandler deadLetterHandler() {
+        return deadLetters;
+    }
+
+    @Override
+    public void start(SourceContext context) throws InterruptedException {
+        Long backlogUpTo;
+        try (Connection c = postgres.connect()) {
+            tables.requireInstalled(c);
+            try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
+                st.setLong(1, streamId);
+                st.setString(2, null);
+                st.executeUpdate();
+            }
+            ensurePublication(c);
+            backlogUpTo = prepareSlot(c);
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot prepare the outbox " + tables.schema() + ".events for streaming at " + postgres.describe()
+                            + ": " + e.getMessage(),
+                    e);
+        }
+        maintenance.start(context.threadFactory());
+        if (backlogUpTo != null) {
+            publishBacklog(context, backlogUpTo);
+        }
+        stream.start(context);
+    }
+
+    /**
+     * Checks the prerequisites and creates the slot when it is missing. A new slot streams only what commits after
+     * it exists, so the id of the newest event before that is recorded in {@code checkpoints}: those events are read
+     * from the table, until they are all delivered (across restarts). Returns that id, or null when none is pending.
+     */
+    private Long prepareSlot(Connection c) throws SQLException {
+        Set<String> table = Set.of(tables.schema() + ".events");
+        boolean exists = ReplicationSetup.prepare(
+                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false));
+        if (!exists) {
+            try (PreparedStatement st =
+                    c.prepareStatement("select pg_create_logical_replication_slot(?, 'pgoutput')")) {
+                st.setString(1, slot);
+                st.execute();
+            }
+            try (PreparedStatement st = c.prepareStatement(tables.recordNewSlot())) {
+                st.setLong(1, streamId);
+                st.setString(2, slot);
+                st.setLong(3, streamId);
+                st.setString(4, slot);
+                st.executeUpdate();
+            }
+            log.info("Created logical replication slot {} for the outbox {}.events", slot, tables.schema());
+        }
+        try (PreparedStatement st = c.prepareStatement(tables.pendingBacklog())) {
+            st.setLong(1, streamId);
+            st.setString(2, slot);
+            try (ResultSet rs = st.executeQuery()) {
+                if (rs.next()) {
+                    long id = rs.getLong(1);
+                    return rs.wasNull() ? null : id;
+                }
+                return null;
+            }
+        }
+    }
+
+    /**
+     * Hands over the events committed before the slot existed, in id order, before the stream's first event (whose
+     * positions, commit LSNs, are all higher), then waits on its own thread for their delivery to clear the record.
+     */
+    private void publishBacklog(SourceContext context, long upTo) throws InterruptedException {
+        ClaimedBatch batch = new ClaimedBatch();
+        backlog = batch;
+        int count = 0;
+        try (Connection c = postgres.connect()) {
+            c.setAutoCommit(false); // a cursor: the backlog is read in slices, not held whole
+            try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
+                st.setFetchSize(500);
+                st.setLong(1, streamId);
+                st.setLong(2, upTo);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        Event event = OutboxRows.toEvent(rs, 0);
+                        batch.expect(Long.parseLong(event.id()));
+                        context.publish(event);
+                        count++;
+                    }
+                }
+            }
+            c.commit();
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot read the outbox backlog of slot " + slot + " at " + postgres.describe() + ": "
+                            + e.getMessage(),
+                    e);
+        }
+        log.info("Handed over {} outbox event(s) committed before slot {} existed", count, slot);
+        Thread waiter = context.threadFactory().newThread(() -> clearBacklogWhenDelivered(batch));
+        waiter.setName("pgbridge-outbox-backlog");
+        waiter.setDaemon(true);
+        waiter.start();
+    }
+
+    private void clearBacklogWhenDelivered(ClaimedBatch batch) {
+        try {
+            while (!batch.awaitDone(1_000)) {
+                if (closing) {
+                    return; // read again on the next start
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        try (Connection c = postgres.connect();
+                PreparedStatement st = c.prepareStatement(tables.backlogDone())) {
+            st.setLong(1, streamId);
+            st.setString(2, slot);
+            st.executeUpdate();
+            backlog = null;
+        } catch (SQLException e) {
+            log.warn(
+                    "Cannot record that the outbox backlog of slot {} is delivered ({}); it is read again on the"
+                            + " next start",
+                    slot,
+                    e.getMessage());
+        }
+    }
+
+    @Override
+    public void delivered(Event event) {
+        ClaimedBatch batch = backlog;
+        if (batch != null) {
+            batch.done(Long.parseLong(event.id()));
+        }
+    }
+
+    /** A publication on the events table only, through the partition root so that inserts name the events table. */
+    private void ensurePublication(Connection c) throws SQLException {
+        Boolean viaRoot = null;
+        try (PreparedStatement st = c.prepareStatement("select pubviaroot from pg_publication where pubname = ?")) {
+            st.setString(1, publication);
+            try (ResultSet rs = st.executeQuery()) {
+                if (rs.next()) {
+                    viaRoot = rs.getBoolean(1);
+                }
+            }
+        }
+        if (Boolean.FALSE.equals(viaRoot)) {
+            throw new SchemaException("Publication " + publication + " exists without publish_via_partition_root:"
+                    + " run ALTER PUBLICATION " + Identifiers.quote(publication)
+                    + " SET (publish_via_partition_root = true), or name another one in "
+                    + OutboxSettings.PUBLICATION.envName());
+        }
+        if (viaRoot == null) {
+            try (Statement st = c.createStatement()) {
+                st.execute("CREATE PUBLICATION " + Identifiers.quote(publication) + " FOR TABLE "
+                        + Identifiers.quote(tables.schema()) + ".events WITH (publish_via_partition_root = true)");
+            } catch (SQLException e) {
+                if (!"42710".equals(e.getSQLState())) { // created meanwhile by another instance: fine
+                    throw e;
+                }
+            }
+            log.info("Created publication {} on {}.events", publication, tables.schema());
+        }
+    }
+
+    @Override
+    public void acknowledge(long position) {
+        stream.acknowledge(position);
+    }
+
+    @Override
+    public OptionalLong lagBytes() {
+        return stream.lagBytes();
+    }
+
+    @Override
+    public void stop() {
+        maintenance.stop();
+        stream.stop();
+    }
+
+    @Override
+    public void close() {
+        closing = true;
+        stop();
+        stream.close();
+        if (deadLetters != null) {
+            deadLetters.close();
+        }
+    }
+}

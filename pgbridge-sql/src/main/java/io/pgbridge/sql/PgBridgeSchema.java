@@ -1,0 +1,101 @@
+package io.pgbridge.sql;
+
+import io.pgbridge.SchemaException;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
+
+/**
+ * Installs and upgrades the {@code pgbridge} schema: the outbox events table, {@code send}/{@code send_message},
+ * subscriptions and their generated triggers, partition maintenance, checkpoints and dead letters.
+ *
+ * <pre>{@code
+ * PgBridgeSchema.migrate(dataSource);               // schema "pgbridge"
+ * PgBridgeSchema.migrate(dataSource, "events_out"); // another schema name
+ * }</pre>
+ *
+ * <p>The scripts are versioned Flyway SQL resources under {@value #LOCATION} ({@code V1__outbox_schema.sql}, ...), with
+ * the placeholder {@code ${schema}} for the schema name. They are applied by Flyway with its own history table,
+ * {@value #HISTORY_TABLE}, inside that schema, so they never touch the application's own migrations. Flyway holds a
+ * PostgreSQL advisory lock while it migrates, so several instances starting at once are safe: one applies the
+ * scripts, the others wait and then find nothing to do. Teams with their own Flyway or Liquibase can apply the same
+ * resources instead (see the README).
+ *
+ * <p>The role that migrates needs CREATE on the database (for the schema) and becomes the owner of its objects.
+ * Thread-safe; holds no state.
+ */
+public final class PgBridgeSchema {
+    /** The default schema name. */
+    public static final String DEFAULT_SCHEMA = "pgbridge";
+    /** Classpath folder of the versioned SQL scripts. */
+    public static final String LOCATION = "io/pgbridge/sql/migration";
+    /** Flyway's history table, kept inside the pgbridge schema. */
+    public static final String HISTORY_TABLE = "pgbridge_schema_history";
+    /** The placeholder the scripts use for the schema name. */
+    public static final String SCHEMA_PLACEHOLDER = "schema";
+
+    private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    private PgBridgeSchema() {}
+
+    /**
+     * Applies every pending script to schema {@value #DEFAULT_SCHEMA}.
+     *
+     * @return the number of scripts applied (0 when the schema is up to date)
+     * @throws io.pgbridge.SchemaException when a script fails; the cause is Flyway's exception
+     */
+    public static int migrate(DataSource dataSource) {
+        return migrate(dataSource, DEFAULT_SCHEMA);
+    }
+
+    /**
+     * Applies every pending script to the named schema, creating it when missing.
+     *
+     * @param schema lower-case letters, digits and {@code _}, starting with a letter or {@code _}, at most 63 bytes
+     *     (it is written into SQL unquoted)
+     * @return the number of scripts applied (0 when the schema is up to date)
+     * @throws IllegalArgumentException when the schema name breaks that rule
+     * @throws io.pgbridge.SchemaException when a script fails; the cause is Flyway's exception
+     */
+    public static int migrate(DataSource dataSource, String schema) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        checkSchemaName(schema);
+        try {
+            MigrateResult result = flyway(dataSource, schema).migrate();
+            return result.migrationsExecuted;
+        } catch (FlywayException e) {
+            throw new SchemaException("Migrating the pgbridge schema '" + schema + "' failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A Flyway configured for the pgbridge scripts, for callers that want other Flyway commands ({@code info},
+     * {@code validate}).
+     *
+     * @throws IllegalArgumentException when the schema name is not a plain lower-case identifier
+     */
+    public static Flyway flyway(DataSource dataSource, String schema) {
+        checkSchemaName(schema);
+        return Flyway.configure(PgBridgeSchema.class.getClassLoader())
+                .dataSource(dataSource)
+                .schemas(schema)
+                .defaultSchema(schema)
+                .createSchemas(true)
+                .table(HISTORY_TABLE)
+                .locations("classpath:" + LOCATION)
+                .placeholders(Map.of(SCHEMA_PLACEHOLDER, schema))
+                .failOnMissingLocations(true)
+                .load();
+    }
+
+    private static void checkSchemaName(String schema) {
+        if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
+            throw new IllegalArgumentException("schema name '" + schema + "' must start with a lower-case letter or"
+                    + " '_' and hold only lower-case letters, digits and '_' (at most 63)");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.pgbridge.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgbridge.Event;
+import io.pgbridge.InMemorySink;
+import io.pgbridge.PgBridge;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The outbox in streaming mode (logical replication): the shared contract. Drained means the slot confirmed every
+ * committed change; the slot and the publication are dropped afterwards.
+ */
+class StreamingOutboxIT extends OutboxBridgeContract {
+
+    private String slot() {
+        return db.schema + "_outbox_1";
+    }
+
+    @Override
+    Map<String, String> modeSettings() {
+        return Map.of("outbox.mode", "streaming", "wal.status-interval-ms", "200", "wal.heartbeat-interval-ms", "500");
+    }
+
+    /** The slot confirms (flushes) a WAL position reached after every event of the test was committed. */
+    @Override
+    void awaitOutboxDrained() throws Exception {
+        String reached = text("select pg_current_wal_lsn()::text");
+        await().atMost(WAIT)
+                .until(() -> count("select count(*) from pg_replication_slots where slot_name = '" + slot()
+                                + "' and confirmed_flush_lsn >= '" + reached + "'::pg_lsn")
+                        == 1);
+    }
+
+    @Override
+    void dropModeObjects() throws Exception {
+        await().atMost(WAIT)
+                .until(() ->
+                        count("select count(*) from pg_replication_slots where slot_name = '" + slot() + "' and active")
+                                == 0);
+        db.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot()
+                + "'; drop publication if exists " + slot());
+    }
+
+    private String text(String sql) throws SQLException {
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    @Test
+    void eventsCommittedBeforeTheSlotExistedAreReadFromTheTableOnce() throws Exception {
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            for (int i = 1; i <= 3; i++) {
+                send(st, "events", "{\"before\": " + i + "}");
+            }
+        }
+        InMemorySink first = new InMemorySink();
+        PgBridge bridge = start(first);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "events", "{\"after\": 1}");
+        }
+        assertThat(payloads(first.await(4, WAIT)))
+                .as("the backlog from the table, then the stream")
+                .containsExactly("{\"before\": 1}", "{\"before\": 2}", "{\"before\": 3}", "{\"after\": 1}");
+        await().atMost(WAIT)
+                .until(() -> count("select count(*) from " + db.schema + ".checkpoints where event_id is null") == 1);
+        bridge.close();
+
+        InMemorySink second = new InMemorySink();
+        start(second);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "events", "{\"after\": 2}");
+        }
+        assertThat(payloads(second.await(1, WAIT))).as("after a restart").containsExactly("{\"after\": 2}");
+    }
+
+    private static List<String> payloads(List<Event> events) {
+        List<String> out = new ArrayList<>();
+        for (Event e : events) {
+            out.add(e.payloadAsString());
+        }
+        return out;
+    }
+}
