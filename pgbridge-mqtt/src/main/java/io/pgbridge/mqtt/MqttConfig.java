@@ -137,6 +137,14 @@ final class MqttConfig {
         this.sessionExpirySeconds =
                 cleanSession ? 0 : s.duration(SESSION_EXPIRY).toSeconds();
         this.qos = (int) s.integer(QOS);
+        if (qos == 2 && !mqtt5) {
+            problems.add(Settings.problem(
+                    QOS,
+                    "2",
+                    "needs MQTT 5: with 3.1.1 the client reports QoS 2 done at PUBREC, "
+                            + "before the broker released the message; use QoS 1 or " + PROTOCOL_VERSION.envName()
+                            + "=5"));
+        }
         this.retain = s.bool(RETAIN);
         this.topicSeparator = s.string(TOPIC_SEPARATOR);
         String separatorProblem = MqttSink.separatorProblem(topicSeparator);
@@ -186,7 +194,7 @@ final class MqttConfig {
         int colon = raw.indexOf(':');
         String user = colon < 0 ? raw : raw.substring(0, colon);
         String pass = colon < 0 ? null : raw.substring(colon + 1);
-        return new String[] {decode(user), pass == null ? null : decode(pass)};
+        return new String[] {user.isEmpty() ? null : decode(user), pass == null ? null : decode(pass)};
     }
 
     private static String decode(String s) {

@@ -12,6 +12,7 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientConnectionConfig;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubRecException;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.pubrec.Mqtt5PubRecReasonCode;
 import io.pgbridge.ConnectionException;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * refuses its event for good (dead letter).
  *
  * <p>Guarantees (MQTT 3.1.1 section 4.3, MQTT 5 section 4.3): an event counts as confirmed when its QoS flow
- * completed: QoS 1 on PUBACK, QoS 2 on PUBCOMP, QoS 0 once the client handed it to the network (at most once: the
+ * completed: QoS 1 on PUBACK, QoS 2 on PUBCOMP (MQTT 5 only; see {@link Qos2Completion}), QoS 0 once the client handed it to the network (at most once: the
  * broker confirms nothing). An MQTT 5 PUBACK/PUBREC with an error reason code is a failure. The guarantee is per hop:
  * Mosquitto acknowledges a message it then drops when it is over {@code message_size_limit}, when an offline
  * subscriber's queue is full ({@code max_queued_messages}), or when it restarts without {@code persistence true}.
@@ -74,7 +75,7 @@ public final class MqttSink implements Sink {
     private final MqttConfig config;
     private final SinkConfig sinkConfig;
     private final Object lock = new Object();
-    private Client client;
+    private volatile Client client;
     private volatile boolean connectedOnce;
     private volatile boolean closed;
 
@@ -315,6 +316,10 @@ public final class MqttSink implements Sink {
 
     /** Reconnects after a connection that once worked was lost, unless the sink is closing. */
     private void onDisconnected(MqttClientDisconnectedContext context) {
+        Client c = client;
+        if (c != null) {
+            c.connectionLost(context.getCause());
+        }
         if (closed || !connectedOnce) {
             return;
         }
@@ -357,14 +362,23 @@ public final class MqttSink implements Sink {
         /** The largest PUBLISH the broker accepts, in bytes. */
         int maxPacketSize();
 
+        /** The connection dropped: flows that cannot complete any more must fail. */
+        void connectionLost(Throwable cause);
+
         CompletableFuture<?> disconnect();
     }
 
     private final class V5 implements Client {
+        private final Qos2Completion qos2 = new Qos2Completion();
         private final Mqtt5AsyncClient mqtt;
 
         V5() {
-            var builder = common(MqttClient.builder().useMqttVersion5());
+            var builder = common(MqttClient.builder().useMqttVersion5())
+                    .advancedConfig()
+                    .interceptors()
+                    .outgoingQos2Interceptor(qos2)
+                    .applyInterceptors()
+                    .applyAdvancedConfig();
             if (config.username != null) {
                 var auth = builder.simpleAuth().username(config.username);
                 if (config.password != null) {
@@ -385,7 +399,7 @@ public final class MqttSink implements Sink {
 
         @Override
         public CompletableFuture<?> publish(String topic, Event event) {
-            var p = mqtt.publishWith()
+            var p = Mqtt5Publish.builder()
                     .topic(topic)
                     .qos(qos())
                     .retain(config.retain)
@@ -398,9 +412,22 @@ public final class MqttSink implements Sink {
             for (Map.Entry<String, String> h : event.headers().entrySet()) {
                 properties = properties.add(h.getKey(), h.getValue());
             }
-            return properties.applyUserProperties().send().thenCompose(result -> result.getError()
-                    .<CompletableFuture<Object>>map(CompletableFuture::failedFuture)
-                    .orElseGet(() -> CompletableFuture.completedFuture(result)));
+            Mqtt5Publish publish = properties.applyUserProperties().build();
+            CompletableFuture<Void> pubComp = config.qos == 2 ? qos2.register(publish) : null;
+            return mqtt.publish(publish).thenCompose(result -> {
+                if (result.getError().isPresent()) {
+                    if (pubComp != null) {
+                        qos2.forget(publish);
+                    }
+                    return CompletableFuture.failedFuture(result.getError().get());
+                }
+                return pubComp != null ? pubComp : CompletableFuture.completedFuture(null);
+            });
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            qos2.connectionLost(cause);
         }
 
         @Override
@@ -451,6 +478,11 @@ public final class MqttSink implements Sink {
         @Override
         public int maxPacketSize() {
             return 268_435_460; // the largest remaining length MQTT 3.1.1 can encode, plus the fixed header
+        }
+
+        @Override
+        public void connectionLost(Throwable cause) {
+            // QoS 0 and 1 only (MqttConfig refuses QoS 2 with 3.1.1): the client fails their futures itself
         }
 
         @Override

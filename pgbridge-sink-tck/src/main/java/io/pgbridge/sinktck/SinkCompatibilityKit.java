@@ -17,6 +17,7 @@ import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -52,7 +53,8 @@ import org.junit.jupiter.api.Test;
  * }</pre>
  *
  * <p>What it proves, one test each: a batch arrives in order and is confirmed only in full; a sink that cannot reach
- * its broker fails {@link Sink#start()} with a {@link ConnectionException} naming the endpoint; while the broker is
+ * its broker fails {@link Sink#start()} with a {@link ConnectionException} naming the endpoint but not the password,
+ * and does not keep reconnecting after that; while the broker is
  * down nothing is reported confirmed and the failure is reported, not swallowed, and publishing works again once the
  * broker is back; {@link Sink#close()} loses nothing that was confirmed; payloads arrive byte for byte (7999-byte,
  * non-ASCII, empty and, where the protocol allows, binary); the event id and headers travel with the message.
@@ -66,6 +68,7 @@ public abstract class SinkCompatibilityKit {
     protected static final Duration WAIT = Duration.ofSeconds(30);
 
     private static final AtomicInteger THREADS = new AtomicInteger();
+    private static final String PASSWORD = "kit-secret-password";
 
     private final List<AutoCloseable> opened = new ArrayList<>();
     private Target target;
@@ -169,14 +172,36 @@ public abstract class SinkCompatibilityKit {
     }
 
     @Test
-    void failsToStartWithAClearErrorWhenTheBrokerIsUnreachable() throws Exception {
+    void failsToStartWithAClearErrorThatHidesThePasswordWhenTheBrokerIsUnreachable() throws Exception {
         int port = unusedPort();
-        Sink unreachable = open(createSink(withPort(brokerUri(), port)));
+        Sink unreachable = open(createSink(endpoint(brokerUri(), port)));
 
         assertThatThrownBy(() -> assertTimeoutPreemptively(WAIT, unreachable::start))
                 .as("start() against a port nobody listens on")
                 .isInstanceOf(ConnectionException.class)
-                .hasMessageContaining(Integer.toString(port));
+                .hasMessageContaining(Integer.toString(port))
+                .hasMessageNotContaining(PASSWORD);
+    }
+
+    @Test
+    void connectsOnceWhenTheBrokerHangsUpAtStartInsteadOfRetryingInALoop() throws Exception {
+        AtomicInteger connections = new AtomicInteger();
+        try (ServerSocket hangsUp = new ServerSocket(0)) {
+            Thread acceptor = new Thread(() -> acceptAndClose(hangsUp, connections), "pgbridge-kit-hangs-up");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            Sink sink = open(createSink(endpoint(brokerUri(), hangsUp.getLocalPort())));
+
+            assertThatThrownBy(() -> assertTimeoutPreemptively(WAIT, sink::start))
+                    .as("start() against a server that closes every connection")
+                    .isInstanceOf(ConnectionException.class)
+                    .hasMessageNotContaining(PASSWORD);
+            int attempts = connections.get();
+            await("no further connection attempts after start() failed")
+                    .during(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(3))
+                    .until(() -> connections.get() == attempts);
+        }
     }
 
     @Test
@@ -339,11 +364,21 @@ public abstract class SinkCompatibilityKit {
         }
     }
 
-    private static String withPort(String uri, int port) {
-        URI parsed = URI.create(uri);
-        String authority = parsed.getRawAuthority();
-        String hostAndUser = parsed.getPort() < 0 ? authority : authority.substring(0, authority.lastIndexOf(':'));
+    private static void acceptAndClose(ServerSocket server, AtomicInteger connections) {
+        while (!server.isClosed()) {
+            try (Socket s = server.accept()) {
+                connections.incrementAndGet();
+            } catch (IOException e) {
+                return; // the server socket was closed: the test is over
+            }
+        }
+    }
+
+    /** {@code uri} with the kit's user and password, on 127.0.0.1 at {@code port}. */
+    private static String endpoint(String uri, int port) {
+        String authority = URI.create(uri).getRawAuthority();
         int start = uri.indexOf(authority);
-        return uri.substring(0, start) + hostAndUser + ":" + port + uri.substring(start + authority.length());
+        return uri.substring(0, start) + "pgbridge-kit:" + PASSWORD + "@127.0.0.1:" + port
+                + uri.substring(start + authority.length());
     }
 }
