@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.Consumer;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
@@ -99,6 +102,35 @@ class RedisSinkIT {
                         Map.entry("content_type", "application/json"),
                         Map.entry("header.tenant", "acme"),
                         Map.entry("payload", "{\"id\":1}"));
+    }
+
+    @Test
+    void aConsumerGroupReadsAndAcknowledgesWhatTheSinkAdded() throws Exception {
+        String stream = newStream();
+        redis.sync()
+                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), "workers", XGroupCreateArgs.Builder.mkstream());
+        try (Sink sink = sink(Map.of())) {
+            sink.start();
+            sink.publish(
+                    Target.stream(stream),
+                    List.of(Event.builder()
+                            .id("evt-group")
+                            .source("outbox")
+                            .channel("jobs")
+                            .payload("send the email")
+                            .build()));
+        }
+
+        List<StreamMessage<String, String>> read = redis.sync()
+                .xreadgroup(Consumer.from("workers", "worker-1"), XReadArgs.StreamOffset.lastConsumed(stream));
+
+        assertThat(read).as("entries delivered to the group").hasSize(1);
+        assertThat(read.get(0).getBody())
+                .containsEntry("event_id", "evt-group")
+                .containsEntry("payload", "send the email");
+        assertThat(redis.sync().xack(stream, "workers", read.get(0).getId()))
+                .as("acknowledged")
+                .isEqualTo(1);
     }
 
     @Test

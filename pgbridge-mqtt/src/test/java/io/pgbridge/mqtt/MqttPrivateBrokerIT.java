@@ -8,6 +8,7 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
+import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,12 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Credentials against a private Mosquitto that this test starts on a free port with {@code allow_anonymous false}
- * and a password file (the shared broker allows anonymous clients and is never reconfigured).
+ * Credentials and the broker's packet size limit, against a private Mosquitto that this test starts on a free port
+ * with {@code allow_anonymous false}, a password file and {@code max_packet_size} (the shared broker allows anonymous
+ * clients and is never reconfigured).
  */
-class MqttCredentialsIT {
+class MqttPrivateBrokerIT {
     private static final String USER = "pgbridge";
     private static final String PASSWORD = "right-secret";
+    private static final int MAX_PACKET_SIZE = 4096;
 
     @TempDir
     static Path dir;
@@ -58,6 +62,7 @@ class MqttCredentialsIT {
                         "allow_anonymous false",
                         "password_file " + passwords,
                         "persistence false",
+                        "max_packet_size " + MAX_PACKET_SIZE,
                         "user " + System.getProperty("user.name"),
                         ""));
         mosquitto = new ProcessBuilder("mosquitto", "-c", conf.toString())
@@ -66,7 +71,7 @@ class MqttCredentialsIT {
                 .start();
         await("private Mosquitto on port " + port)
                 .atMost(Duration.ofSeconds(15))
-                .until(MqttCredentialsIT::listening);
+                .until(MqttPrivateBrokerIT::listening);
     }
 
     private static boolean listening() {
@@ -90,9 +95,26 @@ class MqttCredentialsIT {
         try (Sink sink = sink(USER + ":" + PASSWORD, Map.of())) {
             sink.start();
 
-            assertThat(sink.publish(Target.topic("pgbridge-it/credentials"), List.of(event()))
+            assertThat(sink.publish(Target.topic("pgbridge-it/credentials"), List.of(event("hello")))
                             .confirmed())
                     .as("confirmed")
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aPayloadOverTheBrokersMaximumPacketSizeIsRefusedForGood() throws Exception {
+        try (Sink sink = sink(USER + ":" + PASSWORD, Map.of())) {
+            sink.start();
+            Target target = Target.topic("pgbridge-it/limits");
+
+            PublishResult result = sink.publish(target, List.of(event("x".repeat(10_000)), event("fits")));
+
+            assertThat(result.confirmed()).as("confirmed (%s)", result).isZero();
+            assertThat(result.isPermanent()).as("refused for good").isTrue();
+            assertThat(result.reason()).contains("10000 bytes", "maximum packet size of " + MAX_PACKET_SIZE);
+            assertThat(sink.publish(target, List.of(event("x".repeat(1_000)))).confirmed())
+                    .as("a payload that fits")
                     .isEqualTo(1);
         }
     }
@@ -128,12 +150,12 @@ class MqttCredentialsIT {
         return new MqttSinkProvider().create(SinkCompatibilityKit.sinkConfig(uri, settings));
     }
 
-    private static Event event() {
+    private static Event event(String payload) {
         return Event.builder()
-                .id("credentials-1")
+                .id(UUID.randomUUID().toString())
                 .source("test")
-                .channel("credentials")
-                .payload("hello")
+                .channel("private_broker")
+                .payload(payload)
                 .build();
     }
 }
