@@ -69,7 +69,7 @@ public final class MqttSink implements Sink {
     private static final int MAX_TOPIC_BYTES = 65_535;
     private static final long RECONNECT_INITIAL_MS = 500;
     private static final long RECONNECT_MAX_MS = 30_000;
-    /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest is topic, properties, payload. */
+    /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest: topic, properties, payload. */
     private static final int PUBLISH_OVERHEAD_BYTES = 32;
     // PUBACK/PUBREC reason codes that no retry can cure (MQTT 5 section 3.4.2.1)
     private static final int TOPIC_NAME_INVALID = 0x90;
