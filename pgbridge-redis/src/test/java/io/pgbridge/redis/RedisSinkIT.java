@@ -14,6 +14,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
@@ -48,15 +49,16 @@ class RedisSinkIT {
     }
 
     @Test
-    void notifyReachesARedisSubscriberOnTheChannelsTopic() throws Exception {
+    void notifyReachesARedisSubscriberOnTheChannelConfiguredByTheEnvironment() throws Exception {
         String channel =
                 "pgb_redis_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        Map<String, String> env = Map.of(
+                "PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl(),
+                "PGBRIDGE_UPSTREAM_URI", TestServices.redisUrl(),
+                "PGBRIDGE_BRIDGE_CHANNELS", channel + "->topic:" + channel);
         try (RedisChannelReceiver subscriber = new RedisChannelReceiver(channel);
-                PgBridge bridge = PgBridge.builder()
-                        .postgres(TestServices.postgresUrl())
-                        .upstream(TestServices.redisUrl())
-                        .routes(channel + "->topic:" + channel)
-                        .build();
+                PgBridge bridge =
+                        PgBridgeConfig.fromEnvironment(env).toBuilder().build();
                 Connection db = TestServices.postgresConnection();
                 Statement sql = db.createStatement()) {
             bridge.start();
