@@ -70,6 +70,13 @@ class MqttConfigTest {
     }
 
     @Test
+    void refusesQos2WithMqtt311WhoseClientConfirmsAtPubrec() {
+        assertThatThrownBy(() -> config("mqtt://broker", Map.of("mqtt.qos", "2", "mqtt.protocol-version", "3.1.1")))
+                .hasMessageContaining("PGBRIDGE_MQTT_QOS='2'")
+                .hasMessageContaining("needs MQTT 5");
+    }
+
+    @Test
     void topicRules() {
         assertThat(MqttSink.topicProblem("")).contains("empty");
         assertThat(MqttSink.topicProblem("a/+/b")).contains("wildcard");
