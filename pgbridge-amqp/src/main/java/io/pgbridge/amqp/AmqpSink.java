@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,19 +98,26 @@ final class AmqpSink implements Sink {
             throw new ConnectionException(
                     "Cannot connect to RabbitMQ at " + config.redactedUri() + ": " + describe(e), e);
         }
-        ((Recoverable) c).addRecoveryListener(new RecoveryListener() {
-            @Override
-            public void handleRecoveryStarted(Recoverable recoverable) {
+        // Logged here rather than when recovery starts: amqp-client begins recovering only after one interval.
+        c.addShutdownListener(cause -> {
+            if (!cause.isInitiatedByApplication()) {
                 log.warn(
-                        "RabbitMQ connection to {} lost; reconnecting every {} ms. Publishes fail and are retried "
-                                + "until it is back",
+                        "RabbitMQ connection to {} lost ({}); reconnecting every {} ms. Publishes fail and are "
+                                + "retried until it is back",
                         config.redactedUri(),
+                        cause.getMessage(),
                         config.recoveryInterval().toMillis());
             }
-
+        });
+        ((Recoverable) c).addRecoveryListener(new RecoveryListener() {
             @Override
             public void handleRecovery(Recoverable recoverable) {
                 log.info("RabbitMQ connection to {} recovered", config.redactedUri());
+            }
+
+            @Override
+            public void handleRecoveryStarted(Recoverable recoverable) {
+                log.debug("Reconnecting to RabbitMQ at {}", config.redactedUri());
             }
         });
         c.addBlockedListener(
@@ -138,13 +146,13 @@ final class AmqpSink implements Sink {
 
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+        boolean toQueue = target.kind().equals(QUEUE);
+        String exchange = toQueue ? DEFAULT_EXCHANGE : target.name();
         List<ConfirmChannel.Message> messages = new ArrayList<>(events.size());
         String rejection = null;
         for (Event event : events) {
-            String exchange = target.kind().equals(QUEUE) ? DEFAULT_EXCHANGE : target.name();
-            String routingKey = target.kind().equals(QUEUE)
-                    ? target.name()
-                    : event.routingKey() != null ? event.routingKey() : event.channel();
+            String routingKey =
+                    toQueue ? target.name() : event.routingKey() != null ? event.routingKey() : event.channel();
             rejection = problem(event, routingKey);
             if (rejection != null) {
                 break;
@@ -216,10 +224,8 @@ final class AmqpSink implements Sink {
         if (p == null && event.contentType() != null) {
             p = shortStringProblem("content type", event.contentType());
         }
-        for (String header : event.headers().keySet()) {
-            if (p == null) {
-                p = shortStringProblem("header name", header);
-            }
+        for (Iterator<String> headers = event.headers().keySet().iterator(); p == null && headers.hasNext(); ) {
+            p = shortStringProblem("header name", headers.next());
         }
         return p == null ? null : "event " + event.id() + ": " + p;
     }

@@ -55,10 +55,10 @@ public final class AmqpSinkConfig {
             1,
             3_600_000);
 
-    /** {@code PGBRIDGE_AMQP_CONNECT_TIMEOUT_MS}: TCP connect and AMQP handshake, each. */
+    /** {@code PGBRIDGE_AMQP_CONNECT_TIMEOUT_MS}: TCP connect, AMQP handshake and channel opening, each. */
     public static final Setting CONNECT_TIMEOUT = Setting.durationMs(
             "amqp.connect-timeout-ms",
-            "Limit for the TCP connect and for the AMQP handshake to RabbitMQ, each",
+            "Limit for the TCP connect, the AMQP handshake and opening a channel to RabbitMQ, each",
             DEFAULT_CONNECT_TIMEOUT.toMillis(),
             1,
             600_000);
@@ -206,6 +206,9 @@ public final class AmqpSinkConfig {
         }
         factory.setConnectionTimeout(Math.toIntExact(connectTimeout.toMillis()));
         factory.setHandshakeTimeout(Math.toIntExact(connectTimeout.toMillis()));
+        // Opening a channel and confirm.select are RPCs; the client's 10 min default would stall a lane that long on
+        // a half-open connection, until heartbeats notice it.
+        factory.setChannelRpcTimeout(Math.toIntExact(connectTimeout.toMillis()));
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(false);
         factory.setNetworkRecoveryInterval(recoveryInterval.toMillis());

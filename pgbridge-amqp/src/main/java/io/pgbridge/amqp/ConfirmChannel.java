@@ -20,12 +20,13 @@ import org.slf4j.LoggerFactory;
  * One AMQP channel in publisher-confirm mode, used by one publishing thread at a time (the sink keeps a pool). A
  * batch is published whole ({@code mandatory=true}), then the thread waits until the confirmed prefix is known.
  *
- * <p>Confirms, returns and shutdown arrive on the connection's I/O thread. RabbitMQ sends the {@code basic.return} of
- * an unroutable message before its {@code basic.ack}, on the same channel, so a returned message is known as such
- * when its ack comes (RabbitMQ "Publisher Confirms": "for unroutable messages, the broker will issue a confirm once
- * the exchange verifies a message won't route to any queue"; with mandatory set, basic.return is sent first). Acks
- * may cover several sequence numbers ({@code multiple=true}) and may come in any order; each message's outcome is
- * recorded by its sequence number, and the result is the prefix of acked messages.
+ * <p>Confirms, returns and shutdown arrive on the connection's I/O thread, in the order the broker sent them. An
+ * unroutable message is still acked, but when it was published as mandatory RabbitMQ sends its {@code basic.return}
+ * before that {@code basic.ack} (RabbitMQ documentation, "Consumer Acknowledgements and Publisher Confirms", section
+ * "When Will Published Messages Be Confirmed by the Broker?"), so a returned message is marked as such before its ack
+ * comes; returns are matched by {@code message-id}. Acks may cover several sequence numbers ({@code multiple=true})
+ * and may come in any order; each message's outcome is recorded by its sequence number, and the result is the prefix
+ * of acked messages.
  *
  * <p>After a timeout, a publish error or a shutdown the channel is {@linkplain #usable() unusable}: confirms of that
  * batch may still arrive, and a recovered channel restarts its sequence numbers, so the sink discards it and opens a
@@ -42,7 +43,7 @@ final class ConfirmChannel {
         RETURNED
     }
 
-    /** One message to publish; {@code messageId} is also in the properties, and identifies a {@code basic.return}. */
+    /** One message to publish; its properties' {@code message-id} identifies a {@code basic.return}. */
     record Message(String exchange, String routingKey, AMQP.BasicProperties properties, byte[] body) {}
 
     private final Channel channel;
@@ -78,7 +79,12 @@ final class ConfirmChannel {
         channel.addConfirmListener(
                 (tag, multiple) -> c.onConfirm(tag, multiple, Outcome.ACKED),
                 (tag, multiple) -> c.onConfirm(tag, multiple, Outcome.NACKED));
-        channel.confirmSelect();
+        try {
+            channel.confirmSelect();
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
         return c;
     }
 
@@ -111,7 +117,7 @@ final class ConfirmChannel {
                 channel.basicPublish(m.exchange(), m.routingKey(), true, m.properties(), m.body());
                 sent++;
             }
-        } catch (IOException | ShutdownSignalException e) {
+        } catch (IOException | RuntimeException e) { // RuntimeException: ShutdownSignalException above all
             publishFailure = e;
         }
         lock.lock();
@@ -192,8 +198,10 @@ final class ConfirmChannel {
     private void onConfirm(long tag, boolean multiple, Outcome outcome) {
         lock.lock();
         try {
-            if (outcomes == null) {
-                return; // a confirm of an abandoned batch; the channel is already marked broken
+            if (outcomes == null || shutdown != null) {
+                // A confirm of an abandoned batch, or one from the channel amqp-client recovered after a shutdown,
+                // whose sequence numbers restarted at 1: neither speaks about this batch.
+                return;
             }
             long from = multiple ? firstSeq : tag;
             for (long seq = Math.max(from, firstSeq); seq <= tag && seq < firstSeq + outcomes.length; seq++) {
@@ -214,7 +222,7 @@ final class ConfirmChannel {
                 + "' to no queue (basic.return " + r.getReplyCode() + " " + r.getReplyText() + ")";
         lock.lock();
         try {
-            if (outcomes == null) {
+            if (outcomes == null || shutdown != null) {
                 return;
             }
             for (int i = 0; i < outcomes.length; i++) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.PgBridgeConfig;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -94,6 +95,18 @@ class AmqpSinkConfigTest {
     }
 
     @Test
+    void environmentVariablesReachTheSinkSettings() {
+        PgBridgeConfig config = PgBridgeConfig.fromEnvironment(Map.of(
+                "PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE", "1",
+                "PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "1500",
+                "PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "700"));
+
+        assertThat(config.get("delivery-mode")).as("the seed's name").isEqualTo("1");
+        assertThat(config.get("amqp.confirm-timeout-ms")).isEqualTo("1500");
+        assertThat(config.get("amqp.recovery-interval-ms")).isEqualTo("700");
+    }
+
+    @Test
     void reportsEveryProblemAtOnceWithoutThePassword() {
         assertThatThrownBy(() -> AmqpSinkConfig.from(TestSinkConfigs.of(
                         "amqp://app:topsecret@h/a/b?heartbeat=10",
@@ -139,6 +152,10 @@ class AmqpSinkConfigTest {
                 .isFalse();
         assertThat(f.getNetworkRecoveryInterval()).isEqualTo(700);
         assertThat(f.getConnectionTimeout()).isEqualTo(2500);
+        assertThat(f.getHandshakeTimeout()).isEqualTo(2500);
+        assertThat(f.getChannelRpcTimeout())
+                .as("channel open and confirm.select")
+                .isEqualTo(2500);
         assertThat(f.getHost()).isEqualTo("h");
         assertThat(f.getPort()).isEqualTo(5673);
         assertThat(f.getVirtualHost()).isEqualTo("prod");

@@ -13,17 +13,24 @@ import io.pgbridge.PgBridge;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -66,17 +73,23 @@ class AmqpSinkIT {
         if (bridge != null) {
             bridge.close();
         }
-        if (!admin.isOpen()) {
-            openAdmin(); // a fault test restarted the broker
+        if (!queues.isEmpty() || !exchanges.isEmpty()) {
+            if (!admin.isOpen()) {
+                openAdmin(); // a fault test restarted the broker
+            }
+            for (String q : queues) {
+                adminChannel.queueDelete(q);
+            }
+            for (String x : exchanges) {
+                adminChannel.exchangeDelete(x);
+            }
         }
-        for (String q : queues) {
-            adminChannel.queueDelete(q);
+        if (admin != null && admin.isOpen()) {
+            admin.close();
         }
-        for (String x : exchanges) {
-            adminChannel.exchangeDelete(x);
+        if (pg != null) {
+            pg.close();
         }
-        admin.close();
-        pg.close();
     }
 
     @Test
@@ -87,7 +100,14 @@ class AmqpSinkIT {
 
         notify(channel, "signup|A new user signup");
 
-        GetResponse message = awaitMessage(queue);
+        // amq.topic is shared with other sessions: take the message of our channel
+        GetResponse message = await().atMost(WAIT)
+                .until(
+                        () -> drain(queue).stream()
+                                .filter(r -> channel.equals(headers(r).get("pgbridge-channel")))
+                                .findFirst(),
+                        Optional::isPresent)
+                .get();
         assertThat(body(message)).as("body without the routing key").isEqualTo("A new user signup");
         assertThat(message.getEnvelope().getExchange()).as("exchange").isEqualTo("amq.topic");
         assertThat(message.getEnvelope().getRoutingKey()).as("routing key").isEqualTo("signup");
@@ -126,6 +146,30 @@ class AmqpSinkIT {
                 .as("delivery mode from the setting")
                 .isEqualTo(1);
         assertThat(headers(messages.get(0))).as("no routing key header").doesNotContainKey("pgbridge-routing-key");
+    }
+
+    @Test
+    void concurrentRoutesEachDeliverInOrder() throws Exception {
+        String other = channel + "_b";
+        String queueA = declareQueue(false);
+        String queueB = declareQueue(false);
+        bridge = startBridge(channel + "->queue:" + queueA + ", " + other + "->queue:" + queueB, Map.of());
+        List<String> expected =
+                IntStream.rangeClosed(1, 200).mapToObj(Integer::toString).toList();
+
+        for (String payload : expected) {
+            notify(channel, payload);
+            notify(other, payload);
+        }
+
+        assertThat(awaitMessages(queueA, 200))
+                .extracting(AmqpSinkIT::body)
+                .as("route A, in order")
+                .containsExactlyElementsOf(expected);
+        assertThat(awaitMessages(queueB, 200))
+                .extracting(AmqpSinkIT::body)
+                .as("route B, in order")
+                .containsExactlyElementsOf(expected);
     }
 
     @Test
@@ -168,48 +212,125 @@ class AmqpSinkIT {
             notify(channel, "probe");
             assertThat(drain(queue)).as("a probe after reconnection").isNotEmpty();
         });
-        drain(queue);
-
         notify(channel, "after-1");
         notify(channel, "after-2");
         notify(channel, "after-3");
 
-        assertThat(awaitMessages(queue, 3))
-                .extracting(AmqpSinkIT::body)
-                .as("events sent after the reconnection, in order")
+        List<String> after = new ArrayList<>();
+        await().atMost(WAIT).until(() -> {
+            drain(queue).stream()
+                    .map(AmqpSinkIT::body)
+                    .filter(b -> !b.equals("probe"))
+                    .forEach(after::add);
+            return after.size() >= 3;
+        });
+        assertThat(after)
+                .as("events sent after the reconnection, in order (late probes left out)")
                 .containsExactly("after-1", "after-2", "after-3");
     }
 
     @Test
     void everyConfirmedEventSurvivesABrokerRestartAndPublishingResumes() throws Exception {
         String queue = declareQueue(true);
-        bridge = startBridge(
-                channel + "->queue:" + queue,
-                Map.of("amqp.recovery-interval-ms", "500", "amqp.confirm-timeout-ms", "5000"));
-        notifyRange(1, 20);
-        await().atMost(WAIT).until(() -> bridge.stats().delivered() == 20);
-
-        try {
-            TestServices.stop(TestServices.Service.AMQP);
-            notifyRange(21, 40);
-            await().atMost(WAIT).until(() -> bridge.stats().retries() > 0);
-            assertThat(bridge.stats().delivered())
-                    .as("nothing is counted delivered while the broker is down")
-                    .isEqualTo(20);
+        bridge = startBridge(channel + "->queue:" + queue, Map.of("amqp.recovery-interval-ms", "500"));
+        AtomicInteger sent = new AtomicInteger();
+        ScheduledExecutorService producer = Executors.newSingleThreadScheduledExecutor();
+        try (java.sql.Connection producerPg = TestServices.postgresConnection()) {
+            // a steady stream, so that publishes are in flight when the broker goes away
+            producer.scheduleAtFixedRate(
+                    () -> {
+                        try (PreparedStatement st = producerPg.prepareStatement("SELECT pg_notify(?, ?)")) {
+                            st.setString(1, channel);
+                            st.setString(2, Integer.toString(sent.get() + 1));
+                            st.execute();
+                            sent.incrementAndGet();
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    0,
+                    10,
+                    TimeUnit.MILLISECONDS);
+            await().atMost(WAIT).until(() -> bridge.stats().delivered() >= 20);
+            int sentAtRestart;
+            try {
+                TestServices.stop(TestServices.Service.AMQP);
+                // Fails fast, well within the 30 s confirm timeout. One lane: its first failed publish comes after
+                // every confirmed batch was counted.
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> bridge.stats().retries() > 0);
+                long deliveredWhileDown = bridge.stats().delivered();
+                await().during(Duration.ofSeconds(1))
+                        .atMost(Duration.ofSeconds(5))
+                        .alias("nothing is counted delivered while the broker is down")
+                        .until(() -> bridge.stats().delivered() == deliveredWhileDown);
+            } finally {
+                TestServices.start(TestServices.Service.AMQP);
+                sentAtRestart = sent.get();
+            }
+            await().atMost(Duration.ofSeconds(60))
+                    .alias("events sent after the restart are delivered without intervention")
+                    .until(() -> bridge.stats().delivered() >= sentAtRestart + 20);
         } finally {
-            TestServices.start(TestServices.Service.AMQP);
+            producer.shutdownNow();
+            assertThat(producer.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         }
-        notifyRange(41, 60);
+        int total = sent.get();
+        await().atMost(WAIT).until(() -> bridge.stats().delivered() == total);
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> bridge.stats().delivered() == 60);
         openAdmin();
         List<String> bodies = drain(queue).stream().map(AmqpSinkIT::body).collect(Collectors.toList());
-        Set<String> expected = IntStream.rangeClosed(1, 60)
+        Set<String> expected = IntStream.rangeClosed(1, total)
                 .mapToObj(Integer::toString)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
-        assertThat(new LinkedHashSet<>(bodies))
-                .as("every event counted delivered is in the durable queue after the restart (duplicates allowed)")
-                .containsExactlyElementsOf(expected);
+        assertThat(new HashSet<>(bodies))
+                .as(
+                        "every one of the %d events counted delivered is in the durable queue after the restart "
+                                + "(duplicates allowed)",
+                        total)
+                .isEqualTo(expected);
+    }
+
+    @Test
+    void nackedEventIsRetriedUntilTheQueueHasRoom() throws Exception {
+        String queue = "pgbridge_it_full_" + suffix;
+        adminChannel.queueDeclare(
+                queue, false, false, false, Map.of("x-max-length", 1, "x-overflow", "reject-publish"));
+        queues.add(queue);
+        bridge = startBridge(channel + "->queue:" + queue, Map.of());
+
+        notify(channel, "first");
+        await().atMost(WAIT).until(() -> bridge.stats().delivered() == 1);
+        notify(channel, "second");
+
+        await().atMost(WAIT).until(() -> bridge.stats().retries() >= 3);
+        assertThat(bridge.stats().delivered())
+                .as("the broker nacked the second event (queue full, reject-publish)")
+                .isEqualTo(1);
+        assertThat(body(adminChannel.basicGet(queue, true))).isEqualTo("first");
+
+        assertThat(body(awaitMessage(queue))).as("retried once there is room").isEqualTo("second");
+        await().atMost(WAIT).until(() -> bridge.stats().delivered() == 2);
+    }
+
+    @Test
+    void missingExchangeIsRetriedUntilItExists() throws Exception {
+        String exchange = "pgbridge_it_missing_" + suffix;
+        String queue = declareQueue(false);
+        bridge = startBridge(channel + "->exchange:" + exchange, Map.of());
+
+        notify(channel, "k|waiting for the exchange");
+
+        await().atMost(WAIT).until(() -> bridge.stats().retries() >= 3);
+        assertThat(bridge.stats().delivered())
+                .as("the broker closed the channel (404), nothing delivered")
+                .isZero();
+
+        adminChannel.exchangeDeclare(exchange, "direct", false);
+        exchanges.add(exchange);
+        adminChannel.queueBind(queue, exchange, "k");
+
+        assertThat(body(awaitMessage(queue))).isEqualTo("waiting for the exchange");
     }
 
     @Test
@@ -239,7 +360,8 @@ class AmqpSinkIT {
     @Test
     void wrongCredentialsFailStartWithoutThePassword() {
         String password = "wrong-secret-" + suffix;
-        String uri = TestServices.amqpUrl().replaceFirst("://[^@]*@", "://guest:" + password + "@");
+        URI amqp = URI.create(TestServices.amqpUrl());
+        String uri = "amqp://guest:" + password + "@" + amqp.getHost() + ":" + amqp.getPort() + "/%2f";
         PgBridge b = builder(channel + "->queue:unused_" + suffix, Map.of())
                 .upstream(uri)
                 .build();
@@ -248,6 +370,7 @@ class AmqpSinkIT {
                 .isInstanceOf(ConnectionException.class)
                 .hasMessageContaining("Cannot connect to RabbitMQ at")
                 .hasMessageContaining("guest:****@")
+                .hasMessageContaining("ACCESS_REFUSED")
                 .satisfies(e -> assertThat(messages(e))
                         .as("messages of the whole cause chain")
                         .doesNotContain(password));
@@ -280,11 +403,10 @@ class AmqpSinkIT {
     }
 
     private PgBridge.Builder builder(String routes, Map<String, String> settings) {
-        String pgUrl = TestServices.postgresUrl();
-        // A name of our own finds our LISTEN backend among those of the other sessions that share the server.
-        pgUrl += (pgUrl.contains("?") ? "&" : "?") + "ApplicationName=" + applicationName;
         return PgBridge.builder()
-                .postgres(pgUrl)
+                .postgres(TestServices.postgresUrl())
+                // a name of our own finds our LISTEN backend among those of the other sessions sharing the server
+                .setting("postgresql.application-name", applicationName)
                 .routes(routes)
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
                 .shutdownTimeout(Duration.ofSeconds(5))
@@ -316,12 +438,6 @@ class AmqpSinkIT {
         }
     }
 
-    private void notifyRange(int from, int to) throws SQLException {
-        for (int i = from; i <= to; i++) {
-            notify(channel, Integer.toString(i));
-        }
-    }
-
     private GetResponse awaitMessage(String queue) {
         return awaitMessages(queue, 1).get(0);
     }
@@ -349,6 +465,9 @@ class AmqpSinkIT {
     }
 
     private static Map<String, String> headers(GetResponse r) {
+        if (r.getProps().getHeaders() == null) {
+            return Map.of();
+        }
         return r.getProps().getHeaders().entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> String.valueOf(e.getValue())));
     }

@@ -185,6 +185,23 @@ class ConfirmChannelTest {
     }
 
     @Test
+    void confirmsAfterAShutdownComeFromARecoveredChannelAndDoNotCount() throws InterruptedException {
+        broker.afterPublish(n -> {
+            if (n == 2) {
+                broker.ack(1, false);
+                broker.shutDown();
+                broker.ack(2, true); // sequence numbers of a recovered channel restart at 1
+            }
+        });
+
+        PublishResult result = channel.publish(messages(2), LONG);
+
+        assertThat(result.confirmed())
+                .as("only the ack before the shutdown counts")
+                .isEqualTo(1);
+    }
+
+    @Test
     void aPublishErrorKeepsTheConfirmedPrefix() throws InterruptedException {
         broker.failOnPublish(2);
         broker.afterPublish(n -> broker.ack(n, false));

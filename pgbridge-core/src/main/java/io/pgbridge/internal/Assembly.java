@@ -18,8 +18,6 @@ import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceConfig;
 import io.pgbridge.spi.SourceProvider;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,6 +26,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +40,8 @@ public final class Assembly {
     private static final Logger log = LoggerFactory.getLogger(Assembly.class);
     private static final String DEFAULT_SINK = "";
     private static final String WAL_CHANNEL = "wal2json";
+    /** RFC 3986 scheme; the sink's own client parses the rest of its URI. */
+    private static final Pattern SCHEME = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*):");
 
     /** What a builder hands over. */
     public static final class Input {
@@ -168,7 +170,8 @@ public final class Assembly {
             return new PgConnector(
                     PostgresUri.parse(uri),
                     settings.string(CoreSettings.POSTGRESQL_USER),
-                    settings.secret(CoreSettings.POSTGRESQL_PASSWORD));
+                    settings.secret(CoreSettings.POSTGRESQL_PASSWORD),
+                    settings.string(CoreSettings.POSTGRESQL_APPLICATION_NAME));
         } catch (IllegalArgumentException e) {
             problems.add(Settings.problem(CoreSettings.POSTGRESQL_URI, uri, e.getMessage()));
             return null;
@@ -193,12 +196,8 @@ public final class Assembly {
         }
         String scheme = null;
         if (uri != null) {
-            try {
-                scheme = new URI(uri.trim()).getScheme();
-            } catch (URISyntaxException e) {
-                problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, uri, "is not a valid URI"));
-                return sinks;
-            }
+            Matcher m = SCHEME.matcher(uri.trim());
+            scheme = m.lookingAt() ? m.group(1) : null;
             if (scheme == null) {
                 problems.add(Settings.problem(
                         CoreSettings.UPSTREAM_URI,
@@ -408,7 +407,7 @@ public final class Assembly {
         }
         if (in.sourceInstances.isEmpty()) {
             for (String channel : channels) {
-                if (!served.contains(channel)) {
+                if (!served.contains(channel) && channelProblem(channel) == null) {
                     problems.add("channel '" + channel + "' is routed, but no selected source produces it (sources: "
                             + names + ")"
                             + (channel.contains(".") || channel.equals(WAL_CHANNEL)

@@ -15,11 +15,13 @@ public final class PgConnector implements PostgresConnector {
     private final String jdbcUrl;
     private final String user;
     private final Secret password;
+    private final String applicationName;
 
-    public PgConnector(PostgresUri uri, String user, Secret password) {
+    public PgConnector(PostgresUri uri, String user, Secret password, String applicationName) {
         this.jdbcUrl = uri.jdbcUrl();
         this.user = user != null ? user : uri.user();
         this.password = password != null ? password : uri.password();
+        this.applicationName = applicationName;
     }
 
     @Override
@@ -51,7 +53,7 @@ public final class PgConnector implements PostgresConnector {
         if (password != null) {
             props.setProperty("password", password.reveal());
         }
-        props.setProperty("ApplicationName", "pgbridge");
+        props.setProperty("ApplicationName", applicationName);
         props.setProperty("tcpKeepAlive", "true");
         props.setProperty("connectTimeout", "10");
         // DETAIL lines of server errors can carry row values; keep them out of exception messages and logs.

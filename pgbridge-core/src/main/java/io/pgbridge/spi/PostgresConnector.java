@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * Opens dedicated (never pooled) pgjdbc connections to the configured database, with pgbridge's connection
  * defaults: TCP keepalive on, server error details (which can hold row values) kept out of exception messages, and
- * an application name naming pgbridge. Thread-safe.
+ * the configured application name (default {@code pgbridge}). Thread-safe.
  */
 public interface PostgresConnector {
 

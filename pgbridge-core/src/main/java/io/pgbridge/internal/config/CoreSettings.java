@@ -13,6 +13,10 @@ public final class CoreSettings {
             Setting.string("postgresql.user", "Database user, when not in the URI");
     public static final Setting POSTGRESQL_PASSWORD =
             Setting.secret("postgresql.password", "Database password, when not in the URI");
+    public static final Setting POSTGRESQL_APPLICATION_NAME = Setting.string(
+                    "postgresql.application-name",
+                    "application_name of pgbridge's connections, as pg_stat_activity shows it")
+            .withDefault("pgbridge");
     public static final Setting UPSTREAM = Setting.string(
                     "upstream",
                     "The sink provider by name (amqp, mqtt, redis, logging, memory, ...); default: the "
@@ -61,6 +65,7 @@ public final class CoreSettings {
             POSTGRESQL_URI,
             POSTGRESQL_USER,
             POSTGRESQL_PASSWORD,
+            POSTGRESQL_APPLICATION_NAME,
             UPSTREAM,
             UPSTREAM_URI,
             UPSTREAM_USERNAME,

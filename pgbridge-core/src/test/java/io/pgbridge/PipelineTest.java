@@ -1,0 +1,212 @@
+package io.pgbridge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The pipeline's ordering, retry, dead-letter, backpressure and drain behaviour, with a sink that fails on demand. */
+class PipelineTest {
+    private final InMemorySink sink = new InMemorySink();
+    private final ScriptedSource source = new ScriptedSource();
+    private PgBridge bridge;
+
+    private PgBridge.Builder builder() {
+        return PgBridge.builder()
+                .postgres("postgresql://localhost/unused")
+                .routes("a->queue:a, b->queue:b")
+                .source(source)
+                .sink(sink)
+                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
+    }
+
+    @AfterEach
+    void close() {
+        if (bridge != null) {
+            bridge.close();
+        }
+    }
+
+    @Test
+    void deliversEachRouteInOrder() throws Exception {
+        bridge = builder().maxBatchSize(7).build();
+        bridge.start();
+        for (int i = 0; i < 1000; i++) {
+            source.publish(i % 2 == 0 ? "a" : "b", Integer.toString(i));
+        }
+
+        sink.await(1000, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a"))
+                .isEqualTo(IntStream.range(0, 1000)
+                        .filter(i -> i % 2 == 0)
+                        .mapToObj(Integer::toString)
+                        .collect(Collectors.toList()));
+        assertThat(payloadsOn("b"))
+                .isEqualTo(IntStream.range(0, 1000)
+                        .filter(i -> i % 2 == 1)
+                        .mapToObj(Integer::toString)
+                        .collect(Collectors.toList()));
+        await().untilAsserted(() -> assertThat(source.acknowledged).last().isEqualTo(1000L));
+    }
+
+    @Test
+    void retriesAFailedEventBeforeAnythingBehindIt() throws Exception {
+        bridge = builder().maxBatchSize(1).build();
+        bridge.start();
+        sink.failNext(3);
+        for (int i = 0; i < 20; i++) {
+            source.publish("a", Integer.toString(i));
+        }
+
+        sink.await(20, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a"))
+                .as("no gap, no reordering, no duplicates with batch size 1")
+                .isEqualTo(IntStream.range(0, 20).mapToObj(Integer::toString).collect(Collectors.toList()));
+        assertThat(bridge.stats().retries()).isEqualTo(3);
+    }
+
+    @Test
+    void holdsBackOnlyTheFailingLane() throws Exception {
+        AtomicBoolean laneADown = new AtomicBoolean(true);
+        Sink failingOnA = new Sink() {
+            @Override
+            public String name() {
+                return "fails-on-a";
+            }
+
+            @Override
+            public Set<String> targetKinds() {
+                return Set.of();
+            }
+
+            @Override
+            public void start() {}
+
+            @Override
+            public PublishResult publish(Target target, List<Event> events) {
+                if (target.name().equals("a") && laneADown.get()) {
+                    return PublishResult.failed(0, "lane a is down", null);
+                }
+                return sink.publish(target, events);
+            }
+
+            @Override
+            public void close() {}
+        };
+        bridge = builder().sink(failingOnA).build();
+        bridge.start();
+        source.publish("a", "first");
+        source.publish("b", "second");
+
+        sink.await(1, Duration.ofSeconds(10));
+        assertThat(payloadsOn("b")).as("lane b is not held back by lane a").containsExactly("second");
+        await().until(() -> bridge.stats().retries() > 2);
+        assertThat(source.acknowledged)
+                .as("position 2 is confirmed, but 1 is not: nothing to acknowledge")
+                .isEmpty();
+
+        laneADown.set(false);
+        await().untilAsserted(() -> assertThat(source.acknowledged).containsExactly(2L));
+        assertThat(payloadsOn("a")).containsExactly("first");
+    }
+
+    @Test
+    void sendsRefusedEventsToTheDeadLetterHandlerAndMovesOn() throws Exception {
+        List<String> dead = new CopyOnWriteArrayList<>();
+        bridge = builder()
+                .deadLetterHandler((event, target, reason) -> dead.add(event.payloadAsString() + ": " + reason))
+                .build();
+        sink.rejectWhen(e -> e.payloadAsString().equals("poison"));
+        bridge.start();
+        source.publish("a", "1");
+        source.publish("a", "poison");
+        source.publish("a", "3");
+
+        sink.await(2, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a")).containsExactly("1", "3");
+        assertThat(dead).containsExactly("poison: in-memory sink rejects event e2");
+        await().untilAsserted(() -> assertThat(source.acknowledged).last().isEqualTo(3L));
+        assertThat(bridge.stats().deadLettered()).isEqualTo(1);
+    }
+
+    @Test
+    void blocksTheSourceWhenTheBufferIsFull() throws Exception {
+        bridge = builder().bufferMaxEvents(5).build();
+        bridge.start();
+        sink.setAvailable(false);
+        Thread producer = new Thread(() -> {
+            try {
+                for (int i = 0; i < 10; i++) {
+                    source.publish("a", Integer.toString(i));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        producer.start();
+
+        await().until(() -> bridge.stats().received() == 5 && producer.getState() == Thread.State.WAITING);
+        assertThat(bridge.stats().inFlightEvents()).isEqualTo(5);
+
+        sink.setAvailable(true);
+        producer.join(10_000);
+        sink.await(10, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a")).hasSize(10);
+    }
+
+    @Test
+    void closeDrainsInFlightEvents() throws Exception {
+        bridge = builder().build();
+        bridge.start();
+        sink.setAvailable(false);
+        for (int i = 0; i < 50; i++) {
+            source.publish("a", Integer.toString(i));
+        }
+        Thread closer = new Thread(bridge::close);
+        closer.start();
+        await().until(() -> bridge.state() == PgBridge.State.STOPPING);
+        sink.setAvailable(true);
+        closer.join(10_000);
+
+        assertThat(bridge.state()).isEqualTo(PgBridge.State.CLOSED);
+        assertThat(payloadsOn("a")).hasSize(50);
+        assertThat(source.acknowledged).last().isEqualTo(50L);
+    }
+
+    @Test
+    void namesItsThreadsAndUsesTheCallersFactory() throws Exception {
+        List<String> names = new CopyOnWriteArrayList<>();
+        bridge = builder()
+                .threadFactory(r -> {
+                    Thread t = new Thread(r);
+                    t.setDaemon(true);
+                    names.add("created");
+                    return t;
+                })
+                .build();
+        bridge.start();
+        source.publish("a", "x");
+        sink.await(1, Duration.ofSeconds(5));
+
+        assertThat(names).isNotEmpty();
+        assertThat(Thread.getAllStackTraces().keySet().stream().map(Thread::getName))
+                .anyMatch(n -> n.startsWith("pgbridge-delivery-"));
+    }
+
+    private List<String> payloadsOn(String queue) {
+        return sink.deliveries().stream()
+                .filter(d -> d.target().name().equals(queue))
+                .map(d -> d.event().payloadAsString())
+                .collect(Collectors.toList());
+    }
+}

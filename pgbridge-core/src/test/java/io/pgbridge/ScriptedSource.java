@@ -1,0 +1,51 @@
+package io.pgbridge;
+
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.SourceContext;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A source the test drives by hand: it publishes what the test gives it and records acknowledgements. */
+final class ScriptedSource implements EventSource {
+    final List<Long> acknowledged = new CopyOnWriteArrayList<>();
+    final List<String> delivered = new CopyOnWriteArrayList<>();
+    private volatile SourceContext context;
+    private long position;
+
+    @Override
+    public String name() {
+        return "scripted";
+    }
+
+    @Override
+    public void start(SourceContext context) {
+        this.context = context;
+    }
+
+    void publish(String channel, String payload) throws InterruptedException {
+        position++;
+        context.publish(Event.builder()
+                .id("e" + position)
+                .source(name())
+                .channel(channel)
+                .payload(payload)
+                .position(position)
+                .build());
+    }
+
+    @Override
+    public void acknowledge(long position) {
+        acknowledged.add(position);
+    }
+
+    @Override
+    public void delivered(Event event) {
+        delivered.add(event.id());
+    }
+
+    @Override
+    public void stop() {}
+
+    @Override
+    public void close() {}
+}
