@@ -1,0 +1,301 @@
+package io.pgbridge.amqp;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.Target;
+import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes to RabbitMQ with publisher confirms. Target kinds: {@code exchange:NAME} (routing key: the event's, else
+ * its channel) and {@code queue:NAME} (through the default exchange, routing key = the queue name). Every message is
+ * published with {@code mandatory=true}; it counts as delivered only once the broker acked it and did not return it.
+ *
+ * <p>Thread-safe: each concurrent {@link #publish} uses its own confirm-mode channel from a pool (at most as many
+ * channels as concurrent callers). The connection recovers by itself after a broker restart (amqp-client automatic
+ * recovery); until then publishes fail at once and the pipeline retries them.
+ */
+final class AmqpSink implements Sink {
+    private static final Logger log = LoggerFactory.getLogger(AmqpSink.class);
+
+    /** AMQP short strings (exchange, queue, routing key, header names, ...) hold at most 255 bytes. */
+    static final int MAX_SHORT_STRING_BYTES = 255;
+
+    static final String HEADER_SOURCE = "pgbridge-source";
+    static final String HEADER_CHANNEL = "pgbridge-channel";
+    static final String HEADER_ROUTING_KEY = "pgbridge-routing-key";
+    static final String DEFAULT_CONTENT_TYPE = "application/octet-stream";
+
+    private static final String EXCHANGE = "exchange";
+    private static final String QUEUE = "queue";
+    private static final String DEFAULT_EXCHANGE = "";
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
+    private final AmqpSinkConfig config;
+    private final ThreadFactory threads;
+    private final ConcurrentLinkedDeque<ConfirmChannel> idle = new ConcurrentLinkedDeque<>();
+    private final Object lock = new Object();
+    private Connection connection; // guarded by lock
+    private int publishing; // guarded by lock
+    private boolean closed; // guarded by lock
+
+    AmqpSink(AmqpSinkConfig config, ThreadFactory threads) {
+        this.config = config;
+        this.threads = threads;
+    }
+
+    @Override
+    public String name() {
+        return "amqp";
+    }
+
+    @Override
+    public Set<String> targetKinds() {
+        return Set.of(EXCHANGE, QUEUE);
+    }
+
+    @Override
+    public List<String> validateTarget(Target target) {
+        String problem = shortStringProblem(target.kind() + " name '" + target.name() + "'", target.name());
+        return problem == null ? List.of() : List.of(problem);
+    }
+
+    /**
+     * Connects, with the connection name {@code pgbridge}.
+     *
+     * @throws ConnectionException when RabbitMQ cannot be reached, refuses the credentials or the vhost, or the TLS
+     *     handshake fails; the message names the URI without its password
+     */
+    @Override
+    public void start() {
+        ConnectionFactory factory = config.newConnectionFactory(threads);
+        Connection c;
+        try {
+            c = factory.newConnection("pgbridge");
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            throw new ConnectionException(
+                    "Cannot connect to RabbitMQ at " + config.redactedUri() + ": " + describe(e), e);
+        }
+        ((Recoverable) c).addRecoveryListener(new RecoveryListener() {
+            @Override
+            public void handleRecoveryStarted(Recoverable recoverable) {
+                log.warn(
+                        "RabbitMQ connection to {} lost; reconnecting every {} ms. Publishes fail and are retried "
+                                + "until it is back",
+                        config.redactedUri(),
+                        config.recoveryInterval().toMillis());
+            }
+
+            @Override
+            public void handleRecovery(Recoverable recoverable) {
+                log.info("RabbitMQ connection to {} recovered", config.redactedUri());
+            }
+        });
+        c.addBlockedListener(
+                reason -> log.warn(
+                        "RabbitMQ blocked the connection to {} ({}); publishes wait", config.redactedUri(), reason),
+                () -> log.info("RabbitMQ unblocked the connection to {}", config.redactedUri()));
+        synchronized (lock) {
+            connection = c;
+        }
+        log.info(
+                "Connected to RabbitMQ at {} (vhost {}, delivery mode {}{})",
+                config.redactedUri(),
+                config.virtualHost(),
+                config.deliveryMode(),
+                config.tls() ? ", TLS with hostname verification" : "");
+    }
+
+    /** The exception's own words and its cause's, which is where amqp-client puts the broker's reply. */
+    private static String describe(Throwable e) {
+        String text = String.valueOf(e.getMessage());
+        if (e.getCause() != null && e.getCause() != e) {
+            text += " (" + e.getCause().getMessage() + ")";
+        }
+        return e.getClass().getSimpleName() + ": " + Redaction.redact(text);
+    }
+
+    @Override
+    public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+        List<ConfirmChannel.Message> messages = new ArrayList<>(events.size());
+        String rejection = null;
+        for (Event event : events) {
+            String exchange = target.kind().equals(QUEUE) ? DEFAULT_EXCHANGE : target.name();
+            String routingKey = target.kind().equals(QUEUE)
+                    ? target.name()
+                    : event.routingKey() != null ? event.routingKey() : event.channel();
+            rejection = problem(event, routingKey);
+            if (rejection != null) {
+                break;
+            }
+            messages.add(new ConfirmChannel.Message(exchange, routingKey, properties(event), event.payload()));
+        }
+        PublishResult result = messages.isEmpty() ? PublishResult.confirmed(0) : publish(messages);
+        if (rejection != null && !result.isFailure()) {
+            return PublishResult.rejected(result.confirmed(), rejection);
+        }
+        return result;
+    }
+
+    private PublishResult publish(List<ConfirmChannel.Message> messages) throws InterruptedException {
+        Connection c;
+        synchronized (lock) {
+            if (closed || connection == null) {
+                return PublishResult.failed(0, "the amqp sink is " + (closed ? "closed" : "not started"), null);
+            }
+            c = connection;
+            publishing++;
+        }
+        try {
+            ConfirmChannel channel;
+            try {
+                channel = borrow(c);
+            } catch (IOException | ShutdownSignalException e) {
+                return PublishResult.failed(
+                        0, "cannot open a channel to RabbitMQ at " + config.redactedUri() + ": " + describe(e), e);
+            }
+            try {
+                return channel.publish(messages, config.confirmTimeout());
+            } finally {
+                release(channel);
+            }
+        } finally {
+            synchronized (lock) {
+                publishing--;
+                lock.notifyAll();
+            }
+        }
+    }
+
+    private ConfirmChannel borrow(Connection c) throws IOException {
+        for (ConfirmChannel ch = idle.pollFirst(); ch != null; ch = idle.pollFirst()) {
+            if (ch.usable()) {
+                return ch;
+            }
+            ch.close();
+        }
+        return ConfirmChannel.open(c);
+    }
+
+    private void release(ConfirmChannel channel) {
+        boolean keep;
+        synchronized (lock) {
+            keep = !closed && channel.usable();
+        }
+        if (keep) {
+            idle.addFirst(channel);
+        } else {
+            channel.close();
+        }
+    }
+
+    /** Why the broker could never take this event (a permanent rejection), or {@code null}. */
+    static String problem(Event event, String routingKey) {
+        String p = shortStringProblem("routing key", routingKey);
+        if (p == null && event.contentType() != null) {
+            p = shortStringProblem("content type", event.contentType());
+        }
+        for (String header : event.headers().keySet()) {
+            if (p == null) {
+                p = shortStringProblem("header name", header);
+            }
+        }
+        return p == null ? null : "event " + event.id() + ": " + p;
+    }
+
+    private static String shortStringProblem(String what, String value) {
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        return bytes <= MAX_SHORT_STRING_BYTES
+                ? null
+                : what + " is " + bytes + " bytes in UTF-8; AMQP allows at most " + MAX_SHORT_STRING_BYTES
+                        + " (short string)";
+    }
+
+    /** Delivery mode, content type, message id, commit time, and the event's headers plus pgbridge's own. */
+    AMQP.BasicProperties properties(Event event) {
+        Map<String, Object> headers = new LinkedHashMap<>(event.headers());
+        headers.put(HEADER_SOURCE, event.source());
+        headers.put(HEADER_CHANNEL, event.channel());
+        if (event.routingKey() != null) {
+            headers.put(HEADER_ROUTING_KEY, event.routingKey());
+        }
+        return new AMQP.BasicProperties.Builder()
+                .deliveryMode(config.deliveryMode())
+                .contentType(event.contentType() != null ? event.contentType() : DEFAULT_CONTENT_TYPE)
+                .messageId(event.id())
+                .timestamp(event.commitTime() == null ? null : Date.from(event.commitTime()))
+                .headers(headers)
+                .build();
+    }
+
+    /**
+     * Waits up to 5 s for publishes still waiting for confirms, then closes the channels and the connection. Failures
+     * are logged.
+     */
+    @Override
+    public void close() {
+        Connection c;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+            try {
+                for (long left = CLOSE_WAIT.toMillis(); publishing > 0 && left > 0; ) {
+                    lock.wait(left);
+                    left = (deadline - System.nanoTime()) / 1_000_000;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (publishing > 0) {
+                log.warn(
+                        "Closing the RabbitMQ connection with {} publish(es) still waiting for confirms; they fail "
+                                + "and stay unacknowledged",
+                        publishing);
+            }
+            c = connection;
+        }
+        for (ConfirmChannel ch = idle.pollFirst(); ch != null; ch = idle.pollFirst()) {
+            ch.close();
+        }
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close(Math.toIntExact(CLOSE_WAIT.toMillis()));
+        } catch (IOException e) {
+            log.warn("Closing the RabbitMQ connection to {} failed: {}", config.redactedUri(), describe(e));
+        } catch (ShutdownSignalException e) {
+            // Already down (the broker is away): closing still stopped the automatic recovery.
+            log.debug("The RabbitMQ connection to {} was already closed: {}", config.redactedUri(), describe(e));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AmqpSink{" + config.redactedUri() + '}';
+    }
+}

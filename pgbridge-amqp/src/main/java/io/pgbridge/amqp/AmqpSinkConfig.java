@@ -1,0 +1,280 @@
+package io.pgbridge.amqp;
+
+import com.rabbitmq.client.ConnectionFactory;
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadFactory;
+import javax.net.ssl.SSLContext;
+
+/**
+ * The settings of the RabbitMQ sink, read once from the upstream URI and the {@link Setting}s below. Immutable;
+ * {@link #toString()} shows the URI with its password redacted.
+ *
+ * <p>URI: {@code amqp://user:password@host:5672/vhost} or {@code amqps://...} (TLS, default port 5671). The vhost is
+ * the path after the first {@code /}, percent-decoded ({@code %2f} is {@code /}); no path, an empty path and the
+ * seed's {@code //} all mean the default vhost {@code /}. User and password come from the URI, else from
+ * {@code PGBRIDGE_UPSTREAM_USERNAME} / {@code PGBRIDGE_UPSTREAM_PASSWORD}, else the client's default {@code guest}.
+ * Query parameters are refused: each knob has a setting.
+ */
+public final class AmqpSinkConfig {
+    /** AMQP delivery mode 2: the broker writes the message to disk in a durable queue. */
+    public static final int DEFAULT_DELIVERY_MODE = 2;
+
+    public static final Duration DEFAULT_CONFIRM_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
+
+    /** {@code PGBRIDGE_DELIVERY_MODE} (seed: {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}): 1 or 2. */
+    public static final Setting DELIVERY_MODE = Setting.integer(
+                    "delivery-mode",
+                    "AMQP delivery mode: 1 = non-persistent, 2 = persistent (survives a broker restart in a durable "
+                            + "queue)",
+                    DEFAULT_DELIVERY_MODE,
+                    1,
+                    2)
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE");
+
+    /** {@code PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS}: how long a batch waits for its publisher confirms. */
+    public static final Setting CONFIRM_TIMEOUT = Setting.durationMs(
+            "amqp.confirm-timeout-ms",
+            "How long a published batch waits for the broker's publisher confirms before it is retried",
+            DEFAULT_CONFIRM_TIMEOUT.toMillis(),
+            1,
+            3_600_000);
+
+    /** {@code PGBRIDGE_AMQP_CONNECT_TIMEOUT_MS}: TCP connect and AMQP handshake, each. */
+    public static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "amqp.connect-timeout-ms",
+            "Limit for the TCP connect and for the AMQP handshake to RabbitMQ, each",
+            DEFAULT_CONNECT_TIMEOUT.toMillis(),
+            1,
+            600_000);
+
+    /** {@code PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS}: the wait between two automatic reconnection attempts. */
+    public static final Setting RECOVERY_INTERVAL = Setting.durationMs(
+            "amqp.recovery-interval-ms",
+            "Wait between automatic reconnection attempts after the RabbitMQ connection is lost",
+            DEFAULT_RECOVERY_INTERVAL.toMillis(),
+            10,
+            3_600_000);
+
+    /** Every setting this sink reads, besides the core's upstream URI, user and password. */
+    public static final List<Setting> SETTINGS =
+            List.of(DELIVERY_MODE, CONFIRM_TIMEOUT, CONNECT_TIMEOUT, RECOVERY_INTERVAL);
+
+    private static final int AMQP_PORT = 5672;
+    private static final int AMQPS_PORT = 5671;
+    private static final String DEFAULT_VHOST = "/";
+
+    private final boolean tls;
+    private final String host;
+    private final int port;
+    private final String virtualHost;
+    private final String username;
+    private final Secret password;
+    private final String redactedUri;
+    private final int deliveryMode;
+    private final Duration confirmTimeout;
+    private final Duration connectTimeout;
+    private final Duration recoveryInterval;
+
+    private AmqpSinkConfig(
+            boolean tls,
+            String host,
+            int port,
+            String virtualHost,
+            String username,
+            Secret password,
+            String redactedUri,
+            Settings settings) {
+        this.tls = tls;
+        this.host = host;
+        this.port = port;
+        this.virtualHost = virtualHost;
+        this.username = username;
+        this.password = password;
+        this.redactedUri = redactedUri;
+        this.deliveryMode = (int) settings.integer(DELIVERY_MODE);
+        this.confirmTimeout = settings.duration(CONFIRM_TIMEOUT);
+        this.connectTimeout = settings.duration(CONNECT_TIMEOUT);
+        this.recoveryInterval = settings.duration(RECOVERY_INTERVAL);
+    }
+
+    /**
+     * Reads and checks the URI and settings.
+     *
+     * @throws ConfigurationException listing every problem, values redacted
+     */
+    public static AmqpSinkConfig from(SinkConfig config) {
+        Settings settings = config.settings();
+        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
+        String uri = config.uri();
+        if (uri == null) {
+            problems.add(CoreSettings.UPSTREAM_URI.envName()
+                    + " is missing: the amqp sink needs amqp://user:password@host:5672/vhost or amqps://...");
+            throw new ConfigurationException(problems);
+        }
+        URI parsed;
+        try {
+            parsed = new URI(uri);
+        } catch (URISyntaxException e) {
+            problems.add(uriProblem(config, "is not a valid URI (" + e.getReason() + ")"));
+            throw new ConfigurationException(problems);
+        }
+        String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
+            problems.add(uriProblem(config, "must start with amqp:// or amqps://"));
+        }
+        if (parsed.getHost() == null) {
+            problems.add(uriProblem(config, "has no host; write it as amqp://host:5672/vhost"));
+        }
+        if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
+            problems.add(uriProblem(
+                    config,
+                    "must not have query parameters or a fragment; use the settings "
+                            + SETTINGS.stream().map(Setting::envName).toList()));
+        }
+        String vhost = virtualHost(parsed.getRawPath());
+        if (vhost == null) {
+            problems.add(uriProblem(config, "has a path of several segments; write a vhost holding '/' as %2f"));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        boolean tls = scheme.equals("amqps");
+        int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
+        String username = settings.string(CoreSettings.UPSTREAM_USERNAME);
+        Secret password = settings.secret(CoreSettings.UPSTREAM_PASSWORD);
+        String userInfo = parsed.getRawUserInfo();
+        if (userInfo != null) {
+            int colon = userInfo.indexOf(':');
+            username = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+            password = colon < 0 ? password : Secret.of(decode(userInfo.substring(colon + 1)));
+        }
+        return new AmqpSinkConfig(
+                tls, parsed.getHost(), port, vhost, username, password, config.redactedUri(), settings);
+    }
+
+    /** The vhost of a raw URI path, or {@code null} when the path has several segments. */
+    static String virtualHost(String rawPath) {
+        if (rawPath == null || rawPath.isEmpty() || rawPath.equals("/") || rawPath.equals("//")) {
+            return DEFAULT_VHOST;
+        }
+        String raw = rawPath.substring(1);
+        return raw.contains("/") ? null : decode(raw);
+    }
+
+    private static String decode(String s) {
+        // URLDecoder would turn '+' into a space, which URI userinfo and paths do not do.
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    private static String uriProblem(SinkConfig config, String rule) {
+        return Settings.problem(CoreSettings.UPSTREAM_URI, config.uri(), rule);
+    }
+
+    /**
+     * A connection factory for these settings, with automatic connection recovery on and topology recovery off (the
+     * sink declares nothing). {@code amqps} uses the JVM's default {@link SSLContext} (its trust store, and its key
+     * store for client certificates) with hostname verification: there is no trust-all mode.
+     *
+     * @throws ConfigurationException when the JVM has no default TLS context
+     */
+    ConnectionFactory newConnectionFactory(ThreadFactory threads) {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost(host);
+        factory.setPort(port);
+        factory.setVirtualHost(virtualHost);
+        if (username != null) {
+            factory.setUsername(username);
+        }
+        if (password != null) {
+            factory.setPassword(password.reveal());
+        }
+        factory.setConnectionTimeout(Math.toIntExact(connectTimeout.toMillis()));
+        factory.setHandshakeTimeout(Math.toIntExact(connectTimeout.toMillis()));
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(false);
+        factory.setNetworkRecoveryInterval(recoveryInterval.toMillis());
+        factory.setThreadFactory(threads);
+        if (tls) {
+            try {
+                factory.useSslProtocol(SSLContext.getDefault());
+            } catch (NoSuchAlgorithmException e) {
+                throw new ConfigurationException(Settings.problem(
+                        CoreSettings.UPSTREAM_URI, redactedUri, "needs TLS, but the JVM has none: " + e));
+            }
+            // amqp-client 5.37 already verifies with this call; explicit so that no client version can drop it.
+            factory.enableHostnameVerification();
+        }
+        return factory;
+    }
+
+    /** Whether the URI is {@code amqps}. */
+    public boolean tls() {
+        return tls;
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String virtualHost() {
+        return virtualHost;
+    }
+
+    /** The user, or {@code null} for the client's default ({@code guest}). */
+    public String username() {
+        return username;
+    }
+
+    /** The password, or {@code null} for the client's default; its {@code toString()} is {@code ****}. */
+    public Secret password() {
+        return password;
+    }
+
+    /** The upstream URI with its password replaced by {@code ****}, for messages. */
+    public String redactedUri() {
+        return redactedUri;
+    }
+
+    /** 1 (non-persistent) or 2 (persistent). */
+    public int deliveryMode() {
+        return deliveryMode;
+    }
+
+    public Duration confirmTimeout() {
+        return confirmTimeout;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public Duration recoveryInterval() {
+        return recoveryInterval;
+    }
+
+    @Override
+    public String toString() {
+        return "AmqpSinkConfig{uri=" + redactedUri + ", vhost=" + virtualHost + ", deliveryMode=" + deliveryMode
+                + ", confirmTimeout=" + confirmTimeout.toMillis() + "ms}";
+    }
+}

@@ -1,0 +1,43 @@
+package io.pgbridge.amqp;
+
+import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+
+/** Sink configurations for unit tests, as the bridge would hand them to the provider. */
+final class TestSinkConfigs {
+    private TestSinkConfigs() {}
+
+    static SinkConfig of(String uri, Map<String, String> settings) {
+        Settings values = Settings.of(settings);
+        ThreadFactory threads = Executors.defaultThreadFactory();
+        return new SinkConfig() {
+            @Override
+            public String uri() {
+                return uri;
+            }
+
+            @Override
+            public String redactedUri() {
+                return Redaction.redact(uri);
+            }
+
+            @Override
+            public Settings settings() {
+                return values;
+            }
+
+            @Override
+            public ThreadFactory threadFactory() {
+                return threads;
+            }
+        };
+    }
+
+    static AmqpSinkConfig parse(String uri) {
+        return AmqpSinkConfig.from(of(uri, Map.of()));
+    }
+}

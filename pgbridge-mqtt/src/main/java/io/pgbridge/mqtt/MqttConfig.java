@@ -1,0 +1,214 @@
+package io.pgbridge.mqtt;
+
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * The MQTT sink's settings, read once from the upstream URI and the settings. Immutable; {@link #toString()} never
+ * shows the password.
+ *
+ * <p>URI: {@code mqtt://[user[:password]@]host[:port]} (plain TCP, port 1883), {@code tcp://...} (the seed's
+ * spelling of the same), {@code mqtts://...} (TLS, port 8883, the JVM's trust store and hostname verification).
+ * Username and password may instead come from {@code PGBRIDGE_UPSTREAM_USERNAME}/{@code _PASSWORD} (or the seed's
+ * {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-USERNAME}/{@code -PASSWORD}); the URI wins when both are given.
+ */
+final class MqttConfig {
+    static final Setting PROTOCOL_VERSION = Setting.string(
+                    "mqtt.protocol-version",
+                    "MQTT protocol version: 5 or 3.1.1 (no user properties: no event id or headers)")
+            .withDefault("5");
+    static final Setting CLIENT_ID = Setting.string(
+            "mqtt.client-id",
+            "MQTT client identifier; default pgbridge- plus a random suffix (set it for a persistent session)");
+    static final Setting CLEAN_SESSION = Setting.bool(
+            "mqtt.clean-session",
+            "Start a clean session on every connect; false keeps the session (in-flight QoS 1/2 messages) across "
+                    + "reconnects",
+            true);
+    static final Setting SESSION_EXPIRY = Setting.durationMs(
+            "mqtt.session-expiry-ms",
+            "MQTT 5, with clean-session false: how long the broker keeps the session after a disconnect (whole seconds)",
+            3_600_000,
+            0,
+            4_294_967_295_000L);
+    static final Setting QOS = Setting.integer(
+            "mqtt.qos", "QoS of every publish: 0 at most once, 1 at least once, 2 exactly once per hop", 1, 0, 2);
+    static final Setting RETAIN = Setting.bool("mqtt.retain", "Publish with the retain flag", false);
+    static final Setting TOPIC_SEPARATOR = Setting.string(
+                    "mqtt.topic-separator",
+                    "Joins the target topic and an event's routing key: events + . + signup = events.signup; / makes "
+                            + "the key an MQTT topic level")
+            .withDefault(".");
+    static final Setting MAX_MESSAGE_BYTES = Setting.integer(
+            "mqtt.max-message-bytes",
+            "Largest payload to publish; larger events are refused as dead letters. 0: only the broker's advertised "
+                    + "maximum packet size (MQTT 5). Set it to Mosquitto's message_size_limit, which MQTT 3.1.1 "
+                    + "publishers cannot see",
+            0,
+            0,
+            268_435_455);
+    static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "mqtt.connect-timeout-ms", "How long start() waits for the broker's CONNACK", 10_000, 1, 3_600_000);
+    static final Setting PUBLISH_TIMEOUT = Setting.durationMs(
+            "mqtt.publish-timeout-ms",
+            "How long a publish waits for the QoS flow to complete (PUBACK, PUBCOMP) before reporting a retryable "
+                    + "failure",
+            30_000,
+            1,
+            3_600_000);
+
+    static final List<Setting> SETTINGS = List.of(
+            PROTOCOL_VERSION,
+            CLIENT_ID,
+            CLEAN_SESSION,
+            SESSION_EXPIRY,
+            QOS,
+            RETAIN,
+            TOPIC_SEPARATOR,
+            MAX_MESSAGE_BYTES,
+            CONNECT_TIMEOUT,
+            PUBLISH_TIMEOUT);
+
+    final String redactedUri;
+    final String host;
+    final int port;
+    final boolean tls;
+    final String username;
+    final Secret password;
+    final boolean mqtt5;
+    final String clientId;
+    final boolean cleanSession;
+    final long sessionExpirySeconds;
+    final int qos;
+    final boolean retain;
+    final String topicSeparator;
+    final int maxMessageBytes;
+    final Duration connectTimeout;
+    final Duration publishTimeout;
+
+    private MqttConfig(SinkConfig sink, URI uri, List<String> problems) {
+        Settings s = sink.settings();
+        this.redactedUri = sink.redactedUri();
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        this.tls = scheme.equals("mqtts");
+        this.host = uri.getHost();
+        this.port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
+        if (host == null) {
+            problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "names no host"));
+        }
+        if ((uri.getRawPath() != null
+                        && !uri.getRawPath().isEmpty()
+                        && !uri.getRawPath().equals("/"))
+                || uri.getRawQuery() != null) {
+            problems.add(Settings.problem(
+                    CoreSettings.UPSTREAM_URI,
+                    sink.uri(),
+                    "takes no path or query; write it as " + scheme + "://[user[:password]@]host[:port]"));
+        }
+        String[] userInfo = userInfo(uri);
+        this.username = userInfo[0] != null ? userInfo[0] : s.string(CoreSettings.UPSTREAM_USERNAME);
+        this.password = userInfo[1] != null ? Secret.of(userInfo[1]) : s.secret(CoreSettings.UPSTREAM_PASSWORD);
+        if (password != null && username == null) {
+            problems.add(CoreSettings.UPSTREAM_PASSWORD.envName()
+                    + "='****': a password needs a username (MQTT sends no password alone)");
+        }
+        String version = s.string(PROTOCOL_VERSION).trim();
+        this.mqtt5 = version.equals("5") || version.equals("5.0");
+        if (!mqtt5 && !version.equals("3.1.1")) {
+            problems.add(Settings.problem(PROTOCOL_VERSION, version, "must be 5 or 3.1.1"));
+        }
+        String id = s.string(CLIENT_ID);
+        this.clientId =
+                id != null ? id : "pgbridge-" + UUID.randomUUID().toString().substring(0, 8);
+        this.cleanSession = s.bool(CLEAN_SESSION);
+        this.sessionExpirySeconds =
+                cleanSession ? 0 : s.duration(SESSION_EXPIRY).toSeconds();
+        this.qos = (int) s.integer(QOS);
+        if (qos == 2 && !mqtt5) {
+            problems.add(Settings.problem(
+                    QOS,
+                    "2",
+                    "needs MQTT 5: with 3.1.1 the client reports QoS 2 done at PUBREC, "
+                            + "before the broker released the message; use QoS 1 or " + PROTOCOL_VERSION.envName()
+                            + "=5"));
+        }
+        this.retain = s.bool(RETAIN);
+        this.topicSeparator = s.string(TOPIC_SEPARATOR);
+        String separatorProblem = MqttSink.separatorProblem(topicSeparator);
+        if (separatorProblem != null) {
+            problems.add(Settings.problem(TOPIC_SEPARATOR, topicSeparator, separatorProblem));
+        }
+        this.maxMessageBytes = (int) s.integer(MAX_MESSAGE_BYTES);
+        this.connectTimeout = s.duration(CONNECT_TIMEOUT);
+        this.publishTimeout = s.duration(PUBLISH_TIMEOUT);
+    }
+
+    /** @throws ConfigurationException listing every problem */
+    static MqttConfig from(SinkConfig sink) {
+        List<String> problems = new ArrayList<>();
+        if (sink.uri() == null) {
+            throw new ConfigurationException(CoreSettings.UPSTREAM_URI.envName()
+                    + " is missing: the MQTT sink needs mqtt://host:1883 or mqtts://host:8883");
+        }
+        URI uri;
+        try {
+            uri = new URI(sink.uri());
+        } catch (URISyntaxException e) {
+            throw new ConfigurationException(
+                    Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "is not a valid URI"));
+        }
+        if (uri.getScheme() == null) {
+            throw new ConfigurationException(Settings.problem(
+                    CoreSettings.UPSTREAM_URI, sink.uri(), "has no scheme; write it as mqtt://host:1883"));
+        }
+        problems.addAll(sink.settings().problems(SETTINGS));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        MqttConfig config = new MqttConfig(sink, uri, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return config;
+    }
+
+    /** The user and password of the URI, percent-decoded; either may be {@code null}. */
+    private static String[] userInfo(URI uri) {
+        String raw = uri.getRawUserInfo();
+        if (raw == null || raw.isEmpty()) {
+            return new String[2];
+        }
+        int colon = raw.indexOf(':');
+        String user = colon < 0 ? raw : raw.substring(0, colon);
+        String pass = colon < 0 ? null : raw.substring(colon + 1);
+        return new String[] {user.isEmpty() ? null : decode(user), pass == null ? null : decode(pass)};
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** The endpoint without credentials, for messages. */
+    String endpoint() {
+        return (tls ? "mqtts://" : "mqtt://") + host + ":" + port;
+    }
+
+    @Override
+    public String toString() {
+        return "MqttConfig{" + redactedUri + ", mqtt" + (mqtt5 ? "5" : "3.1.1") + ", clientId=" + clientId + ", qos="
+                + qos + ", retain=" + retain + ", cleanSession=" + cleanSession + '}';
+    }
+}

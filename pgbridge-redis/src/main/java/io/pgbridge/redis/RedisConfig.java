@@ -1,0 +1,171 @@
+package io.pgbridge.redis;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The Redis sink's settings, read once from the upstream URI and the settings. Immutable; {@link #toString()} never
+ * shows the password.
+ *
+ * <p>URI: {@code redis://[[user]:password@]host[:port][/database]} (port 6379), or {@code rediss://...} for TLS with
+ * certificate and hostname verification ({@link SslVerifyMode#FULL}, the JVM's trust store). User and password may
+ * instead come from {@code PGBRIDGE_UPSTREAM_USERNAME}/{@code _PASSWORD}; the URI wins when both are given. Without
+ * a user, the password authenticates the {@code default} user ({@code requirepass}).
+ */
+final class RedisConfig {
+    static final Setting DATABASE = Setting.integer(
+            "redis.database", "Database index, when the URI has no /database path", 0, 0, Integer.MAX_VALUE);
+    static final Setting STREAM_MAX_LENGTH = Setting.integer(
+            "redis.stream-max-length",
+            "Trim each stream to about this many entries on every XADD (MAXLEN ~); 0 keeps every entry. Trimming "
+                    + "can drop entries no consumer has read yet",
+            0,
+            0,
+            Long.MAX_VALUE);
+    static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "redis.connect-timeout-ms", "How long start() waits to connect and authenticate", 10_000, 1, 3_600_000);
+    static final Setting COMMAND_TIMEOUT = Setting.durationMs(
+            "redis.command-timeout-ms",
+            "How long a publish waits for Redis's replies before reporting a retryable failure",
+            30_000,
+            1,
+            3_600_000);
+
+    static final List<Setting> SETTINGS = List.of(DATABASE, STREAM_MAX_LENGTH, CONNECT_TIMEOUT, COMMAND_TIMEOUT);
+
+    final String redactedUri;
+    final String host;
+    final int port;
+    final boolean tls;
+    final String username;
+    final Secret password;
+    final int database;
+    final long streamMaxLength;
+    final Duration connectTimeout;
+    final Duration commandTimeout;
+
+    private RedisConfig(SinkConfig sink, URI uri, List<String> problems) {
+        Settings s = sink.settings();
+        this.redactedUri = sink.redactedUri();
+        this.tls = uri.getScheme().toLowerCase(Locale.ROOT).equals("rediss");
+        this.host = uri.getHost();
+        this.port = uri.getPort() > 0 ? uri.getPort() : 6379;
+        if (host == null) {
+            problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "names no host"));
+        }
+        String path = uri.getPath() == null ? "" : uri.getPath();
+        Integer pathDatabase = null;
+        if (!path.isEmpty() && !path.equals("/")) {
+            try {
+                pathDatabase = Integer.parseInt(path.substring(1));
+            } catch (NumberFormatException e) {
+                problems.add(Settings.problem(
+                        CoreSettings.UPSTREAM_URI, sink.uri(), "path must be a database index, such as /0"));
+            }
+        }
+        if (uri.getRawQuery() != null) {
+            problems.add(Settings.problem(
+                    CoreSettings.UPSTREAM_URI,
+                    sink.uri(),
+                    "takes no query; write it as redis://[[user]:password@]host[:port][/database]"));
+        }
+        this.database = pathDatabase != null ? pathDatabase : (int) s.integer(DATABASE);
+        String user = null;
+        String pass = null;
+        String raw = uri.getRawUserInfo();
+        if (raw != null && !raw.isEmpty()) {
+            int colon = raw.indexOf(':');
+            user = colon < 0 ? raw : raw.substring(0, colon);
+            pass = colon < 0 ? null : decode(raw.substring(colon + 1));
+            user = user.isEmpty() ? null : decode(user);
+            if (colon < 0) {
+                // redis://secret@host is how many tools write a password alone
+                pass = user;
+                user = null;
+            }
+        }
+        this.username = user != null ? user : s.string(CoreSettings.UPSTREAM_USERNAME);
+        this.password = pass != null ? Secret.of(pass) : s.secret(CoreSettings.UPSTREAM_PASSWORD);
+        if (username != null && password == null) {
+            problems.add(CoreSettings.UPSTREAM_USERNAME.envName() + "='" + username
+                    + "': a Redis user needs a password (AUTH user password)");
+        }
+        this.streamMaxLength = s.integer(STREAM_MAX_LENGTH);
+        this.connectTimeout = s.duration(CONNECT_TIMEOUT);
+        this.commandTimeout = s.duration(COMMAND_TIMEOUT);
+    }
+
+    /** @throws ConfigurationException listing every problem */
+    static RedisConfig from(SinkConfig sink) {
+        if (sink.uri() == null) {
+            throw new ConfigurationException(CoreSettings.UPSTREAM_URI.envName()
+                    + " is missing: the Redis sink needs redis://host:6379 or rediss://host:6380");
+        }
+        URI uri;
+        try {
+            uri = new URI(sink.uri());
+        } catch (URISyntaxException e) {
+            throw new ConfigurationException(
+                    Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "is not a valid URI"));
+        }
+        List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
+        if (uri.getScheme() == null) {
+            problems.add(Settings.problem(
+                    CoreSettings.UPSTREAM_URI, sink.uri(), "has no scheme; write it as redis://host:6379"));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        RedisConfig config = new RedisConfig(sink, uri, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return config;
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** What lettuce connects to: TLS with full verification for rediss. */
+    RedisURI redisUri() {
+        RedisURI.Builder b = RedisURI.Builder.redis(host, port)
+                .withDatabase(database)
+                .withTimeout(commandTimeout)
+                .withClientName("pgbridge");
+        if (tls) {
+            b = b.withSsl(true).withVerifyPeer(SslVerifyMode.FULL);
+        }
+        if (password != null) {
+            b = username != null
+                    ? b.withAuthentication(username, password.reveal().toCharArray())
+                    : b.withPassword(password.reveal().toCharArray());
+        }
+        return b.build();
+    }
+
+    /** The endpoint without credentials, for messages. */
+    String endpoint() {
+        return (tls ? "rediss://" : "redis://") + host + ":" + port + "/" + database;
+    }
+
+    @Override
+    public String toString() {
+        return "RedisConfig{" + endpoint() + (username == null ? "" : ", user=" + username) + ", streamMaxLength="
+                + streamMaxLength + '}';
+    }
+}

@@ -1,0 +1,237 @@
+package io.pgbridge.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.Target;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SinkConfig;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes events to Redis with lettuce. Created by {@link RedisSinkProvider} from
+ * {@code PGBRIDGE_UPSTREAM_URI=redis://host:6379}; see {@link RedisConfig} for the settings.
+ *
+ * <ul>
+ *   <li>{@code topic:NAME}: {@code PUBLISH NAME payload}, the seed's pub/sub. <b>At most once, by Redis's design</b>
+ *       (redis.io, "Pub/Sub"): Redis keeps nothing for a subscriber that is not connected at that moment, and
+ *       disconnects slow subscribers ({@code client-output-buffer-limit pubsub}); the reply only says Redis took the
+ *       message. The message is the payload alone: no event id, routing key or headers.
+ *   <li>{@code stream:NAME}: {@code XADD NAME [MAXLEN ~ n] * field value ...}, the durable choice; consumers read
+ *       with {@code XREAD} or consumer groups ({@code XREADGROUP}, {@code XACK}). Fields, in order: {@code event_id},
+ *       {@code source}, {@code channel}, {@code routing_key} (when present), {@code content_type} (when known), one
+ *       {@code header.<name>} per header, then {@code payload} (the bytes unchanged).
+ * </ul>
+ *
+ * <p>An event counts as confirmed once Redis replied to its command. That is as durable as the server's persistence
+ * (AOF {@code appendonly yes} with {@code appendfsync}; off by default) and replication (asynchronous: a failover
+ * can lose acknowledged writes). A batch is pipelined: every command is sent, then the replies are awaited in order,
+ * up to {@code redis.command-timeout-ms} in all. Commands are refused while the connection is down (no queueing), and
+ * lettuce reconnects by itself with backoff; the pipeline retries what failed, so a stream may receive an entry twice
+ * after a failure (at least once) and consumers deduplicate on {@code event_id}.
+ *
+ * <p>Thread-safe: one connection, shared by all delivery threads. Its threads come from the sink's thread factory.
+ */
+public final class RedisSink implements Sink {
+    private static final Logger log = LoggerFactory.getLogger(RedisSink.class);
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private final RedisConfig config;
+    private final SinkConfig sinkConfig;
+    private final Object lock = new Object();
+    private ClientResources resources;
+    private RedisClient client;
+    private StatefulRedisConnection<String, byte[]> connection;
+    private boolean closed;
+
+    RedisSink(RedisConfig config, SinkConfig sinkConfig) {
+        this.config = config;
+        this.sinkConfig = sinkConfig;
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    @Override
+    public Set<String> targetKinds() {
+        return Set.of("topic", "stream");
+    }
+
+    /**
+     * Connects, authenticates and selects the database.
+     *
+     * @throws ConnectionException when Redis cannot be reached within {@code redis.connect-timeout-ms}, or refuses
+     *     the credentials ({@code WRONGPASS}, {@code NOAUTH}); the message names the endpoint and the user, never the
+     *     password. Nothing keeps running after it.
+     */
+    @Override
+    public void start() {
+        synchronized (lock) {
+            if (client != null) {
+                throw new IllegalStateException("start() can be called once");
+            }
+            resources = DefaultClientResources.builder()
+                    .ioThreadPoolSize(1)
+                    .computationThreadPoolSize(1)
+                    .threadFactoryProvider(pool -> sinkConfig.threadFactory())
+                    .build();
+            client = RedisClient.create(resources);
+            client.setOptions(ClientOptions.builder()
+                    .autoReconnect(true)
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                    .socketOptions(SocketOptions.builder()
+                            .connectTimeout(config.connectTimeout)
+                            .build())
+                    .build());
+        }
+        try {
+            StatefulRedisConnection<String, byte[]> c = client.connect(CODEC, config.redisUri());
+            synchronized (lock) {
+                connection = c;
+            }
+            log.info("Redis sink connected to {}", config);
+        } catch (RuntimeException e) {
+            close();
+            String who = config.username == null ? "" : " as user '" + config.username + "'";
+            throw new ConnectionException(
+                    "Cannot connect to Redis " + config.endpoint() + who + ": " + rootMessage(e), e);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+    }
+
+    @Override
+    public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+        RedisAsyncCommands<String, byte[]> redis;
+        synchronized (lock) {
+            if (connection == null || closed) {
+                return PublishResult.failed(0, "the Redis sink is " + (closed ? "closed" : "not started"), null);
+            }
+            redis = connection.async();
+        }
+        boolean stream = target.kind().equals("stream");
+        List<RedisFuture<?>> replies = new ArrayList<>(events.size());
+        for (Event event : events) {
+            replies.add(
+                    stream
+                            ? redis.xadd(target.name(), xaddArgs(), fields(event))
+                            : redis.publish(target.name(), event.payload()));
+        }
+        long deadline = System.nanoTime() + config.commandTimeout.toNanos();
+        for (int i = 0; i < replies.size(); i++) {
+            try {
+                replies.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                return PublishResult.failed(
+                        i,
+                        "Redis " + config.endpoint() + " did not reply within " + config.commandTimeout.toMillis()
+                                + " ms",
+                        e);
+            } catch (ExecutionException e) {
+                return PublishResult.failed(
+                        i,
+                        (stream ? "XADD to stream '" : "PUBLISH to channel '") + target.name() + "' on "
+                                + config.endpoint() + " failed: " + e.getCause().getMessage(),
+                        e.getCause());
+            }
+        }
+        return PublishResult.confirmed(events.size());
+    }
+
+    private XAddArgs xaddArgs() {
+        XAddArgs args = new XAddArgs();
+        return config.streamMaxLength > 0 ? args.maxlen(config.streamMaxLength).approximateTrimming() : args;
+    }
+
+    /** The stream entry's fields, in a fixed order. */
+    static Map<String, byte[]> fields(Event event) {
+        Map<String, byte[]> fields = new LinkedHashMap<>();
+        fields.put("event_id", utf8(event.id()));
+        fields.put("source", utf8(event.source()));
+        fields.put("channel", utf8(event.channel()));
+        if (event.routingKey() != null) {
+            fields.put("routing_key", utf8(event.routingKey()));
+        }
+        if (event.contentType() != null) {
+            fields.put("content_type", utf8(event.contentType()));
+        }
+        event.headers().forEach((name, value) -> fields.put("header." + name, utf8(value)));
+        fields.put("payload", event.payload());
+        return fields;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Closes the connection (replies already received are not affected) and the client's threads. Idempotent;
+     * failures are logged.
+     */
+    @Override
+    public void close() {
+        StatefulRedisConnection<String, byte[]> c;
+        RedisClient rc;
+        ClientResources res;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            c = connection;
+            rc = client;
+            res = resources;
+        }
+        try {
+            if (c != null) {
+                c.close();
+            }
+            if (rc != null) {
+                rc.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            }
+            if (res != null) {
+                res.shutdown(0, 2, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS);
+            }
+        } catch (RuntimeException | ExecutionException | TimeoutException e) {
+            log.warn("Closing the Redis connection to {} failed", config.endpoint(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisSink{" + config + '}';
+    }
+}

@@ -1,0 +1,155 @@
+package io.pgbridge.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
+import io.pgbridge.PgBridge;
+import io.pgbridge.Target;
+import io.pgbridge.sinktck.SinkCompatibilityKit;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.testkit.TestServices;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What is Redis's own beyond the kit: the seed's pub/sub, stream fields, MAXLEN, credentials. */
+class RedisSinkIT {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private final RedisClient admin = RedisClient.create(TestServices.redisUrl());
+    private final StatefulRedisConnection<String, String> redis = admin.connect();
+    private final List<String> streams = new ArrayList<>();
+
+    @AfterEach
+    void deleteStreams() {
+        if (!streams.isEmpty()) {
+            redis.sync().del(streams.toArray(new String[0]));
+        }
+        redis.close();
+        admin.shutdown();
+    }
+
+    @Test
+    void notifyReachesARedisSubscriberOnTheChannelsTopic() throws Exception {
+        String channel =
+                "pgb_redis_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        try (RedisChannelReceiver subscriber = new RedisChannelReceiver(channel);
+                PgBridge bridge = PgBridge.builder()
+                        .postgres(TestServices.postgresUrl())
+                        .upstream(TestServices.redisUrl())
+                        .routes(channel + "->topic:" + channel)
+                        .build();
+                Connection db = TestServices.postgresConnection();
+                Statement sql = db.createStatement()) {
+            bridge.start();
+
+            sql.execute("NOTIFY " + channel + ", 'signup|A new user signup'");
+
+            await().atMost(WAIT).until(() -> !subscriber.received().isEmpty());
+            assertThat(new String(subscriber.received().get(0).payload(), StandardCharsets.UTF_8))
+                    .as("message on channel %s", channel)
+                    .isEqualTo("A new user signup");
+        }
+    }
+
+    @Test
+    void aStreamEntryCarriesTheEventAsFields() throws Exception {
+        String stream = newStream();
+        Event event = Event.builder()
+                .id("evt-1")
+                .source("notify")
+                .channel("orders")
+                .routingKey("created")
+                .contentType("application/json")
+                .header("tenant", "acme")
+                .payload("{\"id\":1}")
+                .build();
+        try (Sink sink = sink(Map.of())) {
+            sink.start();
+
+            assertThat(sink.publish(Target.stream(stream), List.of(event)).confirmed())
+                    .as("confirmed")
+                    .isEqualTo(1);
+        }
+
+        List<StreamMessage<String, String>> entries = redis.sync().xrange(stream, Range.create("-", "+"));
+        assertThat(entries).as("entries").hasSize(1);
+        assertThat(entries.get(0).getBody())
+                .as("fields, in order")
+                .containsExactly(
+                        Map.entry("event_id", "evt-1"),
+                        Map.entry("source", "notify"),
+                        Map.entry("channel", "orders"),
+                        Map.entry("routing_key", "created"),
+                        Map.entry("content_type", "application/json"),
+                        Map.entry("header.tenant", "acme"),
+                        Map.entry("payload", "{\"id\":1}"));
+    }
+
+    @Test
+    void streamMaxLengthTrimsApproximately() throws Exception {
+        String stream = newStream();
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            events.add(Event.builder()
+                    .id("e" + i)
+                    .source("test")
+                    .channel("c")
+                    .payload("p" + i)
+                    .build());
+        }
+        try (Sink sink = sink(Map.of("redis.stream-max-length", "10"))) {
+            sink.start();
+            assertThat(sink.publish(Target.stream(stream), events).confirmed())
+                    .as("confirmed")
+                    .isEqualTo(1000);
+        }
+
+        assertThat(redis.sync().xlen(stream))
+                .as("entries kept with MAXLEN ~ 10 (whole macro nodes of 100 are trimmed)")
+                .isBetween(10L, 200L);
+    }
+
+    @Test
+    void anUnknownAclUserFailsToStartWithWrongpassAndNoPassword() {
+        URI redisUri = URI.create(TestServices.redisUrl());
+        String uri = "redis://nouser:s3cret-pw@" + redisUri.getHost() + ":" + redisUri.getPort();
+        Sink sink = sink(uri, Map.of());
+
+        assertThatThrownBy(sink::start)
+                .isInstanceOf(ConnectionException.class)
+                .hasMessageContaining("WRONGPASS")
+                .hasMessageContaining("nouser")
+                .hasMessageNotContaining("s3cret-pw");
+        sink.close();
+    }
+
+    private String newStream() {
+        String name = "pgbridge-it-" + UUID.randomUUID();
+        streams.add(name);
+        return name;
+    }
+
+    private static Sink sink(Map<String, String> settings) {
+        return sink(TestServices.redisUrl(), settings);
+    }
+
+    private static Sink sink(String uri, Map<String, String> settings) {
+        return new RedisSinkProvider().create(SinkCompatibilityKit.sinkConfig(uri, settings));
+    }
+}
