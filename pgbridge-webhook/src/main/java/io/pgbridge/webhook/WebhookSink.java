@@ -1,5 +1,6 @@
 package io.pgbridge.webhook;
 
+import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.internal.NamedThreadFactory;
@@ -61,8 +62,10 @@ public final class WebhookSink implements Sink {
     /** {@link System#nanoTime()} before which the endpoint asked not to be called; 0 when it did not. */
     private final AtomicLong pausedUntil = new AtomicLong();
 
-    private ExecutorService executor;
+    private ExecutorService executor; // guarded by this, as the three below
     private HttpClient client;
+    private int publishing;
+    private boolean closed;
 
     /** A sink whose HTTP client threads are daemon threads named {@code pgbridge-webhook-<n>}. */
     public WebhookSink(WebhookConfig config) {
@@ -86,11 +89,17 @@ public final class WebhookSink implements Sink {
         return Set.of();
     }
 
-    /** Creates the HTTP client; does not contact the endpoint (a webhook has no handshake to check). */
+    /**
+     * Creates the HTTP client and checks that the endpoint answers HTTP at all: one {@code OPTIONS} request without
+     * body, headers or signature, whose status does not matter (most webhook receivers answer 404 or 405). This finds
+     * a wrong host, port or TLS certificate at startup instead of in endless retries.
+     *
+     * @throws ConnectionException when the endpoint cannot be reached or the TLS handshake fails
+     */
     @Override
     public synchronized void start() {
-        if (client != null) {
-            throw new IllegalStateException("start() can be called once");
+        if (client != null || closed) {
+            throw new IllegalStateException("start() can be called once, before close()");
         }
         if (config.endpoint().getScheme().equalsIgnoreCase("http") && !isLoopback()) {
             log.warn(
@@ -108,6 +117,22 @@ public final class WebhookSink implements Sink {
                                 ? HttpClient.Version.HTTP_1_1
                                 : HttpClient.Version.HTTP_2)
                 .build();
+        try {
+            client.send(
+                    HttpRequest.newBuilder(config.endpoint())
+                            .timeout(config.timeout())
+                            .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            close();
+            throw new ConnectionException(
+                    "webhook endpoint " + config.redactedEndpoint() + " cannot be reached: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new ConnectionException("interrupted while reaching " + config.redactedEndpoint(), e);
+        }
         log.info("Webhook sink posting to {} ({})", config.redactedEndpoint(), config.signs() ? "signed" : "unsigned");
     }
 
@@ -120,12 +145,27 @@ public final class WebhookSink implements Sink {
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
         HttpClient http;
         synchronized (this) {
+            if (client == null || closed) {
+                throw new IllegalStateException("publish() before start() or after close()");
+            }
             http = client;
+            publishing++;
         }
-        if (http == null) {
-            throw new IllegalStateException("publish() before start() or after close()");
+        try {
+            return postAll(http, target, events);
+        } finally {
+            synchronized (this) {
+                publishing--;
+                notifyAll();
+            }
         }
+    }
+
+    private PublishResult postAll(HttpClient http, Target target, List<Event> events) throws InterruptedException {
         for (int i = 0; i < events.size(); i++) {
+            if (isClosed()) {
+                return PublishResult.failed(i, "webhook sink closed", null);
+            }
             long waitNanos = pausedUntil.get() - System.nanoTime();
             if (pausedUntil.get() != 0 && waitNanos > 0) {
                 return PublishResult.failed(
@@ -227,8 +267,25 @@ public final class WebhookSink implements Sink {
         }
     }
 
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Stops sending: a publish in progress ends after its current request (at most {@code webhook.timeout-ms}),
+     * reporting the rest unconfirmed; then the client's threads stop. Idempotent.
+     */
     @Override
     public synchronized void close() {
+        closed = true;
+        long deadline = System.nanoTime() + config.timeout().plusSeconds(1).toNanos();
+        try {
+            while (publishing > 0 && deadline - System.nanoTime() > 0) {
+                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (executor != null) {
             executor.shutdownNow();
         }

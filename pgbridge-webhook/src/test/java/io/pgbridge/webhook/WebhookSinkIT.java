@@ -52,6 +52,11 @@ class WebhookSinkIT {
     void startEndpoint() throws Exception {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/hook", exchange -> {
+            if (!exchange.getRequestMethod().equals("POST")) { // the sink's reachability check at start
+                exchange.sendResponseHeaders(405, -1);
+                exchange.close();
+                return;
+            }
             byte[] body = exchange.getRequestBody().readAllBytes();
             String step;
             synchronized (script) {
