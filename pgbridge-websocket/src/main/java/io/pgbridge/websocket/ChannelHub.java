@@ -1,5 +1,6 @@
 package io.pgbridge.websocket;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,28 @@ final class ChannelHub {
     int connected(String channel) {
         Set<Client> clients = byChannel.get(channel);
         return clients == null ? 0 : clients.size();
+    }
+
+    /**
+     * Waits until every client has been written what was queued for it, or {@code timeout} passed, so that events
+     * confirmed before a shutdown still reach the clients connected then.
+     */
+    void drain(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!allDrained() && deadline - System.nanoTime() > 0) {
+            Thread.sleep(10); // bounded by the timeout; writes complete on Jetty's threads, which do not signal us
+        }
+    }
+
+    private boolean allDrained() {
+        for (Set<Client> clients : byChannel.values()) {
+            for (Client c : clients) {
+                if (!c.drained()) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     void closeAll(String why) {

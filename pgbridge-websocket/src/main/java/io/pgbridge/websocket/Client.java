@@ -21,7 +21,8 @@ abstract class Client {
     private final int queueMax;
     private final Consumer<Client> onClosed;
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
-    private boolean closed; // guarded by queue
+    private boolean closed; // guarded by queue, as writing
+    private boolean writing;
 
     private final IteratingCallback pump = new IteratingCallback() {
         @Override
@@ -29,6 +30,7 @@ abstract class Client {
             Message next;
             synchronized (queue) {
                 next = closed ? null : queue.poll();
+                writing = next != null;
             }
             if (next == null) {
                 return Action.IDLE;
@@ -68,6 +70,13 @@ abstract class Client {
             return;
         }
         pump.iterate();
+    }
+
+    /** Whether everything queued so far has been written (or the client is gone). */
+    final boolean drained() {
+        synchronized (queue) {
+            return closed || (queue.isEmpty() && !writing);
+        }
     }
 
     /** Marks the client closed and tells the hub; idempotent. */

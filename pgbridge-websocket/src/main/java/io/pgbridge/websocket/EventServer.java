@@ -33,6 +33,8 @@ final class EventServer {
     static final String EVENTS = "/events/";
     /** How often idle connections get a ping (WebSocket) or a comment line (SSE). */
     static final Duration HEARTBEAT = Duration.ofSeconds(15);
+    /** How long {@link #stop()} lets clients receive what was already queued for them. */
+    static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(2);
 
     private static final String CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
             + "connect-src 'self'; img-src data:; frame-ancestors 'none'";
@@ -100,7 +102,13 @@ final class EventServer {
         return connector.getLocalPort();
     }
 
+    /** Writes out what clients were queued (up to {@link #DRAIN_TIMEOUT}), disconnects them, stops. */
     void stop() {
+        try {
+            hub.drain(DRAIN_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         hub.closeAll("server stopping");
         try {
             server.stop();
