@@ -160,9 +160,9 @@ class WebSocketSinkIT {
                 .isEqualTo(403);
         listen("/listen/people", Map.of("Authorization", "Bearer " + token));
         listen("/listen/people?access_token=" + token, Map.of());
-        assertThat(sink.connectedClients("people"))
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sink.connectedClients("people"))
                 .as("header and query token connect")
-                .isEqualTo(2);
+                .isEqualTo(2));
     }
 
     @Test
