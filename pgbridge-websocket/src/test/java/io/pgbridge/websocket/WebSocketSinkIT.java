@@ -138,9 +138,9 @@ class WebSocketSinkIT {
         assertThat(refusedStatus(refused)).as("foreign origin").isEqualTo(403);
         listen("/listen/people", Map.of("Origin", "http://127.0.0.1:" + sink.port()));
         listen("/listen/people", Map.of("Origin", "https://app.example.com"));
-        assertThat(sink.connectedClients("people"))
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(sink.connectedClients("people"))
                 .as("same origin and listed origin connect")
-                .isEqualTo(2);
+                .isEqualTo(2));
     }
 
     @Test
