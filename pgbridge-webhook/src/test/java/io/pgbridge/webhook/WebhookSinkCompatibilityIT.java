@@ -67,7 +67,9 @@ class WebhookSinkCompatibilityIT extends SinkCompatibilityKit {
 
     private static Map<String, String> headers(JsonNode node) {
         Map<String, String> headers = new LinkedHashMap<>();
-        node.fields().forEachRemaining(e -> headers.put(e.getKey(), e.getValue().asText()));
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            headers.put(e.getKey(), e.getValue().asText());
+        }
         return headers;
     }
 

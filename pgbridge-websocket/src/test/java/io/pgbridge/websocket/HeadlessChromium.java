@@ -124,7 +124,7 @@ final class HeadlessChromium implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         devtools.abort();
         // Chromium's helper processes (renderer, GPU, zygote) write into the profile too: stop them all and wait.
         List<ProcessHandle> all = Stream.concat(process.descendants(), Stream.of(process.toHandle()))
@@ -133,7 +133,10 @@ final class HeadlessChromium implements AutoCloseable {
         for (ProcessHandle p : all) {
             try {
                 p.onExit().get(10, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                p.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 p.destroyForcibly();
             }
         }
