@@ -202,6 +202,57 @@ class WebSocketSinkIT {
         }
     }
 
+    @Test
+    void servesEverythingUnderTheBasePathOfTheUri() throws Exception {
+        sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0/pgbridge", Settings.empty()));
+        sink.start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> page = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.port() + "/pgbridge/"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).as("viewer status").isEqualTo(200);
+            assertThat(page.body()).as("viewer page").contains("<title>pgbridge viewer</title>");
+            HttpResponse<String> outside = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + sink.port() + "/listen/people"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(outside.statusCode()).as("nothing outside the base path").isEqualTo(404);
+
+            Listener client = listen("/pgbridge/listen/people", Map.of());
+            await().atMost(Duration.ofSeconds(10)).until(() -> sink.connectedClients("people") == 1);
+            sink.publish(
+                    io.pgbridge.Target.topic("people"),
+                    List.of(io.pgbridge.Event.builder()
+                            .id("e1")
+                            .source("test")
+                            .channel("people")
+                            .payload("hello")
+                            .build()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> client.messages.equals(List.of("hello")));
+        } finally {
+            sink.close();
+        }
+    }
+
+    @Test
+    void refusesAForeignHostNameWhenBoundToLoopback() throws Exception {
+        sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0", Settings.empty()));
+        sink.start();
+        try (Socket s = new Socket("127.0.0.1", sink.port())) {
+            // what a browser sends after DNS rebinding: a name of the attacker's that now resolves to 127.0.0.1
+            s.getOutputStream()
+                    .write(
+                            "GET /events/people HTTP/1.1\r\nHost: rebound.attacker.example:7700\r\nConnection: close\r\n\r\n"
+                                    .getBytes(StandardCharsets.US_ASCII));
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(response).as("response to a foreign Host").startsWith("HTTP/1.1 403");
+        } finally {
+            sink.close();
+        }
+    }
+
     private static void handshake(Socket s) throws Exception {
         OutputStream out = s.getOutputStream();
         out.write(("GET /listen/people HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
