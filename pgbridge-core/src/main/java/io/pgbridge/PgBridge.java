@@ -282,8 +282,12 @@ public final class PgBridge implements AutoCloseable {
         synchronized (lock) {
             p = pipeline;
         }
+        Map<String, Long> lag = new LinkedHashMap<>();
+        for (EventSource source : parts.sources) {
+            source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
+        }
         if (p == null) {
-            return new Stats(0, 0, 0, 0, 0, 0, 0);
+            return new Stats(0, 0, 0, 0, 0, 0, 0, lag);
         }
         var s = p.stats();
         return new Stats(
@@ -293,7 +297,8 @@ public final class PgBridge implements AutoCloseable {
                 s.deadLettered(),
                 s.unrouted(),
                 p.inFlightEvents(),
-                p.inFlightBytes());
+                p.inFlightBytes(),
+                lag);
     }
 
     @Override
@@ -310,6 +315,7 @@ public final class PgBridge implements AutoCloseable {
         private final long unrouted;
         private final int inFlightEvents;
         private final long inFlightBytes;
+        private final Map<String, Long> sourceLagBytes;
 
         Stats(
                 long received,
@@ -318,7 +324,8 @@ public final class PgBridge implements AutoCloseable {
                 long deadLettered,
                 long unrouted,
                 int inFlightEvents,
-                long inFlightBytes) {
+                long inFlightBytes,
+                Map<String, Long> sourceLagBytes) {
             this.received = received;
             this.delivered = delivered;
             this.retries = retries;
@@ -326,6 +333,7 @@ public final class PgBridge implements AutoCloseable {
             this.unrouted = unrouted;
             this.inFlightEvents = inFlightEvents;
             this.inFlightBytes = inFlightBytes;
+            this.sourceLagBytes = Map.copyOf(sourceLagBytes);
         }
 
         /** Events sources handed over. */
@@ -362,11 +370,21 @@ public final class PgBridge implements AutoCloseable {
             return inFlightBytes;
         }
 
+        /**
+         * How far each source that measures it is behind the database, in bytes, by source name. For {@code wal}:
+         * {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its replication slot, the WAL PostgreSQL retains for
+         * the bridge, measured every {@code wal.heartbeat-interval-ms} (absent before the first measurement or when
+         * heartbeats are off). Never {@code null}; empty when no source measures lag.
+         */
+        public Map<String, Long> sourceLagBytes() {
+            return sourceLagBytes;
+        }
+
         @Override
         public String toString() {
             return "Stats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
                     + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
-                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + '}';
+                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes + '}';
         }
     }
 
@@ -446,7 +464,8 @@ public final class PgBridge implements AutoCloseable {
 
         /**
          * Selects a source by provider name ({@code notify}, {@code wal}, {@code outbox}). Default when none is
-         * selected: {@code notify}, plus {@code wal} when the {@code wal2json} channel is routed.
+         * selected: {@code notify} when a plain channel is routed, {@code wal} when a {@code schema.table} channel or
+         * the {@code wal2json} channel is routed.
          */
         public Builder source(String name) {
             sourceNames.add(Objects.requireNonNull(name, "name"));

@@ -310,6 +310,31 @@ public final class Assembly {
         return byRoute;
     }
 
+    /**
+     * The sources that serve the routed channels when none is selected: {@code notify} for plain channels,
+     * {@code wal} for {@code schema.table} channels and the seed's {@code wal2json}; {@code notify} when nothing is
+     * routed (the missing routes are reported anyway).
+     */
+    static List<String> defaultSources(Set<String> channels) {
+        boolean plain = false;
+        boolean wal = false;
+        for (String channel : channels) {
+            if (channel.equals(WAL_CHANNEL) || channel.indexOf('.') > 0) {
+                wal = true;
+            } else {
+                plain = true;
+            }
+        }
+        List<String> names = new ArrayList<>();
+        if (plain || !wal) {
+            names.add("notify");
+        }
+        if (wal) {
+            names.add("wal");
+        }
+        return names;
+    }
+
     private static List<EventSource> sources(
             Input in,
             Settings settings,
@@ -331,10 +356,7 @@ public final class Assembly {
             }
         }
         if (names.isEmpty() && in.sourceInstances.isEmpty()) {
-            names.add("notify");
-            if (channels.contains(WAL_CHANNEL)) {
-                names.add("wal");
-            }
+            names.addAll(defaultSources(channels));
         }
         List<SourceProvider> available = Providers.load(SourceProvider.class);
         List<EventSource> sources = new ArrayList<>(in.sourceInstances);

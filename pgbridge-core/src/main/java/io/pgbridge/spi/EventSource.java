@@ -1,6 +1,7 @@
 package io.pgbridge.spi;
 
 import io.pgbridge.Event;
+import java.util.OptionalLong;
 
 /**
  * Reads events from PostgreSQL and hands them to the pipeline through {@link SourceContext#publish(Event)}.
@@ -37,6 +38,15 @@ public interface EventSource {
      * in no particular order across lanes; must not block.
      */
     default void delivered(Event event) {}
+
+    /**
+     * How far this source is behind the database, in bytes, at its last measurement; empty when it does not measure
+     * it. The WAL source reports {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its slot: the WAL that
+     * PostgreSQL keeps for it. Must not block.
+     */
+    default OptionalLong lagBytes() {
+        return OptionalLong.empty();
+    }
 
     /** Stops intake: after it returns, {@link SourceContext#publish} is not called again. Idempotent. */
     void stop();

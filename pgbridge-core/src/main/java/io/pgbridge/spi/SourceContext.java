@@ -1,6 +1,7 @@
 package io.pgbridge.spi;
 
 import io.pgbridge.Event;
+import java.time.Duration;
 import java.util.concurrent.ThreadFactory;
 
 /** What a running {@link EventSource} uses to hand over events. Thread-safe. */
@@ -14,6 +15,21 @@ public interface SourceContext {
      * @throws IllegalStateException after the bridge stopped
      */
     void publish(Event event) throws InterruptedException;
+
+    /**
+     * Like {@link #publish(Event)}, but waits at most {@code timeout} for room in the pipeline. A source whose
+     * protocol needs it to keep talking to the server while sinks are slow (replication status updates) publishes in
+     * slices and talks between them. The default waits without a bound; the bridge's own context honours the timeout.
+     *
+     * @return {@code true} when the event was handed over, {@code false} when the pipeline stayed full for
+     *     {@code timeout} (the event was not taken; publish it again)
+     * @throws InterruptedException when the thread is interrupted while waiting for room
+     * @throws IllegalStateException after the bridge stopped
+     */
+    default boolean publish(Event event, Duration timeout) throws InterruptedException {
+        publish(event);
+        return true;
+    }
 
     /** Whether any route takes this channel; a source may skip decoding events that no route wants. */
     boolean isRouted(String channel);

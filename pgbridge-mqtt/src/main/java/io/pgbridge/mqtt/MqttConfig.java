@@ -17,42 +17,56 @@ import java.util.Locale;
 import java.util.UUID;
 
 /**
- * The MQTT sink's settings, read once from the upstream URI and the settings. Immutable; {@link #toString()} never
- * shows the password.
+ * The MQTT sink's settings, read once from the upstream URI and the {@link Setting}s below. Immutable;
+ * {@link #toString()} never shows the password.
  *
  * <p>URI: {@code mqtt://[user[:password]@]host[:port]} (plain TCP, port 1883), {@code tcp://...} (the seed's
  * spelling of the same), {@code mqtts://...} (TLS, port 8883, the JVM's trust store and hostname verification).
  * Username and password may instead come from {@code PGBRIDGE_UPSTREAM_USERNAME}/{@code _PASSWORD} (or the seed's
  * {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-USERNAME}/{@code -PASSWORD}); the URI wins when both are given.
  */
-final class MqttConfig {
-    static final Setting PROTOCOL_VERSION = Setting.string(
+public final class MqttConfig {
+    /** {@value}: the QoS of every publish unless {@code mqtt.qos} says otherwise. */
+    public static final int DEFAULT_QOS = 1;
+    /** {@value}: joins a target topic and a routing key, as the seed does ({@code events.signup}). */
+    public static final String DEFAULT_TOPIC_SEPARATOR = ".";
+
+    public static final Duration DEFAULT_SESSION_EXPIRY = Duration.ofHours(1);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_PUBLISH_TIMEOUT = Duration.ofSeconds(30);
+
+    public static final Setting PROTOCOL_VERSION = Setting.string(
                     "mqtt.protocol-version",
                     "MQTT protocol version: 5 or 3.1.1 (no user properties: no event id or headers)")
             .withDefault("5");
-    static final Setting CLIENT_ID = Setting.string(
+    public static final Setting CLIENT_ID = Setting.string(
             "mqtt.client-id",
             "MQTT client identifier; default pgbridge- plus a random suffix (set it for a persistent session)");
-    static final Setting CLEAN_SESSION = Setting.bool(
+    public static final Setting CLEAN_SESSION = Setting.bool(
             "mqtt.clean-session",
             "Start a clean session on every connect; false keeps the session (in-flight QoS 1/2 messages) across "
                     + "reconnects",
             true);
-    static final Setting SESSION_EXPIRY = Setting.durationMs(
+    public static final Setting SESSION_EXPIRY = Setting.durationMs(
             "mqtt.session-expiry-ms",
-            "MQTT 5, with clean-session false: how long the broker keeps the session after a disconnect (whole seconds)",
-            3_600_000,
+            "MQTT 5, with clean-session false: how long the broker keeps the session after a disconnect (whole "
+                    + "seconds)",
+            DEFAULT_SESSION_EXPIRY.toMillis(),
             0,
             4_294_967_295_000L);
-    static final Setting QOS = Setting.integer(
-            "mqtt.qos", "QoS of every publish: 0 at most once, 1 at least once, 2 exactly once per hop", 1, 0, 2);
-    static final Setting RETAIN = Setting.bool("mqtt.retain", "Publish with the retain flag", false);
-    static final Setting TOPIC_SEPARATOR = Setting.string(
+    public static final Setting QOS = Setting.integer(
+            "mqtt.qos",
+            "QoS of every publish: 0 at most once, 1 at least once, 2 exactly once per hop",
+            DEFAULT_QOS,
+            0,
+            2);
+    public static final Setting RETAIN = Setting.bool("mqtt.retain", "Publish with the retain flag", false);
+    public static final Setting TOPIC_SEPARATOR = Setting.string(
                     "mqtt.topic-separator",
                     "Joins the target topic and an event's routing key: events + . + signup = events.signup; / makes "
                             + "the key an MQTT topic level")
-            .withDefault(".");
-    static final Setting MAX_MESSAGE_BYTES = Setting.integer(
+            .withDefault(DEFAULT_TOPIC_SEPARATOR);
+    public static final Setting MAX_MESSAGE_BYTES = Setting.integer(
             "mqtt.max-message-bytes",
             "Largest payload to publish; larger events are refused as dead letters. 0: only the broker's advertised "
                     + "maximum packet size (MQTT 5). Set it to Mosquitto's message_size_limit, which MQTT 3.1.1 "
@@ -60,17 +74,22 @@ final class MqttConfig {
             0,
             0,
             268_435_455);
-    static final Setting CONNECT_TIMEOUT = Setting.durationMs(
-            "mqtt.connect-timeout-ms", "How long start() waits for the broker's CONNACK", 10_000, 1, 3_600_000);
-    static final Setting PUBLISH_TIMEOUT = Setting.durationMs(
+    public static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "mqtt.connect-timeout-ms",
+            "How long start() waits for the broker's CONNACK",
+            DEFAULT_CONNECT_TIMEOUT.toMillis(),
+            1,
+            3_600_000);
+    public static final Setting PUBLISH_TIMEOUT = Setting.durationMs(
             "mqtt.publish-timeout-ms",
             "How long a publish waits for the QoS flow to complete (PUBACK, PUBCOMP) before reporting a retryable "
                     + "failure",
-            30_000,
+            DEFAULT_PUBLISH_TIMEOUT.toMillis(),
             1,
             3_600_000);
 
-    static final List<Setting> SETTINGS = List.of(
+    /** Every setting this sink reads, besides the core's upstream URI, user and password. */
+    public static final List<Setting> SETTINGS = List.of(
             PROTOCOL_VERSION,
             CLIENT_ID,
             CLEAN_SESSION,

@@ -12,9 +12,8 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientConnectionConfig;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubRecException;
+import com.hivemq.client.mqtt.mqtt5.message.Mqtt5ReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
-import com.hivemq.client.mqtt.mqtt5.message.publish.pubrec.Mqtt5PubRecReasonCode;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
@@ -46,12 +45,13 @@ import org.slf4j.LoggerFactory;
  * refuses its event for good (dead letter).
  *
  * <p>Guarantees (MQTT 3.1.1 section 4.3, MQTT 5 section 4.3): an event counts as confirmed when its QoS flow
- * completed: QoS 1 on PUBACK, QoS 2 on PUBCOMP (MQTT 5 only; see {@link Qos2Completion}), QoS 0 once the client handed it to the network (at most once: the
- * broker confirms nothing). An MQTT 5 PUBACK/PUBREC with an error reason code is a failure. The guarantee is per hop:
- * Mosquitto acknowledges a message it then drops when it is over {@code message_size_limit}, when an offline
- * subscriber's queue is full ({@code max_queued_messages}), or when it restarts without {@code persistence true}.
- * Events and their user properties: {@code pgbridge-event-id}, {@code pgbridge-channel}, then the event's headers
- * (MQTT 5 only; MQTT 3.1.1 carries the payload alone).
+ * completed: QoS 1 on PUBACK, QoS 2 on PUBCOMP (MQTT 5 only, see {@link Qos2Completion}), QoS 0 once the client
+ * wrote it to the network (at most once: the broker confirms nothing). An MQTT 5 PUBACK/PUBREC with an error reason
+ * code is a failure. The guarantee is per hop: Mosquitto acknowledges a message it then drops when it is over
+ * {@code message_size_limit}, when a subscriber's queue is full ({@code max_queued_messages}, 1000 by default), or
+ * when it restarts without {@code persistence true}. MQTT 5 user properties: {@code pgbridge-event-id},
+ * {@code pgbridge-channel}, then the event's headers; the content type when the event has one. MQTT 3.1.1 carries the
+ * payload alone.
  *
  * <p>A payload over {@code mqtt.max-message-bytes} or over the broker's maximum packet size (MQTT 5 CONNACK) is
  * refused for good with a message naming both sizes, never dropped silently. After the first connection the client
@@ -69,8 +69,11 @@ public final class MqttSink implements Sink {
     private static final int MAX_TOPIC_BYTES = 65_535;
     private static final long RECONNECT_INITIAL_MS = 500;
     private static final long RECONNECT_MAX_MS = 30_000;
-    /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest is topic, properties, payload. */
+    /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest: topic, properties, payload. */
     private static final int PUBLISH_OVERHEAD_BYTES = 32;
+    // PUBACK/PUBREC reason codes that no retry can cure (MQTT 5 section 3.4.2.1)
+    private static final int TOPIC_NAME_INVALID = 0x90;
+    private static final int PAYLOAD_FORMAT_INVALID = 0x99;
 
     private final MqttConfig config;
     private final SinkConfig sinkConfig;
@@ -259,21 +262,13 @@ public final class MqttSink implements Sink {
             return PublishResult.rejected(
                     confirmed, "the MQTT client cannot encode the PUBLISH to '" + topic + "': " + cause.getMessage());
         }
-        if (cause instanceof Mqtt5PubAckException) {
-            Mqtt5PubAckReasonCode code =
-                    ((Mqtt5PubAckException) cause).getMqttMessage().getReasonCode();
-            if (code == Mqtt5PubAckReasonCode.TOPIC_NAME_INVALID
-                    || code == Mqtt5PubAckReasonCode.PAYLOAD_FORMAT_INVALID) {
-                return PublishResult.rejected(confirmed, "MQTT broker refused the PUBLISH to '" + topic + "': " + code);
-            }
-        }
-        if (cause instanceof Mqtt5PubRecException) {
-            Mqtt5PubRecReasonCode code =
-                    ((Mqtt5PubRecException) cause).getMqttMessage().getReasonCode();
-            if (code == Mqtt5PubRecReasonCode.TOPIC_NAME_INVALID
-                    || code == Mqtt5PubRecReasonCode.PAYLOAD_FORMAT_INVALID) {
-                return PublishResult.rejected(confirmed, "MQTT broker refused the PUBLISH to '" + topic + "': " + code);
-            }
+        Mqtt5ReasonCode code = cause instanceof Mqtt5PubAckException
+                ? ((Mqtt5PubAckException) cause).getMqttMessage().getReasonCode()
+                : cause instanceof Mqtt5PubRecException
+                        ? ((Mqtt5PubRecException) cause).getMqttMessage().getReasonCode()
+                        : null;
+        if (code != null && (code.getCode() == TOPIC_NAME_INVALID || code.getCode() == PAYLOAD_FORMAT_INVALID)) {
+            return PublishResult.rejected(confirmed, "MQTT broker refused the PUBLISH to '" + topic + "': " + code);
         }
         return PublishResult.failed(
                 confirmed, "MQTT publish to '" + topic + "' on " + config.endpoint() + " failed: " + cause, cause);

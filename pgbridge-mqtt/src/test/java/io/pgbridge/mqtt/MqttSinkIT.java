@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
@@ -25,16 +26,23 @@ import org.junit.jupiter.api.Test;
 class MqttSinkIT {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
+    /** The seed's own environment, unchanged: PGPROXY_LOCAL-UPSTREAM=mqtt, a tcp:// URI, BRIDGE_CHANNELS. */
     @Test
-    void notifyWithARoutingKeyReachesTheSeedsTopic() throws Exception {
+    void notifyWithARoutingKeyReachesTheSeedsTopicConfiguredByTheSeedsEnvironment() throws Exception {
         String channel =
                 "pgb_mqtt_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        Map<String, String> env = Map.of(
+                "PGPROXY_LOCAL-POSTGRESQL_URI",
+                TestServices.postgresUrl(),
+                "PGPROXY_LOCAL-UPSTREAM",
+                "mqtt",
+                "PGPROXY_LOCAL-UPSTREAM_CONFIG-URI",
+                TestServices.mqttUrl().replace("mqtt://", "tcp://"),
+                "PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS",
+                channel + "->topic:" + channel);
         try (MqttReceiver subscriber = new MqttReceiver(channel + ".signup");
-                PgBridge bridge = PgBridge.builder()
-                        .postgres(TestServices.postgresUrl())
-                        .upstream(TestServices.mqttUrl())
-                        .routes(channel + "->topic:" + channel)
-                        .build();
+                PgBridge bridge =
+                        PgBridgeConfig.fromEnvironment(env).toBuilder().build();
                 Connection db = TestServices.postgresConnection();
                 Statement sql = db.createStatement()) {
             bridge.start();

@@ -18,34 +18,42 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The Redis sink's settings, read once from the upstream URI and the settings. Immutable; {@link #toString()} never
- * shows the password.
+ * The Redis sink's settings, read once from the upstream URI and the {@link Setting}s below. Immutable;
+ * {@link #toString()} never shows the password.
  *
  * <p>URI: {@code redis://[[user]:password@]host[:port][/database]} (port 6379), or {@code rediss://...} for TLS with
  * certificate and hostname verification ({@link SslVerifyMode#FULL}, the JVM's trust store). User and password may
  * instead come from {@code PGBRIDGE_UPSTREAM_USERNAME}/{@code _PASSWORD}; the URI wins when both are given. Without
  * a user, the password authenticates the {@code default} user ({@code requirepass}).
  */
-final class RedisConfig {
-    static final Setting DATABASE = Setting.integer(
+public final class RedisConfig {
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);
+
+    public static final Setting DATABASE = Setting.integer(
             "redis.database", "Database index, when the URI has no /database path", 0, 0, Integer.MAX_VALUE);
-    static final Setting STREAM_MAX_LENGTH = Setting.integer(
+    public static final Setting STREAM_MAX_LENGTH = Setting.integer(
             "redis.stream-max-length",
             "Trim each stream to about this many entries on every XADD (MAXLEN ~); 0 keeps every entry. Trimming "
                     + "can drop entries no consumer has read yet",
             0,
             0,
             Long.MAX_VALUE);
-    static final Setting CONNECT_TIMEOUT = Setting.durationMs(
-            "redis.connect-timeout-ms", "How long start() waits to connect and authenticate", 10_000, 1, 3_600_000);
-    static final Setting COMMAND_TIMEOUT = Setting.durationMs(
+    public static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "redis.connect-timeout-ms",
+            "How long start() waits to connect and authenticate",
+            DEFAULT_CONNECT_TIMEOUT.toMillis(),
+            1,
+            3_600_000);
+    public static final Setting COMMAND_TIMEOUT = Setting.durationMs(
             "redis.command-timeout-ms",
             "How long a publish waits for Redis's replies before reporting a retryable failure",
-            30_000,
+            DEFAULT_COMMAND_TIMEOUT.toMillis(),
             1,
             3_600_000);
 
-    static final List<Setting> SETTINGS = List.of(DATABASE, STREAM_MAX_LENGTH, CONNECT_TIMEOUT, COMMAND_TIMEOUT);
+    /** Every setting this sink reads, besides the core's upstream URI, user and password. */
+    public static final List<Setting> SETTINGS = List.of(DATABASE, STREAM_MAX_LENGTH, CONNECT_TIMEOUT, COMMAND_TIMEOUT);
 
     final String redactedUri;
     final String host;

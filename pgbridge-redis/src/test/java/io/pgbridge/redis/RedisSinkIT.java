@@ -4,13 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.Consumer;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
@@ -45,15 +49,16 @@ class RedisSinkIT {
     }
 
     @Test
-    void notifyReachesARedisSubscriberOnTheChannelsTopic() throws Exception {
+    void notifyReachesARedisSubscriberOnTheChannelConfiguredByTheEnvironment() throws Exception {
         String channel =
                 "pgb_redis_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        Map<String, String> env = Map.of(
+                "PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl(),
+                "PGBRIDGE_UPSTREAM_URI", TestServices.redisUrl(),
+                "PGBRIDGE_BRIDGE_CHANNELS", channel + "->topic:" + channel);
         try (RedisChannelReceiver subscriber = new RedisChannelReceiver(channel);
-                PgBridge bridge = PgBridge.builder()
-                        .postgres(TestServices.postgresUrl())
-                        .upstream(TestServices.redisUrl())
-                        .routes(channel + "->topic:" + channel)
-                        .build();
+                PgBridge bridge =
+                        PgBridgeConfig.fromEnvironment(env).toBuilder().build();
                 Connection db = TestServices.postgresConnection();
                 Statement sql = db.createStatement()) {
             bridge.start();
@@ -99,6 +104,35 @@ class RedisSinkIT {
                         Map.entry("content_type", "application/json"),
                         Map.entry("header.tenant", "acme"),
                         Map.entry("payload", "{\"id\":1}"));
+    }
+
+    @Test
+    void aConsumerGroupReadsAndAcknowledgesWhatTheSinkAdded() throws Exception {
+        String stream = newStream();
+        redis.sync()
+                .xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), "workers", XGroupCreateArgs.Builder.mkstream());
+        try (Sink sink = sink(Map.of())) {
+            sink.start();
+            sink.publish(
+                    Target.stream(stream),
+                    List.of(Event.builder()
+                            .id("evt-group")
+                            .source("outbox")
+                            .channel("jobs")
+                            .payload("send the email")
+                            .build()));
+        }
+
+        List<StreamMessage<String, String>> read = redis.sync()
+                .xreadgroup(Consumer.from("workers", "worker-1"), XReadArgs.StreamOffset.lastConsumed(stream));
+
+        assertThat(read).as("entries delivered to the group").hasSize(1);
+        assertThat(read.get(0).getBody())
+                .containsEntry("event_id", "evt-group")
+                .containsEntry("payload", "send the email");
+        assertThat(redis.sync().xack(stream, "workers", read.get(0).getId()))
+                .as("acknowledged")
+                .isEqualTo(1);
     }
 
     @Test

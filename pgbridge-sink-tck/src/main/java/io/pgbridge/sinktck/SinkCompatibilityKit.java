@@ -47,17 +47,24 @@ import org.junit.jupiter.api.Test;
  *     }
  *     protected String brokerUri() { return TestServices.mqttUrl(); }
  *     protected Target newTarget() { return Target.topic("kit/" + UUID.randomUUID()); }
- *     protected Receiver receiver(Target target) { return new MqttReceiver(target); }
+ *     protected Receiver receiver(Target target) throws Exception { return new MqttReceiver(target.name()); }
  *     protected TestServices.Service service() { return TestServices.Service.MQTT; }
  * }
  * }</pre>
  *
- * <p>What it proves, one test each: a batch arrives in order and is confirmed only in full; a sink that cannot reach
- * its broker fails {@link Sink#start()} with a {@link ConnectionException} naming the endpoint but not the password,
- * and does not keep reconnecting after that; while the broker is
- * down nothing is reported confirmed and the failure is reported, not swallowed, and publishing works again once the
- * broker is back; {@link Sink#close()} loses nothing that was confirmed; payloads arrive byte for byte (7999-byte,
- * non-ASCII, empty and, where the protocol allows, binary); the event id and headers travel with the message.
+ * <p>What it proves, one test each:
+ *
+ * <ul>
+ *   <li>a batch arrives in order, and is reported confirmed in full;
+ *   <li>a sink that cannot reach its broker fails {@link Sink#start()} with a {@link ConnectionException} that names
+ *       the endpoint but not the password, and does not keep reconnecting after that;
+ *   <li>while the broker is down nothing is reported confirmed and the failure is reported, not swallowed; once the
+ *       broker is back, publishing works again;
+ *   <li>{@link Sink#close()} loses nothing that was confirmed, also when it interrupts a publish in progress: every
+ *       event a publish reported confirmed reaches the consumer;
+ *   <li>payloads arrive byte for byte: 7999 bytes, non-ASCII text, empty and, where the protocol allows, binary;
+ *   <li>the event id and headers travel with the message, where the protocol has a place for them.
+ * </ul>
  *
  * <p>The broker is stopped and started through {@link TestServices#stop}/{@link TestServices#start}, for a few
  * seconds, and always restarted. The sink must therefore be created with a publish timeout well under

@@ -32,8 +32,8 @@ public final class CoreSettings {
             .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS", "PGPROXY_LOCAL-BRIDGE_CHANNELS");
     public static final Setting SOURCES = Setting.string(
             "sources",
-            "Sources to run, comma-separated (notify, wal, outbox); default: notify, plus wal when the wal2json "
-                    + "channel is routed");
+            "Sources to run, comma-separated (notify, wal, outbox); default: notify when a plain channel is routed, "
+                    + "wal when a schema.table channel or the wal2json channel is routed");
     public static final Setting BUFFER_MAX_EVENTS = Setting.integer(
             "buffer.max-events", "Most events in flight between sources and sink confirmations", 10_000, 1, 10_000_000);
     public static final Setting BUFFER_MAX_BYTES = Setting.integer(

@@ -35,6 +35,25 @@ final class InFlightLimit {
         }
     }
 
+    /** Like {@link #acquire}, but gives up after {@code timeoutNanos}; returns whether room was taken. */
+    boolean tryAcquire(long size, long timeoutNanos) throws InterruptedException {
+        long nanos = timeoutNanos;
+        lock.lockInterruptibly();
+        try {
+            while (events >= maxEvents || (events > 0 && bytes + size > maxBytes)) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = changed.awaitNanos(nanos);
+            }
+            events++;
+            bytes += size;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     void release(long size) {
         lock.lock();
         try {

@@ -3,6 +3,7 @@ package io.pgbridge.internal.pipeline;
 import io.pgbridge.Event;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.SourceContext;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
@@ -37,6 +38,21 @@ final class SourceChannel implements SourceContext {
         pipeline.ensureOpen();
         List<Lane> lanes = pipeline.router().lanesFor(event);
         pipeline.limit().acquire(event.estimatedSize());
+        enqueue(event, lanes);
+    }
+
+    @Override
+    public boolean publish(Event event, Duration timeout) throws InterruptedException {
+        pipeline.ensureOpen();
+        List<Lane> lanes = pipeline.router().lanesFor(event);
+        if (!pipeline.limit().tryAcquire(event.estimatedSize(), timeout.toNanos())) {
+            return false;
+        }
+        enqueue(event, lanes);
+        return true;
+    }
+
+    private void enqueue(Event event, List<Lane> lanes) {
         pipeline.stats().onReceived();
         long seq = tracker.register(event.position(), lanes.size());
         if (lanes.isEmpty()) {

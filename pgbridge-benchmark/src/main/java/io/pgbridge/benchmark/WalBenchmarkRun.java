@@ -1,0 +1,76 @@
+package io.pgbridge.benchmark;
+
+import io.pgbridge.PgBridge;
+import io.pgbridge.amqp.AmqpSinkProvider;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SinkConfig;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * One run of {@link WalBenchmark}, in its own JVM: streams {@code rows} changes from the slot through the path named
+ * by {@code mode}, prints {@code READY} once it reads and {@code RESULT key=value ...} once every change was
+ * confirmed. Arguments: mode ({@code memory}, {@code amqp}, {@code bare}), postgres URL, JDBC URL, user, slot, table,
+ * rows, and for {@code amqp} the broker URL and the queue.
+ */
+public final class WalBenchmarkRun {
+    private WalBenchmarkRun() {}
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        String postgresUrl = args[1];
+        String jdbcUrl = args[2];
+        String user = args[3];
+        String slot = args[4];
+        String table = args[5];
+        long rows = Long.parseLong(args[6]);
+        Measurements m = new Measurements(rows);
+        long start = System.nanoTime();
+        if (mode.equals("bare")) {
+            BarePgOutputLoop.run(jdbcUrl, user, slot, m, rows, () -> System.out.println("READY"));
+            System.out.println("RESULT " + m.summary(start, false));
+            return;
+        }
+        Sink sink = new MeasuringSink(mode.equals("amqp") ? amqpSink(args[7]) : null, m);
+        String target = mode.equals("amqp") ? "queue:" + args[8] : "queue:bench";
+        try (PgBridge bridge = PgBridge.builder()
+                .postgres(postgresUrl)
+                .routes(table + "->" + target)
+                .sink(sink)
+                .setting("replication.slot", slot)
+                .shutdownTimeout(Duration.ofSeconds(60))
+                .build()) {
+            bridge.start();
+            System.out.println("READY");
+            m.awaitAll();
+            System.out.println("RESULT " + m.summary(start, true));
+        }
+    }
+
+    private static Sink amqpSink(String uri) {
+        ThreadFactory threads = Executors.defaultThreadFactory();
+        return new AmqpSinkProvider().create(new SinkConfig() {
+            @Override
+            public String uri() {
+                return uri;
+            }
+
+            @Override
+            public String redactedUri() {
+                return uri.replaceAll("//[^@/]*@", "//****@");
+            }
+
+            @Override
+            public Settings settings() {
+                return Settings.empty();
+            }
+
+            @Override
+            public ThreadFactory threadFactory() {
+                return threads;
+            }
+        });
+    }
+}

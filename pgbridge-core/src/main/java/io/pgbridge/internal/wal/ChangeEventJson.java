@@ -1,0 +1,208 @@
+package io.pgbridge.internal.wal;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.pgbridge.internal.replication.Relation;
+import io.pgbridge.internal.replication.TupleData;
+import io.pgbridge.internal.replication.ValueWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import org.postgresql.replication.LogSequenceNumber;
+
+/**
+ * Writes the JSON payload of a WAL change event. One object per row change:
+ *
+ * <pre>{@code
+ * {"op":"update","schema":"public","table":"users","lsn":"0/1A2B3C4","xid":731,
+ *  "commitTime":"2026-11-22T03:04:05.123456Z",
+ *  "new":{"id":1,"name":"Ann","doc":{"a":[1,2]}},
+ *  "key":{"id":1},
+ *  "unchanged":["avatar"]}
+ * }</pre>
+ *
+ * <ul>
+ *   <li>{@code op}: {@code insert}, {@code update}, {@code delete}, {@code truncate} or {@code message}.
+ *   <li>{@code schema}, {@code table}: the table (absent for {@code message}).
+ *   <li>{@code lsn}: the commit LSN of the transaction (for a non-transactional message, the message's LSN), in
+ *       PostgreSQL's {@code X/X} notation; {@code xid}: the transaction id (absent for a non-transactional message);
+ *       {@code commitTime}: ISO-8601 UTC (absent for a non-transactional message).
+ *   <li>{@code new} (insert, update): the new row, column name to value, values typed as {@link ValueWriter}
+ *       describes; SQL NULL is JSON {@code null}.
+ *   <li>{@code key} (update, delete; tables whose replica identity is the primary key or an index): the identity
+ *       columns of the old row. For an update that did not change the key the server sends no old key, and
+ *       {@code key} is taken from {@code new}.
+ *   <li>{@code old} (update, delete; tables with {@code REPLICA IDENTITY FULL}): the whole old row.
+ *   <li>{@code unchanged} (update): columns whose value is a TOASTed value the update did not change, which
+ *       PostgreSQL does not send. They are absent from {@code new} (never {@code null}) unless the old row holds them
+ *       (REPLICA IDENTITY FULL), in which case {@code new} has the old value and they are not listed.
+ *   <li>{@code cascade}, {@code restartIdentity} (truncate): the TRUNCATE options; one event per truncated table.
+ *   <li>{@code prefix}, {@code transactional}, {@code content} ({@code message}, from
+ *       {@code pg_logical_emit_message}): the content as a UTF-8 string.
+ * </ul>
+ *
+ * Not thread-safe: one per reader thread.
+ */
+final class ChangeEventJson {
+    private static final JsonFactory FACTORY = new JsonFactory();
+
+    private final ByteArrayBuilder buffer = new ByteArrayBuilder(1024);
+
+    byte[] insert(Relation r, Txn txn, TupleData newRow) {
+        return write(g -> {
+            header(g, "insert", r, txn);
+            g.writeFieldName("new");
+            row(g, r, newRow, null, false);
+        });
+    }
+
+    byte[] update(Relation r, Txn txn, char oldKind, TupleData oldRow, TupleData newRow) {
+        return write(g -> {
+            header(g, "update", r, txn);
+            TupleData full = oldKind == 'O' ? oldRow : null;
+            g.writeFieldName("new");
+            row(g, r, newRow, full, false);
+            oldKeyOrRow(g, r, oldKind, oldKind == 0 ? newRow : oldRow);
+            List<String> unchanged = unchangedToast(r, newRow, full);
+            if (!unchanged.isEmpty()) {
+                g.writeArrayFieldStart("unchanged");
+                for (String name : unchanged) {
+                    g.writeString(name);
+                }
+                g.writeEndArray();
+            }
+        });
+    }
+
+    byte[] delete(Relation r, Txn txn, char oldKind, TupleData oldRow) {
+        return write(g -> {
+            header(g, "delete", r, txn);
+            oldKeyOrRow(g, r, oldKind, oldRow);
+        });
+    }
+
+    byte[] truncate(Relation r, Txn txn, boolean cascade, boolean restartIdentity) {
+        return write(g -> {
+            header(g, "truncate", r, txn);
+            g.writeBooleanField("cascade", cascade);
+            g.writeBooleanField("restartIdentity", restartIdentity);
+        });
+    }
+
+    byte[] message(long lsn, Txn txn, String prefix, byte[] content) {
+        return write(g -> {
+            g.writeStringField("op", "message");
+            g.writeStringField(
+                    "lsn",
+                    LogSequenceNumber.valueOf(txn != null ? txn.commitLsn : lsn).asString());
+            if (txn != null) {
+                g.writeNumberField("xid", txn.xid);
+                g.writeStringField("commitTime", txn.commitTime.toString());
+            }
+            g.writeStringField("prefix", prefix);
+            g.writeBooleanField("transactional", txn != null);
+            g.writeStringField("content", new String(content, StandardCharsets.UTF_8));
+        });
+    }
+
+    private static void header(JsonGenerator g, String op, Relation r, Txn txn) throws IOException {
+        g.writeStringField("op", op);
+        g.writeStringField("schema", r.schema());
+        g.writeStringField("table", r.table());
+        g.writeStringField("lsn", txn.lsnText());
+        g.writeNumberField("xid", txn.xid);
+        g.writeStringField("commitTime", txn.commitTime.toString());
+    }
+
+    private static void oldKeyOrRow(JsonGenerator g, Relation r, char oldKind, TupleData row) throws IOException {
+        if (oldKind == 'O') {
+            g.writeFieldName("old");
+            row(g, r, row, null, false);
+        } else if (r.replicaIdentity() != 'n' && r.replicaIdentity() != 'f') {
+            g.writeFieldName("key");
+            row(g, r, row, null, true);
+        }
+    }
+
+    /** Writes a row; unchanged TOASTed values come from {@code fallback} when given, else are left out. */
+    private static void row(JsonGenerator g, Relation r, TupleData row, TupleData fallback, boolean keyOnly)
+            throws IOException {
+        g.writeStartObject();
+        List<Relation.Column> columns = r.columns();
+        for (int i = 0; i < columns.size() && i < row.size(); i++) {
+            Relation.Column c = columns.get(i);
+            if (keyOnly && !c.key()) {
+                continue;
+            }
+            TupleData source = row;
+            if (row.kind(i) == TupleData.UNCHANGED_TOAST) {
+                if (fallback == null || fallback.kind(i) == TupleData.UNCHANGED_TOAST) {
+                    continue;
+                }
+                source = fallback;
+            }
+            g.writeFieldName(c.name());
+            switch (source.kind(i)) {
+                case TupleData.NULL -> g.writeNull();
+                case TupleData.TEXT -> ValueWriter.write(g, c.typeOid(), source.value(i));
+                default -> g.writeBinary(source.value(i));
+            }
+        }
+        g.writeEndObject();
+    }
+
+    private static List<String> unchangedToast(Relation r, TupleData newRow, TupleData fallback) {
+        List<String> names = null;
+        for (int i = 0; i < newRow.size(); i++) {
+            if (newRow.kind(i) == TupleData.UNCHANGED_TOAST
+                    && (fallback == null || fallback.kind(i) == TupleData.UNCHANGED_TOAST)) {
+                if (names == null) {
+                    names = new java.util.ArrayList<>();
+                }
+                names.add(r.columns().get(i).name());
+            }
+        }
+        return names == null ? List.of() : names;
+    }
+
+    private interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private byte[] write(Body body) {
+        buffer.reset();
+        try (JsonGenerator g = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            body.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write a change event", e); // in-memory: does not happen
+        }
+        return buffer.toByteArray();
+    }
+
+    /** The transaction being decoded. */
+    static final class Txn {
+        final long commitLsn;
+        final long xid;
+        final Instant commitTime;
+        private String lsnText;
+
+        Txn(long commitLsn, long xid, Instant commitTime) {
+            this.commitLsn = commitLsn;
+            this.xid = xid;
+            this.commitTime = commitTime;
+        }
+
+        String lsnText() {
+            if (lsnText == null) {
+                lsnText = LogSequenceNumber.valueOf(commitLsn).asString();
+            }
+            return lsnText;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package io.pgbridge.internal.wal;
+
+import io.pgbridge.internal.replication.PgOutputDecoder;
+import io.pgbridge.internal.replication.PgOutputHandler;
+import io.pgbridge.internal.replication.Relation;
+import io.pgbridge.internal.replication.TupleData;
+import java.nio.ByteBuffer;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+
+/** pgoutput messages to change events ({@link ChangeEventJson}), one per row change, truncated table or message. */
+final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private final ChangeEventJson json = new ChangeEventJson();
+    private final Emitter emitter;
+    private final String heartbeatPrefix;
+    private ChangeEventJson.Txn txn;
+
+    PgOutputEvents(Emitter emitter, String heartbeatPrefix) {
+        this.emitter = emitter;
+        this.heartbeatPrefix = heartbeatPrefix;
+    }
+
+    @Override
+    public void decode(ByteBuffer message, long messageLsn) throws InterruptedException, SQLException {
+        decoder.decode(message, this);
+    }
+
+    @Override
+    public void begin(long finalLsn, Instant commitTime, long xid) {
+        txn = new ChangeEventJson.Txn(finalLsn, xid, commitTime);
+        emitter.begin(finalLsn);
+    }
+
+    @Override
+    public void commit(long commitLsn, long endLsn, Instant commitTime) {
+        emitter.commit(endLsn);
+        txn = null;
+    }
+
+    @Override
+    public void insert(Relation r, TupleData newRow) throws InterruptedException, SQLException {
+        if (emitter.next() && emitter.wants(r.qualifiedName())) {
+            emit(r.qualifiedName(), json.insert(r, txn, newRow));
+        }
+    }
+
+    @Override
+    public void update(Relation r, char oldKind, TupleData oldRow, TupleData newRow)
+            throws InterruptedException, SQLException {
+        if (emitter.next() && emitter.wants(r.qualifiedName())) {
+            emit(r.qualifiedName(), json.update(r, txn, oldKind, oldRow, newRow));
+        }
+    }
+
+    @Override
+    public void delete(Relation r, char oldKind, TupleData oldRow) throws InterruptedException, SQLException {
+        if (emitter.next() && emitter.wants(r.qualifiedName())) {
+            emit(r.qualifiedName(), json.delete(r, txn, oldKind, oldRow));
+        }
+    }
+
+    @Override
+    public void truncate(List<Relation> relations, boolean cascade, boolean restartIdentity)
+            throws InterruptedException, SQLException {
+        for (Relation r : relations) {
+            if (emitter.next() && emitter.wants(r.qualifiedName())) {
+                emit(r.qualifiedName(), json.truncate(r, txn, cascade, restartIdentity));
+            }
+        }
+    }
+
+    @Override
+    public void message(long lsn, boolean transactional, String prefix, byte[] content)
+            throws InterruptedException, SQLException {
+        if (prefix.equals(heartbeatPrefix)) {
+            return; // its only job is to give the server a position to report; FlushTracker flushes it when idle
+        }
+        if (!transactional) {
+            emitter.standalone(lsn, prefix, json.message(lsn, null, prefix, content));
+            return;
+        }
+        if (emitter.next() && emitter.wants(prefix)) {
+            emit(prefix, json.message(lsn, txn, prefix, content));
+        }
+    }
+
+    private void emit(String channel, byte[] payload) throws InterruptedException, SQLException {
+        emitter.emit(channel, payload, txn.commitTime);
+    }
+}

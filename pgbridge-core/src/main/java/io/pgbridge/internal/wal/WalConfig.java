@@ -1,0 +1,121 @@
+package io.pgbridge.internal.wal;
+
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.spi.Settings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** The WAL source's settings, validated: every problem is reported at once. Immutable. */
+final class WalConfig {
+    static final String PGOUTPUT = "pgoutput";
+    static final String WAL2JSON = "wal2json";
+    private static final Pattern OPTION = Pattern.compile("\\s*\"([^\"]+)\"\\s+'([^']*)'\\s*(,|$)");
+
+    final String slot;
+    final boolean temporarySlot;
+    final String plugin;
+    final String publication;
+    final Set<String> tables;
+    final boolean allTables;
+    final Map<String, String> pluginOptions;
+    final Duration statusInterval;
+    final Duration heartbeatInterval;
+    final long lagWarningBytes;
+    final Duration reconnectMaxBackoff;
+
+    private WalConfig(Settings s, Set<String> tables, boolean allTables, List<String> problems) {
+        this.slot = s.string(WalSettings.SLOT);
+        String slotProblem = ReplicationSetup.slotNameProblem(slot);
+        if (slotProblem != null) {
+            problems.add(Settings.problem(WalSettings.SLOT, slot, slotProblem));
+        }
+        this.temporarySlot = s.bool(WalSettings.TEMPORARY_SLOT);
+        this.plugin = s.string(WalSettings.OUTPUT_PLUGIN).trim();
+        this.tables = Set.copyOf(tables);
+        this.allTables = allTables;
+        this.statusInterval = s.duration(WalSettings.STATUS_INTERVAL);
+        this.heartbeatInterval = s.duration(WalSettings.HEARTBEAT_INTERVAL);
+        this.lagWarningBytes = s.integer(WalSettings.LAG_WARNING_BYTES);
+        this.reconnectMaxBackoff = s.duration(WalSettings.RECONNECT_MAX_BACKOFF);
+        Map<String, String> options = new LinkedHashMap<>();
+        if (plugin.equals(PGOUTPUT)) {
+            this.publication = s.raw(WalSettings.PUBLICATION).orElse(slot).trim();
+            String pubProblem = Identifiers.problem("publication name", publication);
+            if (pubProblem != null) {
+                problems.add(Settings.problem(WalSettings.PUBLICATION, publication, pubProblem));
+            }
+            options.put("proto_version", "1");
+            options.put("publication_names", publication);
+            options.put("messages", "true");
+        } else if (plugin.equals(WAL2JSON)) {
+            this.publication = null;
+            String params = s.string(WalSettings.WAL2JSON_PARAMS);
+            wal2JsonOptions(params, options, problems);
+            if (!"2".equals(options.get("format-version"))) {
+                problems.add(Settings.problem(
+                        WalSettings.WAL2JSON_PARAMS,
+                        params,
+                        "must hold \"format-version\" '2': format 1 writes a whole transaction as one JSON document, "
+                                + "which neither fits in bounded memory nor can be split into events"));
+            }
+            options.putIfAbsent("include-lsn", "1");
+            if (!allTables && !tables.isEmpty()) {
+                options.putIfAbsent("add-tables", String.join(",", tables));
+            }
+        } else {
+            this.publication = null;
+            problems.add(Settings.problem(WalSettings.OUTPUT_PLUGIN, plugin, "must be pgoutput or wal2json"));
+        }
+        this.pluginOptions = Map.copyOf(options);
+    }
+
+    /** @throws ConfigurationException listing every invalid setting */
+    static WalConfig from(Settings settings, Set<String> channels, String catchAll) {
+        Set<String> tables = new LinkedHashSet<>();
+        for (String c : channels) {
+            if (c.indexOf('.') > 0) {
+                tables.add(c);
+            }
+        }
+        List<String> problems = new ArrayList<>(settings.problems(WalSettings.ALL));
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        WalConfig config = new WalConfig(settings, tables, channels.contains(catchAll), problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return config;
+    }
+
+    private static void wal2JsonOptions(String text, Map<String, String> into, List<String> problems) {
+        Matcher m = OPTION.matcher(text);
+        int at = 0;
+        while (at < text.length() && m.find(at) && m.start() == at) {
+            into.put(m.group(1), m.group(2));
+            at = m.end();
+        }
+        if (at < text.trim().length() || into.isEmpty()) {
+            problems.add(Settings.problem(
+                    WalSettings.WAL2JSON_PARAMS, text, "must be a list of \"name\" 'value' pairs separated by commas"));
+        }
+    }
+
+    boolean isWal2Json() {
+        return plugin.equals(WAL2JSON);
+    }
+
+    ReplicationSetup.Spec spec() {
+        // pgoutput reads no table without a publication; wal2json decodes every table and filters itself
+        return new ReplicationSetup.Spec(slot, plugin, temporarySlot, publication, tables, allTables);
+    }
+}

@@ -1,0 +1,400 @@
+package io.pgbridge.internal.wal;
+
+import io.pgbridge.ConnectionException;
+import io.pgbridge.SchemaException;
+import io.pgbridge.internal.pipeline.Backoff;
+import io.pgbridge.internal.replication.FlushTracker;
+import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.SourceContext;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.postgresql.replication.fluent.logical.ChainedLogicalStreamBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams row changes from a logical replication slot (pgoutput by default, or wal2json) and hands them to the
+ * pipeline, at least once.
+ *
+ * <ul>
+ *   <li>Acknowledgement: the flushed LSN reported to the server only ever covers transactions whose every event the
+ *       sinks confirmed ({@link FlushTracker}). pgjdbc's automatic flush is off: it would advance the flushed LSN to
+ *       a keepalive's position whenever the client had flushed up to the last message's start, which is not a
+ *       statement about confirmations. The source flushes keepalive positions itself, and only when nothing is in
+ *       flight.
+ *   <li>Status updates keep flowing while sinks are slow: the reader polls with {@code readPending}, which sends a
+ *       status update every {@code wal.status-interval-ms}, and waits for room in the pipeline in slices, forcing a
+ *       status update between slices. So {@code wal_sender_timeout} never drops the connection.
+ *   <li>Restart resumes at the slot's {@code confirmed_flush_lsn}; a reconnect resumes at the last flushed LSN and
+ *       skips what was handed over already. Reconnects back off from 250 ms up to
+ *       {@code wal.reconnect-max-backoff-ms}.
+ *   <li>Memory: events are handed over as they are decoded, a large transaction is never held whole; the pipeline's
+ *       bounds stop reading when the sinks fall behind.
+ * </ul>
+ */
+final class WalSource implements EventSource {
+    private static final Logger log = LoggerFactory.getLogger(WalSource.class);
+    private static final long IDLE_POLL_MILLIS = 5;
+    private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
+    private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
+
+    private final PostgresConnector postgres;
+    private final WalConfig config;
+    private final Backoff reconnectBackoff;
+    private final SlotMonitor monitor;
+
+    private volatile boolean reading;
+    private volatile boolean closing;
+    private final CountDownLatch readingStopped = new CountDownLatch(1);
+    private Thread reader;
+    private SourceContext context;
+    private FlushTracker tracker;
+    private Emitter emitter;
+    private Connection connection;
+    private PGReplicationStream stream;
+    private ChangeDecoder decoder;
+    private long reported;
+
+    WalSource(PostgresConnector postgres, WalConfig config) {
+        this.postgres = postgres;
+        this.config = config;
+        this.reconnectBackoff = new Backoff(Duration.ofMillis(250), config.reconnectMaxBackoff);
+        this.monitor = new SlotMonitor(postgres, config.slot, config.heartbeatInterval, config.lagWarningBytes);
+    }
+
+    @Override
+    public String name() {
+        return "wal";
+    }
+
+    @Override
+    public void start(SourceContext context) throws InterruptedException {
+        this.context = context;
+        long confirmed;
+        try (Connection c = postgres.connect()) {
+            boolean exists = ReplicationSetup.prepare(c, config.spec());
+            if (!exists && !config.temporarySlot) {
+                createSlot(c);
+            }
+            confirmed = config.temporarySlot ? 0 : confirmedFlush(c);
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot prepare logical replication on " + postgres.describe() + ": " + e.getMessage(), e);
+        }
+        tracker = new FlushTracker(confirmed);
+        reported = confirmed;
+        Duration wait =
+                config.statusInterval.compareTo(MAX_PUBLISH_WAIT) < 0 ? config.statusInterval : MAX_PUBLISH_WAIT;
+        emitter = new Emitter(context, tracker, wait, new Emitter.Connection() {
+            @Override
+            public void keepAlive() throws SQLException {
+                reportFlush();
+                stream.forceUpdateStatus();
+            }
+
+            @Override
+            public boolean reading() {
+                return reading;
+            }
+        });
+        try {
+            openStream();
+        } catch (SQLException e) {
+            closeConnection();
+            throw new ConnectionException(
+                    "Cannot start streaming from slot " + config.slot + " on " + postgres.describe() + ": "
+                            + e.getMessage(),
+                    e);
+        }
+        reading = true;
+        reader = context.threadFactory().newThread(this::run);
+        reader.setName("pgbridge-wal-reader-" + config.slot);
+        reader.start();
+        monitor.start(context.threadFactory());
+        log.info(
+                "Streaming WAL from slot {} ({}{}) at {}, resuming after {}",
+                config.slot,
+                config.plugin,
+                config.publication == null ? "" : ", publication " + config.publication,
+                postgres.describe(),
+                LogSequenceNumber.valueOf(confirmed).asString());
+    }
+
+    /**
+     * Opens the stream, waiting up to {@link #SLOT_BUSY_WAIT} while the slot is still held by a walsender of a
+     * previous bridge that is going away (SQLSTATE 55006, "replication slot ... is active").
+     */
+    private void openStreamAtStart() throws InterruptedException {
+        long deadline = System.nanoTime() + SLOT_BUSY_WAIT.toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                openStream();
+                return;
+            } catch (SQLException e) {
+                closeConnection();
+                if (!"55006".equals(e.getSQLState()) || System.nanoTime() > deadline) {
+                    throw new ConnectionException(
+                            "Cannot start streaming from slot " + config.slot + " on " + postgres.describe() + ": "
+                                    + e.getMessage(),
+                            e);
+                }
+                log.info("Slot {} is still in use ({}); retrying", config.slot, e.getMessage());
+                Thread.sleep(reconnectBackoff.delayMillis(attempt)); // backoff between attempts
+            }
+        }
+    }
+
+    private void createSlot(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_logical_replication_slot(?, ?)")) {
+            ps.setString(1, config.slot);
+            ps.setString(2, config.plugin);
+            ps.execute();
+            log.info("Created logical replication slot {} with output plugin {}", config.slot, config.plugin);
+        } catch (SQLException e) {
+            if (!"42710".equals(e.getSQLState())) { // created meanwhile by another instance: fine
+                throw e;
+            }
+        }
+    }
+
+    private long confirmedFlush(Connection c) throws SQLException {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, config.slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getString(1) != null
+                        ? LogSequenceNumber.valueOf(rs.getString(1)).asLong()
+                        : 0;
+            }
+        }
+    }
+
+    private void openStream() throws SQLException {
+        connection = postgres.connectForReplication();
+        PGConnection pg = connection.unwrap(PGConnection.class);
+        if (config.temporarySlot) {
+            pg.getReplicationAPI()
+                    .createReplicationSlot()
+                    .logical()
+                    .withSlotName(config.slot)
+                    .withOutputPlugin(config.plugin)
+                    .withTemporaryOption()
+                    .make();
+        }
+        ChainedLogicalStreamBuilder builder = pg.getReplicationAPI()
+                .replicationStream()
+                .logical()
+                .withSlotName(config.slot)
+                .withStartPosition(LogSequenceNumber.valueOf(tracker.flushed()))
+                .withStatusInterval((int) config.statusInterval.toMillis(), TimeUnit.MILLISECONDS)
+                .withAutomaticFlush(false);
+        for (Map.Entry<String, String> option : config.pluginOptions.entrySet()) {
+            builder.withSlotOption(option.getKey(), option.getValue());
+        }
+        stream = builder.start();
+        emitter.reset();
+        decoder = config.isWal2Json()
+                ? new Wal2JsonEvents(emitter, SlotMonitor.PREFIX)
+                : new PgOutputEvents(emitter, SlotMonitor.PREFIX);
+    }
+
+    private void run() {
+        int attempt = 0;
+        try {
+            while (reading) {
+                try {
+                    if (stream == null) {
+                        openStream();
+                        log.info(
+                                "Replication stream from slot {} re-established after {} attempt(s)",
+                                config.slot,
+                                attempt);
+                    }
+                    attempt = 0;
+                    read();
+                } catch (SQLException | RuntimeException e) {
+                    if (!reading) {
+                        break;
+                    }
+                    if (permanent(e)) {
+                        context.failed(new SchemaException(
+                                "Replication from slot " + config.slot + " cannot continue: " + e.getMessage(), e));
+                        break;
+                    }
+                    attempt++;
+                    long delay = reconnectBackoff.delayMillis(attempt);
+                    log.warn(
+                            "Replication stream from slot {} lost ({}); reconnecting in {} ms (attempt {})",
+                            config.slot,
+                            e.getMessage(),
+                            delay,
+                            attempt);
+                    closeConnection();
+                    Thread.sleep(delay); // backoff between attempts, not a wait for a condition
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            readingStopped.countDown();
+        }
+        drain();
+    }
+
+    private void read() throws SQLException, InterruptedException {
+        while (reading) {
+            ByteBuffer message = stream.readPending();
+            if (message == null) {
+                reportFlush();
+                Thread.sleep(IDLE_POLL_MILLIS); // pgjdbc has no blocking read that keeps sending status updates
+                continue;
+            }
+            decoder.decode(message, stream.getLastReceiveLSN().asLong());
+            if (!emitter.inTransaction()) {
+                reportFlush();
+            }
+        }
+    }
+
+    /** After intake stopped: keeps reporting acknowledgements while the pipeline drains, until close(). */
+    private void drain() {
+        while (!closing && stream != null) {
+            try {
+                reportFlush();
+                stream.forceUpdateStatus();
+                synchronized (this) {
+                    wait(Math.min(config.statusInterval.toMillis(), 1000));
+                }
+            } catch (SQLException | RuntimeException e) {
+                log.debug("Status update while draining failed", e);
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (stream != null) {
+            try {
+                reportFlush();
+                stream.forceUpdateStatus();
+                log.info(
+                        "Slot {} confirmed up to {}",
+                        config.slot,
+                        LogSequenceNumber.valueOf(reported).asString());
+            } catch (SQLException | RuntimeException e) {
+                log.warn(
+                        "Final acknowledgement to slot {} failed ({}); the last changes are read again on the next start",
+                        config.slot,
+                        e.getMessage());
+            }
+        }
+        closeConnection();
+    }
+
+    private void reportFlush() {
+        long flushed = tracker.advance(stream.getLastReceiveLSN().asLong(), emitter.inTransaction());
+        if (flushed > reported) {
+            reported = flushed;
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(flushed);
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+        }
+    }
+
+    /** Errors that no reconnect cures: the slot is gone or invalidated, the publication or privilege is missing. */
+    private static boolean permanent(Exception e) {
+        if (e instanceof SQLException s) {
+            String state = s.getSQLState();
+            return "42704".equals(state)
+                    || "42501".equals(state)
+                    || "28000".equals(state)
+                    || ("55000".equals(state) && String.valueOf(s.getMessage()).contains("can no longer get changes"));
+        }
+        return false;
+    }
+
+    private void closeConnection() {
+        PGReplicationStream s = stream;
+        stream = null;
+        Connection c = connection;
+        connection = null;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (SQLException e) {
+                log.debug("Closing the replication stream failed", e);
+            }
+        }
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.debug("Closing the replication connection failed", e);
+            }
+        }
+    }
+
+    @Override
+    public void acknowledge(long position) {
+        FlushTracker t = tracker;
+        if (t != null) {
+            t.acknowledge(position);
+        }
+    }
+
+    @Override
+    public OptionalLong lagBytes() {
+        long lag = monitor.lagBytes();
+        return lag < 0 ? OptionalLong.empty() : OptionalLong.of(lag);
+    }
+
+    @Override
+    public void stop() {
+        reading = false;
+        Thread t = reader;
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            if (!readingStopped.await(config.statusInterval.toMillis() + 5_000, TimeUnit.MILLISECONDS)) {
+                t.interrupt();
+                readingStopped.await(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+        monitor.stop();
+        closing = true;
+        synchronized (this) {
+            notifyAll();
+        }
+        Thread t = reader;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else {
+            closeConnection();
+        }
+    }
+}

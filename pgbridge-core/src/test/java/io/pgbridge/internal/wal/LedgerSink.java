@@ -1,0 +1,71 @@
+package io.pgbridge.internal.wal;
+
+import io.pgbridge.Event;
+import io.pgbridge.Target;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A sink for child-process tests: appends {@code id<TAB>position<TAB>payload} per event to a file and confirms only
+ * after the write reached the kernel, so what a killed process confirmed is in the file.
+ */
+final class LedgerSink implements Sink {
+    private final BufferedWriter out;
+    private long count;
+
+    LedgerSink(Path file) throws IOException {
+        out = Files.newBufferedWriter(
+                file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    @Override
+    public String name() {
+        return "ledger";
+    }
+
+    @Override
+    public Set<String> targetKinds() {
+        return Set.of();
+    }
+
+    @Override
+    public void start() {}
+
+    @Override
+    public synchronized PublishResult publish(Target target, List<Event> events) {
+        try {
+            for (Event e : events) {
+                out.write(e.id() + '\t' + e.position() + '\t' + e.payloadAsString() + '\n');
+            }
+            out.flush();
+        } catch (IOException e) {
+            return PublishResult.failed(0, "cannot write the ledger", e);
+        }
+        count += events.size();
+        notifyAll();
+        return PublishResult.confirmed(events.size());
+    }
+
+    synchronized void awaitCount(long n) throws InterruptedException {
+        while (count < n) {
+            wait();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
