@@ -99,6 +99,24 @@ public abstract class SinkCompatibilityKit {
     /** The broker, for {@link TestServices#stop}/{@link TestServices#start}. */
     protected abstract TestServices.Service service();
 
+    /** Stops the broker for the outage test. Default: {@link TestServices#stop} of {@link #service()}. */
+    protected void stopBroker() {
+        TestServices.stop(service());
+    }
+
+    /** Starts the broker again after the outage test. Default: {@link TestServices#start} of {@link #service()}. */
+    protected void startBroker() {
+        TestServices.start(service());
+    }
+
+    /**
+     * Whether the sink connects to a broker, so that an unreachable or stopped broker makes sense. A sink that is
+     * itself a server (WebSocket) does not. Default: yes.
+     */
+    protected boolean connectsToABroker() {
+        return true;
+    }
+
     /** Removes what a test left on the broker (a stream, a queue); called after each test. Default: nothing. */
     protected void deleteTarget(Target target) throws Exception {}
 
@@ -180,6 +198,7 @@ public abstract class SinkCompatibilityKit {
 
     @Test
     void failsToStartWithAClearErrorThatHidesThePasswordWhenTheBrokerIsUnreachable() throws Exception {
+        assumeTrue(connectsToABroker(), "the sink connects to no broker");
         int port = unusedPort();
         Sink unreachable = open(createSink(endpoint(brokerUri(), port)));
 
@@ -192,6 +211,7 @@ public abstract class SinkCompatibilityKit {
 
     @Test
     void connectsOnceWhenTheBrokerHangsUpAtStartInsteadOfRetryingInALoop() throws Exception {
+        assumeTrue(connectsToABroker(), "the sink connects to no broker");
         AtomicInteger connections = new AtomicInteger();
         try (ServerSocket hangsUp = new ServerSocket(0)) {
             Thread acceptor = new Thread(() -> acceptAndClose(hangsUp, connections), "pgbridge-kit-hangs-up");
@@ -213,8 +233,9 @@ public abstract class SinkCompatibilityKit {
 
     @Test
     void confirmsNothingWhileTheBrokerIsDownAndRecoversWhenItReturns() throws Exception {
+        assumeTrue(connectsToABroker(), "the sink connects to no broker");
         Event duringOutage = textEvents(1).get(0);
-        TestServices.stop(service());
+        stopBroker();
         try {
             PublishResult result = assertTimeoutPreemptively(WAIT, () -> sink.publish(target, List.of(duringOutage)));
             assertThat(result.confirmed())
@@ -222,7 +243,7 @@ public abstract class SinkCompatibilityKit {
                     .isZero();
             assertThat(result.reason()).as("the failure is reported").isNotBlank();
         } finally {
-            TestServices.start(service());
+            startBroker();
         }
 
         Receiver receiver = open(receiver(target));

@@ -1,0 +1,276 @@
+package io.pgbridge.webhook;
+
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What the webhook sink needs: the endpoint, extra headers, the signing key, timeouts and redirect policy. Read from
+ * the upstream URI and the {@code webhook.*} settings by {@link #of(String, Settings)}, which reports every problem
+ * at once. Immutable; {@link #toString()} shows neither the signing key nor header values.
+ *
+ * <p>A URI with user information ({@code https://user:password@host/hook}) sends HTTP Basic authentication; the
+ * user information is not part of the request line.
+ */
+public final class WebhookConfig {
+    /** Default of {@link #TIMEOUT}: 10 s. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /** Default of {@link #CONNECT_TIMEOUT}: 5 s. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    /** Default of {@link #RETRY_AFTER_MAX}: 60 s. */
+    public static final Duration DEFAULT_RETRY_AFTER_MAX = Duration.ofSeconds(60);
+
+    /** Standard Webhooks signing secret, {@code whsec_<base64>}. */
+    public static final Setting SECRET = Setting.secret(
+            "webhook.secret",
+            "Standard Webhooks signing secret, whsec_<base64> of 24 to 64 random bytes; unset: requests are not "
+                    + "signed");
+    /** Extra headers, {@code Name=value;Name2=value2}; secret because they often carry tokens. */
+    public static final Setting HEADERS = Setting.secret(
+            "webhook.headers", "Extra request headers, Name=value;Name2=value2 (treated as secret: may hold tokens)");
+    /** How long to wait for the response of one request. */
+    public static final Setting TIMEOUT = Setting.durationMs(
+            "webhook.timeout-ms",
+            "Longest wait for the response to one request; then it is retried",
+            DEFAULT_TIMEOUT.toMillis(),
+            1,
+            3_600_000);
+    /** How long to wait for a TCP (and TLS) connection. */
+    public static final Setting CONNECT_TIMEOUT = Setting.durationMs(
+            "webhook.connect-timeout-ms",
+            "Longest wait for a connection to the endpoint",
+            DEFAULT_CONNECT_TIMEOUT.toMillis(),
+            1,
+            600_000);
+    /** Whether 3xx redirects are followed (never from https to http). */
+    public static final Setting FOLLOW_REDIRECTS = Setting.bool(
+            "webhook.follow-redirects",
+            "Follow 3xx redirects (never https to http); false: a 3xx response is a permanent failure",
+            false);
+    /** The longest {@code Retry-After} honoured. */
+    public static final Setting RETRY_AFTER_MAX = Setting.durationMs(
+            "webhook.retry-after-max-ms",
+            "Longest Retry-After (on 429 and 5xx) honoured: no request is sent to the endpoint before then",
+            DEFAULT_RETRY_AFTER_MAX.toMillis(),
+            0,
+            86_400_000);
+
+    /** Every setting of the webhook sink. */
+    public static final List<Setting> SETTINGS =
+            List.of(SECRET, HEADERS, TIMEOUT, CONNECT_TIMEOUT, FOLLOW_REDIRECTS, RETRY_AFTER_MAX);
+
+    private static final String SECRET_PREFIX = "whsec_";
+    /** Names the sink sets itself; a configured header may not replace them. */
+    private static final List<String> OWN_HEADERS =
+            List.of("content-type", "webhook-id", "webhook-timestamp", "webhook-signature");
+
+    private final URI endpoint;
+    private final Map<String, String> headers;
+    private final byte[] signingKey;
+    private final Duration timeout;
+    private final Duration connectTimeout;
+    private final boolean followRedirects;
+    private final Duration retryAfterMax;
+
+    private WebhookConfig(
+            URI endpoint,
+            Map<String, String> headers,
+            byte[] signingKey,
+            Duration timeout,
+            Duration connectTimeout,
+            boolean followRedirects,
+            Duration retryAfterMax) {
+        this.endpoint = endpoint;
+        this.headers = headers;
+        this.signingKey = signingKey;
+        this.timeout = timeout;
+        this.connectTimeout = connectTimeout;
+        this.followRedirects = followRedirects;
+        this.retryAfterMax = retryAfterMax;
+    }
+
+    /**
+     * Reads and checks the configuration.
+     *
+     * @param uri the endpoint, {@code http://} or {@code https://}
+     * @param settings the {@code webhook.*} settings; others are ignored
+     * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
+     */
+    public static WebhookConfig of(String uri, Settings settings) {
+        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
+        URI endpoint = endpoint(uri, problems);
+        Map<String, String> headers = headers(settings, problems);
+        byte[] key = signingKey(settings, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        if (endpoint.getRawUserInfo() != null) {
+            String userInfo =
+                    URI.create("x://" + endpoint.getRawUserInfo() + "@h").getUserInfo();
+            headers.put(
+                    "Authorization",
+                    "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+            endpoint = withoutUserInfo(endpoint);
+        }
+        return new WebhookConfig(
+                endpoint,
+                Collections.unmodifiableMap(headers),
+                key,
+                settings.duration(TIMEOUT),
+                settings.duration(CONNECT_TIMEOUT),
+                settings.bool(FOLLOW_REDIRECTS),
+                settings.duration(RETRY_AFTER_MAX));
+    }
+
+    private static URI endpoint(String uri, List<String> problems) {
+        String env = Setting.envName("upstream.uri");
+        if (uri == null || uri.isBlank()) {
+            problems.add(env + " is missing: the webhook sink needs the URL to POST to, http(s)://host/path");
+            return null;
+        }
+        URI parsed;
+        try {
+            parsed = new URI(uri.trim());
+        } catch (URISyntaxException e) {
+            problems.add(env + "='" + Redaction.redact(uri) + "': is not a valid URI (" + e.getReason() + ")");
+            return null;
+        }
+        String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            problems.add(env + "='" + Redaction.redact(uri) + "': the webhook sink needs an http:// or https:// URL");
+            return null;
+        }
+        if (parsed.getHost() == null) {
+            problems.add(env + "='" + Redaction.redact(uri) + "': has no host");
+            return null;
+        }
+        if (parsed.getFragment() != null) {
+            problems.add(env + "='" + Redaction.redact(uri) + "': must not have a #fragment");
+            return null;
+        }
+        return parsed;
+    }
+
+    private static URI withoutUserInfo(URI uri) {
+        String rest = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+        return URI.create(
+                uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + rest);
+    }
+
+    private static Map<String, String> headers(Settings settings, List<String> problems) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        String text = settings.string(HEADERS);
+        if (text == null) {
+            return headers;
+        }
+        for (String entry : text.split(";")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? entry.trim() : entry.substring(0, eq).trim();
+            if (eq <= 0 || name.isEmpty()) {
+                problems.add(Settings.problem(HEADERS, text, "entry '" + name + "' is not Name=value"));
+                continue;
+            }
+            if (OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                problems.add(Settings.problem(HEADERS, text, "header " + name + " is set by the sink itself"));
+                continue;
+            }
+            String value = entry.substring(eq + 1).trim();
+            try {
+                HttpRequest.newBuilder().header(name, value);
+            } catch (IllegalArgumentException e) {
+                problems.add(Settings.problem(
+                        HEADERS, text, "header " + name + " cannot be set (restricted name or invalid value)"));
+                continue;
+            }
+            headers.put(name, value);
+        }
+        return headers;
+    }
+
+    private static byte[] signingKey(Settings settings, List<String> problems) {
+        String secret = settings.string(SECRET);
+        if (secret == null) {
+            return null;
+        }
+        String encoded = secret.trim();
+        if (encoded.startsWith(SECRET_PREFIX)) {
+            encoded = encoded.substring(SECRET_PREFIX.length());
+        }
+        byte[] key;
+        try {
+            key = Base64.getDecoder().decode(encoded);
+        } catch (IllegalArgumentException e) {
+            problems.add(Settings.problem(SECRET, secret, "must be whsec_ followed by base64"));
+            return null;
+        }
+        if (key.length < 24 || key.length > 64) {
+            problems.add(Settings.problem(
+                    SECRET, secret, "must decode to 24 to 64 bytes (Standard Webhooks), not " + key.length));
+            return null;
+        }
+        return key;
+    }
+
+    /** The URL requests go to, without user information. */
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    /** The endpoint with credentials in its query redacted, for logs and errors. */
+    public String redactedEndpoint() {
+        return Redaction.redact(endpoint.toString());
+    }
+
+    /** Extra headers, including {@code Authorization} from the URI's user information. Values may be secret. */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** Whether requests carry a {@code webhook-signature}. */
+    public boolean signs() {
+        return signingKey != null;
+    }
+
+    byte[] signingKey() {
+        return signingKey;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public boolean followRedirects() {
+        return followRedirects;
+    }
+
+    public Duration retryAfterMax() {
+        return retryAfterMax;
+    }
+
+    /** Names header keys only; never values or the key. */
+    @Override
+    public String toString() {
+        return "WebhookConfig{endpoint=" + redactedEndpoint() + ", headers=" + headers.keySet() + ", signed=" + signs()
+                + ", timeout=" + timeout + ", followRedirects=" + followRedirects + '}';
+    }
+}
