@@ -100,6 +100,9 @@ if ! port_open 1883; then
   wait_for Mosquitto 30 port_open 1883
 fi
 
+# ---- Chromium, for the WebSocket viewer page test (headless) ----
+need_pkg chromium fonts-dejavu-core
+
 cat <<VARS
 export PGBRIDGE_TEST_POSTGRES_URL='postgresql://postgres@127.0.0.1:5432/postgres'
 export PGBRIDGE_TEST_AMQP_URL='amqp://guest:guest@127.0.0.1:5672/%2f'

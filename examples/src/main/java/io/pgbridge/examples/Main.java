@@ -3,6 +3,7 @@ package io.pgbridge.examples;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -20,7 +22,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The main job: runs a bridge configured from {@code PGBRIDGE_*} environment variables (or a properties file) until
- * it is stopped.
+ * it is stopped. When the outbox source is selected ({@code PGBRIDGE_SOURCES=outbox}) it first installs or upgrades
+ * the {@code pgbridge} schema.
  *
  * <p>On a fresh machine with nothing configured it shows pgbridge working instead: it starts an embedded
  * PostgreSQL, routes the {@code events} channel to the logging sink (JSON lines on standard output), raises a few
@@ -59,6 +62,10 @@ public final class Main implements Callable<Integer> {
     private static int runUntilStopped(PgBridgeConfig settings) throws InterruptedException {
         PgBridge bridge;
         try {
+            if (runsOutbox(settings)) {
+                int applied = PgBridgeSchema.migrate(settings);
+                log.info("pgbridge schema ready ({} migration(s) applied)", applied);
+            }
             bridge = settings.toBuilder().build();
         } catch (ConfigurationException e) {
             log.error(e.getMessage());
@@ -68,6 +75,12 @@ public final class Main implements Callable<Integer> {
         bridge.start();
         bridge.awaitTermination(Duration.ofDays(365_000));
         return bridge.state() == PgBridge.State.FAILED ? 1 : 0;
+    }
+
+    private static boolean runsOutbox(PgBridgeConfig settings) {
+        String sources = settings.get("sources");
+        return sources != null
+                && Arrays.stream(sources.split(",")).anyMatch(s -> s.trim().equals("outbox"));
     }
 
     private static int demo(PgBridgeConfig settings) throws IOException, SQLException, InterruptedException {

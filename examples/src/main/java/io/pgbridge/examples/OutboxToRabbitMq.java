@@ -1,10 +1,9 @@
 package io.pgbridge.examples;
 
 import io.pgbridge.PgBridge;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.sql.PgBridgeSchema;
-import java.net.URI;
 import java.time.Duration;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The durable path: installs the {@code pgbridge} schema, then delivers what is written with {@code pgbridge.send}
@@ -27,14 +26,14 @@ public final class OutboxToRabbitMq {
         String postgres = env("PGBRIDGE_POSTGRESQL_URI", "postgresql://postgres@localhost:5432/postgres");
         String rabbit = env("PGBRIDGE_UPSTREAM_URI", "amqp://guest:guest@localhost:5672/%2f");
 
-        PgBridgeSchema.migrate(dataSource(postgres));
-        try (PgBridge bridge = PgBridge.builder()
-                .postgres(postgres)
-                .upstream(rabbit)
-                .routes("orders->exchange:amq.topic")
-                .source("outbox")
-                .setting("outbox.mode", "streaming")
-                .build()) {
+        PgBridgeConfig config = PgBridgeConfig.fromEnvironment()
+                .with("postgresql.uri", postgres)
+                .with("upstream.uri", rabbit)
+                .with("bridge.channels", "orders->exchange:amq.topic")
+                .with("sources", "outbox")
+                .with("outbox.mode", "streaming");
+        PgBridgeSchema.migrate(config); // idempotent: creates or upgrades the pgbridge schema
+        try (PgBridge bridge = config.toBuilder().build()) {
             bridge.start();
             Runtime.getRuntime().addShutdownHook(new Thread(bridge::close));
             System.out.println("Delivering pgbridge.send('orders', ...) to RabbitMQ; press Ctrl-C to stop.");
@@ -42,21 +41,6 @@ public final class OutboxToRabbitMq {
                 System.out.println(bridge.stats());
             }
         }
-    }
-
-    private static PGSimpleDataSource dataSource(String postgresUri) {
-        URI uri = URI.create(postgresUri);
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
-                + uri.getPath());
-        if (uri.getUserInfo() != null) {
-            String[] user = uri.getUserInfo().split(":", 2);
-            ds.setUser(user[0]);
-            if (user.length > 1) {
-                ds.setPassword(user[1]);
-            }
-        }
-        return ds;
     }
 
     private static String env(String name, String fallback) {

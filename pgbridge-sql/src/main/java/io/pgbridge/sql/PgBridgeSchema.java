@@ -1,6 +1,9 @@
 package io.pgbridge.sql;
 
+import io.pgbridge.ConfigurationException;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.SchemaException;
+import io.pgbridge.internal.config.PostgresUri;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -8,6 +11,7 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Installs and upgrades the {@code pgbridge} schema: the outbox events table, {@code send}/{@code send_message},
@@ -70,6 +74,41 @@ public final class PgBridgeSchema {
         } catch (FlywayException e) {
             throw new SchemaException("Migrating the pgbridge schema '" + schema + "' failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Applies every pending script to the database and schema of a bridge's settings: {@code postgresql.uri} (with
+     * {@code postgresql.user}/{@code postgresql.password} when set) and {@code outbox.schema} (default
+     * {@value #DEFAULT_SCHEMA}). What the main job runs before it starts an outbox source.
+     *
+     * @return the number of scripts applied (0 when the schema is up to date)
+     * @throws ConfigurationException when {@code postgresql.uri} is missing or malformed
+     * @throws io.pgbridge.SchemaException when a script fails
+     */
+    public static int migrate(PgBridgeConfig config) {
+        String uri = config.get("postgresql.uri");
+        if (uri == null) {
+            throw new ConfigurationException("PGBRIDGE_POSTGRESQL_URI is missing: the schema needs a database");
+        }
+        PostgresUri location;
+        try {
+            location = PostgresUri.parse(uri);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("PGBRIDGE_POSTGRESQL_URI " + e.getMessage());
+        }
+        PGSimpleDataSource dataSource = new PGSimpleDataSource();
+        dataSource.setURL(location.jdbcUrl());
+        String user = config.get("postgresql.user") != null ? config.get("postgresql.user") : location.user();
+        if (user != null) {
+            dataSource.setUser(user);
+        }
+        if (config.get("postgresql.password") != null) {
+            dataSource.setPassword(config.get("postgresql.password"));
+        } else if (location.password() != null) {
+            dataSource.setPassword(location.password().reveal());
+        }
+        String schema = config.get("outbox.schema");
+        return migrate(dataSource, schema != null ? schema : DEFAULT_SCHEMA);
     }
 
     /**
