@@ -1,11 +1,11 @@
 package io.pgbridge;
 
 import io.pgbridge.internal.Assembly;
-import io.pgbridge.internal.NamedThreadFactory;
 import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;

@@ -2,7 +2,7 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Providers;
 import io.pgbridge.internal.config.CoreSettings;
-import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceProvider;

@@ -2,11 +2,11 @@ package io.pgbridge.amqp;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -123,7 +123,7 @@ public final class AmqpSinkConfig {
         List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
         String uri = config.uri();
         if (uri == null) {
-            problems.add(CoreSettings.UPSTREAM_URI.envName()
+            problems.add(UpstreamSettings.URI.envName()
                     + " is missing: the amqp sink needs amqp://user:password@host:5672/vhost or amqps://...");
             throw new ConfigurationException(problems);
         }
@@ -156,8 +156,8 @@ public final class AmqpSinkConfig {
         }
         boolean tls = scheme.equals("amqps");
         int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
-        String username = settings.string(CoreSettings.UPSTREAM_USERNAME);
-        Secret password = settings.secret(CoreSettings.UPSTREAM_PASSWORD);
+        String username = settings.string(UpstreamSettings.USERNAME);
+        Secret password = settings.secret(UpstreamSettings.PASSWORD);
         String userInfo = parsed.getRawUserInfo();
         if (userInfo != null) {
             int colon = userInfo.indexOf(':');
@@ -183,7 +183,7 @@ public final class AmqpSinkConfig {
     }
 
     private static String uriProblem(SinkConfig config, String rule) {
-        return Settings.problem(CoreSettings.UPSTREAM_URI, config.uri(), rule);
+        return Settings.problem(UpstreamSettings.URI, config.uri(), rule);
     }
 
     /**
@@ -217,8 +217,8 @@ public final class AmqpSinkConfig {
             try {
                 factory.useSslProtocol(SSLContext.getDefault());
             } catch (NoSuchAlgorithmException e) {
-                throw new ConfigurationException(Settings.problem(
-                        CoreSettings.UPSTREAM_URI, redactedUri, "needs TLS, but the JVM has none: " + e));
+                throw new ConfigurationException(
+                        Settings.problem(UpstreamSettings.URI, redactedUri, "needs TLS, but the JVM has none: " + e));
             }
             // amqp-client 5.37 already verifies with this call; explicit so that no client version can drop it.
             factory.enableHostnameVerification();

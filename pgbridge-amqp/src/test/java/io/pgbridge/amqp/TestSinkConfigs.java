@@ -1,6 +1,6 @@
 package io.pgbridge.amqp;
 
-import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import java.util.Map;

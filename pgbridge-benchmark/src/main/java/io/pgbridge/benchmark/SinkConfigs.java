@@ -1,6 +1,6 @@
 package io.pgbridge.benchmark;
 
-import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.pgbridge.internal;
 
 import io.pgbridge.internal.config.PostgresUri;
-import io.pgbridge.internal.config.Redaction;
 import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Secret;
 import java.sql.Connection;
 import java.sql.DriverManager;

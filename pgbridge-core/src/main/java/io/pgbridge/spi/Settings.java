@@ -1,7 +1,6 @@
 package io.pgbridge.spi;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.internal.config.Redaction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

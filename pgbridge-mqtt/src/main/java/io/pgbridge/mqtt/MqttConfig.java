@@ -1,11 +1,11 @@
 package io.pgbridge.mqtt;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -126,22 +126,22 @@ public final class MqttConfig {
         this.host = uri.getHost();
         this.port = uri.getPort() > 0 ? uri.getPort() : tls ? 8883 : 1883;
         if (host == null) {
-            problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "names no host"));
+            problems.add(Settings.problem(UpstreamSettings.URI, sink.uri(), "names no host"));
         }
         if ((uri.getRawPath() != null
                         && !uri.getRawPath().isEmpty()
                         && !uri.getRawPath().equals("/"))
                 || uri.getRawQuery() != null) {
             problems.add(Settings.problem(
-                    CoreSettings.UPSTREAM_URI,
+                    UpstreamSettings.URI,
                     sink.uri(),
                     "takes no path or query; write it as " + scheme + "://[user[:password]@]host[:port]"));
         }
         String[] userInfo = userInfo(uri);
-        this.username = userInfo[0] != null ? userInfo[0] : s.string(CoreSettings.UPSTREAM_USERNAME);
-        this.password = userInfo[1] != null ? Secret.of(userInfo[1]) : s.secret(CoreSettings.UPSTREAM_PASSWORD);
+        this.username = userInfo[0] != null ? userInfo[0] : s.string(UpstreamSettings.USERNAME);
+        this.password = userInfo[1] != null ? Secret.of(userInfo[1]) : s.secret(UpstreamSettings.PASSWORD);
         if (password != null && username == null) {
-            problems.add(CoreSettings.UPSTREAM_PASSWORD.envName()
+            problems.add(UpstreamSettings.PASSWORD.envName()
                     + "='****': a password needs a username (MQTT sends no password alone)");
         }
         String version = s.string(PROTOCOL_VERSION).trim();
@@ -179,19 +179,18 @@ public final class MqttConfig {
     static MqttConfig from(SinkConfig sink) {
         List<String> problems = new ArrayList<>();
         if (sink.uri() == null) {
-            throw new ConfigurationException(CoreSettings.UPSTREAM_URI.envName()
+            throw new ConfigurationException(UpstreamSettings.URI.envName()
                     + " is missing: the MQTT sink needs mqtt://host:1883 or mqtts://host:8883");
         }
         URI uri;
         try {
             uri = new URI(sink.uri());
         } catch (URISyntaxException e) {
-            throw new ConfigurationException(
-                    Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "is not a valid URI"));
+            throw new ConfigurationException(Settings.problem(UpstreamSettings.URI, sink.uri(), "is not a valid URI"));
         }
         if (uri.getScheme() == null) {
-            throw new ConfigurationException(Settings.problem(
-                    CoreSettings.UPSTREAM_URI, sink.uri(), "has no scheme; write it as mqtt://host:1883"));
+            throw new ConfigurationException(
+                    Settings.problem(UpstreamSettings.URI, sink.uri(), "has no scheme; write it as mqtt://host:1883"));
         }
         problems.addAll(sink.settings().problems(SETTINGS));
         if (!problems.isEmpty()) {

@@ -3,11 +3,11 @@ package io.pgbridge.redis;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -73,7 +73,7 @@ public final class RedisConfig {
         this.host = uri.getHost();
         this.port = uri.getPort() > 0 ? uri.getPort() : 6379;
         if (host == null) {
-            problems.add(Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "names no host"));
+            problems.add(Settings.problem(UpstreamSettings.URI, sink.uri(), "names no host"));
         }
         String path = uri.getPath() == null ? "" : uri.getPath();
         Integer pathDatabase = null;
@@ -82,12 +82,12 @@ public final class RedisConfig {
                 pathDatabase = Integer.parseInt(path.substring(1));
             } catch (NumberFormatException e) {
                 problems.add(Settings.problem(
-                        CoreSettings.UPSTREAM_URI, sink.uri(), "path must be a database index, such as /0"));
+                        UpstreamSettings.URI, sink.uri(), "path must be a database index, such as /0"));
             }
         }
         if (uri.getRawQuery() != null) {
             problems.add(Settings.problem(
-                    CoreSettings.UPSTREAM_URI,
+                    UpstreamSettings.URI,
                     sink.uri(),
                     "takes no query; write it as redis://[[user]:password@]host[:port][/database]"));
         }
@@ -106,10 +106,10 @@ public final class RedisConfig {
                 user = null;
             }
         }
-        this.username = user != null ? user : s.string(CoreSettings.UPSTREAM_USERNAME);
-        this.password = pass != null ? Secret.of(pass) : s.secret(CoreSettings.UPSTREAM_PASSWORD);
+        this.username = user != null ? user : s.string(UpstreamSettings.USERNAME);
+        this.password = pass != null ? Secret.of(pass) : s.secret(UpstreamSettings.PASSWORD);
         if (username != null && password == null) {
-            problems.add(CoreSettings.UPSTREAM_USERNAME.envName() + "='" + username
+            problems.add(UpstreamSettings.USERNAME.envName() + "='" + username
                     + "': a Redis user needs a password (AUTH user password)");
         }
         this.streamMaxLength = s.integer(STREAM_MAX_LENGTH);
@@ -120,20 +120,19 @@ public final class RedisConfig {
     /** @throws ConfigurationException listing every problem */
     static RedisConfig from(SinkConfig sink) {
         if (sink.uri() == null) {
-            throw new ConfigurationException(CoreSettings.UPSTREAM_URI.envName()
+            throw new ConfigurationException(UpstreamSettings.URI.envName()
                     + " is missing: the Redis sink needs redis://host:6379 or rediss://host:6380");
         }
         URI uri;
         try {
             uri = new URI(sink.uri());
         } catch (URISyntaxException e) {
-            throw new ConfigurationException(
-                    Settings.problem(CoreSettings.UPSTREAM_URI, sink.uri(), "is not a valid URI"));
+            throw new ConfigurationException(Settings.problem(UpstreamSettings.URI, sink.uri(), "is not a valid URI"));
         }
         List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
         if (uri.getScheme() == null) {
-            problems.add(Settings.problem(
-                    CoreSettings.UPSTREAM_URI, sink.uri(), "has no scheme; write it as redis://host:6379"));
+            problems.add(
+                    Settings.problem(UpstreamSettings.URI, sink.uri(), "has no scheme; write it as redis://host:6379"));
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);

@@ -3,7 +3,7 @@ package io.pgbridge.webhook;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.internal.NamedThreadFactory;
+import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import java.io.IOException;

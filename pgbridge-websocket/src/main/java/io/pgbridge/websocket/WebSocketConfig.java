@@ -1,7 +1,7 @@
 package io.pgbridge.websocket;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.internal.config.Redaction;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import java.net.URI;

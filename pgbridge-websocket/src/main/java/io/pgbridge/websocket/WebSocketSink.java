@@ -2,7 +2,7 @@ package io.pgbridge.websocket;
 
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.internal.NamedThreadFactory;
+import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;

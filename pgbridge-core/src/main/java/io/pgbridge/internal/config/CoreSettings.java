@@ -1,6 +1,7 @@
 package io.pgbridge.internal.config;
 
 import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.UpstreamSettings;
 import java.util.List;
 
 /** The settings the core reads itself. Sources and sinks declare their own through their providers. */
@@ -22,15 +23,9 @@ public final class CoreSettings {
                     "The sink provider by name (amqp, mqtt, redis, logging, memory, ...); default: the "
                             + "provider of the upstream URI's scheme, or logging when there is no URI")
             .withAliases("PGPROXY_LOCAL-UPSTREAM");
-    public static final Setting UPSTREAM_URI = Setting.string(
-                    "upstream.uri", "Where the sink publishes: amqp://user:password@host:5672/vhost, mqtt://..., ...")
-            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-URI");
-    public static final Setting UPSTREAM_USERNAME = Setting.string(
-                    "upstream.username", "Broker user, when not in the URI")
-            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-USERNAME");
-    public static final Setting UPSTREAM_PASSWORD = Setting.secret(
-                    "upstream.password", "Broker password, when not in the URI")
-            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-PASSWORD");
+    public static final Setting UPSTREAM_URI = UpstreamSettings.URI;
+    public static final Setting UPSTREAM_USERNAME = UpstreamSettings.USERNAME;
+    public static final Setting UPSTREAM_PASSWORD = UpstreamSettings.PASSWORD;
     public static final Setting BRIDGE_CHANNELS = Setting.string(
                     "bridge.channels", "Routes: channel->kind:name, ... (the seed's BRIDGE_CHANNELS syntax)")
             .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS", "PGPROXY_LOCAL-BRIDGE_CHANNELS");

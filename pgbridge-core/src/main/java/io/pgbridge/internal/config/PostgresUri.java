@@ -1,5 +1,6 @@
 package io.pgbridge.internal.config;
 
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Secret;
 import java.net.URI;
 import java.net.URISyntaxException;

@@ -1,4 +1,4 @@
-package io.pgbridge.internal;
+package io.pgbridge.spi;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;

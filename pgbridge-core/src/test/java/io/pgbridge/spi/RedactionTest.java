@@ -1,4 +1,4 @@
-package io.pgbridge.internal.config;
+package io.pgbridge.spi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
