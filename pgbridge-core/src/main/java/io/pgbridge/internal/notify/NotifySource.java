@@ -3,6 +3,7 @@ package io.pgbridge.internal.notify;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.internal.Ids;
+import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.EventSource;
@@ -159,32 +160,13 @@ final class NotifySource implements EventSource {
                 postgres.describe(),
                 cause.getMessage());
         closeQuietly(connection);
-        int attempt = 0;
-        while (running) {
-            attempt++;
-            try {
-                connection = listen();
-                log.info(
-                        "NOTIFY connection to {} re-established after {} attempt(s); deaf for {} ms",
-                        postgres.describe(),
-                        attempt,
-                        Duration.between(lostAt, Instant.now()).toMillis());
-                return;
-            } catch (SQLException | RuntimeException e) {
-                long delay = reconnectBackoff.delayMillis(attempt);
-                log.warn(
-                        "Reconnect attempt {} to {} failed ({}); next in {} ms",
-                        attempt,
-                        postgres.describe(),
-                        e.getMessage(),
-                        delay);
-                try {
-                    Thread.sleep(delay); // backoff between attempts, not a wait for a condition
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        Connection reopened = Reconnection.retry(
+                "NOTIFY connection to " + postgres.describe(), reconnectBackoff, () -> running, this::listen);
+        if (reopened != null) {
+            connection = reopened;
+            log.info(
+                    "Listening again; notifications sent in the last {} ms were lost",
+                    Duration.between(lostAt, Instant.now()).toMillis());
         }
     }
 

@@ -2,7 +2,7 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
-import io.pgbridge.PgBridgeException;
+import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.DeadLetterHandler;
@@ -234,28 +234,10 @@ final class PollingOutboxSource implements EventSource {
                 postgres.describe(),
                 cause.getMessage());
         closeQuietly(connection);
-        int attempt = 0;
-        while (running) {
-            attempt++;
-            try {
-                connection = open();
-                log.info("Outbox connection to {} re-established after {} attempt(s)", postgres.describe(), attempt);
-                return;
-            } catch (SQLException | PgBridgeException e) {
-                long delay = reconnectBackoff.delayMillis(attempt);
-                log.warn(
-                        "Reconnect attempt {} to {} failed ({}); next in {} ms",
-                        attempt,
-                        postgres.describe(),
-                        e.getMessage(),
-                        delay);
-                try {
-                    Thread.sleep(delay); // backoff between attempts, not a wait for a condition
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
+        Connection reopened = Reconnection.retry(
+                "Outbox connection to " + postgres.describe(), reconnectBackoff, () -> running, this::open);
+        if (reopened != null) {
+            connection = reopened;
         }
     }
 
