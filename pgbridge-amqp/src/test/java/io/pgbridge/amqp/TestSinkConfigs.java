@@ -1,40 +1,16 @@
 package io.pgbridge.amqp;
 
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 
 /** Sink configurations for unit tests, as the bridge would hand them to the provider. */
 final class TestSinkConfigs {
     private TestSinkConfigs() {}
 
     static SinkConfig of(String uri, Map<String, String> settings) {
-        Settings values = Settings.of(settings);
-        ThreadFactory threads = Executors.defaultThreadFactory();
-        return new SinkConfig() {
-            @Override
-            public String uri() {
-                return uri;
-            }
-
-            @Override
-            public String redactedUri() {
-                return Redaction.redact(uri);
-            }
-
-            @Override
-            public Settings settings() {
-                return values;
-            }
-
-            @Override
-            public ThreadFactory threadFactory() {
-                return threads;
-            }
-        };
+        return SinkConfig.of(uri, Settings.of(settings), Executors.defaultThreadFactory());
     }
 
     static AmqpSinkConfig parse(String uri) {

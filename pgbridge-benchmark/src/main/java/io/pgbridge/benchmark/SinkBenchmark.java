@@ -7,7 +7,9 @@ import io.pgbridge.Target;
 import io.pgbridge.mqtt.MqttSinkProvider;
 import io.pgbridge.redis.RedisSinkProvider;
 import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.SinkProvider;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Executors;
 
 /**
  * The sinks on their own, without PostgreSQL: {@code events} events (default 200,000) with a ~200-byte JSON payload
@@ -99,7 +102,7 @@ public final class SinkBenchmark {
         long[] latencyNanos = new long[events];
         long start;
         long end;
-        try (Sink sink = provider.create(SinkConfigs.of(uri, settings))) {
+        try (Sink sink = provider.create(SinkConfig.of(uri, Settings.of(settings), Executors.defaultThreadFactory()))) {
             sink.start();
             start = System.nanoTime();
             int sent = 0;

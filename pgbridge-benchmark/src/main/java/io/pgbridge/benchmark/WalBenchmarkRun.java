@@ -51,26 +51,6 @@ public final class WalBenchmarkRun {
     /** The AMQP sink on {@code uri} with default settings (also used by {@link OutboxBenchmarkRun}). */
     static Sink amqpSink(String uri) {
         ThreadFactory threads = Executors.defaultThreadFactory();
-        return new AmqpSinkProvider().create(new SinkConfig() {
-            @Override
-            public String uri() {
-                return uri;
-            }
-
-            @Override
-            public String redactedUri() {
-                return uri.replaceAll("//[^@/]*@", "//****@");
-            }
-
-            @Override
-            public Settings settings() {
-                return Settings.empty();
-            }
-
-            @Override
-            public ThreadFactory threadFactory() {
-                return threads;
-            }
-        });
+        return new AmqpSinkProvider().create(SinkConfig.of(uri, Settings.empty(), threads));
     }
 }

@@ -239,27 +239,7 @@ public final class Assembly {
             return sinks;
         }
         ThreadFactory threads = new NamedThreadFactory(provider.name(), in.threadFactory);
-        SinkConfig config = new SinkConfig() {
-            @Override
-            public String uri() {
-                return uri == null ? null : uri.trim();
-            }
-
-            @Override
-            public String redactedUri() {
-                return Redaction.redact(uri());
-            }
-
-            @Override
-            public Settings settings() {
-                return settings;
-            }
-
-            @Override
-            public ThreadFactory threadFactory() {
-                return threads;
-            }
-        };
+        SinkConfig config = SinkConfig.of(uri, settings, threads);
         try {
             sinks.put(DEFAULT_SINK, provider.create(config));
         } catch (ConfigurationException e) {

@@ -1,5 +1,6 @@
 package io.pgbridge.spi;
 
+import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
 /**
@@ -23,4 +24,42 @@ public interface SinkConfig {
 
     /** Creates every thread the sink starts; threads get a {@code pgbridge-} name from the sink. */
     ThreadFactory threadFactory();
+
+    /**
+     * A configuration as the bridge hands it to a provider, for creating a sink outside a bridge (tests, tools):
+     * {@code new AmqpSinkProvider().create(SinkConfig.of(uri, Settings.of(map), threads))}.
+     *
+     * @param uri the upstream URI, or {@code null}
+     */
+    static SinkConfig of(String uri, Settings settings, ThreadFactory threadFactory) {
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(threadFactory, "threadFactory");
+        String trimmed = uri == null ? null : uri.trim();
+        return new SinkConfig() {
+            @Override
+            public String uri() {
+                return trimmed;
+            }
+
+            @Override
+            public String redactedUri() {
+                return Redaction.redact(trimmed);
+            }
+
+            @Override
+            public Settings settings() {
+                return settings;
+            }
+
+            @Override
+            public ThreadFactory threadFactory() {
+                return threadFactory;
+            }
+
+            @Override
+            public String toString() {
+                return "SinkConfig{" + redactedUri() + ", " + settings + '}';
+            }
+        };
+    }
 }

@@ -10,7 +10,6 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
@@ -137,33 +136,12 @@ public abstract class SinkCompatibilityKit {
 
     /** A {@link SinkConfig} for a provider: the URI, settings by canonical key, and daemon threads. */
     public static SinkConfig sinkConfig(String uri, Map<String, String> settings) {
-        Settings values = Settings.of(settings);
         ThreadFactory threads = r -> {
             Thread t = new Thread(r, "pgbridge-kit-" + THREADS.incrementAndGet());
             t.setDaemon(true);
             return t;
         };
-        return new SinkConfig() {
-            @Override
-            public String uri() {
-                return uri;
-            }
-
-            @Override
-            public String redactedUri() {
-                return Redaction.redact(uri);
-            }
-
-            @Override
-            public Settings settings() {
-                return values;
-            }
-
-            @Override
-            public ThreadFactory threadFactory() {
-                return threads;
-            }
-        };
+        return SinkConfig.of(uri, Settings.of(settings), threads);
     }
 
     @BeforeEach
