@@ -7,10 +7,9 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -156,14 +155,10 @@ public final class AmqpSinkConfig {
         }
         boolean tls = scheme.equals("amqps");
         int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
-        String username = settings.string(UpstreamSettings.USERNAME);
-        Secret password = settings.secret(UpstreamSettings.PASSWORD);
-        String userInfo = parsed.getRawUserInfo();
-        if (userInfo != null) {
-            int colon = userInfo.indexOf(':');
-            username = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
-            password = colon < 0 ? password : Secret.of(decode(userInfo.substring(colon + 1)));
-        }
+        UserInfo userInfo = UserInfo.of(parsed);
+        String username = userInfo.user() != null ? userInfo.user() : settings.string(UpstreamSettings.USERNAME);
+        Secret password =
+                userInfo.password() != null ? userInfo.password() : settings.secret(UpstreamSettings.PASSWORD);
         return new AmqpSinkConfig(
                 tls, parsed.getHost(), port, vhost, username, password, config.redactedUri(), settings);
     }
@@ -174,12 +169,7 @@ public final class AmqpSinkConfig {
             return DEFAULT_VHOST;
         }
         String raw = rawPath.substring(1);
-        return raw.contains("/") ? null : decode(raw);
-    }
-
-    private static String decode(String s) {
-        // URLDecoder would turn '+' into a space, which URI userinfo and paths do not do.
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        return raw.contains("/") ? null : UserInfo.decode(raw);
     }
 
     private static String uriProblem(SinkConfig config, String rule) {

@@ -6,10 +6,9 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,9 +136,9 @@ public final class MqttConfig {
                     sink.uri(),
                     "takes no path or query; write it as " + scheme + "://[user[:password]@]host[:port]"));
         }
-        String[] userInfo = userInfo(uri);
-        this.username = userInfo[0] != null ? userInfo[0] : s.string(UpstreamSettings.USERNAME);
-        this.password = userInfo[1] != null ? Secret.of(userInfo[1]) : s.secret(UpstreamSettings.PASSWORD);
+        UserInfo userInfo = UserInfo.of(uri);
+        this.username = userInfo.user() != null ? userInfo.user() : s.string(UpstreamSettings.USERNAME);
+        this.password = userInfo.password() != null ? userInfo.password() : s.secret(UpstreamSettings.PASSWORD);
         if (password != null && username == null) {
             problems.add(UpstreamSettings.PASSWORD.envName()
                     + "='****': a password needs a username (MQTT sends no password alone)");
@@ -201,22 +200,6 @@ public final class MqttConfig {
             throw new ConfigurationException(problems);
         }
         return config;
-    }
-
-    /** The user and password of the URI, percent-decoded; either may be {@code null}. */
-    private static String[] userInfo(URI uri) {
-        String raw = uri.getRawUserInfo();
-        if (raw == null || raw.isEmpty()) {
-            return new String[2];
-        }
-        int colon = raw.indexOf(':');
-        String user = colon < 0 ? raw : raw.substring(0, colon);
-        String pass = colon < 0 ? null : raw.substring(colon + 1);
-        return new String[] {user.isEmpty() ? null : decode(user), pass == null ? null : decode(pass)};
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     /** The endpoint without credentials, for messages. */

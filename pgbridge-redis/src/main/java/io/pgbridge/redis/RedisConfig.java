@@ -8,10 +8,9 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,22 +91,16 @@ public final class RedisConfig {
                     "takes no query; write it as redis://[[user]:password@]host[:port][/database]"));
         }
         this.database = pathDatabase != null ? pathDatabase : (int) s.integer(DATABASE);
-        String user = null;
-        String pass = null;
-        String raw = uri.getRawUserInfo();
-        if (raw != null && !raw.isEmpty()) {
-            int colon = raw.indexOf(':');
-            user = colon < 0 ? raw : raw.substring(0, colon);
-            pass = colon < 0 ? null : decode(raw.substring(colon + 1));
-            user = user.isEmpty() ? null : decode(user);
-            if (colon < 0) {
-                // redis://secret@host is how many tools write a password alone
-                pass = user;
-                user = null;
-            }
+        UserInfo userInfo = UserInfo.of(uri);
+        String user = userInfo.user();
+        Secret pass = userInfo.password();
+        if (pass == null && user != null) {
+            // redis://secret@host is how many tools write a password alone
+            pass = Secret.of(user);
+            user = null;
         }
         this.username = user != null ? user : s.string(UpstreamSettings.USERNAME);
-        this.password = pass != null ? Secret.of(pass) : s.secret(UpstreamSettings.PASSWORD);
+        this.password = pass != null ? pass : s.secret(UpstreamSettings.PASSWORD);
         if (username != null && password == null) {
             problems.add(UpstreamSettings.USERNAME.envName() + "='" + username
                     + "': a Redis user needs a password (AUTH user password)");
@@ -142,10 +135,6 @@ public final class RedisConfig {
             throw new ConfigurationException(problems);
         }
         return config;
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     /** What lettuce connects to: TLS with full verification for rediss. */

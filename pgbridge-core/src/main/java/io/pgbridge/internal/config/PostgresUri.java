@@ -2,10 +2,9 @@ package io.pgbridge.internal.config;
 
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 
 /**
  * A PostgreSQL location, from either form users write: the seed's {@code postgresql://user:pass@host:port/db} (also
@@ -50,16 +49,7 @@ public final class PostgresUri {
                 && !uri.getRawAuthority().endsWith("@")) {
             throw new IllegalArgumentException("has a host that is not valid");
         }
-        String user = null;
-        Secret password = null;
-        String userInfo = uri.getRawUserInfo();
-        if (userInfo != null) {
-            int colon = userInfo.indexOf(':');
-            user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
-            if (colon >= 0) {
-                password = Secret.of(decode(userInfo.substring(colon + 1)));
-            }
-        }
+        UserInfo userInfo = UserInfo.of(uri);
         StringBuilder jdbc = new StringBuilder("jdbc:postgresql://");
         jdbc.append(host == null ? "localhost" : host);
         if (uri.getPort() > 0) {
@@ -70,11 +60,7 @@ public final class PostgresUri {
         if (uri.getRawQuery() != null) {
             jdbc.append('?').append(uri.getRawQuery());
         }
-        return new PostgresUri(jdbc.toString(), user == null || user.isEmpty() ? null : user, password);
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        return new PostgresUri(jdbc.toString(), userInfo.user(), userInfo.password());
     }
 
     /** The pgjdbc URL, without the credentials that came in the userinfo part. May still hold URL parameters. */
