@@ -57,6 +57,15 @@ final class OutboxReplay {
     private final ArrayDeque<Handed> handed = new ArrayDeque<>();
     /** The ids of {@link #handed}, true once done; written by pipeline threads too. */
     private final ConcurrentHashMap<Long, Boolean> done = new ConcurrentHashMap<>();
+    /** Read from the table, not yet handed over (the pipeline was full), and their events. */
+    private final ArrayDeque<Handed> pending = new ArrayDeque<>();
+
+    private final ArrayDeque<Event> pendingEvents = new ArrayDeque<>();
+    /** Decoded events to record, written at the end of their transaction or per {@link #BATCH}. */
+    private final List<String> recordLsns = new ArrayList<>();
+
+    private final List<Integer> recordOrdinals = new ArrayList<>();
+    private final List<Long> recordIds = new ArrayList<>();
 
     private volatile long acknowledged = Long.MIN_VALUE;
     private SourceContext context;
@@ -65,30 +74,19 @@ final class OutboxReplay {
 
     private boolean failover;
     private long highestRecorded = Long.MIN_VALUE;
-    /** The last handed-over place in commit order; replay reads after it. */
+    // The last handed-over place in commit order (replay reads after it), and the last place up to which every
+    // handed-over event is done (the recorded rows up to there are deleted).
     private long lastLsn;
-
     private int lastOrdinal = -1;
-    /** The last place below which every handed-over event is done. */
     private long confirmedLsn;
-
     private int confirmedOrdinal = -1;
     private int confirmedSinceDelete;
     private long lastDelete = System.nanoTime();
-    /** Read from the table, not yet handed over (the pipeline was full). */
-    private final ArrayDeque<Handed> pending = new ArrayDeque<>();
-
-    private final ArrayDeque<Event> pendingEvents = new ArrayDeque<>();
-    /** Whether the last read found every recorded row; reset when more are recorded. */
+    // Whether the last read found every recorded row (reset when more are recorded); when the next recorded event
+    // was first found missing from the table (0 when it was not), and when to read again then.
     private boolean exhausted;
-    /** When the next recorded event was first found missing from the table, 0 when it was not. */
     private long missingSince;
-
     private long readNotBefore = System.nanoTime();
-
-    private final List<String> recordLsns = new ArrayList<>();
-    private final List<Integer> recordOrdinals = new ArrayList<>();
-    private final List<Long> recordIds = new ArrayList<>();
 
     OutboxReplay(PostgresConnector postgres, OutboxTables tables, long streamId, String slot, Duration replayAfter) {
         this.postgres = postgres;
@@ -183,18 +181,12 @@ final class OutboxReplay {
      * move past everything handed over.
      */
     void failOver() throws SQLException {
-        for (Handed h : handed) {
-            if (!Boolean.TRUE.equals(done.get(h.id))) {
-                buffer(h.commitLsn, h.ordinal, h.id);
-            }
-        }
-        writeRecorded();
         long confirmed = acknowledged;
-        try (PreparedStatement st = connection().prepareStatement(tables.enterFailover())) {
-            st.setLong(1, streamId);
-            st.setString(2, slot);
-            st.setString(3, confirmed > 0 ? LogSequenceNumber.valueOf(confirmed).asString() : null);
-            st.executeUpdate();
+        try {
+            recordCheckpoint(confirmed);
+        } catch (SQLException e) {
+            closeConnection();
+            throw e;
         }
         failover = true;
         exhausted = false;
@@ -208,6 +200,22 @@ final class OutboxReplay {
                 tables.schema());
         if (!handed.isEmpty()) {
             release.accept(lastLsn);
+        }
+    }
+
+    /** Records the unconfirmed events handed over, then the checkpoint. */
+    private void recordCheckpoint(long confirmed) throws SQLException {
+        for (Handed h : handed) {
+            if (!Boolean.TRUE.equals(done.get(h.id))) {
+                buffer(h.commitLsn, h.ordinal, h.id);
+            }
+        }
+        writeRecorded();
+        try (PreparedStatement st = connection().prepareStatement(tables.enterFailover())) {
+            st.setLong(1, streamId);
+            st.setString(2, slot);
+            st.setString(3, confirmed > 0 ? LogSequenceNumber.valueOf(confirmed).asString() : null);
+            st.executeUpdate();
         }
     }
 
@@ -259,6 +267,15 @@ final class OutboxReplay {
      * the pipeline has room, and streams again once all of them are confirmed.
      */
     void betweenTransactions() throws SQLException, InterruptedException {
+        try {
+            step();
+        } catch (SQLException e) {
+            closeConnection();
+            throw e;
+        }
+    }
+
+    private void step() throws SQLException, InterruptedException {
         if (!failover) {
             if (!outage()) {
                 return;
@@ -307,6 +324,8 @@ final class OutboxReplay {
 
     private void read() throws SQLException {
         int rows = 0;
+        long fromLsn = lastLsn;
+        int fromOrdinal = lastOrdinal;
         try (PreparedStatement st = connection().prepareStatement(tables.replayAfter())) {
             st.setLong(1, streamId);
             st.setString(2, lastLsn > 0 ? LogSequenceNumber.valueOf(lastLsn).asString() : NO_LSN);
@@ -334,9 +353,10 @@ final class OutboxReplay {
                 }
             }
         } catch (SQLException e) {
-            closeConnection();
-            pending.clear();
+            pending.clear(); // empty before this read: read these rows again
             pendingEvents.clear();
+            lastLsn = fromLsn;
+            lastOrdinal = fromOrdinal;
             throw e;
         }
         exhausted = rows < BATCH && missingSince == 0;
@@ -375,9 +395,6 @@ final class OutboxReplay {
             st.setString(2, LogSequenceNumber.valueOf(confirmedLsn).asString());
             st.setInt(3, confirmedOrdinal);
             st.executeUpdate();
-        } catch (SQLException e) {
-            closeConnection();
-            throw e;
         }
         confirmedSinceDelete = 0;
         lastDelete = System.nanoTime();
@@ -388,9 +405,6 @@ final class OutboxReplay {
         try (PreparedStatement st = connection().prepareStatement(tables.leaveFailover())) {
             st.setLong(1, streamId);
             st.executeUpdate();
-        } catch (SQLException e) {
-            closeConnection();
-            throw e;
         }
         deleteConfirmed();
         failover = false;
