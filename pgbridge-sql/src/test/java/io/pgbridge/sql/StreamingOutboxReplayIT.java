@@ -54,6 +54,10 @@ class StreamingOutboxReplayIT {
     }
 
     private PgBridge start(InMemorySink sink) {
+        return start(sink, "10000");
+    }
+
+    private PgBridge start(InMemorySink sink, String maxEvents) {
         PgBridge bridge = PgBridge.builder()
                 .postgres(TestServices.postgresUrl())
                 .routes("events->queue:events")
@@ -64,6 +68,7 @@ class StreamingOutboxReplayIT {
                 .setting("outbox.replay-after-ms", "500")
                 .setting("wal.status-interval-ms", "200")
                 .setting("wal.heartbeat-interval-ms", "500")
+                .setting("buffer.max-events", maxEvents)
                 .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .shutdownTimeout(Duration.ofSeconds(1))
                 .build();
@@ -158,6 +163,39 @@ class StreamingOutboxReplayIT {
                 .containsExactly("before", "later 0", "later 1", "later 2", "later 3", "later 4", "long 1", "long 2");
         awaitBackToStreaming();
         assertThat(sink.events()).as("no duplicates").hasSize(8);
+    }
+
+    /** The pipeline fills up in the middle of a large transaction: the rest of it is recorded, not lost. */
+    @Test
+    void outageNoticedInTheMiddleOfALargeTransactionRecordsTheRestOfIt() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        start(sink, "20");
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "{\"seq\": 1}");
+            sink.await(1, WAIT);
+            sink.setAvailable(false);
+            st.execute("select " + db.schema + ".send('events', jsonb_build_object('seq', i))"
+                    + " from generate_series(2, 301) i");
+            for (int i = 302; i <= 310; i++) {
+                send(st, "{\"seq\": " + i + "}");
+            }
+        }
+        String reached = text("select pg_current_wal_lsn()::text");
+        await().atMost(WAIT)
+                .alias("the slot moves past the large transaction while the sink is down")
+                .until(() -> count("select count(*) from pg_replication_slots where slot_name = '" + slot
+                                + "' and confirmed_flush_lsn >= '" + reached + "'::pg_lsn")
+                        == 1);
+        assertThat(count("select count(*) from " + db.schema + ".replay"))
+                .as("recorded: every event after the first")
+                .isEqualTo(309);
+        sink.setAvailable(true);
+        assertThat(seqs(sink.await(310, WAIT)))
+                .as("every event once, in commit order")
+                .isEqualTo(oneTo(310));
+        awaitBackToStreaming();
+        assertThat(sink.events()).as("no duplicates").hasSize(310);
     }
 
     @Test
