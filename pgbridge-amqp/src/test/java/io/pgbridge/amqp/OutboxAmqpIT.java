@@ -87,6 +87,7 @@ class OutboxAmqpIT {
                 .source("outbox")
                 .setting("outbox.schema", schema)
                 .setting("outbox.mode", mode)
+                .setting("outbox.replay-after-ms", "300") // streaming: the outage goes through checkpoint and replay
                 .setting("amqp.recovery-interval-ms", "500")
                 .setting("amqp.confirm-timeout-ms", "5000")
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))

@@ -61,7 +61,32 @@ class OutboxCrashIT {
         killMidStreamAndRestart(List.of("outbox.mode=streaming", "wal.status-interval-ms=200"));
     }
 
+    /**
+     * The sink fails (its ledger table renamed away) long enough for the bridge to record the checkpoint and let the
+     * slot move on; the bridge is killed during that outage, the sink comes back, and a new bridge replays from the
+     * table.
+     */
+    @Test
+    void streamingBridgeKilledDuringASinkOutageLosesNothing() throws Exception {
+        killMidStreamAndRestart(
+                List.of("outbox.mode=streaming", "wal.status-interval-ms=200", "outbox.replay-after-ms=500"),
+                () -> {
+                    db.execute("alter table " + ledger + " rename to ledger_down");
+                    await().atMost(WAIT).until(() -> count("select count(*) from " + db.schema + ".replay") >= 50);
+                },
+                () -> db.execute("alter table " + db.app + ".ledger_down rename to ledger"));
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
     private void killMidStreamAndRestart(List<String> modeSettings) throws Exception {
+        killMidStreamAndRestart(modeSettings, () -> {}, () -> {});
+    }
+
+    /** {@code beforeKill} runs once a quarter is delivered, {@code afterKill} once the bridge is dead. */
+    private void killMidStreamAndRestart(List<String> modeSettings, Step beforeKill, Step afterKill) throws Exception {
         List<String> settings = new ArrayList<>(modeSettings);
         settings.add("outbox.schema=" + db.schema);
         Path log = Files.createTempFile("outbox-child", ".log");
@@ -86,11 +111,13 @@ class OutboxCrashIT {
         await().atMost(WAIT).until(() -> count("select count(*) from " + ledger) == 1);
         producer.start();
         await().atMost(WAIT).until(() -> count("select count(*) from " + ledger) >= TOTAL / 4);
+        long atKill = count("select count(*) from " + ledger);
+        beforeKill.run();
         first.destroyForcibly(); // SIGKILL
         assertThat(first.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
                 .as("killed child exited")
                 .isTrue();
-        long atKill = count("select count(*) from " + ledger);
+        afterKill.run();
 
         Process second = OutboxChild.start(log, ledger, settings);
         children.add(second);

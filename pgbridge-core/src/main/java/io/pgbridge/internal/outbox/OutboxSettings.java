@@ -70,6 +70,15 @@ final class OutboxSettings {
             250,
             600_000);
 
+    static final Setting REPLAY_AFTER = Setting.durationMs(
+            "outbox.replay-after-ms",
+            "Streaming mode: when an event handed to the sinks stays unconfirmed this long (a sink is down), the"
+                    + " bridge records the checkpoint, lets the slot move on (the events stay in the table), and after"
+                    + " the sinks confirm again replays the missed events from the table in commit order",
+            30_000,
+            100,
+            86_400_000);
+
     static final List<Setting> ALL = List.of(
             MODE,
             SCHEMA,
@@ -82,7 +91,8 @@ final class OutboxSettings {
             DEAD_LETTER_TABLE,
             RECONNECT_MAX_BACKOFF,
             SLOT,
-            PUBLICATION);
+            PUBLICATION,
+            REPLAY_AFTER);
 
     private OutboxSettings() {}
 }

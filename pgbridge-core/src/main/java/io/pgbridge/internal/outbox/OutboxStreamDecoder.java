@@ -29,12 +29,14 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
     private final Emitter emitter;
     private final String schema;
     private final String streamId;
+    private final OutboxReplay replay;
     private Instant commitTime;
 
-    OutboxStreamDecoder(Emitter emitter, String schema, long streamId) {
+    OutboxStreamDecoder(Emitter emitter, String schema, long streamId, OutboxReplay replay) {
         this.emitter = emitter;
         this.schema = schema;
         this.streamId = Long.toString(streamId);
+        this.replay = replay;
     }
 
     @Override
@@ -49,8 +51,14 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
     }
 
     @Override
-    public void commit(long commitLsn, long endLsn, Instant commitTime) {
+    public void commit(long commitLsn, long endLsn, Instant commitTime) throws SQLException {
+        replay.commit(); // recorded events are durable before the slot may move past them
         emitter.commit(endLsn);
+    }
+
+    @Override
+    public void betweenTransactions() throws InterruptedException, SQLException {
+        replay.betweenTransactions();
     }
 
     @Override
@@ -65,13 +73,18 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
             return;
         }
         String channel = c.text("channel");
-        if (!emitter.wants(channel)) {
+        if (!emitter.wants(channel) || replay.recorded(emitter.position())) {
+            return; // not routed, or recorded during an outage and replayed from the table
+        }
+        long id = Long.parseLong(c.text("id"));
+        if (replay.failedOver()) {
+            replay.record(emitter.position(), emitter.ordinal(), id);
             return;
         }
         String contentType = c.text("content_type");
         String payload = c.text("payload");
         Event.Builder event = Event.builder()
-                .id(c.text("id"))
+                .id(Long.toString(id))
                 .channel(channel)
                 .routingKey(c.text("routing_key"))
                 .contentType(contentType)
@@ -82,7 +95,14 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
         if (headers != null) {
             addHeaders(headers, event);
         }
-        emitter.emit(event);
+        replay.expect(id);
+        if (!emitter.emit(event, replay::outage)) {
+            replay.notHanded(id);
+            replay.failOver();
+            replay.record(emitter.position(), emitter.ordinal(), id);
+            return;
+        }
+        replay.handed(emitter.position(), emitter.ordinal(), id);
     }
 
     @Override

@@ -74,6 +74,45 @@ final class OutboxTables {
                 + " and slot_name = ?";
     }
 
+    /** Records events of a stream in commit order (arrays of commit LSNs as text, ordinals, event ids). */
+    String recordReplay() {
+        return "insert into " + q + ".replay (stream_id, commit_lsn, ordinal, event_id) select ?, l::pg_lsn, o, i"
+                + " from unnest(?::text[], ?::int[], ?::bigint[]) as r(l, o, i) on conflict do nothing";
+    }
+
+    /**
+     * The recorded events of a stream after a place in commit order, in that order, with the replay columns after
+     * {@link OutboxRows#SELECT_LIST}; the event's columns are null when its partition was dropped meanwhile.
+     */
+    String replayAfter() {
+        return "select " + OutboxRows.SELECT_LIST + ", r.commit_lsn::text, r.ordinal, r.event_id from " + q
+                + ".replay r left join " + q + ".events e on e.stream_id = r.stream_id and e.id = r.event_id"
+                + " where r.stream_id = ? and (r.commit_lsn, r.ordinal) > (?::pg_lsn, ?)"
+                + " order by r.commit_lsn, r.ordinal limit ?";
+    }
+
+    /** Forgets the recorded events of a stream up to a place in commit order (every sink confirmed them). */
+    String replayDone() {
+        return "delete from " + q + ".replay where stream_id = ? and (commit_lsn, ordinal) <= (?::pg_lsn, ?)";
+    }
+
+    /** The highest commit LSN recorded for a stream, as text; null when nothing is recorded. */
+    String replayHighest() {
+        return "select max(commit_lsn)::text from " + q + ".replay where stream_id = ?";
+    }
+
+    /** Records the checkpoint of an outage: now, and the last position (commit LSN) every sink confirmed. */
+    String enterFailover() {
+        return "insert into " + q + ".checkpoints (stream_id, slot_name, failover_since, confirmed_lsn)"
+                + " values (?, ?, now(), ?::pg_lsn) on conflict (stream_id) do update set"
+                + " failover_since = excluded.failover_since, confirmed_lsn = excluded.confirmed_lsn, updated_at = now()";
+    }
+
+    String leaveFailover() {
+        return "update " + q + ".checkpoints set failover_since = null, confirmed_lsn = null, updated_at = now()"
+                + " where stream_id = ?";
+    }
+
     String deleteDelivered() {
         return "delete from " + q + ".events where stream_id = ? and id = any(?)";
     }

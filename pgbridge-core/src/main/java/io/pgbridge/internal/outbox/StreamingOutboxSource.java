@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A new slot streams what commits after it exists; the events already in the table then (for example left by
  * polling mode, or written before the first start) are read from the table first, once, tracked in
- * {@code checkpoints}. While a sink is down the slot does not advance, so PostgreSQL keeps the WAL since the oldest
- * unconfirmed event.
+ * {@code checkpoints}. While a sink is down the slot keeps moving: after {@code outbox.replay-after-ms} without a
+ * confirmation the source records a checkpoint and the commit order of the events it reads, and replays them from the
+ * table once the sinks confirm again ({@link OutboxReplay}).
  */
 final class StreamingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(StreamingOutboxSource.class);
@@ -42,6 +43,7 @@ final class StreamingOutboxSource implements EventSource {
     private final long streamId;
     private final String slot;
     private final String publication;
+    private final OutboxReplay replay;
     private final WalSource stream;
     private final PartitionMaintenance maintenance;
     private final OutboxDeadLetters deadLetters;
@@ -54,6 +56,8 @@ final class StreamingOutboxSource implements EventSource {
         this.streamId = settings.integer(OutboxSettings.STREAM_ID);
         this.slot = settings.raw(OutboxSettings.SLOT).orElse(tables.defaultSlot(streamId));
         this.publication = settings.raw(OutboxSettings.PUBLICATION).orElse(slot);
+        this.replay =
+                new OutboxReplay(postgres, tables, streamId, slot, settings.duration(OutboxSettings.REPLAY_AFTER));
         this.stream = WalSource.forPublication(
                 "outbox",
                 postgres,
@@ -61,7 +65,7 @@ final class StreamingOutboxSource implements EventSource {
                 slot,
                 publication,
                 Set.of(tables.schema() + ".events"),
-                emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId));
+                emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId, replay));
         this.maintenance = new PartitionMaintenance(postgres, tables, settings);
         this.deadLetters =
                 settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
@@ -89,6 +93,7 @@ final class StreamingOutboxSource implements EventSource {
             }
             ensurePublication(c);
             backlogUpTo = prepareSlot(c);
+            replay.start(context, stream::acknowledge);
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot prepare the outbox " + tables.schema() + ".events for streaming at " + postgres.describe()
@@ -204,6 +209,7 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void delivered(Event event) {
+        replay.delivered(event);
         ClaimedBatch batch = backlog;
         if (batch != null) {
             batch.done(Long.parseLong(event.id()));
@@ -242,6 +248,7 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void acknowledge(long position) {
+        replay.acknowledged(position);
         stream.acknowledge(position);
     }
 
@@ -261,6 +268,7 @@ final class StreamingOutboxSource implements EventSource {
         closing = true;
         stop();
         stream.close();
+        replay.close();
         if (deadLetters != null) {
             deadLetters.close();
         }

@@ -6,6 +6,7 @@ import io.pgbridge.spi.SourceContext;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.BooleanSupplier;
 import org.postgresql.replication.LogSequenceNumber;
 
 /**
@@ -89,21 +90,45 @@ public final class Emitter {
      * replication connection alive.
      */
     public void emit(Event.Builder event) throws InterruptedException, SQLException {
+        emit(event, () -> false);
+    }
+
+    /**
+     * Like {@link #emit(Event.Builder)}, but while the pipeline is full asks {@code giveUp} between waits, and returns
+     * {@code false} without handing the event over once it says so (the caller then takes care of that event, and the
+     * slot may move past it only when that care is durable). Returns {@code true} otherwise, also when the source is
+     * stopping (the event is then read again on the next start).
+     */
+    public boolean emit(Event.Builder event, BooleanSupplier giveUp) throws InterruptedException, SQLException {
         if (abandoned) {
-            return;
+            return true;
         }
         int n = ordinal - 1;
         Event e = event.source(source).position(position).build();
         while (!context.publish(e, wait)) {
             if (!connection.reading()) {
                 abandoned = true; // stopping: the event stays unacknowledged and is read again on the next start
-                return;
+                return true;
+            }
+            if (giveUp.getAsBoolean()) {
+                return false;
             }
             connection.keepAlive();
         }
         lastPosition = position;
         lastOrdinal = n;
         tracker.published(position);
+        return true;
+    }
+
+    /** The commit LSN of the transaction being decoded (the position of its events). */
+    public long position() {
+        return position;
+    }
+
+    /** The ordinal in its transaction of the change counted by the last {@link #next()}, from 0. */
+    public int ordinal() {
+        return ordinal - 1;
     }
 
     /** The transaction ends; a restart after it resumes at {@code resumeLsn}. */
@@ -125,7 +150,8 @@ public final class Emitter {
         commit(lsn + 1);
     }
 
-    boolean inTransaction() {
+    /** Whether a transaction is being decoded (between its begin and its commit). */
+    public boolean inTransaction() {
         return inTransaction;
     }
 

@@ -298,6 +298,9 @@ public final class WalSource implements EventSource {
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
+                if (!emitter.inTransaction()) {
+                    decoder.betweenTransactions();
+                }
                 reportFlush();
                 // pgjdbc has no blocking read that keeps sending status updates: poll, briefly while data flows (the
                 // server decodes a backlog in bursts), then at a relaxed pace once the stream is idle
@@ -311,6 +314,7 @@ public final class WalSource implements EventSource {
             idlePolls = 0;
             decoder.decode(message, stream.getLastReceiveLSN().asLong());
             if (!emitter.inTransaction()) {
+                decoder.betweenTransactions();
                 reportFlush();
             }
         }
