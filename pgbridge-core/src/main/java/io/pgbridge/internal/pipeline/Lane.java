@@ -109,7 +109,7 @@ final class Lane implements Runnable {
                             + " events without saying why",
                     null);
         }
-        completeFirst(confirmed);
+        completeFirst(batch, confirmed);
         if (!result.isFailure()) {
             if (attempt > 0) {
                 log.info("Delivery to {} recovered after {} failed attempts", route, attempt);
@@ -140,14 +140,17 @@ final class Lane implements Runnable {
         }
     }
 
-    private void completeFirst(int count) {
-        for (int i = 0; i < count; i++) {
-            Delivery d;
-            synchronized (this) {
-                d = queue.removeFirst();
-            }
-            d.complete();
+    /** The first {@code count} events of {@code batch} (the head of the queue) are confirmed. */
+    private void completeFirst(List<Delivery> batch, int count) {
+        if (count == 0) {
+            return;
         }
+        synchronized (this) {
+            for (int i = 0; i < count; i++) {
+                queue.removeFirst();
+            }
+        }
+        Delivery.complete(batch.subList(0, count));
         stats.onDelivered(count);
     }
 

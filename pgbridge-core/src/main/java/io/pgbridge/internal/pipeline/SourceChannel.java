@@ -65,14 +65,43 @@ final class SourceChannel implements SourceContext {
         }
     }
 
-    void complete(Event event, long sequence) {
-        if (tracker.complete(sequence)) {
-            done(event);
+    /**
+     * One route of each of these deliveries (of this source, in lane order) is confirmed or dead-lettered. Done in
+     * batch, so that a sink's batch costs one lock of the tracker and one of the in-flight limit, not one per event.
+     */
+    void complete(List<Delivery> deliveries) {
+        int n = deliveries.size();
+        long[] sequences = new long[n];
+        boolean[] done = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            sequences[i] = deliveries.get(i).sequence;
+        }
+        tracker.complete(sequences, n, done);
+        int events = 0;
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            if (done[i]) {
+                events++;
+                bytes += deliveries.get(i).event.estimatedSize();
+            }
+        }
+        if (events == 0) {
+            return;
+        }
+        pipeline.limit().release(events, bytes);
+        for (int i = 0; i < n; i++) {
+            if (done[i]) {
+                delivered(deliveries.get(i).event);
+            }
         }
     }
 
     private void done(Event event) {
-        pipeline.limit().release(event.estimatedSize());
+        pipeline.limit().release(1, event.estimatedSize());
+        delivered(event);
+    }
+
+    private void delivered(Event event) {
         try {
             source.delivered(event);
         } catch (RuntimeException e) {

@@ -63,6 +63,7 @@ final class ChangeEventJson {
     private static final int MAX_CACHED_RELATIONS = 10_000;
 
     private final ByteArrayBuilder buffer = new ByteArrayBuilder(1024);
+    private JsonGenerator generator;
     /** Names of each relation, JSON-encoded once; keyed by identity (a Relation message makes a new object). */
     private final Map<Relation, Names> names = new IdentityHashMap<>();
 
@@ -224,16 +225,35 @@ final class ChangeEventJson {
         void write(JsonGenerator g) throws IOException;
     }
 
+    /**
+     * One generator serves every event (creating one per event cost a context and buffer look-ups on the reader
+     * thread): each event is a root value written back to back without separator, flushed and cut from the buffer.
+     * A generator left in the middle of a document by a failure is dropped.
+     */
     private byte[] write(Body body) {
         buffer.reset();
-        try (JsonGenerator g = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
+        try {
+            JsonGenerator g = generator();
             g.writeStartObject();
             body.write(g);
             g.writeEndObject();
+            g.flush();
         } catch (IOException e) {
+            generator = null;
             throw new UncheckedIOException("cannot write a change event", e); // in-memory: does not happen
+        } catch (RuntimeException | Error e) {
+            generator = null;
+            throw e;
         }
         return buffer.toByteArray();
+    }
+
+    private JsonGenerator generator() throws IOException {
+        if (generator == null) {
+            generator = FACTORY.createGenerator(buffer, JsonEncoding.UTF8);
+            generator.setRootValueSeparator(null);
+        }
+        return generator;
     }
 
     /** The transaction being decoded. */

@@ -100,6 +100,28 @@ class AckTrackerTest {
     }
 
     @Test
+    void batchCompletionTellsWhichEventsAreDoneAndAcknowledgesOnce() {
+        long a1 = tracker.register(10, 1);
+        long a2 = tracker.register(10, 2); // routed to two lanes
+        long b1 = tracker.register(20, 1);
+        long c1 = tracker.register(30, 1);
+        boolean[] done = new boolean[3];
+
+        tracker.complete(new long[] {a1, a2, c1}, 3, done);
+        assertThat(done).as("a2 still waits for its second route").containsExactly(true, false, true);
+        assertThat(acks).as("10 has an unconfirmed route").isEmpty();
+
+        tracker.complete(new long[] {a2, b1}, 2, done);
+        assertThat(done).as("both done now").startsWith(true, true);
+        assertThat(acks)
+                .as("one acknowledgement for the whole batch, up to the newest")
+                .containsExactly(30L);
+        assertThatThrownBy(() -> tracker.complete(new long[] {b1}, 1, done))
+                .as("a route completed twice")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void rejectsDecreasingPositions() {
         tracker.register(10, 1);
         assertThatThrownBy(() -> tracker.register(9, 1))
