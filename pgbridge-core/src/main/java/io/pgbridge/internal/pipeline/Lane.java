@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  */
 final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
+    /**
+     * Deferred deliveries an idle lane holds before it schedules itself anyway: a batch large enough that waking a
+     * delivery thread is paid for (a fast sink otherwise takes a handful of events per wake-up, and the wake-ups cost
+     * more than the events), small enough that a large transaction still flows.
+     */
+    private static final int HELD_BATCH = 128;
 
     private final Route route;
     private final Sink sink;
@@ -35,6 +41,7 @@ final class Lane implements Runnable {
     private final ScheduledExecutorService retryScheduler;
     private final Backoff backoff;
     private final int maxBatch;
+    private final int heldBatch;
     private final PipelineStats stats;
 
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
@@ -57,13 +64,35 @@ final class Lane implements Runnable {
         this.retryScheduler = retryScheduler;
         this.backoff = backoff;
         this.maxBatch = maxBatch;
+        this.heldBatch = Math.min(maxBatch, HELD_BATCH);
         this.stats = stats;
     }
 
-    void enqueue(Delivery delivery) {
+    /**
+     * Queues a delivery and schedules the lane when it is idle, unless {@code defer} and fewer than a batch are
+     * waiting: then the delivery is held until {@link #wake()}.
+     *
+     * @return whether the delivery is held (the caller must {@link #wake()} the lane later)
+     */
+    boolean enqueue(Delivery delivery, boolean defer) {
         synchronized (this) {
             queue.addLast(delivery);
             if (scheduled) {
+                return false; // the running actor takes it with its next batch
+            }
+            if (defer && queue.size() < heldBatch) {
+                return true;
+            }
+            scheduled = true;
+        }
+        submit();
+        return false;
+    }
+
+    /** Schedules the lane if it is idle with deliveries waiting. */
+    void wake() {
+        synchronized (this) {
+            if (scheduled || queue.isEmpty()) {
                 return;
             }
             scheduled = true;

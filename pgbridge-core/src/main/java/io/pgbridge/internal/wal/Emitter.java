@@ -86,7 +86,7 @@ public final class Emitter {
     /**
      * Hands over the change counted by the last {@link #next()}, built by the caller (id, channel, payload, ...); the
      * emitter sets its source and position (the commit LSN). Blocks while the pipeline is full, keeping the
-     * replication connection alive.
+     * replication connection alive. The pipeline may hold the event back from idle sinks until {@link #flush()}.
      */
     public void emit(Event.Builder event) throws InterruptedException, SQLException {
         if (abandoned) {
@@ -94,7 +94,7 @@ public final class Emitter {
         }
         int n = ordinal - 1;
         Event e = event.source(source).position(position).build();
-        while (!context.publish(e, wait)) {
+        while (!context.publishDeferred(e, wait)) {
             if (!connection.reading()) {
                 abandoned = true; // stopping: the event stays unacknowledged and is read again on the next start
                 return;
@@ -104,6 +104,14 @@ public final class Emitter {
         lastPosition = position;
         lastOrdinal = n;
         tracker.published(position);
+    }
+
+    /**
+     * Lets the events handed over so far go on to the sinks (they are held back to make batches): call when the
+     * stream has nothing more to read for now, after a commit, and before reading stops.
+     */
+    void flush() {
+        context.flush();
     }
 
     /** The transaction ends; a restart after it resumes at {@code resumeLsn}. */

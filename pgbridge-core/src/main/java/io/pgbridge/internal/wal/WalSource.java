@@ -288,6 +288,9 @@ public final class WalSource implements EventSource {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            if (emitter != null) {
+                emitter.flush(); // what is held must reach the sinks for the pipeline to drain
+            }
             readingStopped.countDown();
         }
         drain();
@@ -298,6 +301,7 @@ public final class WalSource implements EventSource {
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
+                emitter.flush();
                 reportFlush();
                 // pgjdbc has no blocking read that keeps sending status updates: poll, briefly while data flows (the
                 // server decodes a backlog in bursts), then at a relaxed pace once the stream is idle
@@ -311,6 +315,7 @@ public final class WalSource implements EventSource {
             idlePolls = 0;
             decoder.decode(message, stream.getLastReceiveLSN().asLong());
             if (!emitter.inTransaction()) {
+                emitter.flush();
                 reportFlush();
             }
         }
