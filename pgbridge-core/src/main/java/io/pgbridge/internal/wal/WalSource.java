@@ -282,15 +282,14 @@ public final class WalSource implements EventSource {
                             delay,
                             attempt);
                     closeConnection();
+                    emitter.flush(); // what was read before the loss goes on while this waits
                     Thread.sleep(delay); // backoff between attempts, not a wait for a condition
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (emitter != null) {
-                emitter.flush(); // what is held must reach the sinks for the pipeline to drain
-            }
+            emitter.flush(); // what is held must reach the sinks for the pipeline to drain
             readingStopped.countDown();
         }
         drain();
