@@ -48,18 +48,10 @@ final class AckTracker {
         return seq;
     }
 
-    /** One route of event {@code seq} is done; returns whether the event is now done on all its routes. */
-    synchronized boolean complete(long seq) {
-        boolean done = countDown(seq);
-        if (done && seq == head) {
-            advance();
-        }
-        return done;
-    }
-
     /**
-     * {@link #complete(long)} for {@code sequences[0..count)} under one lock, advancing (and acknowledging) once:
-     * {@code done[i]} tells whether event {@code sequences[i]} is now done on all its routes.
+     * One route of each event {@code sequences[0..count)} is done; {@code done[i]} tells whether event
+     * {@code sequences[i]} is now done on all its routes. One lock and at most one acknowledgement per call, so that a
+     * sink's batch is settled at once.
      */
     synchronized void complete(long[] sequences, int count, boolean[] done) {
         for (int i = 0; i < count; i++) {
