@@ -37,6 +37,7 @@ public final class Event {
     private final Map<String, String> headers;
     private final long position;
     private final Instant commitTime;
+    private final long estimatedSize;
 
     private Event(Builder b) {
         this.id = require(b.id, "id");
@@ -45,10 +46,12 @@ public final class Event {
         this.routingKey = b.routingKey;
         this.payload = Objects.requireNonNull(b.payload, "payload");
         this.contentType = b.contentType;
-        this.headers =
-                b.headers.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+        this.headers = b.headers == null || b.headers.isEmpty()
+                ? Map.of()
+                : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
         this.position = b.position;
         this.commitTime = b.commitTime;
+        this.estimatedSize = computeEstimatedSize();
     }
 
     private static String require(String value, String name) {
@@ -120,6 +123,10 @@ public final class Event {
 
     /** Approximate heap footprint in bytes, used by the pipeline's byte bound. */
     public long estimatedSize() {
+        return estimatedSize; // asked twice per event by the pipeline (taking and releasing room)
+    }
+
+    private long computeEstimatedSize() {
         long size = 96L + payload.length + 2L * (id.length() + channel.length());
         if (routingKey != null) {
             size += 2L * routingKey.length();
@@ -186,7 +193,7 @@ public final class Event {
         private String routingKey;
         private byte[] payload;
         private String contentType;
-        private final Map<String, String> headers = new LinkedHashMap<>();
+        private Map<String, String> headers; // created by the first header: most events have none
         private long position;
         private Instant commitTime;
 
@@ -237,6 +244,9 @@ public final class Event {
         }
 
         public Builder header(String name, String value) {
+            if (headers == null) {
+                headers = new LinkedHashMap<>();
+            }
             headers.put(Objects.requireNonNull(name, "header name"), Objects.requireNonNull(value, "header value"));
             return this;
         }

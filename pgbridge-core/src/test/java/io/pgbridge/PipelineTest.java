@@ -165,6 +165,62 @@ class PipelineTest {
     }
 
     @Test
+    void deferredEventsWaitForAFlushThenArriveInOrder() throws Exception {
+        bridge = builder().build();
+        bridge.start();
+        for (int i = 0; i < 10; i++) {
+            assertThat(source.publishDeferred("a", Integer.toString(i), Duration.ofSeconds(1)))
+                    .as("room for event %d", i)
+                    .isTrue();
+        }
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> payloadsOn("a")
+                .isEmpty());
+
+        source.flush();
+        sink.await(10, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a"))
+                .as("all of them after the flush, in order")
+                .isEqualTo(IntStream.range(0, 10).mapToObj(Integer::toString).collect(Collectors.toList()));
+        await().untilAsserted(() -> assertThat(source.acknowledged).last().isEqualTo(10L));
+    }
+
+    @Test
+    void deferredEventsGoOnWithoutAFlushOnceABatchIsHeld() throws Exception {
+        bridge = builder().build();
+        bridge.start();
+        for (int i = 0; i < 300; i++) {
+            source.publishDeferred(i % 2 == 0 ? "a" : "b", Integer.toString(i), Duration.ofSeconds(1));
+        }
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(payloadsOn("a"))
+                .as("lane a woke by itself after a batch of held events")
+                .hasSizeGreaterThanOrEqualTo(128));
+        source.flush();
+        sink.await(300, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a"))
+                .as("order per lane")
+                .isEqualTo(IntStream.range(0, 300)
+                        .filter(i -> i % 2 == 0)
+                        .mapToObj(Integer::toString)
+                        .collect(Collectors.toList()));
+    }
+
+    @Test
+    void deferredPublishingLetsHeldEventsGoWhenTheBufferIsFull() throws Exception {
+        bridge = builder().bufferMaxEvents(5).build();
+        bridge.start();
+        for (int i = 0; i < 20; i++) {
+            assertThat(source.publishDeferred("a", Integer.toString(i), Duration.ofSeconds(5)))
+                    .as("event %d taken: the held events were sent on instead of filling the buffer for good", i)
+                    .isTrue();
+        }
+        source.flush();
+
+        sink.await(20, Duration.ofSeconds(10));
+        assertThat(payloadsOn("a")).hasSize(20);
+    }
+
+    @Test
     void closeDrainsInFlightEvents() throws Exception {
         bridge = builder().build();
         bridge.start();

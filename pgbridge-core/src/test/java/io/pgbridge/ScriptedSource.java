@@ -2,6 +2,7 @@ package io.pgbridge;
 
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.SourceContext;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -23,14 +24,31 @@ final class ScriptedSource implements EventSource {
     }
 
     void publish(String channel, String payload) throws InterruptedException {
+        context.publish(next(channel, payload));
+    }
+
+    /** Publishes through {@link SourceContext#publishDeferred}; returns whether the event was taken in time. */
+    boolean publishDeferred(String channel, String payload, Duration timeout) throws InterruptedException {
+        boolean taken = context.publishDeferred(next(channel, payload), timeout);
+        if (!taken) {
+            position--;
+        }
+        return taken;
+    }
+
+    void flush() {
+        context.flush();
+    }
+
+    private Event next(String channel, String payload) {
         position++;
-        context.publish(Event.builder()
+        return Event.builder()
                 .id("e" + position)
                 .source(name())
                 .channel(channel)
                 .payload(payload)
                 .position(position)
-                .build());
+                .build();
     }
 
     @Override

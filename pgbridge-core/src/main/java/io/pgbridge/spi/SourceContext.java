@@ -31,6 +31,25 @@ public interface SourceContext {
         return true;
     }
 
+    /**
+     * Like {@link #publish(Event, Duration)}, but the pipeline may hold the event back from an idle sink until
+     * {@link #flush()}, until enough events are held to make a batch, or until it has to wait for room. Meant for a
+     * source that reads events in bursts (a WAL backlog): sinks then get batches instead of being woken for every
+     * event. Held events count against the pipeline's bounds and are acknowledged only once confirmed, like any
+     * other. The source must call {@link #flush()} at the end of each burst (a commit, a read that found nothing)
+     * and before it stops. The default publishes at once.
+     *
+     * @return as {@link #publish(Event, Duration)}
+     * @throws InterruptedException when the thread is interrupted while waiting for room
+     * @throws IllegalStateException after the bridge stopped
+     */
+    default boolean publishDeferred(Event event, Duration timeout) throws InterruptedException {
+        return publish(event, timeout);
+    }
+
+    /** Lets every event held back by {@link #publishDeferred} go on to its sinks. Cheap when none is held. */
+    default void flush() {}
+
     /** Whether any route takes this channel; a source may skip decoding events that no route wants. */
     boolean isRouted(String channel);
 

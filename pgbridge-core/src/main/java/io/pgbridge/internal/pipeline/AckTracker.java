@@ -48,19 +48,26 @@ final class AckTracker {
         return seq;
     }
 
-    /** One route of event {@code seq} is done; returns whether the event is now done on all its routes. */
-    synchronized boolean complete(long seq) {
+    /**
+     * One route of each event {@code sequences[0..count)} is done; {@code done[i]} tells whether event
+     * {@code sequences[i]} is now done on all its routes. One lock and at most one acknowledgement per call, so that a
+     * sink's batch is settled at once.
+     */
+    synchronized void complete(long[] sequences, int count, boolean[] done) {
+        for (int i = 0; i < count; i++) {
+            done[i] = countDown(sequences[i]);
+        }
+        if (head < tail && remaining[index(head)] == 0) {
+            advance();
+        }
+    }
+
+    private boolean countDown(long seq) {
         int i = index(seq);
         if (remaining[i] <= 0) {
             throw new IllegalStateException("sequence " + seq + " completed more often than it was routed");
         }
-        if (--remaining[i] > 0) {
-            return false;
-        }
-        if (seq == head) {
-            advance();
-        }
-        return true;
+        return --remaining[i] == 0;
     }
 
     private void advance() {

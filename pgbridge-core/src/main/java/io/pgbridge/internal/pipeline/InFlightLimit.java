@@ -54,12 +54,15 @@ final class InFlightLimit {
         }
     }
 
-    void release(long size) {
+    /** Gives back the room of {@code count} events of {@code size} bytes in all; wakes waiters only if there are any. */
+    void release(int count, long size) {
         lock.lock();
         try {
-            events--;
+            events -= count;
             bytes -= size;
-            changed.signalAll();
+            if (lock.hasWaiters(changed)) {
+                changed.signalAll();
+            }
         } finally {
             lock.unlock();
         }

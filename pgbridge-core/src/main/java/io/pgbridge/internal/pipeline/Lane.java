@@ -27,6 +27,12 @@ import org.slf4j.LoggerFactory;
  */
 final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
+    /**
+     * Deferred deliveries an idle lane holds before it schedules itself anyway: a batch large enough that waking a
+     * delivery thread is paid for (a fast sink otherwise takes a handful of events per wake-up, and the wake-ups cost
+     * more than the events), small enough that a large transaction still flows.
+     */
+    private static final int HELD_BATCH = 128;
 
     private final Route route;
     private final Sink sink;
@@ -35,6 +41,7 @@ final class Lane implements Runnable {
     private final ScheduledExecutorService retryScheduler;
     private final Backoff backoff;
     private final int maxBatch;
+    private final int heldBatch;
     private final PipelineStats stats;
 
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
@@ -57,13 +64,35 @@ final class Lane implements Runnable {
         this.retryScheduler = retryScheduler;
         this.backoff = backoff;
         this.maxBatch = maxBatch;
+        this.heldBatch = Math.min(maxBatch, HELD_BATCH);
         this.stats = stats;
     }
 
-    void enqueue(Delivery delivery) {
+    /**
+     * Queues a delivery and schedules the lane when it is idle, unless {@code defer} and fewer than a batch are
+     * waiting: then the delivery is held until {@link #wake()}.
+     *
+     * @return whether the delivery is held (the caller must {@link #wake()} the lane later)
+     */
+    boolean enqueue(Delivery delivery, boolean defer) {
         synchronized (this) {
             queue.addLast(delivery);
             if (scheduled) {
+                return false; // the running actor takes it with its next batch
+            }
+            if (defer && queue.size() < heldBatch) {
+                return true;
+            }
+            scheduled = true;
+        }
+        submit();
+        return false;
+    }
+
+    /** Schedules the lane if it is idle with deliveries waiting. */
+    void wake() {
+        synchronized (this) {
+            if (scheduled || queue.isEmpty()) {
                 return;
             }
             scheduled = true;
@@ -109,7 +138,7 @@ final class Lane implements Runnable {
                             + " events without saying why",
                     null);
         }
-        completeFirst(confirmed);
+        completeFirst(batch, confirmed);
         if (!result.isFailure()) {
             if (attempt > 0) {
                 log.info("Delivery to {} recovered after {} failed attempts", route, attempt);
@@ -140,14 +169,17 @@ final class Lane implements Runnable {
         }
     }
 
-    private void completeFirst(int count) {
-        for (int i = 0; i < count; i++) {
-            Delivery d;
-            synchronized (this) {
-                d = queue.removeFirst();
-            }
-            d.complete();
+    /** The first {@code count} events of {@code batch} (the head of the queue) are confirmed. */
+    private void completeFirst(List<Delivery> batch, int count) {
+        if (count == 0) {
+            return;
         }
+        synchronized (this) {
+            for (int i = 0; i < count; i++) {
+                queue.removeFirst();
+            }
+        }
+        Delivery.complete(batch.subList(0, count));
         stats.onDelivered(count);
     }
 

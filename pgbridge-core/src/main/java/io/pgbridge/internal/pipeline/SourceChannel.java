@@ -4,6 +4,7 @@ import io.pgbridge.Event;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.SourceContext;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
@@ -19,6 +20,8 @@ final class SourceChannel implements SourceContext {
     private final AckTracker tracker;
     private final ThreadFactory threadFactory;
     private final Consumer<Throwable> onFailure;
+    /** Lanes holding deferred deliveries of this source until {@link #flush()}. */
+    private final List<Lane> held = new ArrayList<>();
 
     SourceChannel(
             EventSource source,
@@ -38,7 +41,7 @@ final class SourceChannel implements SourceContext {
         pipeline.ensureOpen();
         List<Lane> lanes = pipeline.router().lanesFor(event);
         pipeline.limit().acquire(event.estimatedSize());
-        enqueue(event, lanes);
+        enqueue(event, lanes, false);
     }
 
     @Override
@@ -48,11 +51,41 @@ final class SourceChannel implements SourceContext {
         if (!pipeline.limit().tryAcquire(event.estimatedSize(), timeout.toNanos())) {
             return false;
         }
-        enqueue(event, lanes);
+        enqueue(event, lanes, false);
         return true;
     }
 
-    private void enqueue(Event event, List<Lane> lanes) {
+    @Override
+    public boolean publishDeferred(Event event, Duration timeout) throws InterruptedException {
+        pipeline.ensureOpen();
+        List<Lane> lanes = pipeline.router().lanesFor(event);
+        long size = event.estimatedSize();
+        if (!pipeline.limit().tryAcquire(size, 0)) {
+            flush(); // held events may be what fills the pipeline: they must move before this waits for room
+            if (!pipeline.limit().tryAcquire(size, timeout.toNanos())) {
+                return false;
+            }
+        }
+        enqueue(event, lanes, true);
+        return true;
+    }
+
+    @Override
+    public void flush() {
+        Lane[] lanes;
+        synchronized (held) {
+            if (held.isEmpty()) {
+                return;
+            }
+            lanes = held.toArray(new Lane[0]);
+            held.clear();
+        }
+        for (Lane lane : lanes) {
+            lane.wake();
+        }
+    }
+
+    private void enqueue(Event event, List<Lane> lanes, boolean defer) {
         pipeline.stats().onReceived();
         long seq = tracker.register(event.position(), lanes.size());
         if (lanes.isEmpty()) {
@@ -61,18 +94,53 @@ final class SourceChannel implements SourceContext {
             return;
         }
         for (Lane lane : lanes) {
-            lane.enqueue(new Delivery(event, seq, this));
+            if (lane.enqueue(new Delivery(event, seq, this), defer)) {
+                synchronized (held) {
+                    if (!held.contains(lane)) {
+                        held.add(lane);
+                    }
+                }
+            }
         }
     }
 
-    void complete(Event event, long sequence) {
-        if (tracker.complete(sequence)) {
-            done(event);
+    /**
+     * One route of each of these deliveries (of this source, in lane order) is confirmed or dead-lettered. Done in
+     * batch, so that a sink's batch costs one lock of the tracker and one of the in-flight limit, not one per event.
+     */
+    void complete(List<Delivery> deliveries) {
+        int n = deliveries.size();
+        long[] sequences = new long[n];
+        boolean[] done = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            sequences[i] = deliveries.get(i).sequence;
+        }
+        tracker.complete(sequences, n, done);
+        int events = 0;
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            if (done[i]) {
+                events++;
+                bytes += deliveries.get(i).event.estimatedSize();
+            }
+        }
+        if (events == 0) {
+            return;
+        }
+        pipeline.limit().release(events, bytes);
+        for (int i = 0; i < n; i++) {
+            if (done[i]) {
+                delivered(deliveries.get(i).event);
+            }
         }
     }
 
     private void done(Event event) {
-        pipeline.limit().release(event.estimatedSize());
+        pipeline.limit().release(1, event.estimatedSize());
+        delivered(event);
+    }
+
+    private void delivered(Event event) {
         try {
             source.delivered(event);
         } catch (RuntimeException e) {

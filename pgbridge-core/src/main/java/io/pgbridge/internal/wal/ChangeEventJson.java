@@ -63,6 +63,7 @@ final class ChangeEventJson {
     private static final int MAX_CACHED_RELATIONS = 10_000;
 
     private final ByteArrayBuilder buffer = new ByteArrayBuilder(1024);
+    private JsonGenerator generator;
     /** Names of each relation, JSON-encoded once; keyed by identity (a Relation message makes a new object). */
     private final Map<Relation, Names> names = new IdentityHashMap<>();
 
@@ -95,15 +96,20 @@ final class ChangeEventJson {
     }
 
     byte[] insert(Relation r, Txn txn, TupleData newRow) {
-        return write(g -> {
+        try {
+            JsonGenerator g = start();
             header(g, "insert", r, txn);
             g.writeFieldName(NEW);
             row(g, r, newRow, null, false);
-        });
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     byte[] update(Relation r, Txn txn, char oldKind, TupleData oldRow, TupleData newRow) {
-        return write(g -> {
+        try {
+            JsonGenerator g = start();
             header(g, "update", r, txn);
             TupleData full = oldKind == 'O' ? oldRow : null;
             g.writeFieldName(NEW);
@@ -117,26 +123,38 @@ final class ChangeEventJson {
                 }
                 g.writeEndArray();
             }
-        });
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     byte[] delete(Relation r, Txn txn, char oldKind, TupleData oldRow) {
-        return write(g -> {
+        try {
+            JsonGenerator g = start();
             header(g, "delete", r, txn);
             oldKeyOrRow(g, r, oldKind, oldRow);
-        });
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     byte[] truncate(Relation r, Txn txn, boolean cascade, boolean restartIdentity) {
-        return write(g -> {
+        try {
+            JsonGenerator g = start();
             header(g, "truncate", r, txn);
             g.writeBooleanField("cascade", cascade);
             g.writeBooleanField("restartIdentity", restartIdentity);
-        });
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     byte[] message(long lsn, Txn txn, String prefix, byte[] content) {
-        return write(g -> {
+        try {
+            JsonGenerator g = start();
             g.writeStringField("op", "message");
             g.writeStringField(
                     "lsn",
@@ -149,7 +167,10 @@ final class ChangeEventJson {
             g.writeStringField("prefix", prefix);
             g.writeBooleanField("transactional", txn != null);
             g.writeStringField("content", new String(content, StandardCharsets.UTF_8));
-        });
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     private void header(JsonGenerator g, String op, Relation r, Txn txn) throws IOException {
@@ -220,20 +241,33 @@ final class ChangeEventJson {
         return names == null ? List.of() : names;
     }
 
-    private interface Body {
-        void write(JsonGenerator g) throws IOException;
+    /**
+     * Starts an event's object. One generator serves every event (creating one per event cost a context and buffer
+     * look-ups on the reader thread): each event is a root value written without separator, flushed and cut from the
+     * buffer by {@link #finish}. The generator is checked out meanwhile, so that one a failure left in the middle of
+     * a document is dropped, never reused.
+     */
+    private JsonGenerator start() throws IOException {
+        buffer.reset();
+        JsonGenerator g = generator;
+        generator = null;
+        if (g == null) {
+            g = FACTORY.createGenerator(buffer, JsonEncoding.UTF8);
+            g.setRootValueSeparator(null);
+        }
+        g.writeStartObject();
+        return g;
     }
 
-    private byte[] write(Body body) {
-        buffer.reset();
-        try (JsonGenerator g = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            body.write(g);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write a change event", e); // in-memory: does not happen
-        }
+    private byte[] finish(JsonGenerator g) throws IOException {
+        g.writeEndObject();
+        g.flush();
+        generator = g;
         return buffer.toByteArray();
+    }
+
+    private static UncheckedIOException failed(IOException e) {
+        return new UncheckedIOException("cannot write a change event", e); // in-memory: does not happen
     }
 
     /** The transaction being decoded. */

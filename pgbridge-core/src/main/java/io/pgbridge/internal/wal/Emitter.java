@@ -87,7 +87,7 @@ public final class Emitter {
     /**
      * Hands over the change counted by the last {@link #next()}, built by the caller (id, channel, payload, ...); the
      * emitter sets its source and position (the commit LSN). Blocks while the pipeline is full, keeping the
-     * replication connection alive.
+     * replication connection alive. The pipeline may hold the event back from idle sinks until {@link #flush()}.
      */
     public void emit(Event.Builder event) throws InterruptedException, SQLException {
         emit(event, () -> false);
@@ -105,7 +105,7 @@ public final class Emitter {
         }
         int n = ordinal - 1;
         Event e = event.source(source).position(position).build();
-        while (!context.publish(e, wait)) {
+        while (!context.publishDeferred(e, wait)) {
             if (!connection.reading()) {
                 abandoned = true; // stopping: the event stays unacknowledged and is read again on the next start
                 return true;
@@ -129,6 +129,14 @@ public final class Emitter {
     /** The ordinal in its transaction of the change counted by the last {@link #next()}, from 0. */
     public int ordinal() {
         return ordinal - 1;
+    }
+
+    /**
+     * Lets the events handed over so far go on to the sinks (they are held back to make batches): call when the
+     * stream has nothing more to read for now, after a commit, and before reading stops.
+     */
+    void flush() {
+        context.flush();
     }
 
     /** The transaction ends; a restart after it resumes at {@code resumeLsn}. */

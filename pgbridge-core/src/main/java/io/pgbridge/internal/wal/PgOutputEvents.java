@@ -16,6 +16,9 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     private final Emitter emitter;
     private final String heartbeatPrefix;
     private ChangeEventJson.Txn txn;
+    private Relation relation;
+    private String channel;
+    private boolean relationWanted;
 
     PgOutputEvents(Emitter emitter, String heartbeatPrefix) {
         this.emitter = emitter;
@@ -41,23 +44,23 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
 
     @Override
     public void insert(Relation r, TupleData newRow) throws InterruptedException, SQLException {
-        if (emitter.next() && emitter.wants(r.qualifiedName())) {
-            emit(r.qualifiedName(), json.insert(r, txn, newRow));
+        if (emitter.next() && wanted(r)) {
+            emit(channel, json.insert(r, txn, newRow));
         }
     }
 
     @Override
     public void update(Relation r, char oldKind, TupleData oldRow, TupleData newRow)
             throws InterruptedException, SQLException {
-        if (emitter.next() && emitter.wants(r.qualifiedName())) {
-            emit(r.qualifiedName(), json.update(r, txn, oldKind, oldRow, newRow));
+        if (emitter.next() && wanted(r)) {
+            emit(channel, json.update(r, txn, oldKind, oldRow, newRow));
         }
     }
 
     @Override
     public void delete(Relation r, char oldKind, TupleData oldRow) throws InterruptedException, SQLException {
-        if (emitter.next() && emitter.wants(r.qualifiedName())) {
-            emit(r.qualifiedName(), json.delete(r, txn, oldKind, oldRow));
+        if (emitter.next() && wanted(r)) {
+            emit(channel, json.delete(r, txn, oldKind, oldRow));
         }
     }
 
@@ -65,8 +68,8 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     public void truncate(List<Relation> relations, boolean cascade, boolean restartIdentity)
             throws InterruptedException, SQLException {
         for (Relation r : relations) {
-            if (emitter.next() && emitter.wants(r.qualifiedName())) {
-                emit(r.qualifiedName(), json.truncate(r, txn, cascade, restartIdentity));
+            if (emitter.next() && wanted(r)) {
+                emit(channel, json.truncate(r, txn, cascade, restartIdentity));
             }
         }
     }
@@ -84,6 +87,20 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
         if (emitter.next() && emitter.wants(prefix)) {
             emit(prefix, json.message(lsn, txn, prefix, content));
         }
+    }
+
+    /**
+     * Whether a route takes the changes of {@code r}, and if so sets {@link #channel} to its name. Remembered for the
+     * last relation (consecutive changes are mostly on one table): routes do not change, and a new Relation message
+     * makes a new object.
+     */
+    private boolean wanted(Relation r) {
+        if (r != relation) {
+            relation = r;
+            channel = r.qualifiedName();
+            relationWanted = emitter.wants(channel);
+        }
+        return relationWanted;
     }
 
     private void emit(String channel, byte[] payload) throws InterruptedException, SQLException {

@@ -282,12 +282,14 @@ public final class WalSource implements EventSource {
                             delay,
                             attempt);
                     closeConnection();
+                    emitter.flush(); // what was read before the loss goes on while this waits
                     Thread.sleep(delay); // backoff between attempts, not a wait for a condition
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            emitter.flush(); // what is held must reach the sinks for the pipeline to drain
             readingStopped.countDown();
         }
         drain();
@@ -298,6 +300,7 @@ public final class WalSource implements EventSource {
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
+                emitter.flush();
                 if (!emitter.inTransaction()) {
                     decoder.betweenTransactions();
                 }
@@ -314,6 +317,7 @@ public final class WalSource implements EventSource {
             idlePolls = 0;
             decoder.decode(message, stream.getLastReceiveLSN().asLong());
             if (!emitter.inTransaction()) {
+                emitter.flush();
                 decoder.betweenTransactions();
                 reportFlush();
             }

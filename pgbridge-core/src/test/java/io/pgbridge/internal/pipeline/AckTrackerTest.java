@@ -39,11 +39,11 @@ class AckTrackerTest {
         long b = tracker.register(20, 1);
         long c = tracker.register(30, 1);
 
-        tracker.complete(c);
-        tracker.complete(b);
+        complete(c);
+        complete(b);
         assertThat(acks).as("nothing while the oldest is unconfirmed").isEmpty();
 
-        tracker.complete(a);
+        complete(a);
         assertThat(acks).as("one jump to the newest once the gap closes").containsExactly(30L);
     }
 
@@ -54,14 +54,14 @@ class AckTrackerTest {
         long b2 = tracker.register(20, 1);
         long c1 = tracker.register(30, 1);
 
-        tracker.complete(a1);
-        tracker.complete(b1);
+        complete(a1);
+        complete(b1);
         assertThat(acks).as("20 has an unconfirmed second event").containsExactly(10L);
 
-        tracker.complete(c1);
+        complete(c1);
         assertThat(acks).containsExactly(10L);
 
-        tracker.complete(b2);
+        complete(b2);
         assertThat(acks).containsExactly(10L, 30L);
     }
 
@@ -69,9 +69,9 @@ class AckTrackerTest {
     void waitsForEveryRouteOfAnEvent() {
         long a = tracker.register(5, 2);
 
-        assertThat(tracker.complete(a)).isFalse();
+        assertThat(complete(a)).isFalse();
         assertThat(acks).isEmpty();
-        assertThat(tracker.complete(a)).isTrue();
+        assertThat(complete(a)).isTrue();
         assertThat(acks).containsExactly(5L);
     }
 
@@ -81,7 +81,7 @@ class AckTrackerTest {
         tracker.register(2, 0);
         assertThat(acks).isEmpty();
 
-        tracker.complete(a);
+        complete(a);
         assertThat(acks).containsExactly(2L);
         tracker.register(3, 0);
         assertThat(acks).containsExactly(2L, 3L);
@@ -90,7 +90,7 @@ class AckTrackerTest {
     @Test
     void reusesTheRingAndRefusesOverflow() {
         for (int i = 0; i < 100; i++) {
-            tracker.complete(tracker.register(i, 1));
+            complete(tracker.register(i, 1));
         }
         assertThat(tracker.acknowledged()).isEqualTo(99L);
         for (int i = 0; i < 8; i++) {
@@ -100,10 +100,39 @@ class AckTrackerTest {
     }
 
     @Test
+    void batchCompletionTellsWhichEventsAreDoneAndAcknowledgesOnce() {
+        long a1 = tracker.register(10, 1);
+        long a2 = tracker.register(10, 2); // routed to two lanes
+        long b1 = tracker.register(20, 1);
+        long c1 = tracker.register(30, 1);
+        boolean[] done = new boolean[3];
+
+        tracker.complete(new long[] {a1, a2, c1}, 3, done);
+        assertThat(done).as("a2 still waits for its second route").containsExactly(true, false, true);
+        assertThat(acks).as("10 has an unconfirmed route").isEmpty();
+
+        tracker.complete(new long[] {a2, b1}, 2, done);
+        assertThat(done).as("both done now").startsWith(true, true);
+        assertThat(acks)
+                .as("one acknowledgement for the whole batch, up to the newest")
+                .containsExactly(30L);
+        assertThatThrownBy(() -> tracker.complete(new long[] {b1}, 1, done))
+                .as("a route completed twice")
+                .isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void rejectsDecreasingPositions() {
         tracker.register(10, 1);
         assertThatThrownBy(() -> tracker.register(9, 1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("must not decrease");
+    }
+
+    /** One route of one event done, through the tracker's batch method: whether the event is done on all routes. */
+    private boolean complete(long seq) {
+        boolean[] done = new boolean[1];
+        tracker.complete(new long[] {seq}, 1, done);
+        return done[0];
     }
 }
