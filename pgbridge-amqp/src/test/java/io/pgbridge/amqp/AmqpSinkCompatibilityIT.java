@@ -4,9 +4,9 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.BrokerSinkCompatibilityKit;
 import io.pgbridge.sinktck.Received;
 import io.pgbridge.sinktck.Receiver;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /** The sink contract for RabbitMQ, publishing to a queue through the default exchange. */
-class AmqpSinkCompatibilityIT extends SinkCompatibilityKit {
+class AmqpSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
 
     @Override
     protected Sink createSink(String uri) {

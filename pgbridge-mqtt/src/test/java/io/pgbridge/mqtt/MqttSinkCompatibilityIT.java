@@ -1,8 +1,8 @@
 package io.pgbridge.mqtt;
 
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.BrokerSinkCompatibilityKit;
 import io.pgbridge.sinktck.Receiver;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.util.HashMap;
@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /** The sink contract for MQTT 5 at QoS 1, against the test broker (Mosquitto). */
-class MqttSinkCompatibilityIT extends SinkCompatibilityKit {
+class MqttSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
 
     /** Settings beyond the short publish timeout the kit needs; subclasses vary the protocol and QoS. */
     Map<String, String> settings() {

@@ -1,15 +1,15 @@
 package io.pgbridge.redis;
 
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.BrokerSinkCompatibilityKit;
 import io.pgbridge.sinktck.Receiver;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.util.Map;
 import java.util.UUID;
 
 /** The sink contract for Redis pub/sub (PUBLISH), which carries the payload alone. */
-class RedisPubSubSinkCompatibilityIT extends SinkCompatibilityKit {
+class RedisPubSubSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
 
     @Override
     protected Sink createSink(String uri) {

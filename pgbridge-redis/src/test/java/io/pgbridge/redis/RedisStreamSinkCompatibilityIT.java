@@ -3,15 +3,15 @@ package io.pgbridge.redis;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.BrokerSinkCompatibilityKit;
 import io.pgbridge.sinktck.Receiver;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.util.Map;
 import java.util.UUID;
 
 /** The sink contract for Redis Streams (XADD), against the test Redis. */
-class RedisStreamSinkCompatibilityIT extends SinkCompatibilityKit {
+class RedisStreamSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
 
     @Override
     protected Sink createSink(String uri) {

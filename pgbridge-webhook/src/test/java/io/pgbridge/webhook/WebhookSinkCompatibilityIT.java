@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.BrokerSinkCompatibilityKit;
 import io.pgbridge.sinktck.Received;
 import io.pgbridge.sinktck.Receiver;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
@@ -23,7 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 
 /** The sink compatibility kit against a local HTTP endpoint, stopped and started on the same port for outages. */
-class WebhookSinkCompatibilityIT extends SinkCompatibilityKit {
+class WebhookSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Every accepted POST: its target and what a consumer would see. */

@@ -7,7 +7,6 @@ import io.pgbridge.sinktck.Received;
 import io.pgbridge.sinktck.Receiver;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -57,16 +56,6 @@ class WebSocketSinkCompatibilityIT extends SinkCompatibilityKit {
                 listener.socket.abort();
             }
         };
-    }
-
-    @Override
-    protected TestServices.Service service() {
-        throw new UnsupportedOperationException("the WebSocket sink is the server");
-    }
-
-    @Override
-    protected boolean connectsToABroker() {
-        return false;
     }
 
     @Override
