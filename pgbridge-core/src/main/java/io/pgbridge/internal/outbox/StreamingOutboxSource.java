@@ -115,7 +115,7 @@ final class StreamingOutboxSource implements EventSource {
     private Long prepareSlot(Connection c) throws SQLException {
         Set<String> table = Set.of(tables.schema() + ".events");
         boolean exists = ReplicationSetup.prepare(
-                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false));
+                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false, false));
         if (!exists) {
             try (PreparedStatement st =
                     c.prepareStatement("select pg_create_logical_replication_slot(?, 'pgoutput')")) {

@@ -43,9 +43,18 @@ public final class ReplicationSetup {
      * @param publication the pgoutput publication, or {@code null} when the plugin needs none
      * @param tables routed tables as {@code schema.table}
      * @param allTables whether every table is wanted (a catch-all channel is routed)
+     * @param guardDroppedSlot whether a missing slot whose publication pgbridge made for it is an error: the slot was
+     *     dropped after a bridge streamed from it, and the changes since are gone from the stream (the WAL source;
+     *     the outbox reads them from its table instead)
      */
     public record Spec(
-            String slot, String plugin, boolean temporary, String publication, Set<String> tables, boolean allTables) {
+            String slot,
+            String plugin,
+            boolean temporary,
+            String publication,
+            Set<String> tables,
+            boolean allTables,
+            boolean guardDroppedSlot) {
         public Spec {
             tables = Set.copyOf(new LinkedHashSet<>(tables));
         }
@@ -121,6 +130,12 @@ public final class ReplicationSetup {
                 }
             }
         }
+        if (spec.guardDroppedSlot() && !spec.temporary() && madeForSlot(c, spec)) {
+            problems.add("slot " + spec.slot() + " is missing, but publication " + spec.publication()
+                    + " was made by pgbridge for it: the slot was dropped after a bridge streamed from it, so the "
+                    + "changes made since then can no longer be streamed. To start again from now, knowingly skipping "
+                    + "them, drop the publication (DROP PUBLICATION " + Identifiers.quote(spec.publication()) + ")");
+        }
         int used = Integer.parseInt(single(c, "SELECT count(*) FROM pg_replication_slots"));
         int max = Integer.parseInt(single(c, "SELECT current_setting('max_replication_slots')"));
         if (used >= max) {
@@ -129,6 +144,24 @@ public final class ReplicationSetup {
                     + "max_replication_slots and restart PostgreSQL");
         }
         return false;
+    }
+
+    /** Whether the publication carries the comment pgbridge writes when it creates it for this slot. */
+    private static boolean madeForSlot(Connection c, Spec spec) throws SQLException {
+        if (spec.publication() == null) {
+            return false;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT obj_description(oid, 'pg_publication') FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, spec.publication());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && marker(spec.slot()).equals(rs.getString(1));
+            }
+        }
+    }
+
+    private static String marker(String slot) {
+        return "pgbridge: streamed through replication slot " + slot;
     }
 
     private static void checkPlugin(Connection c, String plugin, List<String> problems) throws SQLException {
@@ -242,6 +275,7 @@ public final class ReplicationSetup {
             if (allTables == null) {
                 String scope = spec.allTables() ? "FOR ALL TABLES" : "FOR TABLE " + tableList(spec.tables());
                 st.execute("CREATE PUBLICATION " + pub + " " + scope);
+                st.execute("COMMENT ON PUBLICATION " + pub + " IS " + literal(marker(spec.slot())));
                 log.info("Created publication {} {}", spec.publication(), scope);
             } else if (allTables.startsWith("f") && !notPublished.isEmpty()) {
                 st.execute("ALTER PUBLICATION " + pub + " ADD TABLE " + tableList(notPublished));
@@ -256,6 +290,10 @@ public final class ReplicationSetup {
                             + "PGBRIDGE_WAL_PUBLICATION",
                     e);
         }
+    }
+
+    private static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     private static String tableList(Iterable<String> tables) {

@@ -116,6 +116,6 @@ final class WalConfig {
 
     ReplicationSetup.Spec spec() {
         // pgoutput reads no table without a publication; wal2json decodes every table and filters itself
-        return new ReplicationSetup.Spec(slot, plugin, temporarySlot, publication, tables, allTables);
+        return new ReplicationSetup.Spec(slot, plugin, temporarySlot, publication, tables, allTables, true);
     }
 }

@@ -59,6 +59,34 @@ class WalSetupIT {
     }
 
     @Test
+    void refusesToStartWhenItsSlotWasDroppedAfterStreaming() throws Exception {
+        String t = db.schema + ".dropped";
+        db.exec("CREATE TABLE " + t + " (id int PRIMARY KEY)");
+        try (PgBridge first = db.bridge(t + "->queue:a", new InMemorySink()).build()) {
+            first.start();
+        }
+        WalFixture.dropSlot(db.sql, db.slot);
+        db.exec("INSERT INTO " + t + " VALUES (1)"); // a change no slot holds any more
+
+        PgBridge second = db.bridge(t + "->queue:a", new InMemorySink()).build();
+        assertThatThrownBy(second::start)
+                .as("start() after the slot was dropped")
+                .isInstanceOf(SchemaException.class)
+                .hasMessageContaining(
+                        "slot " + db.slot + " is missing, but publication " + db.slot + " was made by pgbridge for it")
+                .hasMessageContaining("DROP PUBLICATION");
+        assertThat(db.confirmedFlush()).as("no new slot silently created").isEqualTo(-1);
+
+        db.exec("DROP PUBLICATION " + db.slot);
+        try (PgBridge third = db.bridge(t + "->queue:a", new InMemorySink()).build()) {
+            third.start();
+            assertThat(db.confirmedFlush())
+                    .as("a fresh start once the publication is dropped")
+                    .isPositive();
+        }
+    }
+
+    @Test
     void temporarySlotStreamsAndIsGoneAfterClose() throws Exception {
         String t = db.schema + ".temp";
         db.exec("CREATE TABLE " + t + " (id int PRIMARY KEY)");
