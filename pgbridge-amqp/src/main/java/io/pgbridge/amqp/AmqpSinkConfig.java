@@ -9,7 +9,6 @@ import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
 import io.pgbridge.spi.UserInfo;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,17 +119,8 @@ public final class AmqpSinkConfig {
     public static AmqpSinkConfig from(SinkConfig config) {
         Settings settings = config.settings();
         List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
-        String uri = config.uri();
-        if (uri == null) {
-            problems.add(UpstreamSettings.URI.envName()
-                    + " is missing: the amqp sink needs amqp://user:password@host:5672/vhost or amqps://...");
-            throw new ConfigurationException(problems);
-        }
-        URI parsed;
-        try {
-            parsed = new URI(uri);
-        } catch (URISyntaxException e) {
-            problems.add(uriProblem(config, "is not a valid URI (" + e.getReason() + ")"));
+        URI parsed = config.parsedUri("amqp://user:password@host:5672/vhost or amqps://...", problems);
+        if (parsed == null) {
             throw new ConfigurationException(problems);
         }
         String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);

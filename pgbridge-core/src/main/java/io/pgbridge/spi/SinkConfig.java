@@ -1,5 +1,8 @@
 package io.pgbridge.spi;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
@@ -24,6 +27,33 @@ public interface SinkConfig {
 
     /** Creates every thread the sink starts; threads get a {@code pgbridge-} name from the sink. */
     ThreadFactory threadFactory();
+
+    /**
+     * The upstream URI parsed, for sinks that take its parts apart. When it is missing, not a valid URI or without a
+     * scheme, adds one problem naming {@code PGBRIDGE_UPSTREAM_URI} (value redacted) to {@code problems} and returns
+     * {@code null}, so that the sink reports it together with its other problems.
+     *
+     * @param form how the sink's URI is written, for the message ({@code mqtt://host:1883 or mqtts://host:8883})
+     */
+    default URI parsedUri(String form, List<String> problems) {
+        String text = uri();
+        if (text == null) {
+            problems.add(UpstreamSettings.URI.envName() + " is missing: write it as " + form);
+            return null;
+        }
+        URI parsed;
+        try {
+            parsed = new URI(text);
+        } catch (URISyntaxException e) {
+            problems.add(Settings.problem(UpstreamSettings.URI, text, "is not a valid URI; write it as " + form));
+            return null;
+        }
+        if (parsed.getScheme() == null) {
+            problems.add(Settings.problem(UpstreamSettings.URI, text, "has no scheme; write it as " + form));
+            return null;
+        }
+        return parsed;
+    }
 
     /**
      * A configuration as the bridge hands it to a provider, for creating a sink outside a bridge (tests, tools):

@@ -8,7 +8,6 @@ import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
 import io.pgbridge.spi.UserInfo;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,22 +175,8 @@ public final class MqttConfig {
 
     /** @throws ConfigurationException listing every problem */
     static MqttConfig from(SinkConfig sink) {
-        List<String> problems = new ArrayList<>();
-        if (sink.uri() == null) {
-            throw new ConfigurationException(UpstreamSettings.URI.envName()
-                    + " is missing: the MQTT sink needs mqtt://host:1883 or mqtts://host:8883");
-        }
-        URI uri;
-        try {
-            uri = new URI(sink.uri());
-        } catch (URISyntaxException e) {
-            throw new ConfigurationException(Settings.problem(UpstreamSettings.URI, sink.uri(), "is not a valid URI"));
-        }
-        if (uri.getScheme() == null) {
-            throw new ConfigurationException(
-                    Settings.problem(UpstreamSettings.URI, sink.uri(), "has no scheme; write it as mqtt://host:1883"));
-        }
-        problems.addAll(sink.settings().problems(SETTINGS));
+        List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
+        URI uri = sink.parsedUri("mqtt://host:1883 or mqtts://host:8883", problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }

@@ -10,7 +10,6 @@ import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
 import io.pgbridge.spi.UserInfo;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,21 +111,8 @@ public final class RedisConfig {
 
     /** @throws ConfigurationException listing every problem */
     static RedisConfig from(SinkConfig sink) {
-        if (sink.uri() == null) {
-            throw new ConfigurationException(UpstreamSettings.URI.envName()
-                    + " is missing: the Redis sink needs redis://host:6379 or rediss://host:6380");
-        }
-        URI uri;
-        try {
-            uri = new URI(sink.uri());
-        } catch (URISyntaxException e) {
-            throw new ConfigurationException(Settings.problem(UpstreamSettings.URI, sink.uri(), "is not a valid URI"));
-        }
         List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
-        if (uri.getScheme() == null) {
-            problems.add(
-                    Settings.problem(UpstreamSettings.URI, sink.uri(), "has no scheme; write it as redis://host:6379"));
-        }
+        URI uri = sink.parsedUri("redis://host:6379 or rediss://host:6380", problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }

@@ -4,6 +4,7 @@ import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpRequest;
@@ -118,11 +119,12 @@ public final class WebhookConfig {
             throw new ConfigurationException(problems);
         }
         if (endpoint.getRawUserInfo() != null) {
-            String userInfo =
-                    URI.create("x://" + endpoint.getRawUserInfo() + "@h").getUserInfo();
+            UserInfo userInfo = UserInfo.of(endpoint);
+            String basic = (userInfo.user() == null ? "" : userInfo.user()) + ":"
+                    + (userInfo.password() == null ? "" : userInfo.password().reveal());
             headers.put(
                     "Authorization",
-                    "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+                    "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
             endpoint = withoutUserInfo(endpoint);
         }
         return new WebhookConfig(
