@@ -61,18 +61,20 @@ public final class TcpRelay implements AutoCloseable {
 
     private void accept() {
         while (!closed) {
+            Socket client;
             try {
-                Socket client = server.accept();
+                client = server.accept();
+            } catch (IOException e) {
+                continue; // the relay was closed (the loop ends) or one accept failed
+            }
+            try {
                 Socket upstream = new Socket(targetHost, targetPort);
                 Pair pair = new Pair(client, upstream);
                 pairs.add(pair);
                 pump(pair, client, upstream, "up");
                 pump(pair, upstream, client, "down");
             } catch (IOException e) {
-                if (!closed) {
-                    // a refused upstream connection: the client sees its socket closed
-                    continue;
-                }
+                closeQuietly(client); // the target refused: the client sees its connection closed
             }
         }
     }
