@@ -4,6 +4,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Settings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -22,7 +23,12 @@ final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
     private final OutboxTables tables;
     private Connection connection;
 
-    OutboxDeadLetters(PostgresConnector postgres, OutboxTables tables) {
+    /** The handler when {@code outbox.dead-letter-table} is on, else {@code null} (the bridge's own handler). */
+    static OutboxDeadLetters ifEnabled(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+        return settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+    }
+
+    private OutboxDeadLetters(PostgresConnector postgres, OutboxTables tables) {
         this.postgres = postgres;
         this.tables = tables;
     }

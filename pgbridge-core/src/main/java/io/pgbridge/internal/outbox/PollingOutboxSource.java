@@ -69,8 +69,7 @@ final class PollingOutboxSource implements EventSource {
         this.maintenance = new PartitionMaintenance(postgres, tables, settings);
         this.reconnectBackoff =
                 new Backoff(Duration.ofMillis(250), settings.duration(OutboxSettings.RECONNECT_MAX_BACKOFF));
-        this.deadLetters =
-                settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, settings);
     }
 
     @Override

@@ -67,8 +67,7 @@ final class StreamingOutboxSource implements EventSource {
                 Set.of(tables.schema() + ".events"),
                 emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId, replay));
         this.maintenance = new PartitionMaintenance(postgres, tables, settings);
-        this.deadLetters =
-                settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, settings);
     }
 
     @Override
