@@ -22,12 +22,20 @@ import java.util.Objects;
  *       payload).
  *   <li>{@link #payload()}: the bytes, passed through unchanged (UTF-8 JSON or text for the built-in sources).
  *   <li>{@link #headers()}: string headers, never {@code null}, possibly empty.
- *   <li>{@link #position()}: the source's ordered position (for WAL the commit LSN); sources only compare and
- *       acknowledge it.
+ *   <li>{@link #position()}: the source's ordered position (for WAL the commit LSN), which the pipeline acknowledges
+ *       back to the source once sealed and settled; {@link #NO_POSITION} (the default) for an event the source keeps
+ *       track of itself.
  *   <li>{@link #commitTime()}: when the producing transaction committed, or {@code null} where unknown.
  * </ul>
  */
 public final class Event {
+    /**
+     * The position of an event that takes no part in acknowledgement: the source learns of its delivery through
+     * {@link io.pgbridge.spi.EventSource#delivered} only (an outbox row it deletes then, a NOTIFY). The builder's
+     * default.
+     */
+    public static final long NO_POSITION = Long.MIN_VALUE;
+
     private final String id;
     private final String source;
     private final String channel;
@@ -194,7 +202,7 @@ public final class Event {
         private byte[] payload;
         private String contentType;
         private Map<String, String> headers; // created by the first header: most events have none
-        private long position;
+        private long position = NO_POSITION;
         private Instant commitTime;
 
         private Builder() {}
@@ -256,6 +264,9 @@ public final class Event {
             return this;
         }
 
+        /**
+         * The source's ordered position; positions of one source never decrease. Default {@link #NO_POSITION}.
+         */
         public Builder position(long position) {
             this.position = position;
             return this;

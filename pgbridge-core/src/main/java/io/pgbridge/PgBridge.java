@@ -2,6 +2,7 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Assembly;
 import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
@@ -67,6 +68,7 @@ public final class PgBridge implements AutoCloseable {
     private Pipeline pipeline;
     private final List<EventSource> started = new ArrayList<>();
 
+    /** @param deadLetters the builder's handler, or {@code null} */
     private PgBridge(Assembly parts, DeadLetterHandler deadLetters) {
         this.parts = parts;
         this.deadLetters = deadLetters;
@@ -99,7 +101,7 @@ public final class PgBridge implements AutoCloseable {
                     parts.routes,
                     parts.sinkByRoute::get,
                     parts.catchAllBySource,
-                    deadLetters,
+                    failurePolicy(),
                     parts.options,
                     role -> new NamedThreadFactory(role, parts.threadFactory));
             synchronized (lock) {
@@ -184,11 +186,7 @@ public final class PgBridge implements AutoCloseable {
         if (p != null) {
             try {
                 if (!p.drain(timeout)) {
-                    log.warn(
-                            "{} event(s) were not confirmed within {} ms; they stay unacknowledged and are read again "
-                                    + "on the next start (WAL, outbox)",
-                            p.inFlightEvents(),
-                            timeout.toMillis());
+                    warnUnconfirmed(p, timeout);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -214,6 +212,41 @@ public final class PgBridge implements AutoCloseable {
         }
         terminated.countDown();
         log.info("pgbridge {}", finalState == State.FAILED ? "failed and closed" : "closed");
+    }
+
+    /** What becomes of the events still unconfirmed at shutdown depends on each source's guarantee: say which. */
+    private static void warnUnconfirmed(Pipeline p, Duration timeout) {
+        for (SourceStats source : p.sourceStats()) {
+            if (source.unsettled() == 0) {
+                continue;
+            }
+            if (source.guarantee() == DeliveryGuarantee.AT_MOST_ONCE) {
+                log.warn(
+                        "{} event(s) of source {} were not confirmed within {} ms and are lost: {} is at most once",
+                        source.unsettled(),
+                        source.name(),
+                        timeout.toMillis(),
+                        source.name());
+            } else {
+                log.warn(
+                        "{} event(s) of source {} were not confirmed within {} ms; they stay unacknowledged and are"
+                                + " read again on the next start",
+                        source.unsettled(),
+                        source.name(),
+                        timeout.toMillis());
+            }
+        }
+        for (RouteStats route : p.routeStats()) {
+            if (route.state() != RouteState.DELIVERING) {
+                log.warn(
+                        "Route {} was {} since {} ({} attempts): {}",
+                        route.route(),
+                        route.state(),
+                        route.since(),
+                        route.attempts(),
+                        route.lastError());
+            }
+        }
     }
 
     private void awaitQuietly() {
@@ -288,7 +321,7 @@ public final class PgBridge implements AutoCloseable {
             source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
         }
         if (p == null) {
-            return new Stats(0, 0, 0, 0, 0, 0, 0, lag);
+            return new Stats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of());
         }
         var s = p.stats();
         return new Stats(
@@ -299,7 +332,9 @@ public final class PgBridge implements AutoCloseable {
                 s.unrouted(),
                 p.inFlightEvents(),
                 p.inFlightBytes(),
-                lag);
+                lag,
+                p.routeStats(),
+                p.sourceStats());
     }
 
     @Override
@@ -317,6 +352,8 @@ public final class PgBridge implements AutoCloseable {
         private final int inFlightEvents;
         private final long inFlightBytes;
         private final Map<String, Long> sourceLagBytes;
+        private final List<RouteStats> routes;
+        private final List<SourceStats> sources;
 
         Stats(
                 long received,
@@ -326,7 +363,9 @@ public final class PgBridge implements AutoCloseable {
                 long unrouted,
                 int inFlightEvents,
                 long inFlightBytes,
-                Map<String, Long> sourceLagBytes) {
+                Map<String, Long> sourceLagBytes,
+                List<RouteStats> routes,
+                List<SourceStats> sources) {
             this.received = received;
             this.delivered = delivered;
             this.retries = retries;
@@ -335,6 +374,21 @@ public final class PgBridge implements AutoCloseable {
             this.inFlightEvents = inFlightEvents;
             this.inFlightBytes = inFlightBytes;
             this.sourceLagBytes = Map.copyOf(sourceLagBytes);
+            this.routes = List.copyOf(routes);
+            this.sources = List.copyOf(sources);
+        }
+
+        /**
+         * Each route's state (delivering, retrying since, halted), attempts and last error, in route order; empty
+         * before {@link #start()}.
+         */
+        public List<RouteStats> routes() {
+            return routes;
+        }
+
+        /** Each source's state, guarantee and counters, in start order; empty before {@link #start()}. */
+        public List<SourceStats> sources() {
+            return sources;
         }
 
         /** Events sources handed over. */
@@ -347,12 +401,12 @@ public final class PgBridge implements AutoCloseable {
             return delivered;
         }
 
-        /** Failed publish attempts that were retried. */
+        /** Failed delivery attempts (each is retried). */
         public long retries() {
             return retries;
         }
 
-        /** Events handed to the dead-letter handler. */
+        /** Events a dead-letter destination took. */
         public long deadLettered() {
             return deadLettered;
         }
@@ -385,7 +439,8 @@ public final class PgBridge implements AutoCloseable {
         public String toString() {
             return "Stats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
                     + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
-                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes + '}';
+                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes
+                    + ", routes=" + routes + ", sources=" + sources + '}';
         }
     }
 
@@ -540,8 +595,12 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
-         * Where events a sink refused for good go. Default: the source's own place when it has one (the outbox source
-         * writes to its {@code dead_letters} table), else logged at ERROR (without payload).
+         * Where events a sink refused for good (or a source could not decode) go, for every source. Without it: the
+         * {@code dead-letter.target} on the route's own sink when set, else the source's own durable place when it has
+         * one (the outbox's {@code dead_letters} table, {@code outbox.dead-letter-table}), else for NOTIFY (at most
+         * once) a log line at ERROR (without payload); else (WAL, outbox) the route halts: it retries the event at the
+         * longest backoff and shows {@link RouteState#HALTED} until an operator acts. A handler that throws makes
+         * the event be retried. Called on a delivery thread; must be thread-safe.
          */
         public Builder deadLetterHandler(DeadLetterHandler handler) {
             this.deadLetters = Objects.requireNonNull(handler, "handler");
@@ -562,7 +621,7 @@ public final class PgBridge implements AutoCloseable {
             in.sourceInstances.addAll(sourceInstances);
             in.threadFactory = threadFactory;
             Assembly parts = Assembly.build(in);
-            return new PgBridge(parts, deadLetters != null ? deadLetters : bySource(parts.sources));
+            return new PgBridge(parts, deadLetters);
         }
 
         /** Lists the keys set, never their values. */
@@ -573,28 +632,17 @@ public final class PgBridge implements AutoCloseable {
         }
     }
 
-    /** Each source's own handler for its events (the outbox's table), else {@link #LOG_DEAD_LETTERS}. */
-    private static DeadLetterHandler bySource(List<EventSource> sources) {
+    /** Where refused events go: the builder's handler, the dead-letter target, each source's own place. */
+    private FailurePolicy failurePolicy() {
         Map<String, DeadLetterHandler> own = new HashMap<>();
-        for (EventSource source : sources) {
+        Map<String, DeliveryGuarantee> guarantees = new HashMap<>();
+        for (EventSource source : parts.sources) {
             DeadLetterHandler handler = source.deadLetterHandler();
             if (handler != null) {
                 own.put(source.name(), handler);
             }
+            guarantees.put(source.name(), source.guarantee());
         }
-        if (own.isEmpty()) {
-            return LOG_DEAD_LETTERS;
-        }
-        return (event, target, reason) ->
-                own.getOrDefault(event.source(), LOG_DEAD_LETTERS).deadLetter(event, target, reason);
+        return new FailurePolicy(deadLetters, parts.deadLetterTarget, own, guarantees);
     }
-
-    private static final DeadLetterHandler LOG_DEAD_LETTERS =
-            (event, target, reason) -> LoggerFactory.getLogger(DeadLetterHandler.class)
-                    .error(
-                            "Dead letter: event {} on channel {} to {} refused for good: {}",
-                            event.id(),
-                            event.channel(),
-                            target,
-                            reason);
 }

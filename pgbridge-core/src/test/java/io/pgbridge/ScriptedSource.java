@@ -23,15 +23,19 @@ final class ScriptedSource implements EventSource {
         this.context = context;
     }
 
+    /** Publishes an event at a position of its own and seals it. */
     void publish(String channel, String payload) throws InterruptedException {
         context.publish(next(channel, payload));
+        context.seal(position);
     }
 
-    /** Publishes through {@link SourceContext#publishDeferred}; returns whether the event was taken in time. */
+    /** Publishes through {@link SourceContext#publishDeferred} and seals; returns whether the event was taken in time. */
     boolean publishDeferred(String channel, String payload, Duration timeout) throws InterruptedException {
         boolean taken = context.publishDeferred(next(channel, payload), timeout);
         if (!taken) {
             position--;
+        } else {
+            context.seal(position);
         }
         return taken;
     }

@@ -59,6 +59,9 @@ public final class Assembly {
     public final Map<Route, Sink> sinkByRoute;
     public final List<EventSource> sources;
     public final Map<String, String> catchAllBySource;
+    /** Where refused events go on a route's own sink ({@code dead-letter.target}), or {@code null}. */
+    public final Target deadLetterTarget;
+
     public final Pipeline.Options options;
     public final ThreadFactory threadFactory;
     public final Settings settings;
@@ -69,6 +72,7 @@ public final class Assembly {
             Map<Route, Sink> sinkByRoute,
             List<EventSource> sources,
             Map<String, String> catchAllBySource,
+            Target deadLetterTarget,
             Pipeline.Options options,
             ThreadFactory threadFactory,
             Settings settings) {
@@ -77,6 +81,7 @@ public final class Assembly {
         this.sinkByRoute = sinkByRoute;
         this.sources = sources;
         this.catchAllBySource = catchAllBySource;
+        this.deadLetterTarget = deadLetterTarget;
         this.options = options;
         this.threadFactory = threadFactory;
         this.settings = settings;
@@ -92,6 +97,7 @@ public final class Assembly {
         PostgresConnector postgres = postgres(settings, problems);
         Map<String, Sink> sinks = sinks(in, settings, problems);
         Map<Route, Sink> sinkByRoute = bindRoutes(routes, sinks, problems);
+        Target deadLetterTarget = deadLetterTarget(settings, sinkByRoute, problems);
         Map<String, String> catchAll = new LinkedHashMap<>();
         List<EventSource> sources = sources(in, settings, routes, postgres, catchAll, problems);
 
@@ -111,6 +117,7 @@ public final class Assembly {
                 sinkByRoute,
                 List.copyOf(sources),
                 Map.copyOf(catchAll),
+                deadLetterTarget,
                 options,
                 in.threadFactory,
                 settings);
@@ -288,6 +295,43 @@ public final class Assembly {
             byRoute.put(r, sink);
         }
         return byRoute;
+    }
+
+    /** {@code dead-letter.target} as a target every routed sink understands, or {@code null} when not set. */
+    private static Target deadLetterTarget(Settings settings, Map<Route, Sink> sinkByRoute, List<String> problems) {
+        String text = settings.string(CoreSettings.DEAD_LETTER_TARGET);
+        if (text == null) {
+            return null;
+        }
+        int colon = text.indexOf(':');
+        if (colon <= 0 || colon == text.trim().length() - 1) {
+            problems.add(Settings.problem(
+                    CoreSettings.DEAD_LETTER_TARGET,
+                    text,
+                    "expected kind:name on the routes' sink, for example queue:pgbridge.dead-letters"));
+            return null;
+        }
+        Target target = Target.of(
+                text.substring(0, colon).trim(), text.substring(colon + 1).trim());
+        Set<Sink> checked = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Sink sink : sinkByRoute.values()) {
+            if (!checked.add(sink)) {
+                continue;
+            }
+            Set<String> kinds = sink.targetKinds();
+            if (!kinds.isEmpty() && !kinds.contains(target.kind())) {
+                problems.add(Settings.problem(
+                        CoreSettings.DEAD_LETTER_TARGET,
+                        text,
+                        "target kind '" + target.kind() + "' is unknown to sink " + sink.name() + "; it knows "
+                                + kinds.stream().sorted().collect(Collectors.joining(", "))));
+                continue;
+            }
+            for (String p : sink.validateTarget(target)) {
+                problems.add(Settings.problem(CoreSettings.DEAD_LETTER_TARGET, text, p));
+            }
+        }
+        return target;
     }
 
     /**

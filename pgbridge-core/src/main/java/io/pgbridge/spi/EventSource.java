@@ -1,5 +1,6 @@
 package io.pgbridge.spi;
 
+import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
 import java.util.OptionalLong;
 
@@ -17,6 +18,15 @@ public interface EventSource {
     String name();
 
     /**
+     * What this source promises. It decides what happens to an event a sink refuses for good: an at-least-once
+     * source's route halts unless a durable dead-letter destination takes the event; an at-most-once source's event
+     * is logged and dropped. Default {@link DeliveryGuarantee#AT_LEAST_ONCE}.
+     */
+    default DeliveryGuarantee guarantee() {
+        return DeliveryGuarantee.AT_LEAST_ONCE;
+    }
+
+    /**
      * Connects, checks prerequisites, and starts reading on a thread from {@link SourceContext#threadFactory()}.
      * Returns once the source is reading, so that an event raised after {@code start} returns is seen.
      *
@@ -27,15 +37,18 @@ public interface EventSource {
     void start(SourceContext context) throws InterruptedException;
 
     /**
-     * Every event this source published with a {@linkplain Event#position() position} at or below {@code position}
-     * has been confirmed by every sink it was routed to (or dead-lettered). Positions only grow. Called on a
-     * pipeline thread; must not block. WAL sources report it to the server as the flushed LSN.
+     * {@code position} was {@linkplain SourceContext#seal sealed}, and every event this source published with a
+     * {@linkplain Event#position() position} at or below it is settled: confirmed by every sink it was routed to, or
+     * taken by a dead-letter destination (or {@linkplain SourceContext#storedDurably stored durably} by the source).
+     * Positions only grow, and only sealed positions are acknowledged. Called on a pipeline thread, possibly under a
+     * lock of the pipeline; must not block. WAL sources report it to the server as the flushed LSN.
      */
     default void acknowledge(long position) {}
 
     /**
-     * One event is done: confirmed by every sink it was routed to, or dead-lettered. Called on a pipeline thread,
-     * in no particular order across lanes; must not block.
+     * One event is settled: confirmed by every sink it was routed to, or taken by a dead-letter destination. Called on
+     * a pipeline thread, in no particular order across lanes, for every event, with or without a position; must not
+     * block.
      */
     default void delivered(Event event) {}
 

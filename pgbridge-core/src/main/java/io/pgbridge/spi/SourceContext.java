@@ -50,6 +50,52 @@ public interface SourceContext {
     /** Lets every event held back by {@link #publishDeferred} go on to its sinks. Cheap when none is held. */
     default void flush() {}
 
+    /**
+     * Hands over an event the source read but cannot turn into a valid event (a row its decoder refuses), so that
+     * it is not lost silently and does not stop the source: its routes treat it as refused for good by their sinks,
+     * with {@code reason}, and apply the failure policy (a durable dead-letter destination, or the route halts
+     * until an operator acts). {@code event} carries what is known: id, channel, position, and the raw payload.
+     * Blocks like {@link #publish(Event, Duration)}.
+     *
+     * @return whether the event was taken within {@code timeout}
+     * @throws InterruptedException when the thread is interrupted while waiting for room
+     * @throws IllegalStateException after the bridge stopped
+     */
+    boolean publishUndecodable(Event event, String reason, Duration timeout) throws InterruptedException;
+
+    /**
+     * No event at or below {@code position} will be published any more: the position is closed, and the bridge
+     * {@linkplain EventSource#acknowledge acknowledges} it once every event at or below it is settled. Only sealed
+     * positions are ever acknowledged. The WAL source seals a transaction once its commit was decoded and its every
+     * change handed over; a source whose events each stand alone seals each event's position after publishing it.
+     * Sealing the same position again does nothing.
+     *
+     * @throws IllegalArgumentException when {@code position} is below a position sealed before
+     */
+    void seal(long position);
+
+    /**
+     * Every event at or below {@code position} that this source published is stored durably by the source itself
+     * (the outbox records them for replay), so acknowledging no longer waits for their confirmation. The events stay
+     * in their routes and are still reported through {@link EventSource#delivered}.
+     */
+    void storedDurably(long position);
+
+    /**
+     * Counts an event the source discarded without handing it over, and why. Only for sources whose guarantee is
+     * {@link io.pgbridge.DeliveryGuarantee#AT_MOST_ONCE}: the NOTIFY source drops notifications while the pipeline
+     * is full rather than stop reading (PostgreSQL's notification queue must keep draining).
+     */
+    void dropped(Event event, String reason);
+
+    /**
+     * Reports how the source is doing, shown by {@code PgBridge.stats()}: call it whenever that changes.
+     *
+     * @param reason why, for {@link io.pgbridge.SourceState#RECONNECTING} and {@link io.pgbridge.SourceState#FAILED};
+     *     {@code null} otherwise
+     */
+    void state(io.pgbridge.SourceState state, String reason);
+
     /** Whether any route takes this channel; a source may skip decoding events that no route wants. */
     boolean isRouted(String channel);
 

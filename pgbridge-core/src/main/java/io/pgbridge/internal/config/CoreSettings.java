@@ -53,6 +53,11 @@ public final class CoreSettings {
             3_600_000);
     public static final Setting RETRY_MAX_BACKOFF =
             Setting.durationMs("retry.max-backoff-ms", "Longest wait between delivery retries", 30_000, 1, 3_600_000);
+    public static final Setting DEAD_LETTER_TARGET = Setting.string(
+            "dead-letter.target",
+            "Where on a route's own sink an event goes that the sink refused for good, as kind:name (for example "
+                    + "queue:pgbridge.dead-letters); without it (and without the outbox's dead-letter table or a "
+                    + "handler in code) such an event halts its route, except for NOTIFY, which logs and drops it");
     public static final Setting SHUTDOWN_TIMEOUT = Setting.durationMs(
             "shutdown.timeout-ms", "How long close() waits for in-flight events to be confirmed", 30_000, 0, 3_600_000);
 
@@ -73,6 +78,7 @@ public final class CoreSettings {
             DELIVERY_MAX_BATCH,
             RETRY_INITIAL_BACKOFF,
             RETRY_MAX_BACKOFF,
+            DEAD_LETTER_TARGET,
             SHUTDOWN_TIMEOUT);
 
     private CoreSettings() {}

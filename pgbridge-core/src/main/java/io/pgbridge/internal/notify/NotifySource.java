@@ -1,7 +1,9 @@
 package io.pgbridge.internal.notify;
 
 import io.pgbridge.ConnectionException;
+import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
+import io.pgbridge.SourceState;
 import io.pgbridge.internal.Ids;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
@@ -32,7 +34,12 @@ import org.slf4j.LoggerFactory;
  * <p>NOTIFY is at-most-once by PostgreSQL's design: a notification sent while no session listens is gone (NOTIFY
  * reference page). This source keeps the window short instead: it probes an idle connection with a query whose answer
  * must come within {@code notify.probe-timeout-ms} (a socket timeout, which also catches half-open sockets), and on
- * any failure reconnects with backoff, LISTENs again, and logs how long it was deaf. The durable path is the outbox.
+ * any failure reconnects with backoff, LISTENs again, and logs how long it was deaf, counted from the last
+ * moment the connection was known alive (the last notification received or probe answered). The durable path is the outbox.
+ *
+ * <p>It never stops reading: PostgreSQL keeps every notification in one queue until each listening session read it,
+ * and once that queue is full other sessions' {@code NOTIFY} fails at commit. So while the pipeline is full (sinks
+ * behind or down) notifications are dropped and counted ({@code stats()}, a WARN line), not left in the server's queue.
  */
 final class NotifySource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(NotifySource.class);
@@ -51,7 +58,7 @@ final class NotifySource implements EventSource {
     private volatile Connection connection;
     private Thread thread;
     private SourceContext context;
-    private long position;
+    private Instant lastAlive; // the last notification read or probe answered, or when LISTEN began; listener thread
 
     NotifySource(PostgresConnector postgres, Set<String> channels, Settings settings) {
         this.postgres = postgres;
@@ -72,6 +79,11 @@ final class NotifySource implements EventSource {
     }
 
     @Override
+    public DeliveryGuarantee guarantee() {
+        return DeliveryGuarantee.AT_MOST_ONCE;
+    }
+
+    @Override
     public void start(SourceContext context) throws InterruptedException {
         this.context = context;
         try {
@@ -80,6 +92,8 @@ final class NotifySource implements EventSource {
             throw new ConnectionException("Cannot LISTEN on " + postgres.describe() + ": " + e.getMessage(), e);
         }
         running = true;
+        lastAlive = Instant.now();
+        context.state(SourceState.READING, null);
         CountDownLatch started = new CountDownLatch(1);
         thread = context.threadFactory().newThread(() -> {
             started.countDown();
@@ -125,12 +139,14 @@ final class NotifySource implements EventSource {
                 PGNotification[] notifications = pg.getNotifications(pollMillis);
                 if (notifications != null && notifications.length > 0) {
                     lastTraffic = System.nanoTime();
+                    lastAlive = Instant.now();
                     for (PGNotification n : notifications) {
-                        context.publish(toEvent(n));
+                        handOver(toEvent(n));
                     }
                 } else if (System.nanoTime() - lastTraffic > probeIntervalNanos) {
                     probe();
                     lastTraffic = System.nanoTime();
+                    lastAlive = Instant.now();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -146,6 +162,16 @@ final class NotifySource implements EventSource {
         closeQuietly(connection);
     }
 
+    /** Hands over at once or drops: waiting for room would leave notifications in PostgreSQL's queue. */
+    private void handOver(Event event) throws InterruptedException {
+        if (!context.publish(event, Duration.ZERO)) {
+            context.dropped(
+                    event,
+                    "the pipeline is full (sinks behind or down), and NOTIFY is at most once: notifications are dropped"
+                            + " rather than left in PostgreSQL's notification queue");
+        }
+    }
+
     private void probe() throws SQLException {
         try (Statement st = connection.createStatement()) {
             st.execute("SELECT 1");
@@ -153,7 +179,8 @@ final class NotifySource implements EventSource {
     }
 
     private void reconnect(Exception cause) {
-        Instant lostAt = Instant.now();
+        Instant deafSince = lastAlive;
+        context.state(SourceState.RECONNECTING, "NOTIFY connection lost: " + cause.getMessage());
         log.warn(
                 "NOTIFY connection to {} lost ({}); reconnecting. Notifications sent until LISTEN is back are lost: "
                         + "plain NOTIFY is at-most-once, use pgbridge.send for durable events",
@@ -164,9 +191,14 @@ final class NotifySource implements EventSource {
                 "NOTIFY connection to " + postgres.describe(), reconnectBackoff, () -> running, this::listen);
         if (reopened != null) {
             connection = reopened;
+            Instant now = Instant.now();
+            lastAlive = now;
+            context.state(SourceState.READING, null);
             log.info(
-                    "Listening again; notifications sent in the last {} ms were lost",
-                    Duration.between(lostAt, Instant.now()).toMillis());
+                    "Listening again; notifications sent since {} ({} ms ago: the last notification or probe answer) may be"
+                            + " lost",
+                    deafSince,
+                    Duration.between(deafSince, now).toMillis());
         }
     }
 
@@ -188,7 +220,6 @@ final class NotifySource implements EventSource {
                 .routingKey(routingKey)
                 .payloadUnsafe(bytes)
                 .contentType(looksLikeJson(payload) ? CONTENT_JSON : CONTENT_TEXT)
-                .position(++position)
                 .build();
     }
 
@@ -205,6 +236,9 @@ final class NotifySource implements EventSource {
     @Override
     public void stop() {
         running = false;
+        if (context != null) {
+            context.state(SourceState.STOPPED, null);
+        }
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
             try {

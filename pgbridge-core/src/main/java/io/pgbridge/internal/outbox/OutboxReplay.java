@@ -12,7 +12,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongConsumer;
 import org.postgresql.replication.LogSequenceNumber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +68,6 @@ final class OutboxReplay {
 
     private volatile long acknowledged = Long.MIN_VALUE;
     private SourceContext context;
-    private LongConsumer release;
     private Connection connection;
 
     private boolean failover;
@@ -96,14 +94,9 @@ final class OutboxReplay {
         this.replayAfterNanos = replayAfter.toNanos();
     }
 
-    /**
-     * Before streaming starts: events recorded before a restart are replayed first (the stream starts failed over).
-     *
-     * @param release lets the slot move past every event handed over so far (they are recorded)
-     */
-    void start(SourceContext context, LongConsumer release) throws SQLException {
+    /** Before streaming starts: events recorded before a restart are replayed first (the stream starts failed over). */
+    void start(SourceContext context) throws SQLException {
         this.context = context;
-        this.release = release;
         try (PreparedStatement st = connection().prepareStatement(tables.replayHighest())) {
             st.setLong(1, streamId);
             try (ResultSet rs = st.executeQuery()) {
@@ -199,7 +192,7 @@ final class OutboxReplay {
                 confirmed > 0 ? LogSequenceNumber.valueOf(confirmed).asString() : "the start",
                 tables.schema());
         if (!handed.isEmpty()) {
-            release.accept(lastLsn);
+            context.storedDurably(lastLsn); // recorded: the slot may move past them
         }
     }
 
@@ -347,7 +340,7 @@ final class OutboxReplay {
                     }
                     missingSince = 0;
                     pending.addLast(new Handed(lsn, ordinal, id, 0));
-                    pendingEvents.addLast(OutboxRows.toEvent(rs, lsn));
+                    pendingEvents.addLast(OutboxRows.toEvent(rs));
                     lastLsn = lsn;
                     lastOrdinal = ordinal;
                 }

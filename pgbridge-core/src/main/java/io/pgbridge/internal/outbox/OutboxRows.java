@@ -18,16 +18,18 @@ final class OutboxRows {
 
     private OutboxRows() {}
 
-    /** The event of the current row of a result of {@link #SELECT_LIST}. */
-    static Event toEvent(ResultSet rs, long position) throws SQLException {
+    /**
+     * The event of the current row of a result of {@link #SELECT_LIST}. It has no position: the row is what keeps it,
+     * and the source acts on its delivery through {@code delivered}.
+     */
+    static Event toEvent(ResultSet rs) throws SQLException {
         Event.Builder b = Event.builder()
                 .id(Long.toString(rs.getLong(1)))
                 .source("outbox")
                 .channel(rs.getString(2))
                 .routingKey(rs.getString(3))
                 .contentType(rs.getString(4))
-                .payloadUnsafe(rs.getString(5).getBytes(StandardCharsets.UTF_8))
-                .position(position);
+                .payloadUnsafe(rs.getString(5).getBytes(StandardCharsets.UTF_8));
         Array headers = rs.getArray(6);
         if (headers != null) {
             for (String[] pair : (String[][]) headers.getArray()) {

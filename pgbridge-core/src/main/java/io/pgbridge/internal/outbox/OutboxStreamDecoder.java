@@ -88,15 +88,23 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
                 .channel(channel)
                 .routingKey(c.text("routing_key"))
                 .contentType(contentType)
-                .commitTime(commitTime)
-                .payloadUnsafe((contentType.startsWith("text/") ? jsonString(payload) : payload)
-                        .getBytes(StandardCharsets.UTF_8));
-        String headers = c.text("headers");
-        if (headers != null) {
-            addHeaders(headers, event);
+                .commitTime(commitTime);
+        String undecodable = null;
+        try {
+            event.payloadUnsafe(
+                    (contentType.startsWith("text/") ? jsonString(payload) : payload).getBytes(StandardCharsets.UTF_8));
+            String headers = c.text("headers");
+            if (headers != null) {
+                addHeaders(headers, event);
+            }
+        } catch (IllegalArgumentException e) {
+            // a row the table accepted but this mode cannot turn into an event: the failure policy decides, the
+            // stream goes on
+            undecodable = "outbox event " + id + " on channel " + channel + ": " + e.getMessage();
+            event.payloadUnsafe(payload.getBytes(StandardCharsets.UTF_8));
         }
         replay.expect(id);
-        if (!emitter.emit(event, replay::outage)) {
+        if (!emitter.emit(event, replay::outage, undecodable)) {
             replay.notHanded(id);
             replay.failOver();
             replay.record(emitter.position(), emitter.ordinal(), id);
@@ -117,33 +125,41 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
     @Override
     public void message(long lsn, boolean transactional, String prefix, byte[] content) {}
 
-    /** The text of a JSON string (how a text payload is stored in the jsonb column). */
-    private static String jsonString(String json) throws SQLException {
+    /**
+     * The text of a JSON string (how a text payload is stored in the jsonb column).
+     *
+     * @throws IllegalArgumentException when it is not one
+     */
+    private static String jsonString(String json) {
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.VALUE_STRING) {
-                throw new SQLException("outbox payload with a text content type is not a JSON string");
+                throw new IllegalArgumentException("its payload has a text content type but is not a JSON string");
             }
             return p.getText();
         } catch (IOException e) {
-            throw new SQLException("outbox payload is not valid JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException("its payload is not valid JSON: " + e.getMessage(), e);
         }
     }
 
-    /** The headers column: a JSON object of strings (a check constraint on the table). */
-    private static void addHeaders(String json, Event.Builder event) throws SQLException {
+    /**
+     * The headers column: a JSON object of strings (a check constraint on the table).
+     *
+     * @throws IllegalArgumentException when it is not one
+     */
+    private static void addHeaders(String json, Event.Builder event) {
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new SQLException("outbox headers are not a JSON object");
+                throw new IllegalArgumentException("its headers are not a JSON object");
             }
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
                 if (p.nextToken() != JsonToken.VALUE_STRING) {
-                    throw new SQLException("outbox header " + name + " is not a string");
+                    throw new IllegalArgumentException("its header " + name + " is not a string");
                 }
                 event.header(name, p.getText());
             }
         } catch (IOException e) {
-            throw new SQLException("outbox headers are not valid JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException("its headers are not valid JSON: " + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
+import io.pgbridge.SourceState;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
@@ -58,7 +59,6 @@ final class PollingOutboxSource implements EventSource {
     private Connection connection;
     private Thread thread;
     private SourceContext context;
-    private long position;
 
     PollingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
         this.postgres = postgres;
@@ -95,6 +95,7 @@ final class PollingOutboxSource implements EventSource {
         }
         maintenance.start(context.threadFactory());
         running = true;
+        context.state(SourceState.READING, null);
         CountDownLatch started = new CountDownLatch(1);
         thread = context.threadFactory().newThread(() -> {
             started.countDown();
@@ -187,7 +188,7 @@ final class PollingOutboxSource implements EventSource {
             st.setInt(2, batchSize);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    events.add(OutboxRows.toEvent(rs, ++position));
+                    events.add(OutboxRows.toEvent(rs));
                 }
             }
         }
@@ -227,6 +228,7 @@ final class PollingOutboxSource implements EventSource {
     }
 
     private void reconnect(Exception cause) {
+        context.state(SourceState.RECONNECTING, "outbox connection lost: " + cause.getMessage());
         log.warn(
                 "Outbox connection to {} lost ({}); reconnecting. Events claimed but not yet deleted are delivered"
                         + " again",
@@ -237,6 +239,7 @@ final class PollingOutboxSource implements EventSource {
                 "Outbox connection to " + postgres.describe(), reconnectBackoff, () -> running, this::open);
         if (reopened != null) {
             connection = reopened;
+            context.state(SourceState.READING, null);
         }
     }
 

@@ -92,7 +92,7 @@ final class StreamingOutboxSource implements EventSource {
             }
             ensurePublication(c);
             backlogUpTo = prepareSlot(c);
-            replay.start(context, stream::acknowledge);
+            replay.start(context);
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot prepare the outbox " + tables.schema() + ".events for streaming at " + postgres.describe()
@@ -159,7 +159,7 @@ final class StreamingOutboxSource implements EventSource {
                 st.setLong(2, upTo);
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        Event event = OutboxRows.toEvent(rs, 0);
+                        Event event = OutboxRows.toEvent(rs);
                         batch.expect(Long.parseLong(event.id()));
                         context.publish(event);
                         count++;

@@ -13,6 +13,11 @@ public final class Backoff {
         this.maxMillis = Math.max(initialMillis, max.toMillis());
     }
 
+    /** The longest delay, in milliseconds. */
+    public long maxMillis() {
+        return maxMillis;
+    }
+
     /** The delay before retry number {@code attempt} (1 for the first retry), in milliseconds. */
     public long delayMillis(int attempt) {
         int shift = Math.min(Math.max(attempt - 1, 0), 30);

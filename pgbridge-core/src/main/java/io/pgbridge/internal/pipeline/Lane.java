@@ -2,26 +2,32 @@ package io.pgbridge.internal.pipeline;
 
 import io.pgbridge.Event;
 import io.pgbridge.Route;
-import io.pgbridge.Target;
+import io.pgbridge.RouteState;
+import io.pgbridge.RouteStats;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The ordered queue of one route. At most one batch of a lane is with the sink at a time, so events of a route reach
- * the broker in the order the source published them. A failed batch is retried from its first unconfirmed event
- * after a backoff, and nothing behind it moves until it succeeds (head-of-line blocking, per lane only: other lanes
- * keep going). A batch can hold several events, so after a failure the broker may already hold a later event of the
- * batch that is then sent again: consumers see duplicates, never a gap, and deduplicate by event id.
+ * the broker in the order the source published them.
+ *
+ * <p>After a failure the failed event is retried <em>alone</em>, with backoff, until the sink takes it; then the lane
+ * goes on with full batches from the event after it. So a failure adds as duplicates at most the events that were with
+ * the broker at that moment (the rest of the failed batch, which the broker may have taken), however many retries
+ * it needs; and nothing behind the failed event moves meanwhile (head-of-line blocking, per lane only: other lanes keep
+ * going). An event refused for good goes to the {@link FailurePolicy}'s dead-letter destination, or, when there is
+ * none, the route halts: it keeps retrying that event at the longest backoff, logs at ERROR, and shows
+ * {@link RouteState#HALTED} until an operator acts. Any {@link Throwable} from the sink and any malformed
+ * {@link PublishResult} count as a failed attempt, so a lane never wedges.
  *
  * <p>Runs as an actor on the delivery executor: {@link #enqueue} schedules it when it is idle.
  */
@@ -33,12 +39,13 @@ final class Lane implements Runnable {
      * more than the events), small enough that a large transaction still flows.
      */
     private static final int HELD_BATCH = 128;
+    /** After the first failed attempt, every how many attempts a still failing route logs again. */
+    private static final int LOG_EVERY = 10;
 
     private final Route route;
     private final Sink sink;
-    private final DeadLetterHandler deadLetters;
-    private final Executor executor;
-    private final ScheduledExecutorService retryScheduler;
+    private final FailurePolicy policy;
+    private final LaneScheduler scheduler;
     private final Backoff backoff;
     private final int maxBatch;
     private final int heldBatch;
@@ -46,22 +53,31 @@ final class Lane implements Runnable {
 
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
     private boolean scheduled; // guarded by this: running, queued on the executor, or waiting for a retry
-    private int attempt; // only touched by the running actor
+
+    // Touched by the running actor only (one run at a time; the executor hands over with happens-before).
+    private int attempts; // failed attempts on the head of the queue
+    private Instant failingSince;
+
+    private final LongAdder delivered = new LongAdder();
+    private final LongAdder deadLettered = new LongAdder();
+    private volatile Status status = Status.DELIVERING;
+
+    private record Status(RouteState state, Instant since, int attempts, String lastError) {
+        static final Status DELIVERING = new Status(RouteState.DELIVERING, null, 0, null);
+    }
 
     Lane(
             Route route,
             Sink sink,
-            DeadLetterHandler deadLetters,
-            Executor executor,
-            ScheduledExecutorService retryScheduler,
+            FailurePolicy policy,
+            LaneScheduler scheduler,
             Backoff backoff,
             int maxBatch,
             PipelineStats stats) {
         this.route = route;
         this.sink = sink;
-        this.deadLetters = deadLetters;
-        this.executor = executor;
-        this.retryScheduler = retryScheduler;
+        this.policy = policy;
+        this.scheduler = scheduler;
         this.backoff = backoff;
         this.maxBatch = maxBatch;
         this.heldBatch = Math.min(maxBatch, HELD_BATCH);
@@ -102,7 +118,7 @@ final class Lane implements Runnable {
 
     private void submit() {
         try {
-            executor.execute(this);
+            scheduler.execute(this);
         } catch (RejectedExecutionException e) {
             // The bridge is shutting down hard; what is left stays unacknowledged and is read again on restart.
             log.debug("Lane {} not rescheduled: delivery executor stopped", route);
@@ -111,56 +127,59 @@ final class Lane implements Runnable {
 
     @Override
     public void run() {
+        try {
+            deliverNext();
+        } catch (RuntimeException | Error e) {
+            // A defect of pgbridge's own, not of the sink: still a failed attempt, so that the lane goes on.
+            log.error("Delivery to {} failed unexpectedly", route, e);
+            failed("pgbridge failed while delivering: " + e, false);
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+        }
+    }
+
+    private void deliverNext() {
         List<Delivery> batch = nextBatch();
         if (batch.isEmpty()) {
             return;
         }
-        Target target = route.target();
-        List<Event> events = new ArrayList<>(batch.size());
-        for (Delivery d : batch) {
-            events.add(d.event);
-        }
-        PublishResult result;
-        try {
-            result = sink.publish(target, events);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            log.debug("Lane {} interrupted while publishing; {} events stay unacknowledged", route, batch.size());
+        Delivery head = batch.get(0);
+        if (head.undecodable != null) {
+            refusedForGood(head, "the source could not decode it: " + head.undecodable);
             return;
-        } catch (RuntimeException e) {
-            result = PublishResult.failed(0, "sink " + sink.name() + " threw " + e, e);
         }
-        int confirmed = Math.min(Math.max(result.confirmed(), 0), batch.size());
-        if (!result.isFailure() && confirmed < batch.size()) {
-            result = PublishResult.failed(
-                    confirmed,
-                    "sink " + sink.name() + " confirmed only " + confirmed + " of " + batch.size()
-                            + " events without saying why",
-                    null);
+        PublishResult result = publish(batch);
+        if (result == null) {
+            return; // interrupted: the bridge is stopping
         }
-        completeFirst(batch, confirmed);
+        int confirmed = result.confirmed();
+        settleFirst(batch, confirmed);
         if (!result.isFailure()) {
-            if (attempt > 0) {
-                log.info("Delivery to {} recovered after {} failed attempts", route, attempt);
-                attempt = 0;
-            }
+            succeeded();
             rescheduleOrIdle();
-            return;
+        } else if (result.isPermanent()) {
+            refusedForGood(batch.get(confirmed), result.reason());
+        } else {
+            failed(result.reason(), false);
         }
-        if (result.isPermanent()) {
-            deadLetter(result.reason());
-            return;
-        }
-        retryLater(result.reason(), result.cause());
     }
 
+    /**
+     * The next deliveries to publish: one after a failure (the failed event alone), else up to a batch; never an
+     * undecodable event together with others.
+     */
     private List<Delivery> nextBatch() {
         synchronized (this) {
-            int n = Math.min(maxBatch, queue.size());
+            int n = Math.min(attempts > 0 ? 1 : maxBatch, queue.size());
             List<Delivery> batch = new ArrayList<>(n);
             var it = queue.iterator();
             for (int i = 0; i < n; i++) {
-                batch.add(it.next());
+                Delivery d = it.next();
+                if (i > 0 && d.undecodable != null) {
+                    break;
+                }
+                batch.add(d);
             }
             if (n == 0) {
                 scheduled = false;
@@ -169,8 +188,45 @@ final class Lane implements Runnable {
         }
     }
 
-    /** The first {@code count} events of {@code batch} (the head of the queue) are confirmed. */
-    private void completeFirst(List<Delivery> batch, int count) {
+    /**
+     * Publishes and returns what the sink confirmed, as a well-formed result: a {@link Throwable} from the sink and a
+     * result that does not fit the batch become failures that confirm nothing. {@code null} when interrupted.
+     */
+    private PublishResult publish(List<Delivery> batch) {
+        List<Event> events = new ArrayList<>(batch.size());
+        for (Delivery d : batch) {
+            events.add(d.event);
+        }
+        PublishResult result;
+        try {
+            result = sink.publish(route.target(), events);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.debug("Lane {} interrupted while publishing; {} events stay unacknowledged", route, batch.size());
+            return null;
+        } catch (RuntimeException | Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e;
+            }
+            return PublishResult.failed(0, "sink " + sink.name() + " threw " + e, e);
+        }
+        int n = batch.size();
+        if (result == null || result.confirmed() > n || (result.isFailure() && result.confirmed() >= n)) {
+            return PublishResult.failed(
+                    0, "sink " + sink.name() + " returned a malformed result for " + n + " event(s): " + result, null);
+        }
+        if (!result.isFailure() && result.confirmed() < n) {
+            return PublishResult.failed(
+                    result.confirmed(),
+                    "sink " + sink.name() + " confirmed only " + result.confirmed() + " of " + n
+                            + " events without saying why",
+                    null);
+        }
+        return result;
+    }
+
+    /** The first {@code count} deliveries of {@code batch} (the head of the queue) are confirmed. */
+    private void settleFirst(List<Delivery> batch, int count) {
         if (count == 0) {
             return;
         }
@@ -179,57 +235,86 @@ final class Lane implements Runnable {
                 queue.removeFirst();
             }
         }
-        Delivery.complete(batch.subList(0, count));
+        Delivery.settle(batch.subList(0, count));
+        delivered.add(count);
         stats.onDelivered(count);
     }
 
-    private void deadLetter(String reason) {
-        Delivery head;
-        synchronized (this) {
-            head = queue.peekFirst();
+    /** The head of the queue can never be delivered: to the dead-letter destination, or the route halts. */
+    private void refusedForGood(Delivery head, String reason) {
+        DeadLetterHandler handler = policy.handlerFor(head.event, sink);
+        if (handler == null) {
+            failed(reason, true);
+            return;
         }
         try {
-            deadLetters.deadLetter(head.event, route.target(), reason);
+            handler.deadLetter(head.event, route.target(), reason);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
         } catch (Exception e) {
-            retryLater("dead-letter handler failed: " + e, e);
+            failed("event refused for good (" + reason + ") and its dead-letter destination failed: " + e, false);
             return;
         }
         synchronized (this) {
             queue.removeFirst();
         }
-        head.complete();
+        Delivery.settle(List.of(head));
+        deadLettered.increment();
         stats.onDeadLetter();
-        attempt = 0;
+        succeeded();
         rescheduleOrIdle();
     }
 
-    private void retryLater(String reason, Throwable cause) {
-        attempt++;
+    private void succeeded() {
+        if (attempts > 0) {
+            log.info("Delivery to {} recovered after {} failed attempt(s)", route, attempts);
+            attempts = 0;
+            failingSince = null;
+            status = Status.DELIVERING;
+        }
+    }
+
+    /**
+     * An attempt on the head of the queue failed: it is retried alone after a backoff; at the longest backoff when the
+     * route halts (the event was refused for good and no dead-letter destination takes it).
+     */
+    private void failed(String reason, boolean halt) {
+        attempts++;
+        if (failingSince == null) {
+            failingSince = Instant.now();
+        }
+        status = new Status(halt ? RouteState.HALTED : RouteState.RETRYING, failingSince, attempts, reason);
         stats.onRetry();
-        long delay = backoff.delayMillis(attempt);
+        long delay = halt ? backoff.maxMillis() : backoff.delayMillis(attempts);
         Delivery head;
         synchronized (this) {
             head = queue.peekFirst();
         }
-        if (attempt == 1 || log.isDebugEnabled()) {
-            log.warn(
-                    "Delivery to {} failed, retrying in {} ms (attempt {}; event {}): {}",
+        String id = head == null ? "-" : head.event.id();
+        if (halt && (attempts == 1 || attempts % LOG_EVERY == 0)) {
+            log.error(
+                    "Route {} halted: event {} was refused for good and no dead-letter destination takes it ({});"
+                            + " nothing behind it moves. Retrying it every {} ms until the cause is fixed, or"
+                            + " configure a dead-letter destination (dead-letter.target, deadLetterHandler(...))",
                     route,
-                    delay,
-                    attempt,
-                    head.event.id(),
+                    id,
                     reason,
-                    log.isDebugEnabled() ? cause : null);
-        } else if (attempt % 10 == 0) {
+                    delay);
+        } else if (!halt && attempts == 1) {
+            log.warn("Delivery to {} failed, retrying in {} ms (event {}): {}", route, delay, id, reason);
+        } else if (!halt && attempts % LOG_EVERY == 0) {
             log.warn(
-                    "Delivery to {} still failing after {} attempts, retrying in {} ms: {}",
+                    "Delivery to {} still failing after {} attempts since {}, retrying in {} ms (event {}): {}",
                     route,
-                    attempt,
+                    attempts,
+                    failingSince,
                     delay,
+                    id,
                     reason);
         }
         try {
-            retryScheduler.schedule(this::submit, delay, TimeUnit.MILLISECONDS);
+            scheduler.schedule(this::submit, delay);
         } catch (RejectedExecutionException e) {
             log.debug("Lane {} retry not scheduled: bridge stopped", route);
         }
@@ -247,5 +332,15 @@ final class Lane implements Runnable {
 
     Route route() {
         return route;
+    }
+
+    RouteStats stats() {
+        Status s = status;
+        int queued;
+        synchronized (this) {
+            queued = queue.size();
+        }
+        return new RouteStats(
+                route, s.state, s.since, s.attempts, s.lastError, delivered.sum(), deadLettered.sum(), queued);
     }
 }

@@ -1,7 +1,8 @@
 package io.pgbridge.internal.pipeline;
 
 import io.pgbridge.Route;
-import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.RouteStats;
+import io.pgbridge.SourceStats;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,8 +26,10 @@ import java.util.function.Function;
 public final class Pipeline {
     private final InFlightLimit limit;
     private final Router router;
-    private final ExecutorService deliveryExecutor;
-    private final ScheduledExecutorService retryScheduler;
+    private final List<Lane> lanes;
+    private final List<SourceChannel> channels = new CopyOnWriteArrayList<>();
+    private ExecutorService deliveryExecutor; // null when lanes run on a given scheduler
+    private ScheduledExecutorService retryScheduler;
     private final PipelineStats stats = new PipelineStats();
     private volatile boolean open = true;
 
@@ -61,30 +65,65 @@ public final class Pipeline {
             List<Route> routes,
             Function<Route, Sink> sinkFor,
             Map<String, String> catchAllBySource,
-            DeadLetterHandler deadLetters,
+            FailurePolicy failurePolicy,
             Options options,
             Function<String, ThreadFactory> threads) {
+        this(
+                routes,
+                sinkFor,
+                catchAllBySource,
+                failurePolicy,
+                options,
+                Executors.newFixedThreadPool(options.deliveryThreads, threads.apply("delivery")),
+                Executors.newSingleThreadScheduledExecutor(threads.apply("retry")));
+    }
+
+    private Pipeline(
+            List<Route> routes,
+            Function<Route, Sink> sinkFor,
+            Map<String, String> catchAllBySource,
+            FailurePolicy failurePolicy,
+            Options options,
+            ExecutorService deliveryExecutor,
+            ScheduledExecutorService retryScheduler) {
+        this(routes, sinkFor, catchAllBySource, failurePolicy, options, new LaneScheduler() {
+            @Override
+            public void execute(Runnable lane) {
+                deliveryExecutor.execute(lane);
+            }
+
+            @Override
+            public void schedule(Runnable lane, long delayMillis) {
+                retryScheduler.schedule(lane, delayMillis, TimeUnit.MILLISECONDS);
+            }
+        });
+        this.deliveryExecutor = deliveryExecutor;
+        this.retryScheduler = retryScheduler;
+    }
+
+    /** A pipeline whose lanes run on {@code scheduler}; {@link #shutdown} then only closes intake. */
+    Pipeline(
+            List<Route> routes,
+            Function<Route, Sink> sinkFor,
+            Map<String, String> catchAllBySource,
+            FailurePolicy failurePolicy,
+            Options options,
+            LaneScheduler scheduler) {
         this.limit = new InFlightLimit(options.maxEvents, options.maxBytes);
-        this.deliveryExecutor = Executors.newFixedThreadPool(options.deliveryThreads, threads.apply("delivery"));
-        this.retryScheduler = Executors.newSingleThreadScheduledExecutor(threads.apply("retry"));
         List<Lane> lanes = new ArrayList<>();
         for (Route route : routes) {
             lanes.add(new Lane(
-                    route,
-                    sinkFor.apply(route),
-                    deadLetters,
-                    deliveryExecutor,
-                    retryScheduler,
-                    options.backoff,
-                    options.maxBatch,
-                    stats));
+                    route, sinkFor.apply(route), failurePolicy, scheduler, options.backoff, options.maxBatch, stats));
         }
+        this.lanes = List.copyOf(lanes);
         this.router = new Router(lanes, catchAllBySource);
     }
 
     /** The context one source publishes through. */
     public SourceContext attach(EventSource source, ThreadFactory threadFactory, Consumer<Throwable> onFailure) {
-        return new SourceChannel(source, this, limit.maxEvents(), threadFactory, onFailure);
+        SourceChannel channel = new SourceChannel(source, this, limit.maxEvents(), threadFactory, onFailure);
+        channels.add(channel);
+        return channel;
     }
 
     /** Waits until every published event is done; returns whether that happened in time. */
@@ -95,9 +134,11 @@ public final class Pipeline {
     /** Stops delivery threads (interrupting publishes still waiting on a broker) and refuses further events. */
     public void shutdown(Duration timeout) throws InterruptedException {
         open = false;
-        retryScheduler.shutdownNow();
-        deliveryExecutor.shutdownNow();
-        deliveryExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (deliveryExecutor != null) {
+            retryScheduler.shutdownNow();
+            deliveryExecutor.shutdownNow();
+            deliveryExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     public int inFlightEvents() {
@@ -110,6 +151,16 @@ public final class Pipeline {
 
     public PipelineStats stats() {
         return stats;
+    }
+
+    /** Each route's state and counters, in route order. */
+    public List<RouteStats> routeStats() {
+        return lanes.stream().map(Lane::stats).toList();
+    }
+
+    /** Each attached source's state and counters, in attach order. */
+    public List<SourceStats> sourceStats() {
+        return channels.stream().map(SourceChannel::stats).toList();
     }
 
     void ensureOpen() {

@@ -1,27 +1,48 @@
 package io.pgbridge.internal.pipeline;
 
+import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
+import io.pgbridge.SourceState;
+import io.pgbridge.SourceStats;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.SourceContext;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The pipeline as one source sees it: hand-over with backpressure, and acknowledgement through its tracker. */
+/**
+ * The pipeline as one source sees it: hand-over with backpressure, and acknowledgement through the source's
+ * {@link Ledger}. Room in the pipeline: an event's bytes are given back once it is settled on every route, its place
+ * once the ledger passes it (for an event without a position: once settled).
+ */
 final class SourceChannel implements SourceContext {
     private static final Logger log = LoggerFactory.getLogger(SourceChannel.class);
+    private static final long DROP_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
 
     private final EventSource source;
+    private final DeliveryGuarantee guarantee;
     private final Pipeline pipeline;
-    private final AckTracker tracker;
+    private final Ledger ledger;
     private final ThreadFactory threadFactory;
     private final Consumer<Throwable> onFailure;
     /** Lanes holding deferred deliveries of this source until {@link #flush()}. */
     private final List<Lane> held = new ArrayList<>();
+
+    private final LongAdder received = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final AtomicInteger unsettledWithoutPosition = new AtomicInteger();
+    private volatile Status status = new Status(SourceState.STARTING, Instant.now(), null);
+    private long droppedAtLastLog; // guarded by this
+    private long lastDropLog = System.nanoTime() - DROP_LOG_INTERVAL_NANOS; // guarded by this
+
+    private record Status(SourceState state, Instant since, String reason) {}
 
     SourceChannel(
             EventSource source,
@@ -30,8 +51,9 @@ final class SourceChannel implements SourceContext {
             ThreadFactory threadFactory,
             Consumer<Throwable> onFailure) {
         this.source = source;
+        this.guarantee = source.guarantee();
         this.pipeline = pipeline;
-        this.tracker = new AckTracker(source, capacity);
+        this.ledger = new Ledger(source::acknowledge, capacity);
         this.threadFactory = threadFactory;
         this.onFailure = onFailure;
     }
@@ -41,17 +63,26 @@ final class SourceChannel implements SourceContext {
         pipeline.ensureOpen();
         List<Lane> lanes = pipeline.router().lanesFor(event);
         pipeline.limit().acquire(event.estimatedSize());
-        enqueue(event, lanes, false);
+        enqueue(event, null, lanes, false);
     }
 
     @Override
     public boolean publish(Event event, Duration timeout) throws InterruptedException {
+        return publish(event, null, timeout);
+    }
+
+    @Override
+    public boolean publishUndecodable(Event event, String reason, Duration timeout) throws InterruptedException {
+        return publish(event, java.util.Objects.requireNonNull(reason, "reason"), timeout);
+    }
+
+    private boolean publish(Event event, String undecodable, Duration timeout) throws InterruptedException {
         pipeline.ensureOpen();
         List<Lane> lanes = pipeline.router().lanesFor(event);
         if (!pipeline.limit().tryAcquire(event.estimatedSize(), timeout.toNanos())) {
             return false;
         }
-        enqueue(event, lanes, false);
+        enqueue(event, undecodable, lanes, false);
         return true;
     }
 
@@ -66,7 +97,7 @@ final class SourceChannel implements SourceContext {
                 return false;
             }
         }
-        enqueue(event, lanes, true);
+        enqueue(event, null, lanes, true);
         return true;
     }
 
@@ -85,16 +116,27 @@ final class SourceChannel implements SourceContext {
         }
     }
 
-    private void enqueue(Event event, List<Lane> lanes, boolean defer) {
+    private void enqueue(Event event, String undecodable, List<Lane> lanes, boolean defer) {
+        received.increment();
         pipeline.stats().onReceived();
-        long seq = tracker.register(event.position(), lanes.size());
+        boolean positioned = event.position() != Event.NO_POSITION;
         if (lanes.isEmpty()) {
             pipeline.stats().onUnrouted();
-            done(event);
+            int passed = positioned ? ledger.registerSettled(event.position()) : 1;
+            pipeline.limit().release(passed, event.estimatedSize());
+            delivered(event);
             return;
         }
+        long seq = -1;
+        AtomicInteger routesLeft = null;
+        if (positioned) {
+            seq = ledger.register(event.position(), lanes.size());
+        } else {
+            unsettledWithoutPosition.incrementAndGet();
+            routesLeft = lanes.size() > 1 ? new AtomicInteger(lanes.size()) : null;
+        }
         for (Lane lane : lanes) {
-            if (lane.enqueue(new Delivery(event, seq, this), defer)) {
+            if (lane.enqueue(new Delivery(event, seq, undecodable, this, routesLeft), defer)) {
                 synchronized (held) {
                     if (!held.contains(lane)) {
                         held.add(lane);
@@ -105,39 +147,45 @@ final class SourceChannel implements SourceContext {
     }
 
     /**
-     * One route of each of these deliveries (of this source, in lane order) is confirmed or dead-lettered. Done in
-     * batch, so that a sink's batch costs one lock of the tracker and one of the in-flight limit, not one per event.
+     * One route of each of these deliveries (of this source, in lane order) is settled. Done in batch, so that a
+     * sink's batch costs one lock of the ledger and one of the in-flight limit, not one per event.
      */
-    void complete(List<Delivery> deliveries) {
+    void settle(List<Delivery> deliveries) {
         int n = deliveries.size();
         long[] sequences = new long[n];
-        boolean[] done = new boolean[n];
+        boolean[] settled = new boolean[n];
+        int positioned = 0;
         for (int i = 0; i < n; i++) {
-            sequences[i] = deliveries.get(i).sequence;
-        }
-        tracker.complete(sequences, n, done);
-        int events = 0;
-        long bytes = 0;
-        for (int i = 0; i < n; i++) {
-            if (done[i]) {
-                events++;
-                bytes += deliveries.get(i).event.estimatedSize();
+            Delivery d = deliveries.get(i);
+            if (d.sequence >= 0) {
+                sequences[positioned++] = d.sequence;
             }
         }
-        if (events == 0) {
-            return;
+        boolean[] positionedSettled = new boolean[positioned];
+        int passed = positioned == 0 ? 0 : ledger.settle(sequences, positioned, positionedSettled);
+        int events = passed;
+        long bytes = 0;
+        for (int i = 0, p = 0; i < n; i++) {
+            Delivery d = deliveries.get(i);
+            if (d.sequence >= 0) {
+                settled[i] = positionedSettled[p++];
+            } else if (d.lastRoute()) {
+                settled[i] = true;
+                events++;
+                unsettledWithoutPosition.decrementAndGet();
+            }
+            if (settled[i]) {
+                bytes += d.event.estimatedSize();
+            }
         }
-        pipeline.limit().release(events, bytes);
+        if (events > 0 || bytes > 0) {
+            pipeline.limit().release(events, bytes);
+        }
         for (int i = 0; i < n; i++) {
-            if (done[i]) {
+            if (settled[i]) {
                 delivered(deliveries.get(i).event);
             }
         }
-    }
-
-    private void done(Event event) {
-        pipeline.limit().release(1, event.estimatedSize());
-        delivered(event);
     }
 
     private void delivered(Event event) {
@@ -145,6 +193,51 @@ final class SourceChannel implements SourceContext {
             source.delivered(event);
         } catch (RuntimeException e) {
             log.warn("Source {} failed to take the delivery of event {}", source.name(), event.id(), e);
+        }
+    }
+
+    @Override
+    public void seal(long position) {
+        int passed = ledger.seal(position);
+        if (passed > 0) {
+            pipeline.limit().release(passed, 0);
+        }
+    }
+
+    @Override
+    public void storedDurably(long position) {
+        int passed = ledger.storedDurably(position);
+        if (passed > 0) {
+            pipeline.limit().release(passed, 0);
+        }
+    }
+
+    @Override
+    public void dropped(Event event, String reason) {
+        dropped.increment();
+        synchronized (this) {
+            long now = System.nanoTime();
+            if (now - lastDropLog < DROP_LOG_INTERVAL_NANOS) {
+                return;
+            }
+            long total = dropped.sum();
+            log.warn(
+                    "Source {} dropped {} event(s) ({} in all; the last on channel {}): {}",
+                    source.name(),
+                    total - droppedAtLastLog,
+                    total,
+                    event.channel(),
+                    reason);
+            droppedAtLastLog = total;
+            lastDropLog = now;
+        }
+    }
+
+    @Override
+    public void state(SourceState state, String reason) {
+        Status now = status;
+        if (now.state != state || !java.util.Objects.equals(now.reason, reason)) {
+            status = new Status(state, now.state == state ? now.since : Instant.now(), reason);
         }
     }
 
@@ -163,7 +256,26 @@ final class SourceChannel implements SourceContext {
         onFailure.accept(cause);
     }
 
-    long acknowledged() {
-        return tracker.acknowledged();
+    EventSource source() {
+        return source;
+    }
+
+    /** Events handed over and not yet settled on every route. */
+    int unsettled() {
+        return ledger.unsettled() + unsettledWithoutPosition.get();
+    }
+
+    SourceStats stats() {
+        Status s = status;
+        return new SourceStats(
+                source.name(),
+                guarantee,
+                s.state,
+                s.since,
+                s.reason,
+                received.sum(),
+                dropped.sum(),
+                unsettled(),
+                source.lagBytes());
     }
 }

@@ -173,6 +173,34 @@ final class ChangeEventJson {
         }
     }
 
+    /**
+     * The event of a change that could not be written as above (a value its type's writer refuses): the header, the
+     * reason as {@code error}, and the row as {@code raw}, each column's text as the server sent it, untyped.
+     */
+    byte[] undecodable(String op, Relation r, Txn txn, TupleData row, String reason) {
+        try {
+            JsonGenerator g = start();
+            header(g, op, r, txn);
+            g.writeStringField("error", reason);
+            if (row != null) {
+                g.writeObjectFieldStart("raw");
+                List<Relation.Column> columns = r.columns();
+                for (int i = 0; i < columns.size() && i < row.size(); i++) {
+                    g.writeFieldName(columns.get(i).name());
+                    if (row.kind(i) == TupleData.TEXT) {
+                        g.writeString(new String(row.value(i), StandardCharsets.UTF_8));
+                    } else {
+                        g.writeNull();
+                    }
+                }
+                g.writeEndObject();
+            }
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
     private void header(JsonGenerator g, String op, Relation r, Txn txn) throws IOException {
         Names n = names(r);
         g.writeFieldName(OP);

@@ -13,6 +13,11 @@ import org.postgresql.replication.LogSequenceNumber;
  * Turns decoded changes into events: numbers them within their transaction, skips what was handed over already (the
  * server sends a transaction again after a reconnect until its commit is flushed), and hands them to the pipeline
  * without ever blocking the replication connection's status updates. Reader thread only.
+ *
+ * <p>Positions: every change of a transaction carries its commit LSN; once the commit was decoded and every change
+ * handed over, the transaction is sealed at its end LSN minus one (the next transaction's commit record starts at or
+ * after that end), so an acknowledged position {@code p} means "resume at {@code p + 1}", the end LSN. A transaction
+ * whose hand-over was abandoned (the source stopped in its middle) is never sealed.
  */
 public final class Emitter {
     /** What the emitter needs from the replication connection while it waits for room in the pipeline. */
@@ -38,7 +43,7 @@ public final class Emitter {
     private int ordinal;
     private long lastPosition = Long.MIN_VALUE;
     private int lastOrdinal = -1;
-    private long lastCommitted = Long.MIN_VALUE;
+    private long lastSealed = Long.MIN_VALUE;
     private boolean abandoned;
 
     Emitter(String source, SourceContext context, FlushTracker tracker, Duration wait, Connection connection) {
@@ -73,15 +78,29 @@ public final class Emitter {
 
     /** Hands over the change counted by the last {@link #next()}, with the id {@code <commit LSN>:<ordinal>}. */
     void emit(String channel, byte[] payload, Instant commitTime) throws InterruptedException, SQLException {
+        emit(change(channel, payload, commitTime), () -> false, null);
+    }
+
+    /**
+     * Hands over the change counted by the last {@link #next()} as one its decoder could not turn into an event: the
+     * pipeline applies the failure policy to it ({@link SourceContext#publishUndecodable}), so that it is neither lost
+     * nor a reason to stop reading.
+     */
+    void emitUndecodable(String channel, byte[] payload, Instant commitTime, String reason)
+            throws InterruptedException, SQLException {
+        emit(change(channel, payload, commitTime), () -> false, reason);
+    }
+
+    private Event.Builder change(String channel, byte[] payload, Instant commitTime) {
         if (positionText == null) {
             positionText = LogSequenceNumber.valueOf(position).asString() + ':';
         }
-        emit(Event.builder()
+        return Event.builder()
                 .id(positionText + (ordinal - 1))
                 .channel(channel)
                 .payloadUnsafe(payload)
                 .contentType(CONTENT_JSON)
-                .commitTime(commitTime));
+                .commitTime(commitTime);
     }
 
     /**
@@ -90,7 +109,7 @@ public final class Emitter {
      * replication connection alive. The pipeline may hold the event back from idle sinks until {@link #flush()}.
      */
     public void emit(Event.Builder event) throws InterruptedException, SQLException {
-        emit(event, () -> false);
+        emit(event, () -> false, null);
     }
 
     /**
@@ -100,12 +119,23 @@ public final class Emitter {
      * stopping (the event is then read again on the next start).
      */
     public boolean emit(Event.Builder event, BooleanSupplier giveUp) throws InterruptedException, SQLException {
+        return emit(event, giveUp, null);
+    }
+
+    /**
+     * Like {@link #emit(Event.Builder, BooleanSupplier)}; with a {@code undecodable} reason, the event is handed over
+     * as one its decoder refused ({@link SourceContext#publishUndecodable}).
+     */
+    public boolean emit(Event.Builder event, BooleanSupplier giveUp, String undecodable)
+            throws InterruptedException, SQLException {
         if (abandoned) {
             return true;
         }
         int n = ordinal - 1;
         Event e = event.source(source).position(position).build();
-        while (!context.publishDeferred(e, wait)) {
+        while (!(undecodable == null
+                ? context.publishDeferred(e, wait)
+                : context.publishUndecodable(e, undecodable, wait))) {
             if (!connection.reading()) {
                 abandoned = true; // stopping: the event stays unacknowledged and is read again on the next start
                 return true;
@@ -117,7 +147,6 @@ public final class Emitter {
         }
         lastPosition = position;
         lastOrdinal = n;
-        tracker.published(position);
         return true;
     }
 
@@ -139,23 +168,38 @@ public final class Emitter {
         context.flush();
     }
 
-    /** The transaction ends; a restart after it resumes at {@code resumeLsn}. */
-    public void commit(long resumeLsn) {
-        inTransaction = false;
-        if (abandoned || position <= lastCommitted) {
+    /**
+     * The transaction's commit was decoded and every change of it handed over; a restart after it resumes at
+     * {@code endLsn} (its commit record's end). Seals it, unless the hand-over was abandoned: then it stays open and
+     * nothing after it is ever flushed by this connection.
+     */
+    public void commit(long endLsn) {
+        if (abandoned) {
             return;
         }
-        lastCommitted = position;
-        tracker.committed(position, resumeLsn);
+        inTransaction = false;
+        seal(endLsn - 1);
     }
 
-    /** A non-transactional logical decoding message at {@code lsn}: a transaction of its own. */
+    private void seal(long position) {
+        if (position <= lastSealed) {
+            return; // sent again after a reconnect: sealed already
+        }
+        lastSealed = position;
+        context.seal(position);
+        tracker.sealed(position);
+    }
+
+    /**
+     * A non-transactional logical decoding message whose record ends at or starts at {@code lsn} (the plugin decides
+     * which): a transaction of its own, at position {@code lsn - 1}, resumed after at {@code lsn}.
+     */
     void standalone(long lsn, String channel, byte[] payload) throws InterruptedException, SQLException {
-        begin(lsn);
+        begin(lsn - 1);
         if (next() && wants(channel)) {
             emit(channel, payload, null);
         }
-        commit(lsn + 1);
+        commit(lsn);
     }
 
     /** Whether a transaction is being decoded (between its begin and its commit). */
@@ -165,6 +209,8 @@ public final class Emitter {
 
     /** The stream restarts (a reconnect): a transaction cut off in the middle is sent again from its start. */
     void reset() {
-        inTransaction = false;
+        if (!abandoned) {
+            inTransaction = false;
+        }
     }
 }

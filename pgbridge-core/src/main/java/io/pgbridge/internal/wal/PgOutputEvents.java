@@ -45,7 +45,14 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     @Override
     public void insert(Relation r, TupleData newRow) throws InterruptedException, SQLException {
         if (emitter.next() && wanted(r)) {
-            emit(channel, json.insert(r, txn, newRow));
+            byte[] payload;
+            try {
+                payload = json.insert(r, txn, newRow);
+            } catch (RuntimeException e) {
+                undecodable("insert", r, newRow, e);
+                return;
+            }
+            emit(channel, payload);
         }
     }
 
@@ -53,15 +60,36 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     public void update(Relation r, char oldKind, TupleData oldRow, TupleData newRow)
             throws InterruptedException, SQLException {
         if (emitter.next() && wanted(r)) {
-            emit(channel, json.update(r, txn, oldKind, oldRow, newRow));
+            byte[] payload;
+            try {
+                payload = json.update(r, txn, oldKind, oldRow, newRow);
+            } catch (RuntimeException e) {
+                undecodable("update", r, newRow, e);
+                return;
+            }
+            emit(channel, payload);
         }
     }
 
     @Override
     public void delete(Relation r, char oldKind, TupleData oldRow) throws InterruptedException, SQLException {
         if (emitter.next() && wanted(r)) {
-            emit(channel, json.delete(r, txn, oldKind, oldRow));
+            byte[] payload;
+            try {
+                payload = json.delete(r, txn, oldKind, oldRow);
+            } catch (RuntimeException e) {
+                undecodable("delete", r, oldRow, e);
+                return;
+            }
+            emit(channel, payload);
         }
+    }
+
+    /** A change whose values cannot be written as JSON: handed over as undecodable, with the raw row and why. */
+    private void undecodable(String op, Relation r, TupleData row, RuntimeException e)
+            throws InterruptedException, SQLException {
+        String reason = op + " on " + r.qualifiedName() + ": " + e;
+        emitter.emitUndecodable(channel, json.undecodable(op, r, txn, row, reason), txn.commitTime, reason);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.SchemaException;
+import io.pgbridge.SourceState;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
@@ -55,6 +56,10 @@ public final class WalSource implements EventSource {
     private static final long BRIEF_POLL_NANOS = 50_000;
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
+    /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
+    static final int FAILED_AFTER = 3;
+
+    private static final long NOT_FAILING = Long.MIN_VALUE;
 
     /** Creates the decoder of a stream, once per replication connection. */
     @FunctionalInterface
@@ -80,6 +85,12 @@ public final class WalSource implements EventSource {
     private PGReplicationStream stream;
     private ChangeDecoder decoder;
     private long reported;
+    // Reader thread: failed attempts since the stream was last past the LSN where it failed (NOT_FAILING when it is),
+    // and how many of them failed with the same error in a row.
+    private int attempts;
+    private long failedAt = NOT_FAILING;
+    private int sameInARow;
+    private String lastError;
 
     WalSource(PostgresConnector postgres, WalConfig config) {
         this(
@@ -161,6 +172,7 @@ public final class WalSource implements EventSource {
         });
         openStreamAtStart();
         reading = true;
+        context.state(SourceState.READING, null);
         reader = context.threadFactory().newThread(this::run);
         reader.setName("pgbridge-wal-reader-" + config.slot);
         reader.start();
@@ -250,8 +262,13 @@ public final class WalSource implements EventSource {
         decoder = decoders.create(emitter);
     }
 
+    /**
+     * Reads until stopped, reconnecting after any failure. The backoff grows across sessions until the stream gets
+     * past the LSN where it last failed, so a stream that fails at the same place every time (a message it cannot
+     * decode) is not reopened in a tight loop; after {@link #FAILED_AFTER} failures in a row with the same error the
+     * source reports {@link SourceState#FAILED} with the reason, and keeps trying at the longest backoff.
+     */
     private void run() {
-        int attempt = 0;
         try {
             while (reading) {
                 try {
@@ -260,9 +277,8 @@ public final class WalSource implements EventSource {
                         log.info(
                                 "Replication stream from slot {} re-established after {} attempt(s)",
                                 config.slot,
-                                attempt);
+                                attempts);
                     }
-                    attempt = 0;
                     read();
                 } catch (SQLException | RuntimeException e) {
                     if (!reading) {
@@ -273,14 +289,7 @@ public final class WalSource implements EventSource {
                                 "Replication from slot " + config.slot + " cannot continue: " + e.getMessage(), e));
                         break;
                     }
-                    attempt++;
-                    long delay = reconnectBackoff.delayMillis(attempt);
-                    log.warn(
-                            "Replication stream from slot {} lost ({}); reconnecting in {} ms (attempt {})",
-                            config.slot,
-                            e.getMessage(),
-                            delay,
-                            attempt);
+                    long delay = failed(e);
                     closeConnection();
                     emitter.flush(); // what was read before the loss goes on while this waits
                     Thread.sleep(delay); // backoff between attempts, not a wait for a condition
@@ -295,11 +304,59 @@ public final class WalSource implements EventSource {
         drain();
     }
 
+    /** Records a failure and returns the backoff before the next attempt. */
+    private long failed(Exception e) {
+        String error = String.valueOf(e);
+        sameInARow = error.equals(lastError) ? sameInARow + 1 : 1;
+        lastError = error;
+        attempts++;
+        if (stream != null) {
+            failedAt = Math.max(failedAt, stream.getLastReceiveLSN().asLong());
+        } else if (failedAt == NOT_FAILING) {
+            failedAt = tracker.flushed();
+        }
+        long delay = reconnectBackoff.delayMillis(attempts);
+        String at = LogSequenceNumber.valueOf(failedAt).asString();
+        if (sameInARow >= FAILED_AFTER) {
+            context.state(SourceState.FAILED, "fails at " + at + " again and again: " + e.getMessage());
+            log.error(
+                    "Replication from slot {} failed {} times in a row at {} the same way ({}); retrying in {} ms",
+                    config.slot,
+                    sameInARow,
+                    at,
+                    e.getMessage(),
+                    delay,
+                    log.isDebugEnabled() ? e : null);
+        } else {
+            context.state(SourceState.RECONNECTING, "lost at " + at + ": " + e.getMessage());
+            log.warn(
+                    "Replication stream from slot {} lost at {} ({}); reconnecting in {} ms (attempt {})",
+                    config.slot,
+                    at,
+                    e.getMessage(),
+                    delay,
+                    attempts);
+        }
+        return delay;
+    }
+
+    /** The stream got past {@code lsn}: past the place of the last failure, it counts as recovered. */
+    private void progressed(long lsn) {
+        if (failedAt != NOT_FAILING && lsn > failedAt) {
+            failedAt = NOT_FAILING;
+            attempts = 0;
+            sameInARow = 0;
+            lastError = null;
+            context.state(SourceState.READING, null);
+        }
+    }
+
     private void read() throws SQLException, InterruptedException {
         int idlePolls = 0;
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
+                progressed(stream.getLastReceiveLSN().asLong());
                 emitter.flush();
                 if (!emitter.inTransaction()) {
                     decoder.betweenTransactions();
@@ -315,7 +372,9 @@ public final class WalSource implements EventSource {
                 continue;
             }
             idlePolls = 0;
-            decoder.decode(message, stream.getLastReceiveLSN().asLong());
+            long lsn = stream.getLastReceiveLSN().asLong();
+            decoder.decode(message, lsn);
+            progressed(lsn);
             if (!emitter.inTransaction()) {
                 emitter.flush();
                 decoder.betweenTransactions();
@@ -419,6 +478,9 @@ public final class WalSource implements EventSource {
     @Override
     public void stop() {
         reading = false;
+        if (context != null) {
+            context.state(SourceState.STOPPED, null);
+        }
         Thread t = reader;
         if (t == null || t == Thread.currentThread()) {
             return;
