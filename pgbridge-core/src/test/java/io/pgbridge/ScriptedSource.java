@@ -10,8 +10,22 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class ScriptedSource implements EventSource {
     final List<Long> acknowledged = new CopyOnWriteArrayList<>();
     final List<String> delivered = new CopyOnWriteArrayList<>();
+    private final DeliveryGuarantee guarantee;
     private volatile SourceContext context;
     private long position;
+
+    ScriptedSource() {
+        this(DeliveryGuarantee.AT_LEAST_ONCE);
+    }
+
+    ScriptedSource(DeliveryGuarantee guarantee) {
+        this.guarantee = guarantee;
+    }
+
+    @Override
+    public DeliveryGuarantee guarantee() {
+        return guarantee;
+    }
 
     @Override
     public String name() {
@@ -26,6 +40,12 @@ final class ScriptedSource implements EventSource {
     /** Publishes an event at a position of its own and seals it. */
     void publish(String channel, String payload) throws InterruptedException {
         context.publish(next(channel, payload));
+        context.seal(position);
+    }
+
+    /** Publishes an event its decoder could not read, at a position of its own, and seals it. */
+    void publishUndecodable(String channel, String payload, String reason) throws InterruptedException {
+        context.publishUndecodable(next(channel, payload), reason, Duration.ofSeconds(5));
         context.seal(position);
     }
 
