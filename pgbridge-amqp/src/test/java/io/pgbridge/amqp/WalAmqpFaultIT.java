@@ -1,0 +1,251 @@
+package io.pgbridge.amqp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import io.pgbridge.testkit.ChildJvm;
+import io.pgbridge.testkit.TestServices;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.postgresql.replication.LogSequenceNumber;
+
+/**
+ * A committed WAL change is never lost when RabbitMQ refuses the tail of a transaction and the bridge is then stopped
+ * or killed. The bridge runs in a child JVM configured only through {@code PGBRIDGE_*} variables; the queue refuses
+ * messages beyond its length ({@code x-max-length} with {@code x-overflow=reject-publish}: RabbitMQ nacks them), so a
+ * transaction is confirmed up to some row and refused after it. The slot must not pass the transaction; once a
+ * consumer makes room and the bridge runs again, every row arrives.
+ */
+class WalAmqpFaultIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration WAIT = Duration.ofMinutes(2);
+
+    private final String name =
+            "wal_fault_" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final String table = name + ".orders";
+    private final List<ChildJvm> bridges = new ArrayList<>();
+    private final Map<Long, Integer> received = new ConcurrentHashMap<>();
+    private final AtomicLong messages = new AtomicLong();
+    private volatile String commitLsn;
+    private java.sql.Connection pg;
+    private Connection rabbit;
+    private Channel admin;
+    private Channel consuming;
+    private String consumerTag;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        pg = TestServices.postgresConnection();
+        exec(
+                "CREATE SCHEMA " + name,
+                "CREATE TABLE " + table + " (id bigint PRIMARY KEY, ref uuid NOT NULL, kind text NOT NULL,"
+                        + " amount numeric(12,2) NOT NULL, doc jsonb NOT NULL,"
+                        + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(TestServices.amqpUrl());
+        rabbit = factory.newConnection("pgbridge-it-consumer");
+        admin = rabbit.createChannel();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (ChildJvm bridge : bridges) {
+            bridge.close();
+        }
+        await().atMost(WAIT)
+                .until(() ->
+                        count("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "' AND active")
+                                == 0);
+        exec(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'",
+                "DROP PUBLICATION IF EXISTS " + name,
+                "DROP SCHEMA " + name + " CASCADE");
+        pg.close();
+        admin.queueDelete(name);
+        rabbit.close();
+    }
+
+    /** The reproduction: three rows, the broker takes two and nacks the third, the bridge gets SIGTERM. */
+    @Test
+    void aTransactionWhoseLastRowIsNackedIsReadAgainAfterSigterm() throws Exception {
+        declareQueue(2);
+        ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "2"));
+        insertOneTransaction(3);
+        awaitRefusing(bridge, 2);
+
+        assertThat(bridge.terminate())
+                .as("the JVM's status after SIGTERM: 128 + 15")
+                .isEqualTo(143);
+        assertThat(bridge.log())
+                .as("the shutdown hook closed the bridge and said what becomes of the unconfirmed row")
+                .contains("1 event(s) of source wal were not confirmed")
+                .contains("read again on the next start")
+                .contains("pgbridge closed");
+        consume();
+        await().atMost(WAIT).until(() -> received.size() == 2);
+        assertThat(confirmedFlush())
+                .as("the slot does not pass the transaction (commit %s) whose third row was nacked", commitLsn)
+                .isLessThanOrEqualTo(LogSequenceNumber.valueOf(commitLsn).asLong());
+
+        startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "2"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(received).containsOnlyKeys(1L, 2L, 3L));
+    }
+
+    /** 20,000 rows in one transaction; the broker stops taking them after 15,000; SIGTERM; restart. */
+    @Test
+    void aLargeTransactionCutOffAfter15000ConfirmsSurvivesSigterm() throws Exception {
+        declareQueue(15_000);
+        ChildJvm bridge = startBridge(Map.of());
+        insertOneTransaction(20_000);
+        awaitRefusing(bridge, 15_000);
+
+        bridge.terminate();
+        long flushed = confirmedFlush();
+        consume();
+        await().atMost(WAIT).until(() -> received.size() == 15_000);
+        assertThat(flushed)
+                .as("the slot does not pass the transaction (commit %s) cut off after 15,000 rows", commitLsn)
+                .isLessThanOrEqualTo(LogSequenceNumber.valueOf(commitLsn).asLong());
+
+        startBridge(Map.of());
+        awaitEveryRow(20_000);
+    }
+
+    /**
+     * SIGKILL while the bridge retries the refused tail; on restart a second refusal in the middle of the recovery
+     * (the consumer stops after making some room) and a second SIGKILL; then the broker takes everything.
+     */
+    @Test
+    void sigkillWhileRetryingAndAgainDuringRecoveryLosesNothing() throws Exception {
+        declareQueue(15_000);
+        ChildJvm first = startBridge(Map.of());
+        insertOneTransaction(20_000);
+        awaitRefusing(first, 15_000);
+        first.kill();
+
+        consume();
+        await().atMost(WAIT).until(() -> messages.get() >= 3_000);
+        consuming.basicCancel(consumerTag); // room for 3,000 more, then the queue refuses again
+        ChildJvm second = startBridge(Map.of());
+        awaitRefusing(second, 15_000);
+        second.kill();
+
+        consume();
+        startBridge(Map.of());
+        awaitEveryRow(20_000);
+    }
+
+    private void awaitEveryRow(int rows) {
+        await().atMost(WAIT).until(() -> received.size() == rows);
+        List<Long> missing = new ArrayList<>();
+        for (long id = 1; id <= rows; id++) {
+            if (!received.containsKey(id)) {
+                missing.add(id);
+            }
+        }
+        assertThat(missing).as("rows lost").isEmpty();
+    }
+
+    /** The bridge has filled the queue and is retrying a row the broker nacked. */
+    private void awaitRefusing(ChildJvm bridge, int queued) {
+        await().atMost(WAIT).until(() -> admin.queueDeclarePassive(name).getMessageCount() == queued);
+        await().atMost(WAIT).until(() -> bridge.log().contains("failed, retrying"));
+    }
+
+    private ChildJvm startBridge(Map<String, String> extra) throws IOException {
+        Map<String, String> env = new HashMap<>();
+        env.put("PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl());
+        env.put("PGBRIDGE_UPSTREAM_URI", TestServices.amqpUrl());
+        env.put("PGBRIDGE_BRIDGE_CHANNELS", table + "->queue:" + name);
+        env.put("PGBRIDGE_REPLICATION_SLOT", name);
+        env.put("PGBRIDGE_WAL_STATUS_INTERVAL_MS", "200");
+        env.put("PGBRIDGE_RETRY_MAX_BACKOFF_MS", "300");
+        env.put("PGBRIDGE_SHUTDOWN_TIMEOUT_MS", "2000");
+        env.putAll(extra);
+        Path log =
+                Files.createDirectories(Path.of("target", "child-logs")).resolve(name + "-" + bridges.size() + ".log");
+        ChildJvm bridge = ChildJvm.start(BridgeChild.class.getName(), env, List.of("-Xmx256m"), log);
+        bridges.add(bridge);
+        await().atMost(WAIT).until(() -> bridge.log().contains("BridgeChild: running"));
+        return bridge;
+    }
+
+    private void declareQueue(int maxLength) throws IOException {
+        admin.queueDeclare(name, true, false, false, Map.of("x-max-length", maxLength, "x-overflow", "reject-publish"));
+    }
+
+    /** Consumes the queue from now on, counting each row's deliveries. */
+    private void consume() throws IOException {
+        Channel channel = rabbit.createChannel();
+        consuming = channel;
+        channel.basicQos(500);
+        consumerTag = channel.basicConsume(name, false, new DefaultConsumer(channel) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+                    throws IOException {
+                JsonNode change = JSON.readTree(body);
+                commitLsn = change.get("lsn").asText();
+                received.merge(change.get("new").get("id").asLong(), 1, Integer::sum);
+                messages.incrementAndGet();
+                channel.basicAck(envelope.getDeliveryTag(), false);
+            }
+        });
+    }
+
+    private void insertOneTransaction(int rows) throws SQLException {
+        exec("INSERT INTO " + table + " (id, ref, kind, amount, doc) SELECT i, gen_random_uuid(), 'order.created',"
+                + " (i * 7 % 100000) / 100.0, jsonb_build_object('customer', i % 977, 'items', jsonb_build_array(i, 'sku-'"
+                + " || i), 'note', repeat('x', 120)) FROM generate_series(1, " + rows + ") i");
+    }
+
+    private long confirmedFlush() throws SQLException {
+        try (PreparedStatement ps =
+                pg.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+            }
+        }
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Statement st = pg.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private void exec(String... statements) throws SQLException {
+        try (Statement st = pg.createStatement()) {
+            for (String s : statements) {
+                st.execute(s);
+            }
+        }
+    }
+}
