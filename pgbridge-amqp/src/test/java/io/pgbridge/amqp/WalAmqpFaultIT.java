@@ -115,32 +115,50 @@ class WalAmqpFaultIT {
         await().atMost(WAIT).untilAsserted(() -> assertThat(received).containsOnlyKeys(1L, 2L, 3L));
     }
 
-    /** 20,000 rows in one transaction; the broker stops taking them after 15,000; SIGTERM; restart. */
+    /**
+     * 20,000 rows in one transaction, handed over in windows of 128 (the buffer, one sink batch), so that the sink confirms everything
+     * handed over again and again before the transaction ends; the broker refuses its last 10 rows; SIGTERM; restart.
+     */
     @Test
-    void aLargeTransactionCutOffAfter15000ConfirmsSurvivesSigterm() throws Exception {
-        declareQueue(15_000);
-        ChildJvm bridge = startBridge(Map.of());
+    void aLargeTransactionWhoseTailIsRefusedSurvivesSigterm() throws Exception {
+        declareQueue(19_990);
+        ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "128"));
         insertOneTransaction(20_000);
-        awaitRefusing(bridge, 15_000);
+        awaitRefusing(bridge, 19_990);
 
         bridge.terminate();
         long flushed = confirmedFlush();
         consume();
-        await().atMost(WAIT).until(() -> received.size() == 15_000);
+        await().atMost(WAIT).until(() -> received.size() == 19_990);
         assertThat(flushed)
-                .as("the slot does not pass the transaction (commit %s) cut off after 15,000 rows", commitLsn)
+                .as("the slot does not pass the transaction (commit %s) whose tail was refused", commitLsn)
                 .isLessThanOrEqualTo(LogSequenceNumber.valueOf(commitLsn).asLong());
 
         startBridge(Map.of());
         awaitEveryRow(20_000);
     }
 
+    /** The same refusal of the tail, and SIGKILL instead of SIGTERM while the bridge retries. */
+    @Test
+    void aLargeTransactionWhoseTailIsRefusedSurvivesSigkill() throws Exception {
+        declareQueue(19_990);
+        ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "128"));
+        insertOneTransaction(20_000);
+        awaitRefusing(bridge, 19_990);
+        bridge.kill();
+
+        consume();
+        startBridge(Map.of());
+        awaitEveryRow(20_000);
+    }
+
     /**
-     * SIGKILL while the bridge retries the refused tail; on restart a second refusal in the middle of the recovery
-     * (the consumer stops after making some room) and a second SIGKILL; then the broker takes everything.
+     * 20,000 rows in one transaction; the broker stops taking them after 15,000, in its middle; SIGKILL while the
+     * bridge retries; on restart a second refusal in the middle of the recovery (the consumer stops after making some
+     * room) and a second SIGKILL; then the broker takes everything.
      */
     @Test
-    void sigkillWhileRetryingAndAgainDuringRecoveryLosesNothing() throws Exception {
+    void sigkillWhileRetryingInTheMiddleOfALargeTransactionAndAgainDuringRecoveryLosesNothing() throws Exception {
         declareQueue(15_000);
         ChildJvm first = startBridge(Map.of());
         insertOneTransaction(20_000);
