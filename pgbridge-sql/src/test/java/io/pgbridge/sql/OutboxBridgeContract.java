@@ -62,6 +62,10 @@ abstract class OutboxBridgeContract {
     }
 
     PgBridge start(InMemorySink sink) {
+        return start(sink, Map.of());
+    }
+
+    PgBridge start(InMemorySink sink, Map<String, String> extraSettings) {
         PgBridge bridge = PgBridge.builder()
                 .postgres(TestServices.postgresUrl())
                 .routes("events->queue:events, orders->queue:orders")
@@ -71,6 +75,7 @@ abstract class OutboxBridgeContract {
                 .setting("outbox.poll-interval-ms", "200")
                 .setting("outbox.batch-size", "50")
                 .settings(modeSettings())
+                .settings(extraSettings)
                 .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .build();
         bridges.add(bridge);

@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 import io.pgbridge.Event;
 import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
+import io.pgbridge.RouteState;
+import io.pgbridge.RouteStats;
+import io.pgbridge.SourceState;
+import io.pgbridge.SourceStats;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -95,5 +99,60 @@ class StreamingOutboxIT extends OutboxBridgeContract {
             out.add(e.payloadAsString());
         }
         return out;
+    }
+
+    /**
+     * A row this mode cannot turn into an event (a text content type whose payload is not a JSON string, which the
+     * table of an older schema version accepted) goes to the dead-letter table with the reason; the stream neither
+     * stops nor reconnects, and the events after it arrive.
+     */
+    @Test
+    void anUndecodableRowGoesToTheDeadLetterTableAndTheStreamGoesOn() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        PgBridge bridge = start(sink);
+        sendAroundAnUndecodableRow();
+
+        assertThat(payloads(sink.await(2, WAIT))).containsExactly("{\"good\": 1}", "{\"good\": 2}");
+        await().atMost(WAIT)
+                .until(() -> count("select count(*) from " + db.schema + ".dead_letters where reason like"
+                                + " '%could not decode%not a JSON string%'")
+                        == 1);
+        SourceStats outbox = bridge.stats().sources().get(0);
+        assertThat(outbox.state()).as("reading, not reconnecting").isEqualTo(SourceState.READING);
+        assertThat(bridge.stats().routes().get(0).state()).isEqualTo(RouteState.DELIVERING);
+    }
+
+    /** Without a dead-letter destination the same row halts its route, visibly; the source still reads. */
+    @Test
+    void anUndecodableRowHaltsItsRouteWithoutADeadLetterDestination() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        PgBridge bridge = start(sink, Map.of("outbox.dead-letter-table", "false"));
+        sendAroundAnUndecodableRow();
+
+        assertThat(payloads(sink.await(1, WAIT))).containsExactly("{\"good\": 1}");
+        await().atMost(WAIT).untilAsserted(() -> {
+            RouteStats events = bridge.stats().routes().get(0);
+            assertThat(events.state()).isEqualTo(RouteState.HALTED);
+            assertThat(events.lastError()).contains("could not decode").contains("not a JSON string");
+        });
+        assertThat(sink.payloads())
+                .as("nothing behind the undecodable row moved")
+                .hasSize(1);
+        assertThat(bridge.stats().sources().get(0).state()).isEqualTo(SourceState.READING);
+    }
+
+    private void sendAroundAnUndecodableRow() throws SQLException {
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            // the constraints of later schema versions refuse such a row: drop them, as on an older schema
+            st.execute("do $$ declare c record; begin for c in select conname from pg_constraint where conrelid = '"
+                    + db.schema + ".events'::regclass and contype = 'c' and pg_get_constraintdef(oid) like"
+                    + " '%content_type%' loop execute format('alter table " + db.schema
+                    + ".events drop constraint %I', c.conname); end loop; end $$");
+            send(st, "events", "{\"good\": 1}");
+            st.execute("insert into " + db.schema + ".events (channel, payload, content_type) values ('events',"
+                    + " '{\"not\": \"a string\"}', 'text/plain')");
+            send(st, "events", "{\"good\": 2}");
+        }
     }
 }
