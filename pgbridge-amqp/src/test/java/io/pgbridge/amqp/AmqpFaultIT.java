@@ -11,9 +11,11 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.ChildJvm;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -31,26 +33,42 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.postgresql.replication.LogSequenceNumber;
 
 /**
- * A committed WAL change is never lost when RabbitMQ refuses the tail of a transaction and the bridge is then stopped
- * or killed. The bridge runs in a child JVM configured only through {@code PGBRIDGE_*} variables; the queue refuses
- * messages beyond its length ({@code x-max-length} with {@code x-overflow=reject-publish}: RabbitMQ nacks them), so a
- * transaction is confirmed up to some row and refused after it. The slot must not pass the transaction; once a
- * consumer makes room and the bridge runs again, every row arrives.
+ * A committed change is never lost when RabbitMQ refuses the tail of a transaction and the bridge is then stopped or
+ * killed, for both paths that stream from a replication slot: WAL changes of a table, and the streaming outbox. The
+ * bridge runs in a child JVM configured only through {@code PGBRIDGE_*} variables; the queue refuses messages beyond
+ * its length ({@code x-max-length} with {@code x-overflow=reject-publish}: RabbitMQ nacks them), so a transaction is
+ * confirmed up to some row and refused after it. Once a consumer makes room and the bridge runs again, every row
+ * arrives.
  */
-class WalAmqpFaultIT {
+class AmqpFaultIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration WAIT = Duration.ofMinutes(2);
 
+    /** Where the rows come from. */
+    enum Source {
+        /** A table routed as WAL changes; the message is the change event, the row id under {@code new.id}. */
+        WAL,
+        /**
+         * {@code pgbridge.send} in streaming mode, with a short {@code outbox.replay-after-ms} so that the refusal
+         * also sends the source through checkpoint and replay; the message is the payload, the row id under
+         * {@code id}.
+         */
+        OUTBOX
+    }
+
     private final String name =
-            "wal_fault_" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
-    private final String table = name + ".orders";
+            "amqp_fault_" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final List<ChildJvm> bridges = new ArrayList<>();
     private final Map<Long, Integer> received = new ConcurrentHashMap<>();
     private final AtomicLong messages = new AtomicLong();
     private volatile String commitLsn;
+    private Source source;
     private java.sql.Connection pg;
     private Connection rabbit;
     private Channel admin;
@@ -58,17 +76,33 @@ class WalAmqpFaultIT {
     private String consumerTag;
 
     @BeforeEach
-    void setUp() throws Exception {
+    void connect() throws Exception {
         pg = TestServices.postgresConnection();
-        exec(
-                "CREATE SCHEMA " + name,
-                "CREATE TABLE " + table + " (id bigint PRIMARY KEY, ref uuid NOT NULL, kind text NOT NULL,"
-                        + " amount numeric(12,2) NOT NULL, doc jsonb NOT NULL,"
-                        + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(TestServices.amqpUrl());
         rabbit = factory.newConnection("pgbridge-it-consumer");
         admin = rabbit.createChannel();
+    }
+
+    private void prepare(Source source) throws SQLException {
+        this.source = source;
+        if (source == Source.WAL) {
+            exec(
+                    "CREATE SCHEMA " + name,
+                    "CREATE TABLE " + name + ".orders (id bigint PRIMARY KEY, ref uuid NOT NULL, kind text NOT NULL,"
+                            + " amount numeric(12,2) NOT NULL, doc jsonb NOT NULL,"
+                            + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        } else {
+            URI uri = URI.create(TestServices.postgresUrl());
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + uri.getPort() + uri.getPath());
+            ds.setUser(uri.getUserInfo().split(":", 2)[0]);
+            PgBridgeSchema.migrate(ds, name);
+        }
+    }
+
+    private String slot() {
+        return source == Source.WAL ? name : name + "_outbox_1";
     }
 
     @AfterEach
@@ -78,12 +112,13 @@ class WalAmqpFaultIT {
         }
         await().atMost(WAIT)
                 .until(() ->
-                        count("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + name + "' AND active")
+                        count("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot() + "' AND active")
                                 == 0);
         exec(
-                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name + "'",
-                "DROP PUBLICATION IF EXISTS " + name,
-                "DROP SCHEMA " + name + " CASCADE");
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot()
+                        + "'",
+                "DROP PUBLICATION IF EXISTS " + slot(),
+                "DROP SCHEMA IF EXISTS " + name + " CASCADE");
         pg.close();
         admin.queueDelete(name);
         rabbit.close();
@@ -92,6 +127,7 @@ class WalAmqpFaultIT {
     /** The reproduction: three rows, the broker takes two and nacks the third, the bridge gets SIGTERM. */
     @Test
     void aTransactionWhoseLastRowIsNackedIsReadAgainAfterSigterm() throws Exception {
+        prepare(Source.WAL);
         declareQueue(2);
         ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "2"));
         insertOneTransaction(3);
@@ -116,11 +152,14 @@ class WalAmqpFaultIT {
     }
 
     /**
-     * 20,000 rows in one transaction, handed over in windows of 128 (the buffer, one sink batch), so that the sink confirms everything
-     * handed over again and again before the transaction ends; the broker refuses its last 10 rows; SIGTERM; restart.
+     * 20,000 rows in one transaction, handed over in windows of 128 (the buffer, one sink batch), so that the sink
+     * confirms everything handed over again and again before the transaction ends; the broker refuses its last 10
+     * rows; SIGTERM; restart.
      */
-    @Test
-    void aLargeTransactionWhoseTailIsRefusedSurvivesSigterm() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Source.class)
+    void aLargeTransactionWhoseTailIsRefusedSurvivesSigterm(Source source) throws Exception {
+        prepare(source);
         declareQueue(19_990);
         ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "128"));
         insertOneTransaction(20_000);
@@ -130,17 +169,21 @@ class WalAmqpFaultIT {
         long flushed = confirmedFlush();
         consume();
         await().atMost(WAIT).until(() -> received.size() == 19_990);
-        assertThat(flushed)
-                .as("the slot does not pass the transaction (commit %s) whose tail was refused", commitLsn)
-                .isLessThanOrEqualTo(LogSequenceNumber.valueOf(commitLsn).asLong());
+        if (source == Source.WAL) {
+            assertThat(flushed)
+                    .as("the slot does not pass the transaction (commit %s) whose tail was refused", commitLsn)
+                    .isLessThanOrEqualTo(LogSequenceNumber.valueOf(commitLsn).asLong());
+        }
 
         startBridge(Map.of());
         awaitEveryRow(20_000);
     }
 
     /** The same refusal of the tail, and SIGKILL instead of SIGTERM while the bridge retries. */
-    @Test
-    void aLargeTransactionWhoseTailIsRefusedSurvivesSigkill() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Source.class)
+    void aLargeTransactionWhoseTailIsRefusedSurvivesSigkill(Source source) throws Exception {
+        prepare(source);
         declareQueue(19_990);
         ChildJvm bridge = startBridge(Map.of("PGBRIDGE_BUFFER_MAX_EVENTS", "128"));
         insertOneTransaction(20_000);
@@ -157,8 +200,11 @@ class WalAmqpFaultIT {
      * bridge retries; on restart a second refusal in the middle of the recovery (the consumer stops after making some
      * room) and a second SIGKILL; then the broker takes everything.
      */
-    @Test
-    void sigkillWhileRetryingInTheMiddleOfALargeTransactionAndAgainDuringRecoveryLosesNothing() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Source.class)
+    void sigkillWhileRetryingInTheMiddleOfALargeTransactionAndAgainDuringRecoveryLosesNothing(Source source)
+            throws Exception {
+        prepare(source);
         declareQueue(15_000);
         ChildJvm first = startBridge(Map.of());
         insertOneTransaction(20_000);
@@ -198,11 +244,19 @@ class WalAmqpFaultIT {
         Map<String, String> env = new HashMap<>();
         env.put("PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl());
         env.put("PGBRIDGE_UPSTREAM_URI", TestServices.amqpUrl());
-        env.put("PGBRIDGE_BRIDGE_CHANNELS", table + "->queue:" + name);
-        env.put("PGBRIDGE_REPLICATION_SLOT", name);
         env.put("PGBRIDGE_WAL_STATUS_INTERVAL_MS", "200");
         env.put("PGBRIDGE_RETRY_MAX_BACKOFF_MS", "300");
         env.put("PGBRIDGE_SHUTDOWN_TIMEOUT_MS", "2000");
+        if (source == Source.WAL) {
+            env.put("PGBRIDGE_BRIDGE_CHANNELS", name + ".orders->queue:" + name);
+            env.put("PGBRIDGE_REPLICATION_SLOT", name);
+        } else {
+            env.put("PGBRIDGE_BRIDGE_CHANNELS", "orders->queue:" + name);
+            env.put("PGBRIDGE_SOURCES", "outbox");
+            env.put("PGBRIDGE_OUTBOX_MODE", "streaming");
+            env.put("PGBRIDGE_OUTBOX_SCHEMA", name);
+            env.put("PGBRIDGE_OUTBOX_REPLAY_AFTER_MS", "1000");
+        }
         env.putAll(extra);
         Path log =
                 Files.createDirectories(Path.of("target", "child-logs")).resolve(name + "-" + bridges.size() + ".log");
@@ -225,25 +279,38 @@ class WalAmqpFaultIT {
             @Override
             public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
                     throws IOException {
-                JsonNode change = JSON.readTree(body);
-                commitLsn = change.get("lsn").asText();
-                received.merge(change.get("new").get("id").asLong(), 1, Integer::sum);
+                JsonNode message = JSON.readTree(body);
+                long id;
+                if (source == Source.WAL) {
+                    commitLsn = message.get("lsn").asText();
+                    id = message.get("new").get("id").asLong();
+                } else {
+                    id = message.get("id").asLong();
+                }
+                received.merge(id, 1, Integer::sum);
                 messages.incrementAndGet();
                 channel.basicAck(envelope.getDeliveryTag(), false);
             }
         });
     }
 
+    /** One transaction of realistic rows: uuid, text, numeric, jsonb, timestamptz. */
     private void insertOneTransaction(int rows) throws SQLException {
-        exec("INSERT INTO " + table + " (id, ref, kind, amount, doc) SELECT i, gen_random_uuid(), 'order.created',"
-                + " (i * 7 % 100000) / 100.0, jsonb_build_object('customer', i % 977, 'items', jsonb_build_array(i, 'sku-'"
-                + " || i), 'note', repeat('x', 120)) FROM generate_series(1, " + rows + ") i");
+        String row = "i, gen_random_uuid(), 'order.created', (i * 7 % 100000) / 100.0, jsonb_build_object('customer',"
+                + " i % 977, 'items', jsonb_build_array(i, 'sku-' || i), 'note', repeat('x', 120))";
+        exec(
+                source == Source.WAL
+                        ? "INSERT INTO " + name + ".orders (id, ref, kind, amount, doc) SELECT " + row
+                                + " FROM generate_series(1, " + rows + ") i"
+                        : "SELECT " + name + ".send('orders', to_jsonb(o)) FROM (SELECT " + row
+                                + ", clock_timestamp() AS at FROM generate_series(1, " + rows
+                                + ") i) o(id, ref, kind, amount, doc, at)");
     }
 
     private long confirmedFlush() throws SQLException {
         try (PreparedStatement ps =
                 pg.prepareStatement("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, name);
+            ps.setString(1, slot());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
