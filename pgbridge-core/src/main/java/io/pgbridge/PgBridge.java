@@ -570,8 +570,9 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
-         * Most events per publish call; default {@code 500}. {@code 1} makes a retried event never follow a later
-         * event of its route to the broker, at the cost of throughput.
+         * Most events per publish call; default {@code 500}. {@code 1} keeps one event in flight per route, so that no
+         * event ever reaches the broker after a later one (not even the rest of a failed batch), at a cost in
+         * throughput.
          */
         public Builder maxBatchSize(int events) {
             return setting(CoreSettings.DELIVERY_MAX_BATCH.key(), Integer.toString(events));

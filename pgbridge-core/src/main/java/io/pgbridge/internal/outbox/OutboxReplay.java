@@ -157,7 +157,10 @@ final class OutboxReplay {
         done.replace(Long.parseLong(event.id()), Boolean.FALSE, Boolean.TRUE);
     }
 
-    /** Pipeline thread: the position every sink confirmed, recorded as the checkpoint of an outage. */
+    /**
+     * Pipeline thread: the position the ledger acknowledged (a restart resumes at the next LSN), recorded as the
+     * checkpoint of an outage.
+     */
     void acknowledged(long position) {
         acknowledged = position;
     }
@@ -174,7 +177,8 @@ final class OutboxReplay {
      * move past everything handed over.
      */
     void failOver() throws SQLException {
-        long confirmed = acknowledged;
+        long acked = acknowledged;
+        long confirmed = acked == Long.MIN_VALUE ? 0 : acked + 1; // the LSN a restart resumes at
         try {
             recordCheckpoint(confirmed);
         } catch (SQLException e) {

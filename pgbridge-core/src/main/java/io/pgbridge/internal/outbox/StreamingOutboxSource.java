@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * a publication on that table only, published through the partition root), so that events arrive in commit order,
  * including those of a long transaction that began before later ones committed. Each event's position is its
  * transaction's commit LSN, and the slot's flushed LSN advances only over transactions whose every event the sinks
- * confirmed (the WAL source's {@code FlushTracker}). Producers need no NOTIFY: this mode clears the stream's wake-up
+ * confirmed (the WAL source's acknowledgement, through the pipeline's ledger). Producers need no NOTIFY: this mode clears the stream's wake-up
  * channel. The events stay in the table until partition maintenance drops their day.
  *
  * <p>A new slot streams what commits after it exists; the events already in the table then (for example left by

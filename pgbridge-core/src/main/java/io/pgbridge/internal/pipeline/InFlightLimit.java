@@ -5,9 +5,11 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Bounds the events and bytes between a source's hand-over and the last sink confirmation. {@link #acquire} blocks
- * the source while either bound is reached, which is how a slow sink slows the source instead of filling memory.
- * An event larger than the byte bound is still let through when nothing else is in flight.
+ * Bounds the events and bytes between a source's hand-over and the sinks' confirmations. An event's bytes are given
+ * back once it is settled on every route; its place once its source's {@link Ledger} passes it (so a ledger never
+ * holds more events than this bound). {@link #acquire} blocks the source while either bound is reached, which is how a
+ * slow sink slows the source instead of filling memory. An event larger than the byte bound is still let through
+ * when nothing else is in flight.
  */
 final class InFlightLimit {
     private final int maxEvents;

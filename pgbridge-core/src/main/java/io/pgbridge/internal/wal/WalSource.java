@@ -34,11 +34,12 @@ import org.slf4j.LoggerFactory;
  * pipeline, at least once.
  *
  * <ul>
- *   <li>Acknowledgement: the flushed LSN reported to the server only ever covers transactions whose every event the
- *       sinks confirmed ({@link FlushTracker}). pgjdbc's automatic flush is off: it would advance the flushed LSN to
- *       a keepalive's position whenever the client had flushed up to the last message's start, which is not a
- *       statement about confirmations. The source flushes keepalive positions itself, and only when nothing is in
- *       flight.
+ *   <li>Acknowledgement: the flushed LSN reported to the server only ever covers transactions the pipeline's ledger
+ *       acknowledged: sealed once their commit was decoded and every change handed over ({@link Emitter}), and every
+ *       event at or below them confirmed by every route or taken by a dead-letter destination ({@link FlushTracker}
+ *       turns that into the LSN). pgjdbc's automatic flush is off: it would advance the flushed LSN to a keepalive's
+ *       position whenever the client had flushed up to the last message's start, which is not a statement about
+ *       confirmations. The source flushes keepalive positions itself, and only when nothing is in flight.
  *   <li>Status updates keep flowing while sinks are slow: the reader polls with {@code readPending}, which sends a
  *       status update every {@code wal.status-interval-ms}, and waits for room in the pipeline in slices, forcing a
  *       status update between slices. So {@code wal_sender_timeout} never drops the connection.
