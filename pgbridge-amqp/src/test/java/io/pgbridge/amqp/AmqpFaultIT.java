@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -235,9 +236,20 @@ class AmqpFaultIT {
     }
 
     /** The bridge has filled the queue and is retrying a row the broker nacked. */
-    private void awaitRefusing(ChildJvm bridge, int queued) {
-        await().atMost(WAIT).until(() -> admin.queueDeclarePassive(name).getMessageCount() == queued);
-        await().atMost(WAIT).until(() -> bridge.log().contains("failed, retrying"));
+    private void awaitRefusing(ChildJvm bridge, int queued) throws IOException {
+        try {
+            await().atMost(WAIT)
+                    .until(() -> admin.queueDeclarePassive(name).getMessageCount() == queued
+                            && bridge.log().contains("failed, retrying"));
+        } catch (ConditionTimeoutException e) {
+            String log = bridge.log();
+            throw new AssertionError(
+                    "expected " + queued + " messages in the queue and the bridge retrying; the queue holds "
+                            + admin.queueDeclarePassive(name).getMessageCount() + ", " + received.size()
+                            + " rows consumed; the bridge's log ends with:\n"
+                            + log.substring(Math.max(0, log.length() - 6_000)),
+                    e);
+        }
     }
 
     private ChildJvm startBridge(Map<String, String> extra) throws IOException {
