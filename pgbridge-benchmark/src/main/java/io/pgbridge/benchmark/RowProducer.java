@@ -5,15 +5,22 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
- * Inserts rows with a JSON payload of about 200 bytes, in transactions of a fixed size, as fast as one session can.
+ * Inserts realistic rows (a uuid, a text, a numeric, a JSON payload of about 200 bytes and a timestamptz), in
+ * transactions of a fixed size, as fast as one session can.
  */
 final class RowProducer {
     private RowProducer() {}
 
-    /** Creates {@code table (id bigint PRIMARY KEY, payload jsonb)}, dropping an older one. */
+    /**
+     * Creates {@code table (id bigint PRIMARY KEY, ref uuid, kind text, amount numeric(12,2), payload jsonb,
+     * created_at timestamptz)}, dropping an older one.
+     */
     static void createTable(Connection c, String table) throws SQLException {
         c.createStatement().execute("DROP TABLE IF EXISTS " + table);
-        c.createStatement().execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, payload jsonb NOT NULL)");
+        c.createStatement()
+                .execute("CREATE TABLE " + table + " (id bigint PRIMARY KEY, ref uuid NOT NULL, kind text NOT NULL,"
+                        + " amount numeric(12,2) NOT NULL, payload jsonb NOT NULL,"
+                        + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
     }
 
     /**
@@ -23,7 +30,9 @@ final class RowProducer {
      */
     static double insert(Connection c, String table, int rows, int perTransaction) throws SQLException {
         long start = System.nanoTime();
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " SELECT g, jsonb_build_object("
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table
+                + " (id, ref, kind, amount, payload) SELECT g, gen_random_uuid(), 'order.created',"
+                + " (g % 100000) / 100.0, jsonb_build_object("
                 + "'customer', 'customer-' || (g % 5000), 'email', 'user' || g || '@example.com', "
                 + "'items', jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (g % 977), 'qty', g % 7 + 1), "
                 + "jsonb_build_object('sku', 'SKU-' || (g % 313), 'qty', 1)), 'total', round((g % 10000) / 7.0, 2), "

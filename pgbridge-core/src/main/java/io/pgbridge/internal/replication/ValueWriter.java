@@ -94,6 +94,12 @@ public final class ValueWriter {
 
     /** A timestamptz text output as ISO-8601 UTC, or the text itself when it is not a plain date and time. */
     public static String timestampTz(String s) {
+        String utc = TimestampText.toUtc(s);
+        return utc != null ? utc : parsedTimestampTz(s);
+    }
+
+    /** {@link #timestampTz} through {@code java.time}: the general path, for what {@link TimestampText} declines. */
+    static String parsedTimestampTz(String s) {
         try {
             return OffsetDateTime.parse(s, PG_TIMESTAMPTZ).toInstant().toString();
         } catch (DateTimeParseException e) {
