@@ -221,6 +221,39 @@ class SubscriptionsIT {
     }
 
     @Test
+    void aSecondRoleIsToldWhoOwnsTheGeneratedFunctionAndCanTakeItOver() throws Exception {
+        String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        String first = "pgb_first_" + suffix;
+        String second = "pgb_second_" + suffix;
+        for (String role : List.of(first, second)) {
+            db.execute("create role " + role + " nologin; grant usage, create on schema " + db.schema + " to " + role
+                    + "; grant usage on schema " + db.app + " to " + role + "; grant select, insert on " + db.schema
+                    + ".subscriptions to " + role + "; grant select, trigger on " + db.app + ".users to " + role);
+        }
+        String subscribe = "insert into " + db.schema + ".subscriptions (key, operation, schema_name, table_name)"
+                + " values ('%s', 'INSERT', '" + db.app + "', 'users')";
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            st.execute("set role " + first);
+            st.execute(String.format(subscribe, "by-first"));
+            st.execute("set role " + second);
+            assertThatThrownBy(() -> st.execute(String.format(subscribe, "by-second")))
+                    .as("a change by a role that does not own the generated function")
+                    .hasMessageContaining("is owned by role " + first)
+                    .hasMessageContaining("role " + second + " is not a member of it");
+            st.execute("reset role");
+            st.execute("alter function " + db.schema + "._publish_insert_" + md5(db.app + ".users") + "() owner to "
+                    + second);
+            st.execute("set role " + second);
+            st.execute(String.format(subscribe, "by-second"));
+            st.execute("reset role");
+        } finally {
+            db.dropAll(); // the trigger depends on the function the roles own
+            db.execute("drop owned by " + first + ", " + second + "; drop role " + first + "; drop role " + second);
+        }
+    }
+
+    @Test
     void generatedFunctionsPinSearchPathAndStandardConformingStrings() throws Exception {
         db.execute(seedUserSignup());
         try (Connection c = db.connect();
@@ -277,6 +310,15 @@ class SubscriptionsIT {
                 ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    private String md5(String text) throws SQLException {
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select md5('" + text + "')")) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 }
