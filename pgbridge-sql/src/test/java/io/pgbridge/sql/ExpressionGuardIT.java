@@ -109,6 +109,8 @@ class ExpressionGuardIT {
             {"old.id = 1", "only new"},
             {"pg_class.oid = 1", "only new"},
             {"$1.id = 1", "only new"},
+            {"$2.id = 1", "only new"},
+            {"true) then perform nextval('" + canary + "'); end if; if (true", "one expression"},
             {"found", "only new"},
             {"new.id in (select 1)", "no sub-select"},
             {"exists (select from pg_class)", "no sub-select"},
@@ -179,6 +181,8 @@ class ExpressionGuardIT {
             {"nextval('" + db.app + ".canary')", "no volatile function"},
             {"generate_series(1, 2)", "no set-returning function"},
             {"new.nope", "only new and old"},
+            {"$1.id + $2.id", "only new and old"},
+            {"new.id + $1.id", "only new and old"},
         };
         for (String[] c : rejected) {
             assertThatThrownBy(() -> g.subscribe("bad", "INSERT", null, c[0]))

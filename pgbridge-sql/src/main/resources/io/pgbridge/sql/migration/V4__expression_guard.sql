@@ -10,17 +10,23 @@
 --    with check_function_bodies on: PL/pgSQL reads the condition with PostgreSQL's lexer up to THEN, and any ';'
 --    token in it (outside strings, quoted identifiers, dollar quotes and comments, as PostgreSQL itself lexes them)
 --    is an error. So the clause cannot end a statement. Creating a function runs none of its body.
+--    (A ';' can pass this step only after a ')' that closes the parenthesis before the clause, so that PL/pgSQL reads
+--    what follows THEN as statements; such a clause holds an unmatched ')', which is a syntax error in step 2, and
+--    PostgreSQL parses a whole command string before it runs any statement of it.)
 -- 2. Parsing and analysis. Only then is the clause written into a statement: `create function pg_temp.x(new <table>,
 --    old <table>) returns <type> language sql return <clause>\n`. With no ';' it is one statement, the grammar takes
 --    a single expression after RETURN (a FROM, a second expression or an unbalanced parenthesis is a syntax error),
---    and PostgreSQL resolves its columns, functions and type (boolean for a when_clause) without running it.
+--    and PostgreSQL resolves its columns, functions and type (boolean for a when_clause) without running it. A row
+--    the operation does not have is an unnamed parameter, so the clause cannot name it.
 -- 3. Reading back. The function's stored parse tree (pg_proc.prosqlbody, the analysed Query) is inspected: no
 --    sub-select (hasSubLinks), no set-returning function (funcretset/opretset), no aggregate or window function, no
 --    cast to a domain (its CHECK constraints could call anything), no function PostgreSQL labels volatile (every
---    funcid/opfuncid/aggfnoid/winfnoid and the operators of a row comparison), and every parameter reference written
---    as new or old (a positional $1 is not). The node text is produced by PostgreSQL, so a clause cannot forge or
---    hide a node in it.
--- Both functions are created in a subtransaction that is always rolled back. The guard pins
+--    funcid/opfuncid/aggfnoid/winfnoid and the operators of a row comparison), and no parameter referred to by number
+--    ($1 means nothing in the trigger): the function of step 2 is created a second time with its two parameters in
+--    the other order, and once parameter numbers 1 and 2 are swapped in its tree the two trees must be the same, which
+--    holds exactly when every parameter is referred to by name. The node text is produced by PostgreSQL, so a clause
+--    cannot forge or hide a node in it.
+-- The functions are created in a subtransaction that is always rolled back. The guard pins
 -- standard_conforming_strings on, and so do _sync_trigger (which splices the clauses into CREATE TRIGGER) and every
 -- generated function (whose PL/pgSQL body is compiled in the inserting session): a clause is lexed the same way
 -- when it is checked and wherever it is used. Each clause is spliced as `(<clause>\n)`, so that a trailing `--`
@@ -46,8 +52,10 @@ set check_function_bodies = on
 as $$
 declare
     v_stage text := 'lexing';
-    v_command text;
+    v_first text;
+    v_second text;
     v_tree text;
+    v_swapped text;
     v_rule text;
     v_problem text;
     v_names text;
@@ -66,16 +74,23 @@ begin
                        E'begin\nif (' || expression || E'\n) then\nend if;\nend');
 
         v_stage := 'parsing';
-        v_command := format('create function pg_temp.pgbridge_guard_expression(%s) returns %s language sql return ',
-                            (select string_agg(format('%I %s', r, tbl), ', ') from unnest(row_names) as r),
-                            result_type)
-                     || expression || E'\n';
-        execute v_command;
+        -- Twice, with the two parameters in both orders (an absent row is an unnamed parameter): see step 3.
+        v_first := format('%I %s', row_names[1], tbl);
+        v_second := case when cardinality(row_names) > 1 then format('%I %s', row_names[2], tbl) else tbl::text end;
+        execute format('create function pg_temp.pgbridge_guard_a(%s, %s) returns %s language sql return ', v_first,
+                       v_second, result_type) || expression || E'\n';
+        execute format('create function pg_temp.pgbridge_guard_b(%s, %s) returns %s language sql return ', v_second,
+                       v_first, result_type) || expression || E'\n';
 
         v_stage := 'reading';
         select p.prosqlbody::text into strict v_tree
         from pg_catalog.pg_proc p
-        where p.pronamespace = pg_catalog.pg_my_temp_schema() and p.proname = 'pgbridge_guard_expression';
+        where p.pronamespace = pg_catalog.pg_my_temp_schema() and p.proname = 'pgbridge_guard_a';
+        select p.prosqlbody::text into strict v_swapped
+        from pg_catalog.pg_proc p
+        where p.pronamespace = pg_catalog.pg_my_temp_schema() and p.proname = 'pgbridge_guard_b';
+        v_swapped := replace(replace(replace(v_swapped, ':paramid 1 ', ':paramid 0 '), ':paramid 2 ', ':paramid 1 '),
+                             ':paramid 0 ', ':paramid 2 ');
         if v_tree ~ ':hasSubLinks true' then
             v_rule := 'no sub-select';
             v_problem := 'it holds a sub-select (SELECT, EXISTS, IN (SELECT ...), ARRAY(SELECT ...))';
@@ -106,21 +121,11 @@ begin
                                     v_names);
             end if;
         end if;
-        if v_rule is null then
-            -- Every parameter reference must be written new or old (case-insensitively, possibly quoted): the
-            -- location is a byte offset into the command.
-            select string_agg(distinct encode(substring(convert_to(v_command, pg_catalog.getdatabaseencoding())
-                                                         from m[1]::integer + 1 for 8), 'escape'), ', ')
-            into v_names
-            from regexp_matches(v_tree, '\{PARAM [^{}]*:location ([0-9]+)', 'g') as m
-            where lower(encode(substring(convert_to(v_command, pg_catalog.getdatabaseencoding())
-                                         from m[1]::integer + 1 for 4), 'escape')) !~ '^"?(new|old)';
-            if v_names is not null then
-                v_rule := format('only %s', v_rows);
-                v_problem := format('it refers to a parameter other than by the name %s (%s)', v_rows, v_names);
-            end if;
+        if v_rule is null and v_tree <> v_swapped then
+            v_rule := format('only %s', v_rows);
+            v_problem := format('it refers to a parameter by number ($1, $2), not by the name %s', v_rows);
         end if;
-        raise exception using errcode = 'PGB00'; -- rolls both functions back
+        raise exception using errcode = 'PGB00'; -- rolls the functions back
     exception
         when sqlstate 'PGB00' then
             null;
