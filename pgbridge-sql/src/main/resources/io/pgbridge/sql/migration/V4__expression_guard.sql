@@ -3,7 +3,7 @@
 --
 -- The guard. A when_clause or a payload-extension expression is SQL that pgbridge splices into the trigger it
 -- generates. It is accepted only when PostgreSQL itself parses it as exactly one expression over new/old, of the
--- right type, with nothing in it that reads other tables or changes anything. It is never executed to be checked:
+-- right type, with no sub-select and no function PostgreSQL labels volatile. It is never executed to be checked:
 --
 -- 1. Lexing. The clause is placed, inside a string literal (so this step is one statement whatever the clause
 --    holds), into the body of a PL/pgSQL function as `if (<clause>\n) then end if;`, and the function is created
