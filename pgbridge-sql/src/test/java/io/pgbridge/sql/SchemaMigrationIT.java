@@ -126,6 +126,32 @@ class SchemaMigrationIT {
     }
 
     @Test
+    void aStoredClauseThatBreaksAV4RuleKeepsItsTriggerAndIsRefusedWhenChanged() throws Exception {
+        DataSource ds = TestDatabase.dataSource();
+        Flyway.configure()
+                .configuration(PgBridgeSchema.flyway(ds, db.schema).getConfiguration())
+                .target("3")
+                .load()
+                .migrate();
+        db.execute("create schema " + db.app + "; create table " + db.app + ".users (id int, email text);"
+                + " insert into " + db.schema + ".subscriptions (key, operation, schema_name, table_name,"
+                + " when_clause) values ('old', 'INSERT', '" + db.app + "', 'users', 'random() >= 0')");
+
+        PgBridgeSchema.migrate(ds, db.schema);
+
+        db.execute("insert into " + db.app + ".users values (1, 'a')");
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select count(*) from " + db.schema + ".events")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("events of the kept trigger").isEqualTo(1);
+        }
+        assertThatThrownBy(() -> db.execute("update " + db.schema + ".subscriptions set channel = 'other'"))
+                .as("a change to the subscription")
+                .hasMessageContaining("breaks the rule \"no volatile function\"");
+    }
+
+    @Test
     void rejectsSchemaNamesThatAreNotPlainIdentifiers() {
         for (String bad : new String[] {"", "Pgbridge", "a;drop", "a b", "1abc"}) {
             assertThatThrownBy(() -> PgBridgeSchema.migrate(TestDatabase.dataSource(), bad))
