@@ -104,11 +104,16 @@ class ExpressionGuardFuzzIT {
         return switch (form) {
             case 0 -> "'" + text.replace("'", "''") + "'";
             case 1 -> "E'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
-            case 2 -> text.contains("$t$") || text.endsWith("$") ? "'x'" : "$t$" + text + "$t$";
-            case 3 -> text.contains("$") ? "'y'" : "$$" + text + "$$";
+            case 2 -> dollarQuoted("$t$", text);
+            case 3 -> dollarQuoted("$$", text);
             default ->
                 "U&'" + text.chars().mapToObj(c -> String.format("\\%04x", c)).reduce("", String::concat) + "'";
         };
+    }
+
+    /** {@code text} between two dollar tags, or a plain literal when the first tag would end early. */
+    private static String dollarQuoted(String tag, String text) {
+        return (text + tag).indexOf(tag) == text.length() ? tag + text + tag : "'" + text.replace("'", "''") + "'";
     }
 
     /** A clause, and whether pieces were inserted into a valid one. */
