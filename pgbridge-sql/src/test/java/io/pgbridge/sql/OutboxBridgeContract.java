@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -119,6 +120,51 @@ abstract class OutboxBridgeContract {
                 + " \"created_at\": \"2024-12-12T10:30:00+00:00\"}, \"old\": null}");
         assertThat(p).as("payload").isEqualTo(expected);
         assertThat(events.get(1).payloadAsString()).as("second event").isEqualTo("{\"marker\": true}");
+        awaitOutboxDrained();
+    }
+
+    /**
+     * One definition of a valid row (constraint events_text_payload_is_string): every mode turns the same rows into
+     * the same events, listed here once for all modes.
+     */
+    @Test
+    void theSameRowsGiveTheSameEventsInEveryMode() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        start(sink);
+        String[][] rows = {
+            {"application/json", "'{\"a\": [1, 2.5, null, true]}'", "null"},
+            {"application/json", "'\"just a string\"'", "null"},
+            {"application/json", "'42'", "'{\"h1\": \"v1\", \"h2\": \"\"}'"},
+            {"application/json", "'null'", "null"},
+            {"text/plain; charset=utf-8", "to_jsonb(text E'line1\\nline2 \"quoted\" \\\\ \u00e9 \u2603')", "null"},
+            {"text/csv", "'\"a,b\\n1,2\"'", "null"},
+            {"application/xml", "'\"<a/>\"'", "null"},
+            {"Text/Plain", "'{\"x\": 1}'", "null"},
+        };
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            c.setAutoCommit(false);
+            for (String[] row : rows) {
+                st.execute("insert into " + db.schema + ".events (channel, content_type, payload, headers) values"
+                        + " ('events', '" + row[0] + "', " + row[1] + ", " + row[2] + ")");
+            }
+            c.commit();
+        }
+        List<String> delivered = new ArrayList<>();
+        for (Event e : sink.await(rows.length, WAIT)) {
+            delivered.add(e.contentType() + "|" + e.payloadAsString() + "|" + new TreeMap<>(e.headers()));
+        }
+        assertThat(delivered)
+                .as("events of the rows")
+                .containsExactly(
+                        "application/json|{\"a\": [1, 2.5, null, true]}|{}",
+                        "application/json|\"just a string\"|{}",
+                        "application/json|42|{h1=v1, h2=}",
+                        "application/json|null|{}",
+                        "text/plain; charset=utf-8|line1\nline2 \"quoted\" \\ \u00e9 \u2603|{}",
+                        "text/csv|a,b\n1,2|{}",
+                        "application/xml|\"<a/>\"|{}",
+                        "Text/Plain|{\"x\": 1}|{}");
         awaitOutboxDrained();
     }
 

@@ -55,6 +55,12 @@ class OutboxFunctionsIT {
         assertThatThrownBy(() -> db.execute("select " + db.schema + ".send('orders', '{}'::jsonb, null, '{\"n\": 1}')"))
                 .as("a header value that is not a string")
                 .hasMessageContaining("events_headers_strings");
+        for (String payload : new String[] {"5", "{\"text\": \"x\"}", "null", "[\"x\"]", "true"}) {
+            assertThatThrownBy(() -> db.execute("insert into " + db.schema + ".events (content_type, payload) values"
+                            + " ('text/plain', '" + payload + "')"))
+                    .as("a text content type with the JSON payload %s", payload)
+                    .hasMessageContaining("events_text_payload_is_string");
+        }
     }
 
     @Test

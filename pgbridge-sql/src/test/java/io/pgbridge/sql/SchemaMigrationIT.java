@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -76,6 +77,78 @@ class SchemaMigrationIT {
             rs.next();
             assertThat(rs.getInt(1)).as("daily partitions after migration").isEqualTo(3);
         }
+    }
+
+    @Test
+    void upgradingToV4MovesRowsNoModeCanDeliverToDeadLettersAndRegeneratesTriggers() throws Exception {
+        DataSource ds = TestDatabase.dataSource();
+        Flyway.configure()
+                .configuration(PgBridgeSchema.flyway(ds, db.schema).getConfiguration())
+                .target("3")
+                .load()
+                .migrate();
+        db.execute("insert into " + db.schema + ".events (channel, content_type, payload) values"
+                + " ('events', 'text/plain', '5'), ('events', 'text/plain', '\"fine\"'),"
+                + " ('events', 'application/json', '5')");
+        db.execute("create schema " + db.app + "; create table " + db.app + ".users (id int, email text);"
+                + " insert into " + db.schema + ".subscriptions (key, operation, schema_name, table_name,"
+                + " when_clause) values ('s', 'INSERT', '" + db.app + "', 'users', 'new.id > 0')");
+
+        assertThat(PgBridgeSchema.migrate(ds, db.schema))
+                .as("scripts applied after V3")
+                .isGreaterThanOrEqualTo(1);
+
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery(
+                    "select content_type || ' ' || payload::text from " + db.schema + ".events order by id")) {
+                List<String> kept = new ArrayList<>();
+                while (rs.next()) {
+                    kept.add(rs.getString(1));
+                }
+                assertThat(kept).as("rows kept").containsExactly("text/plain \"fine\"", "application/json 5");
+            }
+            try (ResultSet rs = st.executeQuery("select payload, target, reason from " + db.schema + ".dead_letters")) {
+                assertThat(rs.next()).as("a dead letter").isTrue();
+                assertThat(rs.getString(1)).as("its payload").isEqualTo("5");
+                assertThat(rs.getString(2)).as("its target").isEqualTo("pgbridge schema V4");
+                assertThat(rs.getString(3)).as("its reason").contains("events_text_payload_is_string");
+                assertThat(rs.next()).as("a second dead letter").isFalse();
+            }
+            try (ResultSet rs = st.executeQuery("select array_to_string(p.proconfig, ',') from pg_proc p"
+                    + " where p.pronamespace = '" + db.schema + "'::regnamespace and p.proname like '_publish_%'")) {
+                assertThat(rs.next()).as("the generated function").isTrue();
+                assertThat(rs.getString(1))
+                        .as("its settings after the upgrade")
+                        .contains("standard_conforming_strings=on");
+            }
+        }
+    }
+
+    @Test
+    void aStoredClauseThatBreaksAV4RuleKeepsItsTriggerAndIsRefusedWhenChanged() throws Exception {
+        DataSource ds = TestDatabase.dataSource();
+        Flyway.configure()
+                .configuration(PgBridgeSchema.flyway(ds, db.schema).getConfiguration())
+                .target("3")
+                .load()
+                .migrate();
+        db.execute("create schema " + db.app + "; create table " + db.app + ".users (id int, email text);"
+                + " insert into " + db.schema + ".subscriptions (key, operation, schema_name, table_name,"
+                + " when_clause) values ('old', 'INSERT', '" + db.app + "', 'users', 'random() >= 0')");
+
+        PgBridgeSchema.migrate(ds, db.schema);
+
+        db.execute("insert into " + db.app + ".users values (1, 'a')");
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select count(*) from " + db.schema + ".events")) {
+            rs.next();
+            assertThat(rs.getLong(1)).as("events of the kept trigger").isEqualTo(1);
+        }
+        assertThatThrownBy(() -> db.execute("update " + db.schema + ".subscriptions set channel = 'other'"))
+                .as("a change to the subscription")
+                .hasMessageContaining("breaks the rule \"no volatile function\"");
     }
 
     @Test

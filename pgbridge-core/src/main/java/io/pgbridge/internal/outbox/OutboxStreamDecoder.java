@@ -1,8 +1,5 @@
 package io.pgbridge.internal.outbox;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.pgbridge.Event;
 import io.pgbridge.internal.replication.PgOutputDecoder;
 import io.pgbridge.internal.replication.PgOutputHandler;
@@ -10,7 +7,6 @@ import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TupleData;
 import io.pgbridge.internal.wal.ChangeDecoder;
 import io.pgbridge.internal.wal.Emitter;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
@@ -23,8 +19,6 @@ import java.util.List;
  * One per replication connection; reader thread only.
  */
 final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
-    private static final JsonFactory JSON = new JsonFactory();
-
     private final PgOutputDecoder decoder = new PgOutputDecoder();
     private final Emitter emitter;
     private final String schema;
@@ -91,15 +85,14 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
                 .commitTime(commitTime);
         String undecodable = null;
         try {
-            event.payloadUnsafe(
-                    (contentType.startsWith("text/") ? jsonString(payload) : payload).getBytes(StandardCharsets.UTF_8));
+            event.payloadUnsafe(OutboxRows.payload(contentType, payload).getBytes(StandardCharsets.UTF_8));
             String headers = c.text("headers");
             if (headers != null) {
-                addHeaders(headers, event);
+                OutboxRows.addHeaders(headers, event);
             }
         } catch (IllegalArgumentException e) {
-            // a row the table accepted but this mode cannot turn into an event: the failure policy decides, the
-            // stream goes on
+            // a row that breaks OutboxRows' definition (a table from before schema V4): the failure policy decides,
+            // the stream goes on
             undecodable = "outbox event " + id + " on channel " + channel + ": " + e.getMessage();
             event.payloadUnsafe(payload.getBytes(StandardCharsets.UTF_8));
         }
@@ -124,44 +117,6 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
 
     @Override
     public void message(long lsn, boolean transactional, String prefix, byte[] content) {}
-
-    /**
-     * The text of a JSON string (how a text payload is stored in the jsonb column).
-     *
-     * @throws IllegalArgumentException when it is not one
-     */
-    private static String jsonString(String json) {
-        try (JsonParser p = JSON.createParser(json)) {
-            if (p.nextToken() != JsonToken.VALUE_STRING) {
-                throw new IllegalArgumentException("its payload has a text content type but is not a JSON string");
-            }
-            return p.getText();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("its payload is not valid JSON: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The headers column: a JSON object of strings (a check constraint on the table).
-     *
-     * @throws IllegalArgumentException when it is not one
-     */
-    private static void addHeaders(String json, Event.Builder event) {
-        try (JsonParser p = JSON.createParser(json)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new IllegalArgumentException("its headers are not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String name = p.currentName();
-                if (p.nextToken() != JsonToken.VALUE_STRING) {
-                    throw new IllegalArgumentException("its header " + name + " is not a string");
-                }
-                event.header(name, p.getText());
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("its headers are not valid JSON: " + e.getMessage(), e);
-        }
-    }
 
     /** The text values of one row by column name. */
     private static final class Columns {
