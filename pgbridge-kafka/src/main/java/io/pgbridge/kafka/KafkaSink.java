@@ -226,7 +226,12 @@ final class KafkaSink implements Sink {
         PublishResult sendFailure = null;
         for (Event event : events) {
             try {
-                sends.add(p.send(record(topic, event)));
+                Future<RecordMetadata> send = p.send(record(topic, event));
+                sends.add(send);
+                if (send.isDone()) {
+                    // failed already (no metadata within max.block.ms): sending the rest would block as long each
+                    break;
+                }
             } catch (KafkaException | IllegalStateException e) {
                 // send() refuses at once: metadata not available within max.block.ms, or the producer is closed
                 sendFailure = failure(sends.size(), topic, e);
