@@ -54,8 +54,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * </ul>
  *
  * Each pair runs a warm-up, then four rounds of bare and sink (alternating which goes first); it prints each measured
- * run and the ratio of the sink's events per second to the bare loop's (the best of each, which filters out the
- * pauses other processes on the machine cause). Arguments (all optional): {@code events=100000 batch=500
+ * run and the ratio of the sink's events per second to the bare loop's, of the best runs and of the medians (on a
+ * busy machine, other processes' pauses make single runs vary widely). Arguments (all optional): {@code events=100000 batch=500
  * kafka=kafka://127.0.0.1:9092 nats=nats://127.0.0.1:4222}; {@code kafka=} or {@code nats=} empty skips that one.
  */
 public final class StreamSinkBenchmark {
@@ -216,31 +216,41 @@ public final class StreamSinkBenchmark {
         };
     }
 
-    /** Warm-up of both, then {@link #ROUNDS} rounds of each; prints each run and the ratio of the best runs. */
+    /** Warm-up of both, then {@link #ROUNDS} rounds of each; prints each run and the ratios of the best and medians. */
     private static void compare(String name, Loop bare, Loop sink, List<List<Event>> batches, List<List<Event>> warmUp)
             throws Exception {
         bare.run(rename(warmUp, "warm-bare"));
         sink.run(rename(warmUp, "warm-sink"));
-        double bestBare = 0;
-        double bestSink = 0;
+        List<Double> bareRates = new ArrayList<>();
+        List<Double> sinkRates = new ArrayList<>();
         for (int round = 1; round <= ROUNDS; round++) {
             // alternate which goes first, so that neither always runs on a warmer broker
             boolean bareFirst = round % 2 == 1;
             for (int turn = 0; turn < 2; turn++) {
                 if ((turn == 0) == bareFirst) {
-                    bestBare = Math.max(bestBare, measure(name, "bare", round, bare, rename(batches, "bare" + round)));
+                    bareRates.add(measure(name, "bare", round, bare, rename(batches, "bare" + round)));
                 } else {
-                    bestSink = Math.max(bestSink, measure(name, "sink", round, sink, rename(batches, "sink" + round)));
+                    sinkRates.add(measure(name, "sink", round, sink, rename(batches, "sink" + round)));
                 }
             }
         }
+        bareRates.sort(null);
+        sinkRates.sort(null);
+        double bestBare = bareRates.get(ROUNDS - 1);
+        double bestSink = sinkRates.get(ROUNDS - 1);
+        double medianBare = (bareRates.get(ROUNDS / 2 - 1) + bareRates.get(ROUNDS / 2)) / 2;
+        double medianSink = (sinkRates.get(ROUNDS / 2 - 1) + sinkRates.get(ROUNDS / 2)) / 2;
         System.out.printf(
                 Locale.ROOT,
-                "%-14s sink/bare=%.3f (best sink %.0f events/s, best bare %.0f events/s)%n",
+                "%-14s best: sink/bare=%.3f (sink %.0f, bare %.0f events/s); median: sink/bare=%.3f (sink %.0f, bare %.0f"
+                        + " events/s)%n",
                 name,
                 bestSink / bestBare,
                 bestSink,
-                bestBare);
+                bestBare,
+                medianSink / medianBare,
+                medianSink,
+                medianBare);
     }
 
     private static double measure(String name, String loop, int round, Loop run, List<List<Event>> batches)
