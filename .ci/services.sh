@@ -100,6 +100,23 @@ if ! port_open 1883; then
   wait_for Mosquitto 30 port_open 1883
 fi
 
+# ---- NATS with JetStream (file storage, so that streams survive a restart) ----
+need_pkg nats-server
+NATS_START='mkdir -p /var/lib/nats-server && start-stop-daemon --start --oknodo --background --make-pidfile --pidfile /run/pgbridge-nats.pid --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server'
+NATS_PROCESS='^/usr/sbin/nats-server -a 127.0.0.1 -p 4222 .*-js'
+if ! port_open 4222; then
+  log "starting NATS"; bash -c "$NATS_START"
+  wait_for NATS 30 port_open 4222
+fi
+pgrep -f "$NATS_PROCESS" >/dev/null || { log "127.0.0.1:4222 is not a nats-server started with -js (JetStream)"; exit 1; }
+
+# ---- Kafka: a single-node KRaft broker from Maven Central's jars (.ci/kafka), topics created explicitly ----
+KAFKA_DIR=/var/lib/pgbridge-kafka
+KAFKA_BROKER="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/kafka/broker.sh"
+if ! port_open 9092; then
+  log "starting Kafka"; "$KAFKA_BROKER" start "$KAFKA_DIR" 9092 9093
+fi
+
 # ---- Chromium, for the WebSocket viewer page test (headless) ----
 need_pkg chromium fonts-dejavu-core
 
@@ -108,6 +125,8 @@ export PGBRIDGE_TEST_POSTGRES_URL='postgresql://postgres@127.0.0.1:5432/postgres
 export PGBRIDGE_TEST_AMQP_URL='amqp://guest:guest@127.0.0.1:5672/%2f'
 export PGBRIDGE_TEST_MQTT_URL='mqtt://127.0.0.1:1883'
 export PGBRIDGE_TEST_REDIS_URL='redis://127.0.0.1:6379'
+export PGBRIDGE_TEST_KAFKA_URL='kafka://127.0.0.1:9092'
+export PGBRIDGE_TEST_NATS_URL='nats://127.0.0.1:4222'
 export PGBRIDGE_TEST_POSTGRES_STOP='pg_ctlcluster --skip-systemctl-redirect $PG_MAJOR main stop -m fast'
 export PGBRIDGE_TEST_POSTGRES_START='pg_ctlcluster --skip-systemctl-redirect $PG_MAJOR main start && for i in \$(seq 240); do pg_isready -q -h 127.0.0.1 && break; sleep 0.25; done'
 export PGBRIDGE_TEST_AMQP_STOP='rabbitmqctl -q stop_app'
@@ -116,4 +135,8 @@ export PGBRIDGE_TEST_MQTT_STOP='pkill -x mosquitto; for i in \$(seq 40); do pgre
 export PGBRIDGE_TEST_MQTT_START='$MQTT_START && for i in \$(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.25; done'
 export PGBRIDGE_TEST_REDIS_STOP='redis-cli -h 127.0.0.1 shutdown nosave || true'
 export PGBRIDGE_TEST_REDIS_START='${REDIS_START//\'/\'\\\'\'} && for i in \$(seq 120); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.25; done'
+export PGBRIDGE_TEST_KAFKA_STOP='$KAFKA_BROKER stop $KAFKA_DIR'
+export PGBRIDGE_TEST_KAFKA_START='$KAFKA_BROKER start $KAFKA_DIR 9092 9093'
+export PGBRIDGE_TEST_NATS_STOP='pkill -f "$NATS_PROCESS"; for i in \$(seq 120); do pgrep -f "$NATS_PROCESS" >/dev/null || break; sleep 0.25; done'
+export PGBRIDGE_TEST_NATS_START='$NATS_START && for i in \$(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.25; done'
 VARS

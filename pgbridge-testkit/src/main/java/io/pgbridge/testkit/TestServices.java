@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.hivemq.HiveMQContainer;
+import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 import org.testcontainers.rabbitmq.RabbitMQContainer;
 import org.testcontainers.utility.DockerImageName;
@@ -29,6 +30,9 @@ import org.testcontainers.utility.DockerImageName;
  *   <tr><td>RabbitMQ</td><td>{@code PGBRIDGE_TEST_AMQP_URL}</td><td>{@code amqp://guest:guest@127.0.0.1:5672/%2f}</td></tr>
  *   <tr><td>MQTT</td><td>{@code PGBRIDGE_TEST_MQTT_URL}</td><td>{@code mqtt://127.0.0.1:1883}</td></tr>
  *   <tr><td>Redis</td><td>{@code PGBRIDGE_TEST_REDIS_URL}</td><td>{@code redis://127.0.0.1:6379}</td></tr>
+ *   <tr><td>Kafka (KRaft, topics not auto-created)</td><td>{@code PGBRIDGE_TEST_KAFKA_URL}</td>
+ *       <td>{@code kafka://127.0.0.1:9092}</td></tr>
+ *   <tr><td>NATS with JetStream</td><td>{@code PGBRIDGE_TEST_NATS_URL}</td><td>{@code nats://127.0.0.1:4222}</td></tr>
  * </table>
  *
  * <p>Fault tests stop and start a service through {@link #stop(Service)} and {@link #start(Service)}: shell commands
@@ -41,7 +45,9 @@ public final class TestServices {
         POSTGRES,
         AMQP,
         MQTT,
-        REDIS
+        REDIS,
+        KAFKA,
+        NATS
     }
 
     private static final Map<Service, GenericContainer<?>> CONTAINERS = new ConcurrentHashMap<>();
@@ -111,6 +117,29 @@ public final class TestServices {
             redis.start();
             CONTAINERS.put(Service.REDIS, redis);
             return redis.getRedisURI();
+        });
+    }
+
+    /** {@code kafka://host:port}: a single broker on which topics must be created before use. */
+    public static String kafkaUrl() {
+        return url(Service.KAFKA, () -> {
+            KafkaContainer kafka = new KafkaContainer(DockerImageName.parse("apache/kafka:4.1.1"))
+                    .withEnv("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false");
+            kafka.start();
+            CONTAINERS.put(Service.KAFKA, kafka);
+            return "kafka://" + kafka.getBootstrapServers();
+        });
+    }
+
+    /** {@code nats://host:port}, with JetStream enabled. */
+    public static String natsUrl() {
+        return url(Service.NATS, () -> {
+            GenericContainer<?> nats = new GenericContainer<>(DockerImageName.parse("nats:2.10"))
+                    .withCommand("-js")
+                    .withExposedPorts(4222);
+            nats.start();
+            CONTAINERS.put(Service.NATS, nats);
+            return "nats://" + nats.getHost() + ":" + nats.getMappedPort(4222);
         });
     }
 

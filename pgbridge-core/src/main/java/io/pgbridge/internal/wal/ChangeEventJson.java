@@ -36,9 +36,11 @@ import org.postgresql.replication.LogSequenceNumber;
  *       {@code commitTime}: ISO-8601 UTC (absent for a non-transactional message).
  *   <li>{@code new} (insert, update): the new row, column name to value, values typed as {@link ValueWriter}
  *       describes; SQL NULL is JSON {@code null}.
- *   <li>{@code key} (update, delete; tables whose replica identity is the primary key or an index): the identity
- *       columns of the old row. For an update that did not change the key the server sends no old key, and
- *       {@code key} is taken from {@code new}.
+ *   <li>{@code key} (insert, update, delete; tables whose replica identity is the primary key or an index): the
+ *       identity columns of the row: for an insert those of {@code new}, for an update and a delete those of the old
+ *       row. For an update that did not change the key the server sends no old key, and {@code key} is taken from
+ *       {@code new}. So every change of one row carries the same {@code key} until the key itself changes; sinks
+ *       with partitions (Kafka) use it as the record key.
  *   <li>{@code old} (update, delete; tables with {@code REPLICA IDENTITY FULL}): the whole old row.
  *   <li>{@code unchanged} (update): columns whose value is a TOASTed value the update did not change, which
  *       PostgreSQL does not send. They are absent from {@code new} (never {@code null}) unless the old row holds them
@@ -101,6 +103,10 @@ final class ChangeEventJson {
             header(g, "insert", r, txn);
             g.writeFieldName(NEW);
             row(g, r, newRow, null, false);
+            if (keyed(r)) {
+                g.writeFieldName("key");
+                row(g, r, newRow, null, true);
+            }
             return finish(g);
         } catch (IOException e) {
             throw failed(e);
@@ -221,10 +227,15 @@ final class ChangeEventJson {
         if (oldKind == 'O') {
             g.writeFieldName("old");
             row(g, r, row, null, false);
-        } else if (r.replicaIdentity() != 'n' && r.replicaIdentity() != 'f') {
+        } else if (keyed(r)) {
             g.writeFieldName("key");
             row(g, r, row, null, true);
         }
+    }
+
+    /** Whether the table's replica identity is its primary key or an index, whose columns make {@code key}. */
+    private static boolean keyed(Relation r) {
+        return r.replicaIdentity() != 'n' && r.replicaIdentity() != 'f';
     }
 
     /** Writes a row; unchanged TOASTed values come from {@code fallback} when given, else are left out. */

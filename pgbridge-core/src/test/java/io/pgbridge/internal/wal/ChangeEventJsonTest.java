@@ -28,12 +28,12 @@ class ChangeEventJsonTest {
         insert("1", "{\"a\": [1, 2]}");
         insert("2", "\"x\"");
         assertThat(events)
-                .as("two inserts, each a whole object with no separator or leftover from the other")
+                .as("two inserts, each a whole object (with its key) with no separator or leftover from the other")
                 .containsExactly(
                         "{\"op\":\"insert\",\"schema\":\"public\",\"table\":\"t\",\"lsn\":\"1/A0\",\"xid\":7,"
-                                + "\"commitTime\":\"2026-11-22T03:04:05.123456Z\",\"new\":{\"id\":1,\"doc\":{\"a\": [1, 2]}}}",
+                                + "\"commitTime\":\"2026-11-22T03:04:05.123456Z\",\"new\":{\"id\":1,\"doc\":{\"a\": [1, 2]}},\"key\":{\"id\":1}}",
                         "{\"op\":\"insert\",\"schema\":\"public\",\"table\":\"t\",\"lsn\":\"1/A0\",\"xid\":7,"
-                                + "\"commitTime\":\"2026-11-22T03:04:05.123456Z\",\"new\":{\"id\":2,\"doc\":\"x\"}}");
+                                + "\"commitTime\":\"2026-11-22T03:04:05.123456Z\",\"new\":{\"id\":2,\"doc\":\"x\"},\"key\":{\"id\":2}}");
     }
 
     @Test
@@ -48,7 +48,7 @@ class ChangeEventJsonTest {
         assertThat(events.get(0))
                 .as("the insert after it")
                 .startsWith("{\"op\":\"insert\"")
-                .endsWith("\"doc\":null}}");
+                .endsWith("\"doc\":null},\"key\":{\"id\":3}}");
     }
 
     /** Decodes a Relation (id int8, doc jsonb) and an Insert of (id, doc) and writes the insert's event. */

@@ -61,6 +61,9 @@ class WalChangeEventIT {
                     .as("xid is a number")
                     .isTrue();
             assertThat(insert.get("commitTime").asText()).as("commitTime").endsWith("Z");
+            assertThat(insert.get("key").toString())
+                    .as("an insert carries the key its later update and delete carry")
+                    .isEqualTo("{\"id\":1}");
             JsonNode row = insert.get("new");
             assertThat(row.get("id").isInt()).as("int4 is a number").isTrue();
             assertThat(row.get("id").asInt()).as("id").isEqualTo(1);
