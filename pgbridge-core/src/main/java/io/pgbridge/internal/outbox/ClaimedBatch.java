@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The events one polling transaction holds locked: which of them the pipeline has not finished yet, and which are
- * done (confirmed by every sink, or dead-lettered) and may be deleted. Thread-safe: the poller waits on it while
+ * The events one claim holds under its lease (polling mode), or the backlog a streaming source reads from the table:
+ * which of them the pipeline has not finished yet, and which are done (confirmed by every sink, or dead-lettered) and
+ * may be deleted. Thread-safe: the poller waits on it while
  * pipeline threads report deliveries.
  */
 final class ClaimedBatch {
@@ -41,6 +42,11 @@ final class ClaimedBatch {
             left = (deadline - System.nanoTime()) / 1_000_000L;
         }
         return pending.isEmpty();
+    }
+
+    /** The events handed over and not done yet. */
+    synchronized Long[] pendingIds() {
+        return pending.toArray(new Long[0]);
     }
 
     synchronized Long[] doneIds() {

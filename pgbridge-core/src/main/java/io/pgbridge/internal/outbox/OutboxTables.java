@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * The SQL the outbox source runs against the pgbridge schema (installed by {@code PgBridgeSchema.migrate} in
@@ -37,18 +38,53 @@ final class OutboxTables {
     }
 
     /**
-     * Claims the oldest events of a stream that no other transaction holds: they stay locked until the claiming
-     * transaction ends.
+     * The lock timeout of every statement pgbridge runs on outbox objects, so that a lock pgbridge waits for (an
+     * application transaction holds it) never queues the application's own writes behind pgbridge for longer: the
+     * statement fails with SQLSTATE {@value #LOCK_NOT_AVAILABLE} and is retried later.
      */
-    String claim() {
-        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? order by e.id"
-                + " limit ? for update skip locked";
+    static final String LOCK_TIMEOUT = "200ms";
+
+    /** SQLSTATE of a statement that gave up waiting for a lock ({@code lock_not_available}). */
+    static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    /** Sets {@link #LOCK_TIMEOUT} for the session of a connection that only pgbridge uses. */
+    static void limitLockWaits(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("set lock_timeout = '" + LOCK_TIMEOUT + "'");
+        }
     }
 
-    /** The events of a stream up to an id, in id order. */
+    /** Whether a statement failed because it gave up waiting for a lock. */
+    static boolean lockNotAvailable(SQLException e) {
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState());
+    }
+
+    /**
+     * Claims the oldest events of a stream that carry no live lease, for one lease (parameters: lease milliseconds,
+     * claim token, stream id, batch size); rows another claim holds locked at that moment are skipped. Meant to commit
+     * at once: the lease, not a transaction, keeps the rows from other bridges. Rows come back in no particular order.
+     */
+    String claim() {
+        return "update " + q + ".events e set claimed_until = clock_timestamp() + make_interval(secs => ? / 1000.0),"
+                + " claimed_by = ?::uuid from (select c.id, c.created_at from " + q + ".events c where c.stream_id = ?"
+                + " and (c.claimed_until is null or c.claimed_until < clock_timestamp()) order by c.id limit ?"
+                + " for update skip locked) c where e.id = c.id and e.created_at = c.created_at returning "
+                + OutboxRows.SELECT_LIST;
+    }
+
+    /**
+     * Extends the lease of claimed events still held under a claim token (parameters: lease milliseconds, stream id,
+     * claim token, ids); returns the ids renewed.
+     */
+    String renewLease() {
+        return "update " + q + ".events set claimed_until = clock_timestamp() + make_interval(secs => ? / 1000.0)"
+                + " where stream_id = ? and claimed_by = ?::uuid and id = any(?) returning id";
+    }
+
+    /** The events of a stream after an id and up to another, in id order, at most a number of them. */
     String backlog() {
-        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id <= ?"
-                + " order by e.id";
+        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id > ?"
+                + " and e.id <= ? order by e.id limit ?";
     }
 
     /**

@@ -5,18 +5,25 @@ import io.pgbridge.spi.Settings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code <schema>.maintain_partitions(ahead, retention)} once at start and then every
- * {@code outbox.maintenance-interval-ms} on its own thread and connection. A failure is logged and retried at the next
- * interval; the events table's default partition keeps inserts working meanwhile. Several bridges may run it at once
- * (the SQL function takes an advisory lock).
+ * Runs {@code <schema>.maintain_partitions(ahead, retention)} on its own thread and connection: at once when the
+ * source starts (without delaying the start), then every {@code outbox.maintenance-interval-ms}. Creating or dropping
+ * a partition needs an ACCESS EXCLUSIVE lock on the events table, and while that request waits every insert of the
+ * application queues behind it; so the run's transaction sets {@code lock_timeout} to {@link OutboxTables#LOCK_TIMEOUT}
+ * and, when an application transaction holds the table, gives up and retries after {@link #RETRY_MIN_MILLIS} (doubling
+ * up to {@link #RETRY_MAX_MILLIS}, never later than the next interval). Any failure is logged, never fatal; the events
+ * table's default partition keeps inserts working meanwhile. Several bridges may run it at once (the SQL function
+ * takes an advisory lock).
  */
 final class PartitionMaintenance {
     private static final Logger log = LoggerFactory.getLogger(PartitionMaintenance.class);
+    static final long RETRY_MIN_MILLIS = 1_000;
+    static final long RETRY_MAX_MILLIS = 60_000;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -36,9 +43,8 @@ final class PartitionMaintenance {
                 settings.duration(OutboxSettings.MAINTENANCE_INTERVAL).toMillis();
     }
 
-    /** Runs once now (so that today's partition exists before the first event), then on a schedule. */
+    /** Starts the maintenance thread, which runs once at once and then on a schedule; returns at once. */
     void start(ThreadFactory threads) {
-        runOnce();
         synchronized (lock) {
             running = true;
         }
@@ -49,39 +55,65 @@ final class PartitionMaintenance {
     }
 
     private void loop() {
-        while (true) {
-            synchronized (lock) {
-                long deadline = System.currentTimeMillis() + intervalMillis;
-                long left = intervalMillis;
-                while (running && left > 0) {
-                    try {
-                        lock.wait(left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                    left = deadline - System.currentTimeMillis();
-                }
-                if (!running) {
-                    return;
-                }
+        long retryMillis = RETRY_MIN_MILLIS;
+        long waitMillis = 0;
+        while (pause(waitMillis)) {
+            if (runOnce()) {
+                retryMillis = RETRY_MIN_MILLIS;
+                waitMillis = intervalMillis;
+            } else {
+                waitMillis = Math.min(retryMillis, intervalMillis);
+                retryMillis = Math.min(retryMillis * 2, RETRY_MAX_MILLIS);
             }
-            runOnce();
         }
     }
 
-    private void runOnce() {
-        try (Connection c = postgres.connect();
-                PreparedStatement st = c.prepareStatement(tables.maintainPartitions())) {
-            st.setInt(1, ahead);
-            st.setInt(2, retention);
-            st.execute();
+    /** Waits, unless stopped; returns whether to run again. */
+    private boolean pause(long millis) {
+        synchronized (lock) {
+            long deadline = System.currentTimeMillis() + millis;
+            long left = millis;
+            while (running && left > 0) {
+                try {
+                    lock.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+                left = deadline - System.currentTimeMillis();
+            }
+            return running;
+        }
+    }
+
+    /** One run; whether it completed. */
+    private boolean runOnce() {
+        try (Connection c = postgres.connect()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("set local lock_timeout = '" + OutboxTables.LOCK_TIMEOUT + "'");
+            }
+            try (PreparedStatement st = c.prepareStatement(tables.maintainPartitions())) {
+                st.setInt(1, ahead);
+                st.setInt(2, retention);
+                st.execute();
+            }
+            c.commit();
+            return true;
         } catch (SQLException e) {
-            log.warn(
-                    "Partition maintenance of {}.events failed ({}); next attempt in {} ms",
-                    tables.schema(),
-                    e.getMessage(),
-                    intervalMillis);
+            if (OutboxTables.lockNotAvailable(e)) {
+                log.info(
+                        "Partition maintenance of {}.events gave up waiting for a lock after {} (an application"
+                                + " transaction holds the table); retrying later",
+                        tables.schema(),
+                        OutboxTables.LOCK_TIMEOUT);
+            } else {
+                log.warn(
+                        "Partition maintenance of {}.events failed ({}); retrying later",
+                        tables.schema(),
+                        e.getMessage());
+            }
+            return false;
         }
     }
 

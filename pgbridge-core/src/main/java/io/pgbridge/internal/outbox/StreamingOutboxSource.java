@@ -16,6 +16,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -37,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StreamingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(StreamingOutboxSource.class);
+    private static final int BACKLOG_SLICE = 500;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -151,22 +154,23 @@ final class StreamingOutboxSource implements EventSource {
         ClaimedBatch batch = new ClaimedBatch();
         backlog = batch;
         int count = 0;
+        long after = -1;
         try (Connection c = postgres.connect()) {
-            c.setAutoCommit(false); // a cursor: the backlog is read in slices, not held whole
-            try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
-                st.setFetchSize(500);
-                st.setLong(1, streamId);
-                st.setLong(2, upTo);
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
-                        Event event = OutboxRows.toEvent(rs);
-                        batch.expect(Long.parseLong(event.id()));
-                        context.publish(event);
-                        count++;
-                    }
+            // Slices in autocommit: no transaction (nor its lock on the events table) stays open while the pipeline is
+            // full.
+            OutboxTables.limitLockWaits(c);
+            for (int slice = BACKLOG_SLICE; slice == BACKLOG_SLICE; ) {
+                slice = 0;
+                List<Event> events = readBacklogSlice(c, after, upTo);
+                for (Event event : events) {
+                    long id = Long.parseLong(event.id());
+                    batch.expect(id);
+                    context.publish(event);
+                    after = id;
+                    count++;
+                    slice++;
                 }
             }
-            c.commit();
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot read the outbox backlog of slot " + slot + " at " + postgres.describe() + ": "
@@ -178,6 +182,35 @@ final class StreamingOutboxSource implements EventSource {
         waiter.setName("pgbridge-outbox-backlog");
         waiter.setDaemon(true);
         waiter.start();
+    }
+
+    /**
+     * One slice of the backlog after an id; when an application holds a lock the read needs, waits and tries again
+     * (logged) rather than fail the start.
+     */
+    private List<Event> readBacklogSlice(Connection c, long after, long upTo)
+            throws SQLException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            List<Event> events = new ArrayList<>();
+            try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
+                st.setLong(1, streamId);
+                st.setLong(2, after);
+                st.setLong(3, upTo);
+                st.setInt(4, BACKLOG_SLICE);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        events.add(OutboxRows.toEvent(rs));
+                    }
+                }
+                return events;
+            } catch (SQLException e) {
+                if (!OutboxTables.lockNotAvailable(e)) {
+                    throw e;
+                }
+                log.info("Reading the outbox backlog of slot {} waits for a lock ({}); retrying", slot, e.getMessage());
+                Thread.sleep(Math.min(5_000, 100L * attempt));
+            }
+        }
     }
 
     private void clearBacklogWhenDelivered(ClaimedBatch batch) {
