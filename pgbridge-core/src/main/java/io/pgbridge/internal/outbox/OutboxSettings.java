@@ -57,7 +57,8 @@ final class OutboxSettings {
             366);
     static final Setting RETENTION = Setting.integer(
             "outbox.retention-days",
-            "Daily partitions older than this many days are dropped, delivered or not (pgbridge.drop_partitions)",
+            "Daily partitions older than this many days are dropped (pgbridge.drop_partitions), except those holding"
+                    + " events not delivered yet: they are kept, logged and shown in stats()",
             7,
             1,
             3_650);

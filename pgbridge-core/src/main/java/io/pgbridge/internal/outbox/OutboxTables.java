@@ -110,18 +110,26 @@ final class OutboxTables {
                 + " and slot_name = ?";
     }
 
-    /** Records events of a stream in commit order (arrays of commit LSNs as text, ordinals, event ids). */
+    /**
+     * Records events of a stream in commit order (arrays of commit LSNs as text, ordinals, 32-bit transaction ids,
+     * event ids); the transaction ids are stored as xid8.
+     */
     String recordReplay() {
-        return "insert into " + q + ".replay (stream_id, commit_lsn, ordinal, event_id) select ?, l::pg_lsn, o, i"
-                + " from unnest(?::text[], ?::int[], ?::bigint[]) as r(l, o, i) on conflict do nothing";
+        return "insert into " + q
+                + ".replay (stream_id, commit_lsn, ordinal, event_id, xid) select ?, l::pg_lsn, o, i, "
+                + q + ".xid8_of(x) from unnest(?::text[], ?::int[], ?::bigint[], ?::bigint[]) as r(l, o, x, i)"
+                + " on conflict do nothing";
     }
 
     /**
      * The recorded events of a stream after a place in commit order, in that order, with the replay columns after
-     * {@link OutboxRows#SELECT_LIST}; the event's columns are null when its partition was dropped meanwhile.
+     * {@link OutboxRows#SELECT_LIST}; the event's columns are null when this statement does not see it, and then the
+     * last column says what to do ({@code <schema>.event_fate} in this statement's snapshot).
      */
     String replayAfter() {
-        return "select " + OutboxRows.SELECT_LIST + ", r.commit_lsn::text, r.ordinal, r.event_id from " + q
+        return "select " + OutboxRows.SELECT_LIST
+                + ", r.commit_lsn::text, r.ordinal, r.event_id, case when e.id is null"
+                + " then " + q + ".event_fate(r.xid, pg_current_snapshot()) end from " + q
                 + ".replay r left join " + q + ".events e on e.stream_id = r.stream_id and e.id = r.event_id"
                 + " where r.stream_id = ? and (r.commit_lsn, r.ordinal) > (?::pg_lsn, ?)"
                 + " order by r.commit_lsn, r.ordinal limit ?";
@@ -156,6 +164,11 @@ final class OutboxTables {
     String registerWakeup() {
         return "insert into " + q + ".streams (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
                 + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()";
+    }
+
+    /** The partitions older than a retention (days) kept because they hold events not delivered yet, and why. */
+    String heldPartitions() {
+        return "select partition_name, reason from " + q + ".held_partitions(?)";
     }
 
     String maintainPartitions() {

@@ -106,7 +106,7 @@ final class PollingOutboxSource implements EventSource {
                             + e.getMessage(),
                     e);
         }
-        maintenance.start(context.threadFactory());
+        maintenance.start(context);
         running = true;
         context.state(SourceState.READING, null);
         CountDownLatch started = new CountDownLatch(1);

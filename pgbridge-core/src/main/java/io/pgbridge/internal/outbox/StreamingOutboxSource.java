@@ -102,7 +102,7 @@ final class StreamingOutboxSource implements EventSource {
                             + ": " + e.getMessage(),
                     e);
         }
-        maintenance.start(context.threadFactory());
+        maintenance.start(context);
         if (backlogUpTo != null) {
             publishBacklog(context, backlogUpTo);
         }
