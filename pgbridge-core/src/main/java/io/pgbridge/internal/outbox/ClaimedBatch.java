@@ -49,7 +49,10 @@ final class ClaimedBatch {
         return pending.toArray(new Long[0]);
     }
 
-    synchronized Long[] doneIds() {
-        return done.toArray(new Long[0]);
+    /** The events done since the last call. */
+    synchronized Long[] takeDone() {
+        Long[] ids = done.toArray(new Long[0]);
+        done.clear();
+        return ids;
     }
 }

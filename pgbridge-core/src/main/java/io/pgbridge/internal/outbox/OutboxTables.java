@@ -81,33 +81,51 @@ final class OutboxTables {
                 + " where stream_id = ? and claimed_by = ?::uuid and id = any(?) returning id";
     }
 
-    /** The events of a stream after an id and up to another, in id order, at most a number of them. */
-    String backlog() {
-        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id > ?"
-                + " and e.id <= ? order by e.id limit ?";
-    }
-
     /**
-     * Records a new slot of a stream, and the newest event id committed before it existed: the events up to that id
-     * are not in the slot and are read from the table once ({@link #pendingBacklog()}).
+     * The backlog of a stream after an id, in id order, at most a number of them: {@link OutboxRows#SELECT_LIST}
+     * (null when the event is no longer in the table), then the backlog's event id.
      */
-    String recordNewSlot() {
-        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn, event_id)"
-                + " select ?, ?, s.confirmed_flush_lsn, (select max(e.id) from " + q
-                + ".events e where e.stream_id = ?)"
-                + " from pg_replication_slots s where s.slot_name = ?"
-                + " on conflict (stream_id) do update set slot_name = excluded.slot_name,"
-                + " commit_lsn = excluded.commit_lsn, event_id = excluded.event_id, updated_at = now()";
+    String backlog() {
+        return "select " + OutboxRows.SELECT_LIST + ", b.event_id from " + q + ".backlog b left join " + q
+                + ".events e on e.stream_id = b.stream_id and e.id = b.event_id where b.stream_id = ?"
+                + " and b.event_id > ? order by b.event_id limit ?";
     }
 
-    /** The backlog id still to read for a stream and slot (null when none). */
-    String pendingBacklog() {
+    /** Forgets backlog events every sink confirmed (or that were dead-lettered, or are gone). */
+    String backlogDelivered() {
+        return "delete from " + q + ".backlog where stream_id = ? and event_id = any(?)";
+    }
+
+    String clearBacklog() {
+        return "delete from " + q + ".backlog where stream_id = ?";
+    }
+
+    /** In the snapshot a new slot exported: the events of the stream it sees are its backlog. */
+    String recordBacklog() {
+        return "insert into " + q + ".backlog (stream_id, event_id) select e.stream_id, e.id from " + q
+                + ".events e where e.stream_id = ? on conflict do nothing";
+    }
+
+    /** Records that a stream's slot is complete (its backlog is recorded), at its consistent point. */
+    String recordNewSlot() {
+        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn) values (?, ?, ?::pg_lsn)"
+                + " on conflict (stream_id) do update set slot_name = excluded.slot_name, commit_lsn ="
+                + " excluded.commit_lsn, event_id = null, failover_since = null, confirmed_lsn = null,"
+                + " updated_at = now()";
+    }
+
+    /** Whether checkpoints records a stream's slot (one row), with a backlog id of an older version (or null). */
+    String slotRecord() {
         return "select event_id from " + q + ".checkpoints where stream_id = ? and slot_name = ?";
     }
 
-    String backlogDone() {
-        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?"
-                + " and slot_name = ?";
+    String recordLegacyBacklog() {
+        return "insert into " + q + ".backlog (stream_id, event_id) select e.stream_id, e.id from " + q
+                + ".events e where e.stream_id = ? and e.id <= ? on conflict do nothing";
+    }
+
+    String clearLegacyBacklog() {
+        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?";
     }
 
     /**

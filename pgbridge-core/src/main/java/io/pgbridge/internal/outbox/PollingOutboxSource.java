@@ -297,7 +297,7 @@ final class PollingOutboxSource implements EventSource {
 
     /** Deletes the events every sink confirmed (or that were dead-lettered). */
     private void deleteDone(ClaimedBatch batch) throws SQLException {
-        Long[] done = batch.doneIds();
+        Long[] done = batch.takeDone();
         if (done.length == 0) {
             return;
         }

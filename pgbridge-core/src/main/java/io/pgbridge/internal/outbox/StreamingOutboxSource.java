@@ -4,7 +4,7 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.Identifiers;
-import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * channel. The events stay in the table until partition maintenance drops their day.
  *
  * <p>A new slot streams what commits after it exists; the events already in the table then (for example left by
- * polling mode, or written before the first start) are read from the table first, once, tracked in
- * {@code checkpoints}. While a sink is down the slot keeps moving: after {@code outbox.replay-after-ms} without a
+ * polling mode, or written before the first start) are recorded in {@code backlog} in the slot's own snapshot and read
+ * from the table first, each forgotten once delivered ({@link OutboxSlotSetup}: crash-safe at every step). While a sink is down the slot keeps moving: after {@code outbox.replay-after-ms} without a
  * confirmation the source records a checkpoint and the commit order of the events it reads, and replays them from the
  * table once the sinks confirm again ({@link OutboxReplay}).
  */
@@ -47,6 +47,7 @@ final class StreamingOutboxSource implements EventSource {
     private final String slot;
     private final String publication;
     private final OutboxReplay replay;
+    private final OutboxSlotSetup slotSetup;
     private final WalSource stream;
     private final PartitionMaintenance maintenance;
     private final OutboxDeadLetters deadLetters;
@@ -61,6 +62,7 @@ final class StreamingOutboxSource implements EventSource {
         this.publication = settings.raw(OutboxSettings.PUBLICATION).orElse(slot);
         this.replay =
                 new OutboxReplay(postgres, tables, streamId, slot, settings.duration(OutboxSettings.REPLAY_AFTER));
+        this.slotSetup = new OutboxSlotSetup(postgres, tables, streamId, slot, publication);
         this.stream = WalSource.forPublication(
                 "outbox",
                 postgres,
@@ -85,7 +87,6 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void start(SourceContext context) throws InterruptedException {
-        Long backlogUpTo;
         try (Connection c = postgres.connect()) {
             tables.requireInstalled(c);
             try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
@@ -94,7 +95,8 @@ final class StreamingOutboxSource implements EventSource {
                 st.executeUpdate();
             }
             ensurePublication(c);
-            backlogUpTo = prepareSlot(c);
+            SetupStep.reached("outbox-publication");
+            slotSetup.prepare(c);
             replay.start(context);
         } catch (SQLException e) {
             throw new ConnectionException(
@@ -103,56 +105,17 @@ final class StreamingOutboxSource implements EventSource {
                     e);
         }
         maintenance.start(context);
-        if (backlogUpTo != null) {
-            publishBacklog(context, backlogUpTo);
-        }
+        publishBacklog(context);
         stream.start(context);
     }
 
     /**
-     * Checks the prerequisites and creates the slot when it is missing. A new slot streams only what commits after
-     * it exists, so the id of the newest event before that is recorded in {@code checkpoints}: those events are read
-     * from the table, until they are all delivered (across restarts). Returns that id, or null when none is pending.
+     * Hands over the events committed before the slot existed ({@code backlog}), in id order, before the stream's
+     * first event (whose positions, commit LSNs, are all higher), then forgets each on its own thread once it is
+     * delivered: a restart reads only what is left.
      */
-    private Long prepareSlot(Connection c) throws SQLException {
-        Set<String> table = Set.of(tables.schema() + ".events");
-        boolean exists = ReplicationSetup.prepare(
-                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false, false));
-        if (!exists) {
-            try (PreparedStatement st =
-                    c.prepareStatement("select pg_create_logical_replication_slot(?, 'pgoutput')")) {
-                st.setString(1, slot);
-                st.execute();
-            }
-            try (PreparedStatement st = c.prepareStatement(tables.recordNewSlot())) {
-                st.setLong(1, streamId);
-                st.setString(2, slot);
-                st.setLong(3, streamId);
-                st.setString(4, slot);
-                st.executeUpdate();
-            }
-            log.info("Created logical replication slot {} for the outbox {}.events", slot, tables.schema());
-        }
-        try (PreparedStatement st = c.prepareStatement(tables.pendingBacklog())) {
-            st.setLong(1, streamId);
-            st.setString(2, slot);
-            try (ResultSet rs = st.executeQuery()) {
-                if (rs.next()) {
-                    long id = rs.getLong(1);
-                    return rs.wasNull() ? null : id;
-                }
-                return null;
-            }
-        }
-    }
-
-    /**
-     * Hands over the events committed before the slot existed, in id order, before the stream's first event (whose
-     * positions, commit LSNs, are all higher), then waits on its own thread for their delivery to clear the record.
-     */
-    private void publishBacklog(SourceContext context, long upTo) throws InterruptedException {
+    private void publishBacklog(SourceContext context) throws InterruptedException {
         ClaimedBatch batch = new ClaimedBatch();
-        backlog = batch;
         int count = 0;
         long after = -1;
         try (Connection c = postgres.connect()) {
@@ -161,13 +124,25 @@ final class StreamingOutboxSource implements EventSource {
             OutboxTables.limitLockWaits(c);
             for (int slice = BACKLOG_SLICE; slice == BACKLOG_SLICE; ) {
                 slice = 0;
-                List<Event> events = readBacklogSlice(c, after, upTo);
-                for (Event event : events) {
-                    long id = Long.parseLong(event.id());
-                    batch.expect(id);
-                    context.publish(event);
-                    after = id;
-                    count++;
+                for (Backlogged b : readBacklogSlice(c, after)) {
+                    if (backlog == null) {
+                        backlog = batch;
+                    }
+                    batch.expect(b.id);
+                    if (b.event == null) {
+                        log.error(
+                                "Outbox event {} (stream {}) is in the backlog of slot {} but no longer in {}.events"
+                                        + " (deleted): it cannot be delivered",
+                                b.id,
+                                streamId,
+                                slot,
+                                tables.schema());
+                        batch.done(b.id);
+                    } else {
+                        context.publish(b.event);
+                        count++;
+                    }
+                    after = b.id;
                     slice++;
                 }
             }
@@ -177,32 +152,37 @@ final class StreamingOutboxSource implements EventSource {
                             + e.getMessage(),
                     e);
         }
+        if (backlog == null) {
+            return;
+        }
         log.info("Handed over {} outbox event(s) committed before slot {} existed", count, slot);
-        Thread waiter = context.threadFactory().newThread(() -> clearBacklogWhenDelivered(batch));
+        Thread waiter = context.threadFactory().newThread(() -> forgetBacklogWhenDelivered(batch));
         waiter.setName("pgbridge-outbox-backlog");
         waiter.setDaemon(true);
         waiter.start();
     }
 
+    /** A backlog entry: its id, and its event (null when the row is no longer in the table). */
+    private record Backlogged(long id, Event event) {}
+
     /**
      * One slice of the backlog after an id; when an application holds a lock the read needs, waits and tries again
      * (logged) rather than fail the start.
      */
-    private List<Event> readBacklogSlice(Connection c, long after, long upTo)
-            throws SQLException, InterruptedException {
+    private List<Backlogged> readBacklogSlice(Connection c, long after) throws SQLException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
-            List<Event> events = new ArrayList<>();
+            List<Backlogged> slice = new ArrayList<>();
             try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
                 st.setLong(1, streamId);
                 st.setLong(2, after);
-                st.setLong(3, upTo);
-                st.setInt(4, BACKLOG_SLICE);
+                st.setInt(3, BACKLOG_SLICE);
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        events.add(OutboxRows.toEvent(rs));
+                        slice.add(
+                                new Backlogged(rs.getLong(7), rs.getString(2) == null ? null : OutboxRows.toEvent(rs)));
                     }
                 }
-                return events;
+                return slice;
             } catch (SQLException e) {
                 if (!OutboxTables.lockNotAvailable(e)) {
                     throw e;
@@ -213,27 +193,31 @@ final class StreamingOutboxSource implements EventSource {
         }
     }
 
-    private void clearBacklogWhenDelivered(ClaimedBatch batch) {
-        try {
-            while (!batch.awaitDone(1_000)) {
-                if (closing) {
-                    return; // read again on the next start
+    /** Deletes delivered backlog rows about once a second, until all are delivered or the source closes. */
+    private void forgetBacklogWhenDelivered(ClaimedBatch batch) {
+        boolean all = false;
+        try (Connection c = postgres.connect()) {
+            OutboxTables.limitLockWaits(c);
+            while (!all && !closing) {
+                all = batch.awaitDone(1_000);
+                Long[] done = batch.takeDone();
+                if (done.length > 0) {
+                    try (PreparedStatement st = c.prepareStatement(tables.backlogDelivered())) {
+                        st.setLong(1, streamId);
+                        st.setArray(2, c.createArrayOf("bigint", done));
+                        st.executeUpdate();
+                    }
                 }
+            }
+            if (all) {
+                backlog = null;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
-        }
-        try (Connection c = postgres.connect();
-                PreparedStatement st = c.prepareStatement(tables.backlogDone())) {
-            st.setLong(1, streamId);
-            st.setString(2, slot);
-            st.executeUpdate();
-            backlog = null;
         } catch (SQLException e) {
             log.warn(
-                    "Cannot record that the outbox backlog of slot {} is delivered ({}); it is read again on the"
-                            + " next start",
+                    "Cannot forget delivered events of the outbox backlog of slot {} ({}); those not forgotten yet"
+                            + " are delivered again on the next start",
                     slot,
                     e.getMessage());
         }
