@@ -173,6 +173,25 @@ class OutboxNoWaitIT {
     }
 
     @Test
+    void aPollingBridgeClosedWhileItsSinkIsDownGivesItsLeasesUp() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        sink.setAvailable(false);
+        PgBridge bridge = bridge(sink, Map.of("outbox.mode", "polling"));
+        bridge.start();
+        sendFromOtherSessions().get();
+        await("events claimed under a lease while the sink is down")
+                .atMost(WAIT)
+                .until(() -> count("select count(*) from " + db.schema + ".events where claimed_until > now()") > 0);
+        bridge.close();
+        assertThat(count("select count(*) from " + db.schema + ".events where claimed_by is not null"))
+                .as("events still leased after close")
+                .isZero();
+        assertThat(count("select count(*) from " + db.schema + ".events"))
+                .as("events left for the next bridge")
+                .isEqualTo(WRITERS * 10);
+    }
+
+    @Test
     void twoPollingBridgesRenewTheirLeasesAndTakeOverAnExpiredOne() throws Exception {
         int total = 60;
         int crashed = 10;

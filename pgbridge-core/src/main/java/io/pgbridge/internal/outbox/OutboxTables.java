@@ -81,6 +81,12 @@ final class OutboxTables {
                 + " where stream_id = ? and claimed_by = ?::uuid and id = any(?) returning id";
     }
 
+    /** Gives up the lease of claimed events still held under a claim token (parameters: stream id, token, ids). */
+    String releaseLease() {
+        return "update " + q + ".events set claimed_until = null, claimed_by = null where stream_id = ? and"
+                + " claimed_by = ?::uuid and id = any(?)";
+    }
+
     /**
      * The backlog of a stream after an id, in id order, at most a number of them: {@link OutboxRows#SELECT_LIST}
      * (null when the event is no longer in the table), then the backlog's event id.

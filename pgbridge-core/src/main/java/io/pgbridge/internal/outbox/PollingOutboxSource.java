@@ -199,6 +199,9 @@ final class PollingOutboxSource implements EventSource {
                 }
             }
             deleteDone(batch);
+            if (closing) {
+                releaseUndone(batch);
+            }
         } finally {
             current = null;
         }
@@ -292,6 +295,23 @@ final class PollingOutboxSource implements EventSource {
             } finally {
                 publishing.unlock();
             }
+        }
+    }
+
+    /**
+     * Closing with events not done (a sink still down): gives their lease up, so that another bridge, or this one
+     * restarted, claims them at once instead of after the lease.
+     */
+    private void releaseUndone(ClaimedBatch batch) throws SQLException {
+        Long[] pending = batch.pendingIds();
+        if (pending.length == 0) {
+            return;
+        }
+        try (PreparedStatement st = connection.prepareStatement(tables.releaseLease())) {
+            st.setLong(1, streamId);
+            st.setString(2, claimToken);
+            st.setArray(3, connection.createArrayOf("bigint", pending));
+            st.executeUpdate();
         }
     }
 
