@@ -94,7 +94,7 @@ public final class SendLatencyBenchmark {
             for (String mode : List.of("polling", "streaming")) {
                 if (mode.equals("streaming")) {
                     // Between phases: a slot whose backlog is small, so that the phase measures streaming, not the
-                    // first start's backlog (start() hands the backlog over before it returns).
+                    // delivery of the first start's backlog.
                     st.execute("truncate " + SCHEMA + ".events");
                     try (PgBridge creating = bridge(postgres, mode, new InMemorySink(), Map.of())) {
                         creating.start();

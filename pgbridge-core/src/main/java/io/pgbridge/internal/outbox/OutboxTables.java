@@ -102,6 +102,11 @@ final class OutboxTables {
         return "delete from " + q + ".backlog where stream_id = ? and event_id = any(?)";
     }
 
+    /** Whether a stream has backlog events left to read. */
+    String hasBacklog() {
+        return "select exists (select 1 from " + q + ".backlog where stream_id = ?)";
+    }
+
     String clearBacklog() {
         return "delete from " + q + ".backlog where stream_id = ?";
     }

@@ -52,7 +52,11 @@ final class StreamingOutboxSource implements EventSource {
     private final PartitionMaintenance maintenance;
     private final OutboxDeadLetters deadLetters;
     private volatile ClaimedBatch backlog;
-    private volatile boolean closing;
+    private volatile boolean stopping;
+    /** Held while the stream starts, so that stop() waits for a start already under way. */
+    private final Object lifecycle = new Object();
+
+    private volatile Thread backlogThread;
 
     StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
         this.postgres = postgres;
@@ -105,16 +109,62 @@ final class StreamingOutboxSource implements EventSource {
                     e);
         }
         maintenance.start(context);
-        publishBacklog(context);
-        stream.start(context);
+        if (!hasBacklog()) {
+            stream.start(context);
+            return;
+        }
+        // The backlog goes first, and handing it over waits while the pipeline is full (a sink is down): on a thread
+        // of its own, which starts the stream after it, so that start() returns.
+        Thread starter = context.threadFactory().newThread(() -> startAfterBacklog(context));
+        starter.setName("pgbridge-outbox-backlog");
+        starter.setDaemon(true);
+        backlogThread = starter;
+        starter.start();
+    }
+
+    private boolean hasBacklog() {
+        try (Connection c = postgres.connect();
+                PreparedStatement st = c.prepareStatement(tables.hasBacklog())) {
+            st.setLong(1, streamId);
+            try (ResultSet rs = st.executeQuery()) {
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot read the outbox backlog of slot " + slot + " at " + postgres.describe() + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** Backlog thread: hands the backlog over, starts the stream, then forgets the backlog as it is delivered. */
+    private void startAfterBacklog(SourceContext context) {
+        try {
+            ClaimedBatch batch = publishBacklog(context);
+            synchronized (lifecycle) {
+                if (stopping) {
+                    return;
+                }
+                stream.start(context);
+            }
+            if (batch != null) {
+                forgetBacklogWhenDelivered(batch);
+            }
+        } catch (InterruptedException e) {
+            // stop() interrupted a hand-over blocked on a full pipeline: the rest is read again on the next start
+        } catch (RuntimeException e) {
+            if (!stopping) {
+                context.failed(e);
+            }
+        }
     }
 
     /**
      * Hands over the events committed before the slot existed ({@code backlog}), in id order, before the stream's
-     * first event (whose positions, commit LSNs, are all higher), then forgets each on its own thread once it is
-     * delivered: a restart reads only what is left.
+     * first event (whose positions, commit LSNs, are all higher); waits while the pipeline is full. Returns what was
+     * handed over, to be forgotten as it is delivered (a restart reads only what is left); null when nothing was.
      */
-    private void publishBacklog(SourceContext context) throws InterruptedException {
+    private ClaimedBatch publishBacklog(SourceContext context) throws InterruptedException {
         ClaimedBatch batch = new ClaimedBatch();
         int count = 0;
         long after = -1;
@@ -125,6 +175,9 @@ final class StreamingOutboxSource implements EventSource {
             for (int slice = BACKLOG_SLICE; slice == BACKLOG_SLICE; ) {
                 slice = 0;
                 for (Backlogged b : readBacklogSlice(c, after)) {
+                    if (stopping) {
+                        return backlog;
+                    }
                     if (backlog == null) {
                         backlog = batch;
                     }
@@ -152,14 +205,8 @@ final class StreamingOutboxSource implements EventSource {
                             + e.getMessage(),
                     e);
         }
-        if (backlog == null) {
-            return;
-        }
         log.info("Handed over {} outbox event(s) committed before slot {} existed", count, slot);
-        Thread waiter = context.threadFactory().newThread(() -> forgetBacklogWhenDelivered(batch));
-        waiter.setName("pgbridge-outbox-backlog");
-        waiter.setDaemon(true);
-        waiter.start();
+        return backlog;
     }
 
     /** A backlog entry: its id, and its event (null when the row is no longer in the table). */
@@ -198,7 +245,7 @@ final class StreamingOutboxSource implements EventSource {
         boolean all = false;
         try (Connection c = postgres.connect()) {
             OutboxTables.limitLockWaits(c);
-            while (!all && !closing) {
+            while (!all && !stopping) {
                 all = batch.awaitDone(1_000);
                 Long[] done = batch.takeDone();
                 if (done.length > 0) {
@@ -275,14 +322,28 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void stop() {
+        stopping = true;
         maintenance.stop();
-        stream.stop();
+        Thread t = backlogThread;
+        if (t != null && t != Thread.currentThread()) {
+            t.interrupt(); // a hand-over blocked on a full pipeline gives up; nothing is published afterwards
+        }
+        synchronized (lifecycle) {
+            stream.stop();
+        }
     }
 
     @Override
     public void close() {
-        closing = true;
         stop();
+        Thread t = backlogThread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         stream.close();
         replay.close();
         if (deadLetters != null) {
