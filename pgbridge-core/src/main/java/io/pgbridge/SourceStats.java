@@ -16,6 +16,9 @@ import java.util.OptionalLong;
  * @param dropped events it discarded since the start (at-most-once sources only: NOTIFY while the pipeline is full)
  * @param unsettled events it handed over that are not yet confirmed by every route (or taken by a failure policy)
  * @param lagBytes how far behind the database it is, where it measures that (see {@link PgBridge.Stats#sourceLagBytes})
+ * @param warning a condition an operator should act on while the source keeps reading (the outbox: partitions older
+ *     than the retention kept because they hold events not delivered yet, and why), {@code null} when there is none;
+ *     never contains a password
  */
 public record SourceStats(
         String name,
@@ -26,7 +29,8 @@ public record SourceStats(
         long received,
         long dropped,
         int unsettled,
-        OptionalLong lagBytes) {
+        OptionalLong lagBytes,
+        String warning) {
     public SourceStats {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(guarantee, "guarantee");

@@ -96,6 +96,15 @@ public interface SourceContext {
      */
     void state(io.pgbridge.SourceState state, String reason);
 
+    /**
+     * Reports a condition an operator should act on while the source keeps reading (for example partitions that
+     * retention keeps because they hold events not delivered yet), shown as {@link io.pgbridge.SourceStats#warning()};
+     * call it again with {@code null} once it is over. Any thread.
+     *
+     * @param warning what is wrong and why, or {@code null}; never a password
+     */
+    void warning(String warning);
+
     /** Whether any route takes this channel; a source may skip decoding events that no route wants. */
     boolean isRouted(String channel);
 

@@ -17,8 +17,14 @@ public final class OutboxChild {
 
     /** Starts a child JVM running {@link #main} with the test class path; its output goes to {@code log}. */
     static Process start(Path log, String ledger, List<String> settings) throws IOException {
+        return start(log, ledger, settings, List.of());
+    }
+
+    /** The same, with options for the JVM ({@code -Dkey=value}). */
+    static Process start(Path log, String ledger, List<String> settings, List<String> jvmOptions) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(OutboxChild.class.getName());

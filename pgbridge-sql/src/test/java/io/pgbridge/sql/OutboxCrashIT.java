@@ -53,7 +53,8 @@ class OutboxCrashIT {
 
     @Test
     void pollingBridgeKilledMidStreamLosesNothing() throws Exception {
-        killMidStreamAndRestart(List.of("outbox.mode=polling", "outbox.poll-interval-ms=200", "outbox.batch-size=20"));
+        killMidStreamAndRestart(List.of(
+                "outbox.mode=polling", "outbox.poll-interval-ms=200", "outbox.batch-size=20", "outbox.lease-ms=3000"));
     }
 
     @Test

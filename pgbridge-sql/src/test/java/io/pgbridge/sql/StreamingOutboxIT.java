@@ -141,6 +141,28 @@ class StreamingOutboxIT extends OutboxBridgeContract {
         assertThat(bridge.stats().sources().get(0).state()).isEqualTo(SourceState.READING);
     }
 
+    @Test
+    void startReturnsWhileTheSinkIsDownAndTheBacklogExceedsTheBuffer() throws Exception {
+        int backlog = 300;
+        db.execute("select " + db.schema + ".send('events', jsonb_build_object('before', g)) from generate_series(1, "
+                + backlog + ") g");
+        InMemorySink sink = new InMemorySink();
+        sink.setAvailable(false);
+        java.util.concurrent.CompletableFuture<PgBridge> started = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> start(sink, Map.of("buffer.max-events", "50")));
+        started.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement()) {
+            send(st, "events", "{\"after\": 1}");
+        }
+        sink.setAvailable(true);
+        List<String> payloads = payloads(sink.await(backlog + 1, WAIT));
+        awaitOutboxDrained();
+        assertThat(payloads).as("every event once").hasSize(backlog + 1).doesNotHaveDuplicates();
+        assertThat(payloads.get(backlog)).as("the stream after the backlog").isEqualTo("{\"after\": 1}");
+        await().atMost(WAIT).until(() -> count("select count(*) from " + db.schema + ".backlog") == 0);
+    }
+
     private void sendAroundAnUndecodableRow() throws SQLException {
         try (Connection c = db.connect();
                 Statement st = c.createStatement()) {

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The events one polling transaction holds locked: which of them the pipeline has not finished yet, and which are
- * done (confirmed by every sink, or dead-lettered) and may be deleted. Thread-safe: the poller waits on it while
+ * The events one claim holds under its lease (polling mode), or the backlog a streaming source reads from the table:
+ * which of them the pipeline has not finished yet, and which are done (confirmed by every sink, or dead-lettered) and
+ * may be deleted. Thread-safe: the poller waits on it while
  * pipeline threads report deliveries.
  */
 final class ClaimedBatch {
@@ -43,7 +44,15 @@ final class ClaimedBatch {
         return pending.isEmpty();
     }
 
-    synchronized Long[] doneIds() {
-        return done.toArray(new Long[0]);
+    /** The events handed over and not done yet. */
+    synchronized Long[] pendingIds() {
+        return pending.toArray(new Long[0]);
+    }
+
+    /** The events done since the last call. */
+    synchronized Long[] takeDone() {
+        Long[] ids = done.toArray(new Long[0]);
+        done.clear();
+        return ids;
     }
 }

@@ -41,10 +41,30 @@ final class OutboxReplay {
     private static final long DELETE_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
     private static final String NO_LSN = "0/0";
     private static final Duration MISSING_PAUSE = Duration.ofMillis(50);
-    private static final Duration MISSING_GIVE_UP = Duration.ofSeconds(30);
+    /** Only for rows recorded by a bridge before schema version 5, which carry no transaction id. */
+    private static final Duration LEGACY_GIVE_UP = Duration.ofSeconds(30);
 
-    /** An event handed to the pipeline: its place in commit order, its id, and when it was handed over. */
-    private record Handed(long commitLsn, int ordinal, long id, long handedAt) {}
+    /**
+     * An event handed to the pipeline: its place in commit order, its transaction's 32-bit id, its id, and when it was
+     * handed over.
+     */
+    private record Handed(long commitLsn, int ordinal, long xid, long id, long handedAt) {}
+
+    /** What to do with a recorded event missing from the table: the answer of {@code <schema>.event_fate}. */
+    enum Fate {
+        /** Its transaction is in progress, or committed but not visible to this snapshot yet: read again later. */
+        WAIT,
+        /** Its transaction rolled back: there is no event. */
+        ABORTED,
+        /** Committed and visible, yet not in the table: deleted, it cannot be delivered. */
+        GONE,
+        /** Recorded without a transaction id (by a bridge before schema version 5). */
+        UNKNOWN;
+
+        static Fate of(String fate) {
+            return valueOf(fate.toUpperCase(java.util.Locale.ROOT));
+        }
+    }
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -64,7 +84,10 @@ final class OutboxReplay {
     private final List<String> recordLsns = new ArrayList<>();
 
     private final List<Integer> recordOrdinals = new ArrayList<>();
+    private final List<Long> recordXids = new ArrayList<>();
     private final List<Long> recordIds = new ArrayList<>();
+    /** The 32-bit id of the transaction being decoded. */
+    private long xid;
 
     private volatile long acknowledged = Long.MIN_VALUE;
     private SourceContext context;
@@ -128,6 +151,11 @@ final class OutboxReplay {
         return !failover && commitLsn <= highestRecorded;
     }
 
+    /** A decoded transaction begins; its events are recorded with its id. */
+    void begin(long xid) {
+        this.xid = xid;
+    }
+
     /**
      * An event of the stream is about to be handed to the pipeline, which may finish it at once; then either
      * {@link #handed} or, when it was not taken, {@link #notHanded}.
@@ -139,7 +167,7 @@ final class OutboxReplay {
     /** The event {@linkplain #expect expected} was handed to the pipeline. */
     void handed(long commitLsn, int ordinal, long id) {
         trim(); // bounded by the pipeline's event bound, also within a large transaction
-        add(new Handed(commitLsn, ordinal, id, System.nanoTime()));
+        add(new Handed(commitLsn, ordinal, xid, id, System.nanoTime()));
     }
 
     void notHanded(long id) {
@@ -204,7 +232,7 @@ final class OutboxReplay {
     private void recordCheckpoint(long confirmed) throws SQLException {
         for (Handed h : handed) {
             if (!Boolean.TRUE.equals(done.get(h.id))) {
-                buffer(h.commitLsn, h.ordinal, h.id);
+                buffer(h.commitLsn, h.ordinal, h.xid, h.id);
             }
         }
         writeRecorded();
@@ -218,7 +246,7 @@ final class OutboxReplay {
 
     /** Records one decoded event; durable by the end of {@link #commit()}. */
     void record(long commitLsn, int ordinal, long id) throws SQLException {
-        buffer(commitLsn, ordinal, id);
+        buffer(commitLsn, ordinal, xid, id);
         highestRecorded = Math.max(highestRecorded, commitLsn);
         if (recordIds.size() >= BATCH) {
             writeRecorded();
@@ -232,9 +260,10 @@ final class OutboxReplay {
         }
     }
 
-    private void buffer(long commitLsn, int ordinal, long id) {
+    private void buffer(long commitLsn, int ordinal, long xid, long id) {
         recordLsns.add(LogSequenceNumber.valueOf(commitLsn).asString());
         recordOrdinals.add(ordinal);
+        recordXids.add(xid);
         recordIds.add(id);
     }
 
@@ -247,7 +276,8 @@ final class OutboxReplay {
             st.setLong(1, streamId);
             st.setArray(2, c.createArrayOf("text", recordLsns.toArray()));
             st.setArray(3, c.createArrayOf("int4", recordOrdinals.toArray()));
-            st.setArray(4, c.createArrayOf("int8", recordIds.toArray()));
+            st.setArray(4, c.createArrayOf("int8", recordXids.toArray()));
+            st.setArray(5, c.createArrayOf("int8", recordIds.toArray()));
             st.executeUpdate();
         } catch (SQLException e) {
             closeConnection();
@@ -255,6 +285,7 @@ final class OutboxReplay {
         }
         recordLsns.clear();
         recordOrdinals.clear();
+        recordXids.clear();
         recordIds.clear();
         exhausted = false;
     }
@@ -335,7 +366,7 @@ final class OutboxReplay {
                     int ordinal = rs.getInt(8);
                     long id = rs.getLong(9);
                     if (rs.getString(1) == null) {
-                        if (!givenUp(id)) {
+                        if (!skip(id, Fate.of(rs.getString(10)))) {
                             break; // read again from this one after a pause
                         }
                         lastLsn = lsn;
@@ -343,7 +374,7 @@ final class OutboxReplay {
                         continue;
                     }
                     missingSince = 0;
-                    pending.addLast(new Handed(lsn, ordinal, id, 0));
+                    pending.addLast(new Handed(lsn, ordinal, 0, id, 0));
                     pendingEvents.addLast(OutboxRows.toEvent(rs));
                     lastLsn = lsn;
                     lastOrdinal = ordinal;
@@ -360,27 +391,57 @@ final class OutboxReplay {
     }
 
     /**
-     * A recorded event is not in the table. Right after its commit was decoded it may not be visible yet (a commit is
-     * written to the WAL before it becomes visible to other snapshots), so it is looked for again after a pause, for
-     * {@link #MISSING_GIVE_UP}; an event still missing then was dropped with its partition, and is skipped.
+     * A recorded event is not in the table: whether to skip it (else it is read again after a pause), decided from
+     * its transaction's status ({@link Fate}). A commit is decoded before it becomes visible to other snapshots (for
+     * example while synchronous replication waits for a standby), so a committed event is waited for as long as it is
+     * not visible, however long that takes; only a rolled-back transaction, or a visible event deleted from the table,
+     * is skipped (logged).
      */
-    private boolean givenUp(long id) {
+    private boolean skip(long id, Fate fate) {
         long now = System.nanoTime();
-        if (missingSince == 0) {
-            missingSince = now;
+        switch (fate) {
+            case ABORTED -> {
+                log.warn(
+                        "Outbox event {} (stream {}) was recorded for replay, but its transaction rolled back: skipped",
+                        id,
+                        streamId);
+                missingSince = 0;
+                return true;
+            }
+            case GONE -> {
+                log.error(
+                        "Outbox event {} (stream {}) was recorded for replay and committed, but is no longer in"
+                                + " {}.events (deleted): it cannot be delivered",
+                        id,
+                        streamId,
+                        tables.schema());
+                missingSince = 0;
+                return true;
+            }
+            case UNKNOWN -> {
+                if (missingSince == 0) {
+                    missingSince = now;
+                }
+                if (now - missingSince >= LEGACY_GIVE_UP.toNanos()) {
+                    log.error(
+                            "Outbox event {} (stream {}), recorded for replay before schema version 5 (without its"
+                                    + " transaction id), is still not in {}.events after {} s: skipped",
+                            id,
+                            streamId,
+                            tables.schema(),
+                            LEGACY_GIVE_UP.toSeconds());
+                    missingSince = 0;
+                    return true;
+                }
+            }
+            case WAIT -> {
+                if (missingSince == 0) {
+                    missingSince = now;
+                }
+            }
         }
-        if (now - missingSince < MISSING_GIVE_UP.toNanos()) {
-            readNotBefore = now + MISSING_PAUSE.toNanos();
-            return false;
-        }
-        missingSince = 0;
-        log.error(
-                "Outbox event {} (stream {}) was recorded for replay but is no longer in {}.events (its partition"
-                        + " was dropped): it cannot be delivered",
-                id,
-                streamId,
-                tables.schema());
-        return true;
+        readNotBefore = now + MISSING_PAUSE.toNanos();
+        return false;
     }
 
     private void deleteConfirmed() throws SQLException {

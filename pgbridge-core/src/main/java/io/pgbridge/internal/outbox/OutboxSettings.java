@@ -40,6 +40,15 @@ final class OutboxSettings {
             600_000);
     static final Setting BATCH_SIZE = Setting.integer(
             "outbox.batch-size", "Polling mode: the most events one instance claims at a time", 500, 1, 100_000);
+    static final Setting LEASE = Setting.durationMs(
+            "outbox.lease-ms",
+            "Polling mode: how long a claim keeps its events from other bridges. The claim commits at once (no"
+                    + " transaction stays open while a sink is down); the bridge renews the lease every third of it while"
+                    + " its sinks work, so a slow sink causes no duplicates, and the events of a bridge that crashed are"
+                    + " claimed again by any bridge once the lease expires",
+            30_000,
+            1_000,
+            3_600_000);
     static final Setting PARTITIONS_AHEAD = Setting.integer(
             "outbox.partitions-ahead-days",
             "Daily partitions of the events table kept created from today on (pgbridge.create_partitions)",
@@ -48,7 +57,8 @@ final class OutboxSettings {
             366);
     static final Setting RETENTION = Setting.integer(
             "outbox.retention-days",
-            "Daily partitions older than this many days are dropped, delivered or not (pgbridge.drop_partitions)",
+            "Daily partitions older than this many days are dropped (pgbridge.drop_partitions), except those holding"
+                    + " events not delivered yet: they are kept, logged and shown in stats()",
             7,
             1,
             3_650);
@@ -85,6 +95,7 @@ final class OutboxSettings {
             STREAM_ID,
             POLL_INTERVAL,
             BATCH_SIZE,
+            LEASE,
             PARTITIONS_AHEAD,
             RETENTION,
             MAINTENANCE_INTERVAL,

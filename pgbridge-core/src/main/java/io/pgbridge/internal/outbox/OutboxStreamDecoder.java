@@ -41,6 +41,7 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
     @Override
     public void begin(long finalLsn, Instant commitTime, long xid) {
         this.commitTime = commitTime;
+        replay.begin(xid);
         emitter.begin(finalLsn);
     }
 

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * The SQL the outbox source runs against the pgbridge schema (installed by {@code PgBridgeSchema.migrate} in
@@ -37,55 +38,127 @@ final class OutboxTables {
     }
 
     /**
-     * Claims the oldest events of a stream that no other transaction holds: they stay locked until the claiming
-     * transaction ends.
+     * The lock timeout of every statement pgbridge runs on outbox objects, so that a lock pgbridge waits for (an
+     * application transaction holds it) never queues the application's own writes behind pgbridge for longer: the
+     * statement fails with SQLSTATE {@value #LOCK_NOT_AVAILABLE} and is retried later.
      */
-    String claim() {
-        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? order by e.id"
-                + " limit ? for update skip locked";
+    static final String LOCK_TIMEOUT = "200ms";
+
+    /** SQLSTATE of a statement that gave up waiting for a lock ({@code lock_not_available}). */
+    static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    /** Sets {@link #LOCK_TIMEOUT} for the session of a connection that only pgbridge uses. */
+    static void limitLockWaits(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("set lock_timeout = '" + LOCK_TIMEOUT + "'");
+        }
     }
 
-    /** The events of a stream up to an id, in id order. */
-    String backlog() {
-        return "select " + OutboxRows.SELECT_LIST + " from " + q + ".events e where e.stream_id = ? and e.id <= ?"
-                + " order by e.id";
+    /** Whether a statement failed because it gave up waiting for a lock. */
+    static boolean lockNotAvailable(SQLException e) {
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState());
     }
 
     /**
-     * Records a new slot of a stream, and the newest event id committed before it existed: the events up to that id
-     * are not in the slot and are read from the table once ({@link #pendingBacklog()}).
+     * Claims the oldest events of a stream that carry no live lease, for one lease (parameters: lease milliseconds,
+     * claim token, stream id, batch size); rows another claim holds locked at that moment are skipped. Meant to commit
+     * at once: the lease, not a transaction, keeps the rows from other bridges. Rows come back in no particular order.
      */
-    String recordNewSlot() {
-        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn, event_id)"
-                + " select ?, ?, s.confirmed_flush_lsn, (select max(e.id) from " + q
-                + ".events e where e.stream_id = ?)"
-                + " from pg_replication_slots s where s.slot_name = ?"
-                + " on conflict (stream_id) do update set slot_name = excluded.slot_name,"
-                + " commit_lsn = excluded.commit_lsn, event_id = excluded.event_id, updated_at = now()";
+    String claim() {
+        return "update " + q + ".events e set claimed_until = clock_timestamp() + make_interval(secs => ? / 1000.0),"
+                + " claimed_by = ?::uuid from (select c.id, c.created_at from " + q + ".events c where c.stream_id = ?"
+                + " and (c.claimed_until is null or c.claimed_until < clock_timestamp()) order by c.id limit ?"
+                + " for update skip locked) c where e.id = c.id and e.created_at = c.created_at returning "
+                + OutboxRows.SELECT_LIST;
     }
 
-    /** The backlog id still to read for a stream and slot (null when none). */
-    String pendingBacklog() {
+    /**
+     * Extends the lease of claimed events still held under a claim token (parameters: lease milliseconds, stream id,
+     * claim token, ids); returns the ids renewed.
+     */
+    String renewLease() {
+        return "update " + q + ".events set claimed_until = clock_timestamp() + make_interval(secs => ? / 1000.0)"
+                + " where stream_id = ? and claimed_by = ?::uuid and id = any(?) returning id";
+    }
+
+    /** Gives up the lease of claimed events still held under a claim token (parameters: stream id, token, ids). */
+    String releaseLease() {
+        return "update " + q + ".events set claimed_until = null, claimed_by = null where stream_id = ? and"
+                + " claimed_by = ?::uuid and id = any(?)";
+    }
+
+    /**
+     * The backlog of a stream after an id, in id order, at most a number of them: {@link OutboxRows#SELECT_LIST}
+     * (null when the event is no longer in the table), then the backlog's event id.
+     */
+    String backlog() {
+        return "select " + OutboxRows.SELECT_LIST + ", b.event_id from " + q + ".backlog b left join " + q
+                + ".events e on e.stream_id = b.stream_id and e.id = b.event_id where b.stream_id = ?"
+                + " and b.event_id > ? order by b.event_id limit ?";
+    }
+
+    /** Forgets backlog events every sink confirmed (or that were dead-lettered, or are gone). */
+    String backlogDelivered() {
+        return "delete from " + q + ".backlog where stream_id = ? and event_id = any(?)";
+    }
+
+    /** Whether a stream has backlog events left to read. */
+    String hasBacklog() {
+        return "select exists (select 1 from " + q + ".backlog where stream_id = ?)";
+    }
+
+    String clearBacklog() {
+        return "delete from " + q + ".backlog where stream_id = ?";
+    }
+
+    /** In the snapshot a new slot exported: the events of the stream it sees are its backlog. */
+    String recordBacklog() {
+        return "insert into " + q + ".backlog (stream_id, event_id) select e.stream_id, e.id from " + q
+                + ".events e where e.stream_id = ? on conflict do nothing";
+    }
+
+    /** Records that a stream's slot is complete (its backlog is recorded), at its consistent point. */
+    String recordNewSlot() {
+        return "insert into " + q + ".checkpoints (stream_id, slot_name, commit_lsn) values (?, ?, ?::pg_lsn)"
+                + " on conflict (stream_id) do update set slot_name = excluded.slot_name, commit_lsn ="
+                + " excluded.commit_lsn, event_id = null, failover_since = null, confirmed_lsn = null,"
+                + " updated_at = now()";
+    }
+
+    /** Whether checkpoints records a stream's slot (one row), with a backlog id of an older version (or null). */
+    String slotRecord() {
         return "select event_id from " + q + ".checkpoints where stream_id = ? and slot_name = ?";
     }
 
-    String backlogDone() {
-        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?"
-                + " and slot_name = ?";
+    String recordLegacyBacklog() {
+        return "insert into " + q + ".backlog (stream_id, event_id) select e.stream_id, e.id from " + q
+                + ".events e where e.stream_id = ? and e.id <= ? on conflict do nothing";
     }
 
-    /** Records events of a stream in commit order (arrays of commit LSNs as text, ordinals, event ids). */
+    String clearLegacyBacklog() {
+        return "update " + q + ".checkpoints set event_id = null, updated_at = now() where stream_id = ?";
+    }
+
+    /**
+     * Records events of a stream in commit order (arrays of commit LSNs as text, ordinals, 32-bit transaction ids,
+     * event ids); the transaction ids are stored as xid8.
+     */
     String recordReplay() {
-        return "insert into " + q + ".replay (stream_id, commit_lsn, ordinal, event_id) select ?, l::pg_lsn, o, i"
-                + " from unnest(?::text[], ?::int[], ?::bigint[]) as r(l, o, i) on conflict do nothing";
+        return "insert into " + q
+                + ".replay (stream_id, commit_lsn, ordinal, event_id, xid) select ?, l::pg_lsn, o, i, "
+                + q + ".xid8_of(x) from unnest(?::text[], ?::int[], ?::bigint[], ?::bigint[]) as r(l, o, x, i)"
+                + " on conflict do nothing";
     }
 
     /**
      * The recorded events of a stream after a place in commit order, in that order, with the replay columns after
-     * {@link OutboxRows#SELECT_LIST}; the event's columns are null when its partition was dropped meanwhile.
+     * {@link OutboxRows#SELECT_LIST}; the event's columns are null when this statement does not see it, and then the
+     * last column says what to do ({@code <schema>.event_fate} in this statement's snapshot).
      */
     String replayAfter() {
-        return "select " + OutboxRows.SELECT_LIST + ", r.commit_lsn::text, r.ordinal, r.event_id from " + q
+        return "select " + OutboxRows.SELECT_LIST
+                + ", r.commit_lsn::text, r.ordinal, r.event_id, case when e.id is null"
+                + " then " + q + ".event_fate(r.xid, pg_current_snapshot()) end from " + q
                 + ".replay r left join " + q + ".events e on e.stream_id = r.stream_id and e.id = r.event_id"
                 + " where r.stream_id = ? and (r.commit_lsn, r.ordinal) > (?::pg_lsn, ?)"
                 + " order by r.commit_lsn, r.ordinal limit ?";
@@ -120,6 +193,11 @@ final class OutboxTables {
     String registerWakeup() {
         return "insert into " + q + ".streams (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
                 + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()";
+    }
+
+    /** The partitions older than a retention (days) kept because they hold events not delivered yet, and why. */
+    String heldPartitions() {
+        return "select partition_name, reason from " + q + ".held_partitions(?)";
     }
 
     String maintainPartitions() {

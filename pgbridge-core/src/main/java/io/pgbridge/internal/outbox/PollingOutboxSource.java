@@ -18,8 +18,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,12 +32,18 @@ import org.slf4j.LoggerFactory;
 /**
  * Polling mode of the outbox: works on any PostgreSQL, without logical replication.
  *
- * <p>One transaction at a time claims the oldest events of the stream with {@code FOR UPDATE SKIP LOCKED}, hands them
- * to the pipeline, waits until every one is confirmed by its sinks (or dead-lettered), deletes them and commits. So an
- * event leaves the table only after delivery, and several bridge instances share the work without delivering an event
- * twice: rows one holds locked, the others skip. A crash or a lost connection rolls the claim back, and the events are
- * delivered again (at least once). Between polls the source waits for a NOTIFY wake-up (sent by the events table's
- * trigger while this stream's {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
+ * <p>The source claims the oldest events of the stream that carry no live lease ({@code FOR UPDATE SKIP LOCKED}
+ * while the claiming statement runs, then {@code claimed_until}/{@code claimed_by}), in one statement that commits at
+ * once: no transaction stays open while a sink works or is down. It hands the events to the pipeline, renews their
+ * lease every third of {@code outbox.lease-ms} until every one is confirmed by its sinks (or dead-lettered), then
+ * deletes them. So an event leaves the table only after delivery, and several bridge instances share the work without
+ * delivering an event concurrently: a row under a live lease is not claimed by another. The rows of a bridge that
+ * crashed, or could not renew its lease, are claimed again by any bridge once the lease expires (at least once).
+ * Between polls the source waits for a NOTIFY wake-up (sent by the events table's trigger while this stream's
+ * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
+ *
+ * <p>Every statement runs with {@link OutboxTables#LOCK_TIMEOUT}: when an application holds a conflicting lock, the
+ * poll gives up and is retried at the next interval, rather than queue the application's writes behind it.
  *
  * <p>Order: one instance delivers in id order, which is insert order; concurrent producer transactions may commit in
  * another order, and several instances deliver interleaved. Streaming mode delivers in commit order.
@@ -48,6 +56,10 @@ final class PollingOutboxSource implements EventSource {
     private final long streamId;
     private final int pollMillis;
     private final int batchSize;
+    private final long leaseMillis;
+    /** This instance's claim token: a lease it holds is renewed only by it. */
+    private final String claimToken = UUID.randomUUID().toString();
+
     private final PartitionMaintenance maintenance;
     private final Backoff reconnectBackoff;
     private final OutboxDeadLetters deadLetters;
@@ -66,6 +78,7 @@ final class PollingOutboxSource implements EventSource {
         this.streamId = settings.integer(OutboxSettings.STREAM_ID);
         this.pollMillis = (int) settings.duration(OutboxSettings.POLL_INTERVAL).toMillis();
         this.batchSize = (int) settings.integer(OutboxSettings.BATCH_SIZE);
+        this.leaseMillis = settings.duration(OutboxSettings.LEASE).toMillis();
         this.maintenance = new PartitionMaintenance(postgres, tables, settings);
         this.reconnectBackoff =
                 new Backoff(Duration.ofMillis(250), settings.duration(OutboxSettings.RECONNECT_MAX_BACKOFF));
@@ -93,7 +106,7 @@ final class PollingOutboxSource implements EventSource {
                             + e.getMessage(),
                     e);
         }
-        maintenance.start(context.threadFactory());
+        maintenance.start(context);
         running = true;
         context.state(SourceState.READING, null);
         CountDownLatch started = new CountDownLatch(1);
@@ -117,6 +130,7 @@ final class PollingOutboxSource implements EventSource {
         int socketTimeoutSeconds = Math.max(30, pollMillis * 3 / 1000);
         Connection c = postgres.connect(Map.of("socketTimeout", Integer.toString(socketTimeoutSeconds)));
         try {
+            OutboxTables.limitLockWaits(c);
             tables.requireInstalled(c);
             String channel = tables.wakeupChannel(streamId);
             try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
@@ -145,7 +159,16 @@ final class PollingOutboxSource implements EventSource {
                     Thread.currentThread().interrupt();
                     break;
                 }
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException e) {
+                if (!running) {
+                    break;
+                }
+                if (OutboxTables.lockNotAvailable(e)) {
+                    waitForLock(e);
+                } else {
+                    reconnect(e);
+                }
+            } catch (RuntimeException e) {
                 if (!running) {
                     break;
                 }
@@ -157,42 +180,102 @@ final class PollingOutboxSource implements EventSource {
 
     /** Claims, delivers and deletes one batch; returns how many events it claimed. */
     private int pollOnce() throws SQLException, InterruptedException {
-        connection.setAutoCommit(false);
         List<Event> events = claim();
         if (events.isEmpty()) {
-            connection.commit();
-            connection.setAutoCommit(true);
             return 0;
         }
         ClaimedBatch batch = new ClaimedBatch();
         current = batch;
         try {
             handOver(events, batch);
+            long renewEvery = leaseMillis / 3;
+            long renewAt = System.nanoTime() + renewEvery * 1_000_000L;
             // After stop() the pipeline still drains what it holds; wait for that until close().
-            while (!batch.awaitDone(pollMillis) && !closing) {
-                // keep waiting: a failing sink is retried by the pipeline, and the rows stay locked meanwhile
+            while (!batch.awaitDone(Math.min(pollMillis, renewEvery)) && !closing) {
+                // a failing sink is retried by the pipeline; the lease keeps the rows from other bridges meanwhile
+                if (System.nanoTime() - renewAt >= 0) {
+                    renew(batch);
+                    renewAt = System.nanoTime() + renewEvery * 1_000_000L;
+                }
             }
             deleteDone(batch);
+            if (closing) {
+                releaseUndone(batch);
+            }
         } finally {
             current = null;
         }
-        connection.commit();
-        connection.setAutoCommit(true);
         return events.size();
     }
 
+    /** Claims a batch under a new lease, committed at once; in id order. */
     private List<Event> claim() throws SQLException {
         List<Event> events = new ArrayList<>();
         try (PreparedStatement st = connection.prepareStatement(tables.claim())) {
-            st.setLong(1, streamId);
-            st.setInt(2, batchSize);
+            st.setLong(1, leaseMillis);
+            st.setString(2, claimToken);
+            st.setLong(3, streamId);
+            st.setInt(4, batchSize);
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     events.add(OutboxRows.toEvent(rs));
                 }
             }
         }
+        events.sort(Comparator.comparingLong(e -> Long.parseLong(e.id())));
         return events;
+    }
+
+    /**
+     * Extends the lease of the events not done yet. One that expired meanwhile (the renewal came too late, for example
+     * after a long stall of this JVM) may have been claimed by another bridge: it is then delivered twice.
+     */
+    private void renew(ClaimedBatch batch) throws SQLException {
+        Long[] pending = batch.pendingIds();
+        if (pending.length == 0) {
+            return;
+        }
+        int renewed = 0;
+        try (PreparedStatement st = connection.prepareStatement(tables.renewLease())) {
+            st.setLong(1, leaseMillis);
+            st.setLong(2, streamId);
+            st.setString(3, claimToken);
+            st.setArray(4, connection.createArrayOf("bigint", pending));
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    renewed++;
+                }
+            }
+        } catch (SQLException e) {
+            if (!OutboxTables.lockNotAvailable(e)) {
+                throw e;
+            }
+            log.info("Renewing the lease of {} outbox event(s) waited for a lock; retrying", pending.length);
+            return;
+        }
+        if (renewed < pending.length) {
+            log.warn(
+                    "{} of {} outbox event(s) claimed by this bridge lost their lease before it was renewed (raise {}):"
+                            + " another bridge may deliver them too",
+                    pending.length - renewed,
+                    pending.length,
+                    OutboxSettings.LEASE.envName());
+        }
+    }
+
+    /** Another session holds a lock the poll needs: poll again after the interval, without reconnecting. */
+    private void waitForLock(SQLException cause) {
+        log.info(
+                "Polling {}.events gave up waiting for a lock after {} ({}); polling again in {} ms",
+                tables.schema(),
+                OutboxTables.LOCK_TIMEOUT,
+                cause.getMessage(),
+                pollMillis);
+        try {
+            connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+        } catch (SQLException e) {
+            reconnect(e);
+        }
     }
 
     private void handOver(List<Event> events, ClaimedBatch batch) {
@@ -215,8 +298,26 @@ final class PollingOutboxSource implements EventSource {
         }
     }
 
+    /**
+     * Closing with events not done (a sink still down): gives their lease up, so that another bridge, or this one
+     * restarted, claims them at once instead of after the lease.
+     */
+    private void releaseUndone(ClaimedBatch batch) throws SQLException {
+        Long[] pending = batch.pendingIds();
+        if (pending.length == 0) {
+            return;
+        }
+        try (PreparedStatement st = connection.prepareStatement(tables.releaseLease())) {
+            st.setLong(1, streamId);
+            st.setString(2, claimToken);
+            st.setArray(3, connection.createArrayOf("bigint", pending));
+            st.executeUpdate();
+        }
+    }
+
+    /** Deletes the events every sink confirmed (or that were dead-lettered). */
     private void deleteDone(ClaimedBatch batch) throws SQLException {
-        Long[] done = batch.doneIds();
+        Long[] done = batch.takeDone();
         if (done.length == 0) {
             return;
         }
@@ -231,7 +332,7 @@ final class PollingOutboxSource implements EventSource {
         context.state(SourceState.RECONNECTING, "outbox connection lost: " + cause.getMessage());
         log.warn(
                 "Outbox connection to {} lost ({}); reconnecting. Events claimed but not yet deleted are delivered"
-                        + " again",
+                        + " again once their lease expires",
                 postgres.describe(),
                 cause.getMessage());
         closeQuietly(connection);

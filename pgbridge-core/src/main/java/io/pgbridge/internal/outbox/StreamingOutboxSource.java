@@ -4,7 +4,7 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.Identifiers;
-import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
@@ -16,6 +16,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -30,13 +32,14 @@ import org.slf4j.LoggerFactory;
  * channel. The events stay in the table until partition maintenance drops their day.
  *
  * <p>A new slot streams what commits after it exists; the events already in the table then (for example left by
- * polling mode, or written before the first start) are read from the table first, once, tracked in
- * {@code checkpoints}. While a sink is down the slot keeps moving: after {@code outbox.replay-after-ms} without a
+ * polling mode, or written before the first start) are recorded in {@code backlog} in the slot's own snapshot and read
+ * from the table first, each forgotten once delivered ({@link OutboxSlotSetup}: crash-safe at every step). While a sink is down the slot keeps moving: after {@code outbox.replay-after-ms} without a
  * confirmation the source records a checkpoint and the commit order of the events it reads, and replays them from the
  * table once the sinks confirm again ({@link OutboxReplay}).
  */
 final class StreamingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(StreamingOutboxSource.class);
+    private static final int BACKLOG_SLICE = 500;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -44,11 +47,16 @@ final class StreamingOutboxSource implements EventSource {
     private final String slot;
     private final String publication;
     private final OutboxReplay replay;
+    private final OutboxSlotSetup slotSetup;
     private final WalSource stream;
     private final PartitionMaintenance maintenance;
     private final OutboxDeadLetters deadLetters;
     private volatile ClaimedBatch backlog;
-    private volatile boolean closing;
+    private volatile boolean stopping;
+    /** Held while the stream starts, so that stop() waits for a start already under way. */
+    private final Object lifecycle = new Object();
+
+    private volatile Thread backlogThread;
 
     StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
         this.postgres = postgres;
@@ -58,6 +66,7 @@ final class StreamingOutboxSource implements EventSource {
         this.publication = settings.raw(OutboxSettings.PUBLICATION).orElse(slot);
         this.replay =
                 new OutboxReplay(postgres, tables, streamId, slot, settings.duration(OutboxSettings.REPLAY_AFTER));
+        this.slotSetup = new OutboxSlotSetup(postgres, tables, streamId, slot, publication);
         this.stream = WalSource.forPublication(
                 "outbox",
                 postgres,
@@ -82,7 +91,6 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void start(SourceContext context) throws InterruptedException {
-        Long backlogUpTo;
         try (Connection c = postgres.connect()) {
             tables.requireInstalled(c);
             try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
@@ -91,7 +99,8 @@ final class StreamingOutboxSource implements EventSource {
                 st.executeUpdate();
             }
             ensurePublication(c);
-            backlogUpTo = prepareSlot(c);
+            SetupStep.reached("outbox-publication");
+            slotSetup.prepare(c);
             replay.start(context);
         } catch (SQLException e) {
             throw new ConnectionException(
@@ -99,74 +108,97 @@ final class StreamingOutboxSource implements EventSource {
                             + ": " + e.getMessage(),
                     e);
         }
-        maintenance.start(context.threadFactory());
-        if (backlogUpTo != null) {
-            publishBacklog(context, backlogUpTo);
+        maintenance.start(context);
+        if (!hasBacklog()) {
+            stream.start(context);
+            return;
         }
-        stream.start(context);
+        // The backlog goes first, and handing it over waits while the pipeline is full (a sink is down): on a thread
+        // of its own, which starts the stream after it, so that start() returns.
+        Thread starter = context.threadFactory().newThread(() -> startAfterBacklog(context));
+        starter.setName("pgbridge-outbox-backlog");
+        starter.setDaemon(true);
+        backlogThread = starter;
+        starter.start();
     }
 
-    /**
-     * Checks the prerequisites and creates the slot when it is missing. A new slot streams only what commits after
-     * it exists, so the id of the newest event before that is recorded in {@code checkpoints}: those events are read
-     * from the table, until they are all delivered (across restarts). Returns that id, or null when none is pending.
-     */
-    private Long prepareSlot(Connection c) throws SQLException {
-        Set<String> table = Set.of(tables.schema() + ".events");
-        boolean exists = ReplicationSetup.prepare(
-                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false, false));
-        if (!exists) {
-            try (PreparedStatement st =
-                    c.prepareStatement("select pg_create_logical_replication_slot(?, 'pgoutput')")) {
-                st.setString(1, slot);
-                st.execute();
-            }
-            try (PreparedStatement st = c.prepareStatement(tables.recordNewSlot())) {
-                st.setLong(1, streamId);
-                st.setString(2, slot);
-                st.setLong(3, streamId);
-                st.setString(4, slot);
-                st.executeUpdate();
-            }
-            log.info("Created logical replication slot {} for the outbox {}.events", slot, tables.schema());
-        }
-        try (PreparedStatement st = c.prepareStatement(tables.pendingBacklog())) {
+    private boolean hasBacklog() {
+        try (Connection c = postgres.connect();
+                PreparedStatement st = c.prepareStatement(tables.hasBacklog())) {
             st.setLong(1, streamId);
-            st.setString(2, slot);
             try (ResultSet rs = st.executeQuery()) {
-                if (rs.next()) {
-                    long id = rs.getLong(1);
-                    return rs.wasNull() ? null : id;
+                return rs.next() && rs.getBoolean(1);
+            }
+        } catch (SQLException e) {
+            throw new ConnectionException(
+                    "Cannot read the outbox backlog of slot " + slot + " at " + postgres.describe() + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** Backlog thread: hands the backlog over, starts the stream, then forgets the backlog as it is delivered. */
+    private void startAfterBacklog(SourceContext context) {
+        try {
+            ClaimedBatch batch = publishBacklog(context);
+            synchronized (lifecycle) {
+                if (stopping) {
+                    return;
                 }
-                return null;
+                stream.start(context);
+            }
+            if (batch != null) {
+                forgetBacklogWhenDelivered(batch);
+            }
+        } catch (InterruptedException e) {
+            // stop() interrupted a hand-over blocked on a full pipeline: the rest is read again on the next start
+        } catch (RuntimeException e) {
+            if (!stopping) {
+                context.failed(e);
             }
         }
     }
 
     /**
-     * Hands over the events committed before the slot existed, in id order, before the stream's first event (whose
-     * positions, commit LSNs, are all higher), then waits on its own thread for their delivery to clear the record.
+     * Hands over the events committed before the slot existed ({@code backlog}), in id order, before the stream's
+     * first event (whose positions, commit LSNs, are all higher); waits while the pipeline is full. Returns what was
+     * handed over, to be forgotten as it is delivered (a restart reads only what is left); null when nothing was.
      */
-    private void publishBacklog(SourceContext context, long upTo) throws InterruptedException {
+    private ClaimedBatch publishBacklog(SourceContext context) throws InterruptedException {
         ClaimedBatch batch = new ClaimedBatch();
-        backlog = batch;
         int count = 0;
+        long after = -1;
         try (Connection c = postgres.connect()) {
-            c.setAutoCommit(false); // a cursor: the backlog is read in slices, not held whole
-            try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
-                st.setFetchSize(500);
-                st.setLong(1, streamId);
-                st.setLong(2, upTo);
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) {
-                        Event event = OutboxRows.toEvent(rs);
-                        batch.expect(Long.parseLong(event.id()));
-                        context.publish(event);
+            // Slices in autocommit: no transaction (nor its lock on the events table) stays open while the pipeline is
+            // full.
+            OutboxTables.limitLockWaits(c);
+            for (int slice = BACKLOG_SLICE; slice == BACKLOG_SLICE; ) {
+                slice = 0;
+                for (Backlogged b : readBacklogSlice(c, after)) {
+                    if (stopping) {
+                        return backlog;
+                    }
+                    if (backlog == null) {
+                        backlog = batch;
+                    }
+                    batch.expect(b.id);
+                    if (b.event == null) {
+                        log.error(
+                                "Outbox event {} (stream {}) is in the backlog of slot {} but no longer in {}.events"
+                                        + " (deleted): it cannot be delivered",
+                                b.id,
+                                streamId,
+                                slot,
+                                tables.schema());
+                        batch.done(b.id);
+                    } else {
+                        context.publish(b.event);
                         count++;
                     }
+                    after = b.id;
+                    slice++;
                 }
             }
-            c.commit();
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot read the outbox backlog of slot " + slot + " at " + postgres.describe() + ": "
@@ -174,33 +206,65 @@ final class StreamingOutboxSource implements EventSource {
                     e);
         }
         log.info("Handed over {} outbox event(s) committed before slot {} existed", count, slot);
-        Thread waiter = context.threadFactory().newThread(() -> clearBacklogWhenDelivered(batch));
-        waiter.setName("pgbridge-outbox-backlog");
-        waiter.setDaemon(true);
-        waiter.start();
+        return backlog;
     }
 
-    private void clearBacklogWhenDelivered(ClaimedBatch batch) {
-        try {
-            while (!batch.awaitDone(1_000)) {
-                if (closing) {
-                    return; // read again on the next start
+    /** A backlog entry: its id, and its event (null when the row is no longer in the table). */
+    private record Backlogged(long id, Event event) {}
+
+    /**
+     * One slice of the backlog after an id; when an application holds a lock the read needs, waits and tries again
+     * (logged) rather than fail the start.
+     */
+    private List<Backlogged> readBacklogSlice(Connection c, long after) throws SQLException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            List<Backlogged> slice = new ArrayList<>();
+            try (PreparedStatement st = c.prepareStatement(tables.backlog())) {
+                st.setLong(1, streamId);
+                st.setLong(2, after);
+                st.setInt(3, BACKLOG_SLICE);
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        slice.add(
+                                new Backlogged(rs.getLong(7), rs.getString(2) == null ? null : OutboxRows.toEvent(rs)));
+                    }
                 }
+                return slice;
+            } catch (SQLException e) {
+                if (!OutboxTables.lockNotAvailable(e)) {
+                    throw e;
+                }
+                log.info("Reading the outbox backlog of slot {} waits for a lock ({}); retrying", slot, e.getMessage());
+                Thread.sleep(Math.min(5_000, 100L * attempt));
+            }
+        }
+    }
+
+    /** Deletes delivered backlog rows about once a second, until all are delivered or the source closes. */
+    private void forgetBacklogWhenDelivered(ClaimedBatch batch) {
+        boolean all = false;
+        try (Connection c = postgres.connect()) {
+            OutboxTables.limitLockWaits(c);
+            while (!all && !stopping) {
+                all = batch.awaitDone(1_000);
+                Long[] done = batch.takeDone();
+                if (done.length > 0) {
+                    try (PreparedStatement st = c.prepareStatement(tables.backlogDelivered())) {
+                        st.setLong(1, streamId);
+                        st.setArray(2, c.createArrayOf("bigint", done));
+                        st.executeUpdate();
+                    }
+                }
+            }
+            if (all) {
+                backlog = null;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return;
-        }
-        try (Connection c = postgres.connect();
-                PreparedStatement st = c.prepareStatement(tables.backlogDone())) {
-            st.setLong(1, streamId);
-            st.setString(2, slot);
-            st.executeUpdate();
-            backlog = null;
         } catch (SQLException e) {
             log.warn(
-                    "Cannot record that the outbox backlog of slot {} is delivered ({}); it is read again on the"
-                            + " next start",
+                    "Cannot forget delivered events of the outbox backlog of slot {} ({}); those not forgotten yet"
+                            + " are delivered again on the next start",
                     slot,
                     e.getMessage());
         }
@@ -258,14 +322,28 @@ final class StreamingOutboxSource implements EventSource {
 
     @Override
     public void stop() {
+        stopping = true;
         maintenance.stop();
-        stream.stop();
+        Thread t = backlogThread;
+        if (t != null && t != Thread.currentThread()) {
+            t.interrupt(); // a hand-over blocked on a full pipeline gives up; nothing is published afterwards
+        }
+        synchronized (lifecycle) {
+            stream.stop();
+        }
     }
 
     @Override
     public void close() {
-        closing = true;
         stop();
+        Thread t = backlogThread;
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         stream.close();
         replay.close();
         if (deadLetters != null) {

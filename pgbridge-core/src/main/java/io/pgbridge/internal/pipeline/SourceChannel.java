@@ -39,6 +39,7 @@ final class SourceChannel implements SourceContext {
     private final LongAdder dropped = new LongAdder();
     private final AtomicInteger unsettledWithoutPosition = new AtomicInteger();
     private volatile Status status = new Status(SourceState.STARTING, Instant.now(), null);
+    private volatile String warning;
     private long droppedAtLastLog; // guarded by this
     private long lastDropLog = System.nanoTime() - DROP_LOG_INTERVAL_NANOS; // guarded by this
 
@@ -242,6 +243,11 @@ final class SourceChannel implements SourceContext {
     }
 
     @Override
+    public void warning(String warning) {
+        this.warning = warning;
+    }
+
+    @Override
     public boolean isRouted(String channel) {
         return pipeline.router().isRouted(source.name(), channel);
     }
@@ -276,6 +282,7 @@ final class SourceChannel implements SourceContext {
                 received.sum(),
                 dropped.sum(),
                 unsettled(),
-                source.lagBytes());
+                source.lagBytes(),
+                warning);
     }
 }

@@ -164,6 +164,40 @@ public final class ReplicationSetup {
         return "pgbridge: streamed through replication slot " + slot;
     }
 
+    /**
+     * The comment of a publication pgbridge created for a slot that does not exist yet. Only once the slot exists is it
+     * replaced by {@link #marker}: a start interrupted between creating the publication and the slot leaves this one,
+     * and the next start creates the slot instead of refusing it as dropped.
+     */
+    private static String pendingMarker(String slot) {
+        return "pgbridge: made for replication slot " + slot + " (not created yet)";
+    }
+
+    /**
+     * The slot of {@code spec} exists: a publication pgbridge created for it (still carrying the comment of a slot not
+     * created yet) now says it is streamed through that slot, so that a later loss of the slot is recognised. Call it
+     * at every start once the slot exists (a crash may have come between creating the slot and this).
+     */
+    public static void slotCreated(Connection c, Spec spec) throws SQLException {
+        if (spec.publication() == null || spec.temporary()) {
+            return;
+        }
+        String comment;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT obj_description(oid, 'pg_publication') FROM pg_publication WHERE pubname = ?")) {
+            ps.setString(1, spec.publication());
+            try (ResultSet rs = ps.executeQuery()) {
+                comment = rs.next() ? rs.getString(1) : null;
+            }
+        }
+        if (pendingMarker(spec.slot()).equals(comment)) {
+            try (Statement st = c.createStatement()) {
+                st.execute("COMMENT ON PUBLICATION " + Identifiers.quote(spec.publication()) + " IS "
+                        + literal(marker(spec.slot())));
+            }
+        }
+    }
+
     private static void checkPlugin(Connection c, String plugin, List<String> problems) throws SQLException {
         String allowed;
         try (Statement st = c.createStatement();
@@ -275,7 +309,7 @@ public final class ReplicationSetup {
             if (allTables == null) {
                 String scope = spec.allTables() ? "FOR ALL TABLES" : "FOR TABLE " + tableList(spec.tables());
                 st.execute("CREATE PUBLICATION " + pub + " " + scope);
-                st.execute("COMMENT ON PUBLICATION " + pub + " IS " + literal(marker(spec.slot())));
+                st.execute("COMMENT ON PUBLICATION " + pub + " IS " + literal(pendingMarker(spec.slot())));
                 log.info("Created publication {} {}", spec.publication(), scope);
             } else if (allTables.startsWith("f") && !notPublished.isEmpty()) {
                 st.execute("ALTER PUBLICATION " + pub + " ADD TABLE " + tableList(notPublished));

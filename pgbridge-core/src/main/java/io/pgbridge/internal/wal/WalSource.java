@@ -6,6 +6,7 @@ import io.pgbridge.SourceState;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.Settings;
@@ -147,9 +148,12 @@ public final class WalSource implements EventSource {
         long confirmed;
         try (Connection c = postgres.connect()) {
             boolean exists = ReplicationSetup.prepare(c, config.spec());
+            SetupStep.reached("wal-publication");
             if (!exists && !config.temporarySlot) {
                 createSlot(c);
+                SetupStep.reached("wal-slot");
             }
+            ReplicationSetup.slotCreated(c, config.spec());
             confirmed = config.temporarySlot ? 0 : confirmedFlush(c);
         } catch (SQLException e) {
             throw new ConnectionException(

@@ -11,6 +11,7 @@ import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.SchemaException;
+import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,6 +21,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Prerequisite errors, the seed's wal2json mode and configuration, and an idle database. */
 class WalSetupIT {
@@ -84,6 +87,51 @@ class WalSetupIT {
                     .as("a fresh start once the publication is dropped")
                     .isPositive();
         }
+    }
+
+    /**
+     * A bridge JVM SIGKILLed between creating the publication and the slot, or between creating the slot and marking
+     * the publication as streamed through it: the next start completes the setup (no false "dropped slot" refusal)
+     * and streams; a slot dropped after that is still refused.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"wal-publication", "wal-slot"})
+    void killedBetweenSetupStepsThenStartedCompletesTheSetup(String step) throws Exception {
+        String t = db.schema + ".crash";
+        db.exec("CREATE TABLE " + t + " (id int PRIMARY KEY)");
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("wal-setup-crash");
+        java.nio.file.Path log = dir.resolve("child.log");
+        Process child = WalChild.start(
+                log,
+                List.of("-D" + SetupStep.PROPERTY + "=" + step),
+                TestServices.postgresUrl(),
+                db.slot,
+                t + "->queue:a",
+                dir.resolve("ledger").toString(),
+                "-1");
+        try {
+            await("the bridge reached setup step " + step)
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> java.nio.file.Files.exists(log)
+                            && java.nio.file.Files.readString(log).contains("setup paused at " + step));
+        } finally {
+            child.destroyForcibly(); // SIGKILL
+            child.waitFor();
+        }
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge second = db.bridge(t + "->queue:a", sink).build()) {
+            second.start();
+            db.exec("INSERT INTO " + t + " VALUES (1)");
+            assertThat(sink.await(1, Duration.ofSeconds(30)))
+                    .as("streamed after the completed setup")
+                    .hasSize(1);
+        }
+        WalFixture.dropSlot(db.sql, db.slot);
+        assertThatThrownBy(db.bridge(t + "->queue:a", new InMemorySink()).build()::start)
+                .as("start() after the completed slot was dropped")
+                .isInstanceOf(SchemaException.class)
+                .hasMessageContaining("was made by pgbridge for it");
+        db.exec("DROP PUBLICATION " + db.slot);
     }
 
     @Test
