@@ -42,7 +42,7 @@ class AmqpRefusalRetriesIT {
      */
     @Test
     void anUnroutableEventRetriedTwiceOrEightTimesAddsTheSameDuplicates() throws Exception {
-        RetriedRefusal.assertRetriesAddNothing(unroutable(2), unroutable(8), true);
+        RetriedRefusal.assertRetriesAddNothing(unroutable(2), unroutable(8), "is unroutable", true);
     }
 
     private Outcome unroutable(int retries) throws Exception {
@@ -75,7 +75,7 @@ class AmqpRefusalRetriesIT {
      */
     @Test
     void aNackedEventRetriedTwiceOrEightTimesAddsTheSameDuplicates() throws Exception {
-        RetriedRefusal.assertRetriesAddNothing(nacked(2), nacked(8), false);
+        RetriedRefusal.assertRetriesAddNothing(nacked(2), nacked(8), "RabbitMQ nacked", false);
     }
 
     private Outcome nacked(int retries) throws Exception {

@@ -33,7 +33,7 @@ import java.util.function.BiFunction;
  * <pre>{@code
  * Outcome two = RetriedRefusal.run(sink(), target, receiver, 40, 10, 2, shape, () -> bind(...));
  * Outcome eight = RetriedRefusal.run(sink(), target2, receiver2, 40, 10, 8, shape, () -> bind(...));
- * RetriedRefusal.assertRetriesAddNothing(two, eight, true);
+ * RetriedRefusal.assertRetriesAddNothing(two, eight, "unroutable", true);
  * }</pre>
  */
 public final class RetriedRefusal {
@@ -52,9 +52,10 @@ public final class RetriedRefusal {
      * @param published event ids in publish order
      * @param refused index of the refused event in {@code published}
      * @param retries failed retries of the refused event before the fix (beyond its first failure)
+     * @param refusal the route's last error before the fix: the broker's refusal as the sink reported it
      * @param arrivals event ids in arrival order at the consumer, every copy
      */
-    public record Outcome(List<String> published, int refused, int retries, List<String> arrivals) {
+    public record Outcome(List<String> published, int refused, int retries, String refusal, List<String> arrivals) {
         /** Copies beyond the first of each event. */
         public int duplicates() {
             return arrivals.size() - new LinkedHashSet<>(arrivals).size();
@@ -120,6 +121,7 @@ public final class RetriedRefusal {
                     .build());
         }
         OneBatchSource source = new OneBatchSource();
+        String refusal;
         try (PgBridge bridge = PgBridge.builder()
                 .postgres("postgresql://127.0.0.1/unused-by-this-source")
                 .route(CHANNEL, target)
@@ -136,6 +138,7 @@ public final class RetriedRefusal {
             assertThat(route(bridge).delivered())
                     .as("events before the refused one confirmed, none behind it")
                     .isEqualTo(refused);
+            refusal = route(bridge).lastError();
             fix.apply();
             await("every event settled").atMost(WAIT).until(() -> source.acknowledged.get() == count);
         }
@@ -152,7 +155,7 @@ public final class RetriedRefusal {
                     seen[0] = now;
                     return stable;
                 });
-        return new Outcome(ids, refused, retries, eventIds(receiver));
+        return new Outcome(ids, refused, retries, refusal, eventIds(receiver));
     }
 
     private static RouteStats route(PgBridge bridge) {
@@ -166,15 +169,18 @@ public final class RetriedRefusal {
     }
 
     /**
-     * Checks docs/sinks.md's promise on two runs that differ in their number of retries: every event arrives; the last
+     * Checks docs/sinks.md's promise on two runs that differ in their number of retries, whose refused event failed with
+     * a reason containing {@code refusal}: every event arrives; the last
      * copies keep the publish order; the duplicates are the events behind the refused one when the broker took them
      * (a pipelined batch), none when it refused them too (or never saw them), in both runs alike; the first copies keep
      * the publish order except that those duplicated events come before the refused one.
      */
-    public static void assertRetriesAddNothing(Outcome fewer, Outcome more, boolean brokerTookTheEventsBehind) {
+    public static void assertRetriesAddNothing(
+            Outcome fewer, Outcome more, String refusal, boolean brokerTookTheEventsBehind) {
         assertThat(fewer.retries()).as("two different numbers of retries").isLessThan(more.retries());
         for (Outcome o : List.of(fewer, more)) {
             String run = "after " + o.retries() + " retries";
+            assertThat(o.refusal()).as("%s: the broker's refusal", run).contains(refusal);
             assertThat(o.firstCopies())
                     .as("%s: every event arrives", run)
                     .containsExactlyInAnyOrderElementsOf(o.published());
