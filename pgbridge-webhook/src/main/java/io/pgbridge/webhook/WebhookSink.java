@@ -287,15 +287,20 @@ public final class WebhookSink implements Sink {
         return null;
     }
 
-    /** The Location of a redirect resolved against the request's URI; empty when absent or not http(s). */
+    /**
+     * The Location of a redirect resolved against the request's URI; empty when absent, not http(s), without a host or
+     * with user information.
+     */
     private static Optional<URI> location(URI base, HttpResponse<?> response) {
         return response.headers().firstValue("location").flatMap(value -> {
             try {
                 URI resolved = base.resolve(value.trim());
                 String scheme = resolved.getScheme();
-                return scheme != null && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-                        ? Optional.of(resolved)
-                        : Optional.empty();
+                boolean usable = scheme != null
+                        && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                        && resolved.getHost() != null
+                        && resolved.getRawUserInfo() == null;
+                return usable ? Optional.of(resolved) : Optional.empty();
             } catch (IllegalArgumentException e) {
                 return Optional.empty();
             }
