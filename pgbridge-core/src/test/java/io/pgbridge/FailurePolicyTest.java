@@ -70,14 +70,17 @@ class FailurePolicyTest {
                 .isEqualTo(2);
         await().atMost(WAIT).until(() -> sink.payloads().contains("4"));
         assertThat(route("b").state()).as("the other route goes on").isEqualTo(RouteState.DELIVERING);
-        assertThat(sink.payloads()).as("nothing behind the refused event moved").containsExactly("1", "4");
+        assertThat(sink.payloads())
+                .as("nothing behind the refused event moved (routes a and b interleave in any order)")
+                .containsExactlyInAnyOrder("1", "4");
         assertThat(source.acknowledged)
                 .as("acknowledged up to the event before the refused one")
                 .containsExactly(1L);
         assertThat(bridge.stats().deadLettered()).as("nothing dropped").isZero();
 
         sink.rejectWhen(e -> false); // the operator fixed the cause
-        await().atMost(WAIT).untilAsserted(() -> assertThat(sink.payloads()).containsExactly("1", "4", "poison", "3"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(payloadsTo("a")).containsExactly("1", "poison", "3"));
+        assertThat(payloadsTo("b")).containsExactly("4");
         await().atMost(WAIT)
                 .untilAsserted(() -> assertThat(source.acknowledged).last().isEqualTo(4L));
         assertThat(route("a").state()).isEqualTo(RouteState.DELIVERING);
@@ -233,6 +236,13 @@ class FailurePolicyTest {
             assertThat(bridge.stats().inFlightBytes()).isZero();
         });
         assertThat(source.acknowledged).last().isEqualTo(400L);
+    }
+
+    private List<String> payloadsTo(String queue) {
+        return sink.deliveries().stream()
+                .filter(d -> d.target().name().equals(queue))
+                .map(d -> d.event().payloadAsString())
+                .toList();
     }
 
     private static Sink scripted(Function<List<Event>, PublishResult> publish) {

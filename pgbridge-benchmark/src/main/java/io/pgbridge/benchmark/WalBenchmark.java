@@ -5,24 +5,31 @@ import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The WAL path on a real PostgreSQL: {@code rows} rows (default 200,000) with a ~200-byte JSON payload inserted in
  * transactions of 1,000, read (a) live, while they are inserted, and (b) from a backlog, inserted before the reader
  * starts; through the bridge to an in-memory (counting) sink, through the bridge to RabbitMQ, and by a bare pgjdbc
- * loop that only counts pgoutput messages. Each reader runs in a JVM of its own ({@code -Xmx128m}), so its peak RSS
- * and CPU time are its own. Prints one line per run.
+ * loop that only counts pgoutput messages; and through the bridge to RabbitMQ with {@code delivery.strict-order}
+ * (one event in flight per route), to measure what strict order costs. Each reader runs in a JVM of its own
+ * ({@code -Xmx128m}), so its peak RSS and CPU time are its own. Prints one line per run, and, when both RabbitMQ
+ * readers ran, a {@code strict-order} line per phase: events/s with and without strict order and their ratio.
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
- * amqp=amqp://guest:guest@127.0.0.1:5672/%2f only=bare,memory,amqp jvm="-XX:..."} ({@code amqp=none} skips RabbitMQ;
- * {@code only} picks readers; {@code jvm} adds options to the readers' JVMs).
+ * amqp=amqp://guest:guest@127.0.0.1:5672/%2f only=bare,memory,amqp,amqp-strict jvm="-XX:..."} ({@code amqp=none}
+ * skips RabbitMQ; {@code only} picks readers; {@code jvm} adds options to the readers' JVMs).
  */
 public final class WalBenchmark {
     private static final String SCHEMA = "pgbridge_bench";
     private static final String TABLE = SCHEMA + ".wal_rows";
     private static final List<String> JVM = List.of("-Xmx128m");
+    private static final Pattern EVENTS_PER_SECOND = Pattern.compile("events_per_s=([0-9.]+)");
 
     private WalBenchmark() {}
 
@@ -31,7 +38,7 @@ public final class WalBenchmark {
         int perTxn = 1_000;
         String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
         String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
-        List<String> modes = new ArrayList<>(List.of("bare", "memory", "amqp"));
+        List<String> modes = new ArrayList<>(List.of("bare", "memory", "amqp", "amqp-strict"));
         List<String> jvm = new ArrayList<>(JVM);
         for (String a : args) {
             String value = a.substring(a.indexOf('=') + 1);
@@ -56,20 +63,33 @@ public final class WalBenchmark {
                 perTxn,
                 Runtime.getRuntime().availableProcessors());
         if (amqp.equals("none")) {
-            modes = modes.stream().filter(m -> !m.equals("amqp")).toList();
+            modes = modes.stream().filter(m -> !m.startsWith("amqp")).toList();
         }
         try (Connection c = DriverManager.getConnection(jdbc, user, null)) {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (boolean live : new boolean[] {true, false}) {
+                Map<String, Double> eventsPerSecond = new HashMap<>();
                 for (String mode : modes) {
-                    run(c, mode, live, rows, perTxn, postgres, jdbc, user, amqp, jvm);
+                    eventsPerSecond.put(mode, run(c, mode, live, rows, perTxn, postgres, jdbc, user, amqp, jvm));
+                }
+                if (eventsPerSecond.containsKey("amqp") && eventsPerSecond.containsKey("amqp-strict")) {
+                    double batched = eventsPerSecond.get("amqp");
+                    double strict = eventsPerSecond.get("amqp-strict");
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%-7s strict-order amqp_events_per_s=%.0f amqp_strict_events_per_s=%.0f ratio=%.3f%n",
+                            live ? "live" : "backlog",
+                            batched,
+                            strict,
+                            strict / batched);
                 }
             }
             c.createStatement().execute("DROP SCHEMA " + SCHEMA + " CASCADE");
         }
     }
 
-    private static void run(
+    /** Runs one reader and prints its line; returns its events per second. */
+    private static double run(
             Connection c,
             String mode,
             boolean live,
@@ -81,14 +101,15 @@ public final class WalBenchmark {
             String amqp,
             List<String> jvm)
             throws Exception {
-        String slot = "pgbridge_bench_" + mode + (live ? "_live" : "_backlog");
+        String slot = "pgbridge_bench_" + mode.replace('-', '_') + (live ? "_live" : "_backlog");
         dropSlot(c, slot);
         RowProducer.createTable(c, TABLE);
         c.createStatement().execute("DROP PUBLICATION IF EXISTS " + slot);
         c.createStatement().execute("CREATE PUBLICATION " + slot + " FOR TABLE " + TABLE);
         c.createStatement().execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
         String queue = slot;
-        if (mode.equals("amqp")) {
+        boolean toAmqp = mode.startsWith("amqp");
+        if (toAmqp) {
             amqpQueue(amqp, queue, true);
         }
         double producerRate = 0;
@@ -96,7 +117,7 @@ public final class WalBenchmark {
             producerRate = RowProducer.insert(c, TABLE, rows, perTxn);
         }
         List<String> args = new ArrayList<>(List.of(mode, postgres, jdbc, user, slot, TABLE, Integer.toString(rows)));
-        if (mode.equals("amqp")) {
+        if (toAmqp) {
             args.addAll(List.of(amqp, queue));
         }
         String result;
@@ -109,7 +130,7 @@ public final class WalBenchmark {
         } finally {
             dropSlot(c, slot);
             c.createStatement().execute("DROP PUBLICATION IF EXISTS " + slot);
-            if (mode.equals("amqp")) {
+            if (toAmqp) {
                 amqpQueue(amqp, queue, false);
             }
         }
@@ -120,6 +141,11 @@ public final class WalBenchmark {
                 mode,
                 producerRate,
                 result);
+        Matcher rate = EVENTS_PER_SECOND.matcher(result);
+        if (!rate.find()) {
+            throw new IllegalStateException("no events_per_s in the reader's result: " + result);
+        }
+        return Double.parseDouble(rate.group(1));
     }
 
     private static void dropSlot(Connection c, String slot) throws Exception {

@@ -12,8 +12,9 @@ import java.util.concurrent.ThreadFactory;
 /**
  * One run of {@link WalBenchmark}, in its own JVM: streams {@code rows} changes from the slot through the path named
  * by {@code mode}, prints {@code READY} once it reads and {@code RESULT key=value ...} once every change was
- * confirmed. Arguments: mode ({@code memory}, {@code amqp}, {@code bare}), postgres URL, JDBC URL, user, slot, table,
- * rows, and for {@code amqp} the broker URL and the queue.
+ * confirmed. Arguments: mode ({@code memory}, {@code amqp}, {@code amqp-strict}: RabbitMQ with {@code
+ * delivery.strict-order}, {@code bare}), postgres URL, JDBC URL, user, slot, table, rows, and for the RabbitMQ modes
+ * the broker URL and the queue.
  */
 public final class WalBenchmarkRun {
     private WalBenchmarkRun() {}
@@ -32,13 +33,15 @@ public final class WalBenchmarkRun {
             System.out.println("RESULT " + m.summary(false));
             return;
         }
-        Sink sink = new MeasuringSink(mode.equals("amqp") ? amqpSink(args[7]) : null, m);
-        String target = mode.equals("amqp") ? "queue:" + args[8] : "queue:bench";
+        boolean toAmqp = mode.startsWith("amqp");
+        Sink sink = new MeasuringSink(toAmqp ? amqpSink(args[7]) : null, m);
+        String target = toAmqp ? "queue:" + args[8] : "queue:bench";
         try (PgBridge bridge = PgBridge.builder()
                 .postgres(postgresUrl)
                 .routes(table + "->" + target)
                 .sink(sink)
                 .setting("replication.slot", slot)
+                .strictOrder(mode.equals("amqp-strict"))
                 .shutdownTimeout(Duration.ofSeconds(60))
                 .build()) {
             bridge.start();

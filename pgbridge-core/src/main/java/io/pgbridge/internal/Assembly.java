@@ -100,6 +100,7 @@ public final class Assembly {
         Target deadLetterTarget = deadLetterTarget(settings, sinkByRoute, problems);
         Map<String, String> catchAll = new LinkedHashMap<>();
         List<EventSource> sources = sources(in, settings, routes, postgres, catchAll, problems);
+        int laneBatch = laneBatch(settings, problems);
 
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
@@ -108,7 +109,7 @@ public final class Assembly {
                 (int) settings.integer(CoreSettings.BUFFER_MAX_EVENTS),
                 settings.integer(CoreSettings.BUFFER_MAX_BYTES),
                 (int) settings.integer(CoreSettings.DELIVERY_THREADS),
-                (int) settings.integer(CoreSettings.DELIVERY_MAX_BATCH),
+                laneBatch,
                 settings.duration(CoreSettings.RETRY_INITIAL_BACKOFF),
                 settings.duration(CoreSettings.RETRY_MAX_BACKOFF));
         return new Assembly(
@@ -121,6 +122,29 @@ public final class Assembly {
                 options,
                 in.threadFactory,
                 settings);
+    }
+
+    /**
+     * The most events a route has with its sink at once: {@code delivery.max-batch}, or 1 under {@code
+     * delivery.strict-order} (a lane publishes one batch at a time and the sink returns only once the broker confirmed
+     * or refused it, so a batch of one is one event in flight).
+     */
+    private static int laneBatch(Settings settings, List<String> problems) {
+        if (settings.problems(List.of(CoreSettings.DELIVERY_STRICT_ORDER, CoreSettings.DELIVERY_MAX_BATCH))
+                .isEmpty()) {
+            if (!settings.bool(CoreSettings.DELIVERY_STRICT_ORDER)) {
+                return (int) settings.integer(CoreSettings.DELIVERY_MAX_BATCH);
+            }
+            if (settings.isSet(CoreSettings.DELIVERY_MAX_BATCH)
+                    && settings.integer(CoreSettings.DELIVERY_MAX_BATCH) != 1) {
+                problems.add(Settings.problem(
+                        CoreSettings.DELIVERY_MAX_BATCH,
+                        settings.string(CoreSettings.DELIVERY_MAX_BATCH),
+                        "contradicts " + CoreSettings.DELIVERY_STRICT_ORDER.envName()
+                                + "=true, which keeps one event in flight per route: unset it or set it to 1"));
+            }
+        }
+        return 1;
     }
 
     private static List<Route> routes(Input in, Settings settings, List<String> problems) {

@@ -270,8 +270,11 @@ public final class MqttSink implements Sink {
         if (code != null && (code.getCode() == TOPIC_NAME_INVALID || code.getCode() == PAYLOAD_FORMAT_INVALID)) {
             return PublishResult.rejected(confirmed, "MQTT broker refused the PUBLISH to '" + topic + "': " + code);
         }
+        String why = code != null
+                ? "the broker answered with reason code " + code + " (0x" + Integer.toHexString(code.getCode()) + ")"
+                : String.valueOf(cause);
         return PublishResult.failed(
-                confirmed, "MQTT publish to '" + topic + "' on " + config.endpoint() + " failed: " + cause, cause);
+                confirmed, "MQTT publish to '" + topic + "' on " + config.endpoint() + " failed: " + why, cause);
     }
 
     /**

@@ -15,13 +15,17 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-/** An MQTT 5 subscriber (QoS 2) to one topic filter of the test broker, collecting what arrives. */
+/** An MQTT 5 subscriber (QoS 2) to one topic filter of the test broker (or another), collecting what arrives. */
 final class MqttReceiver implements Receiver {
     private final Mqtt5AsyncClient client;
     private final List<Received> received = new ArrayList<>();
 
     MqttReceiver(String topicFilter) throws Exception {
-        URI uri = URI.create(TestServices.mqttUrl());
+        this(URI.create(TestServices.mqttUrl()), topicFilter);
+    }
+
+    /** A subscriber to {@code topicFilter} of the broker at {@code uri} ({@code mqtt://host:port}). */
+    MqttReceiver(URI uri, String topicFilter) throws Exception {
         client = MqttClient.builder()
                 .useMqttVersion5()
                 .identifier("pgbridge-test-" + UUID.randomUUID())

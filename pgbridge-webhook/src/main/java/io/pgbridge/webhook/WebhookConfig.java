@@ -17,9 +17,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * What the webhook sink needs: the endpoint, extra headers, the signing key, timeouts and redirect policy. Read from
+ * What the webhook sink needs: the endpoint, extra headers, the signing key, timeouts, redirect policy and which
+ * statuses are permanent. Read from
  * the upstream URI and the {@code webhook.*} settings by {@link #of(String, Settings)}, which reports every problem
  * at once. Immutable; {@link #toString()} shows neither the signing key nor header values.
  *
@@ -56,11 +59,30 @@ public final class WebhookConfig {
             DEFAULT_CONNECT_TIMEOUT.toMillis(),
             1,
             600_000);
-    /** Whether 3xx redirects are followed (never from https to http). */
+    /**
+     * Default of {@link #PERMANENT_STATUSES}: the statuses by which an endpoint says that this very request will never
+     * succeed, whoever deploys what: 400 (malformed), 405 (method not allowed), 410 (gone, RFC 9110 section 15.5.11:
+     * "likely permanent"), 413 (content too large), 414 (URI too long), 415 (unsupported media type), 422
+     * (unprocessable content). 401, 403 and 404 are not among them: an endpoint being deployed or re-keyed answers
+     * them for a while, and its events must not be dropped meanwhile.
+     */
+    public static final String DEFAULT_PERMANENT_STATUSES = "400,405,410,413,414,415,422";
+
+    /** Whether 307 and 308 redirects are followed (never from https to http); 301, 302 and 303 never are. */
     public static final Setting FOLLOW_REDIRECTS = Setting.bool(
             "webhook.follow-redirects",
-            "Follow 3xx redirects (never https to http); false: a 3xx response is a permanent failure",
+            "Follow 307 and 308 redirects, re-sending the same POST and body (never https to http, at most "
+                    + WebhookConfig.MAX_REDIRECTS
+                    + " hops); 301, 302 and 303 are never followed (they would turn the POST into a GET): they fail"
+                    + " and are retried, naming the Location to configure instead. false: a 307/308 fails the same way",
             false);
+    /** HTTP statuses that refuse an event for good; every other non-2xx status is retried. */
+    public static final Setting PERMANENT_STATUSES = Setting.string(
+                    "webhook.permanent-statuses",
+                    "HTTP statuses (comma-separated, 300 to 599) that refuse an event for good: it goes to the "
+                            + "dead-letter destination, or halts its route; every other non-2xx status, a timeout and"
+                            + " a connection error are retried with backoff")
+            .withDefault(DEFAULT_PERMANENT_STATUSES);
     /** The longest {@code Retry-After} honoured. */
     public static final Setting RETRY_AFTER_MAX = Setting.durationMs(
             "webhook.retry-after-max-ms",
@@ -71,7 +93,10 @@ public final class WebhookConfig {
 
     /** Every setting of the webhook sink. */
     public static final List<Setting> SETTINGS =
-            List.of(SECRET, HEADERS, TIMEOUT, CONNECT_TIMEOUT, FOLLOW_REDIRECTS, RETRY_AFTER_MAX);
+            List.of(SECRET, HEADERS, TIMEOUT, CONNECT_TIMEOUT, FOLLOW_REDIRECTS, PERMANENT_STATUSES, RETRY_AFTER_MAX);
+
+    /** Most 307/308 redirects followed for one request. */
+    static final int MAX_REDIRECTS = 5;
 
     private static final String SECRET_PREFIX = "whsec_";
     /** Names the sink sets itself; a configured header may not replace them. */
@@ -84,6 +109,7 @@ public final class WebhookConfig {
     private final Duration timeout;
     private final Duration connectTimeout;
     private final boolean followRedirects;
+    private final Set<Integer> permanentStatuses;
     private final Duration retryAfterMax;
 
     private WebhookConfig(
@@ -93,6 +119,7 @@ public final class WebhookConfig {
             Duration timeout,
             Duration connectTimeout,
             boolean followRedirects,
+            Set<Integer> permanentStatuses,
             Duration retryAfterMax) {
         this.endpoint = endpoint;
         this.headers = headers;
@@ -100,6 +127,7 @@ public final class WebhookConfig {
         this.timeout = timeout;
         this.connectTimeout = connectTimeout;
         this.followRedirects = followRedirects;
+        this.permanentStatuses = permanentStatuses;
         this.retryAfterMax = retryAfterMax;
     }
 
@@ -115,6 +143,7 @@ public final class WebhookConfig {
         URI endpoint = endpoint(uri, problems);
         Map<String, String> headers = headers(settings, problems);
         byte[] key = signingKey(settings, problems);
+        Set<Integer> permanent = permanentStatuses(settings, problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
@@ -134,6 +163,7 @@ public final class WebhookConfig {
                 settings.duration(TIMEOUT),
                 settings.duration(CONNECT_TIMEOUT),
                 settings.bool(FOLLOW_REDIRECTS),
+                permanent,
                 settings.duration(RETRY_AFTER_MAX));
     }
 
@@ -205,6 +235,31 @@ public final class WebhookConfig {
         return headers;
     }
 
+    private static Set<Integer> permanentStatuses(Settings settings, List<String> problems) {
+        String text = settings.string(PERMANENT_STATUSES);
+        Set<Integer> statuses = new TreeSet<>();
+        for (String entry : text.split(",")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            try {
+                int status = Integer.parseInt(entry.trim());
+                if (status < 300 || status > 599) {
+                    problems.add(Settings.problem(
+                            PERMANENT_STATUSES, text, entry.trim() + " is not a status from 300 to 599"));
+                } else {
+                    statuses.add(status);
+                }
+            } catch (NumberFormatException e) {
+                problems.add(Settings.problem(
+                        PERMANENT_STATUSES,
+                        text,
+                        "'" + entry.trim() + "' is not a number: list statuses like 400,410"));
+            }
+        }
+        return Collections.unmodifiableSet(statuses);
+    }
+
     private static byte[] signingKey(Settings settings, List<String> problems) {
         String secret = settings.string(SECRET);
         if (secret == null) {
@@ -265,6 +320,11 @@ public final class WebhookConfig {
         return followRedirects;
     }
 
+    /** The statuses that refuse an event for good, from {@code webhook.permanent-statuses}. */
+    public Set<Integer> permanentStatuses() {
+        return permanentStatuses;
+    }
+
     public Duration retryAfterMax() {
         return retryAfterMax;
     }
@@ -273,6 +333,7 @@ public final class WebhookConfig {
     @Override
     public String toString() {
         return "WebhookConfig{endpoint=" + redactedEndpoint() + ", headers=" + headers.keySet() + ", signed=" + signs()
-                + ", timeout=" + timeout + ", followRedirects=" + followRedirects + '}';
+                + ", timeout=" + timeout + ", followRedirects=" + followRedirects + ", permanentStatuses="
+                + permanentStatuses + '}';
     }
 }

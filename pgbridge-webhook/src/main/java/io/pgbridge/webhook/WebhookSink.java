@@ -5,11 +5,14 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Sink;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,9 +44,14 @@ import org.slf4j.LoggerFactory;
  *         .build();
  * }</pre>
  *
- * <p>Outcome per response: 2xx is delivered; 408, 429, 5xx, a timeout and a connection error are retried by the
- * pipeline with backoff; a 3xx (redirects are not followed unless {@code webhook.follow-redirects}) and any other 4xx
- * are permanent: the event goes to the dead-letter handler. Headers: {@code webhook-id} (the event id, the same on
+ * <p>Outcome per response: 2xx is delivered; a status listed in {@code webhook.permanent-statuses} (default {@value
+ * WebhookConfig#DEFAULT_PERMANENT_STATUSES}) refuses the event for good: it goes to the route's dead-letter
+ * destination, or halts the route; every other status (401, 403 and 404 included: an endpoint being deployed answers
+ * them for a while), a timeout and a connection error are retried by the pipeline with backoff. Redirects: a 307 or
+ * 308 is followed with the same POST and body when {@code webhook.follow-redirects} is true (never from https to
+ * http, at most 5 hops; configured headers and Basic authentication go only to the configured origin); 301, 302 and
+ * 303 are never followed, since clients turn them into a body-less GET whose 2xx would count a lost event as
+ * delivered: they fail, are retried, and the error names the Location to configure instead. Headers: {@code webhook-id} (the event id, the same on
  * every retry, for deduplication), {@code webhook-timestamp} (Unix seconds of this attempt), {@code
  * webhook-signature} ({@code v1,<base64>} when {@code webhook.secret} is set), {@code content-type:
  * application/json}, and the configured ones.
@@ -61,6 +70,8 @@ public final class WebhookSink implements Sink {
     private final WebhookSigner signer;
     /** {@link System#nanoTime()} before which the endpoint asked not to be called; 0 when it did not. */
     private final AtomicLong pausedUntil = new AtomicLong();
+    /** Whether a followed redirect was logged already (once per sink: every request may be redirected). */
+    private final AtomicBoolean redirectWarned = new AtomicBoolean();
 
     private ExecutorService executor; // guarded by this, as the three below
     private HttpClient client;
@@ -110,7 +121,7 @@ public final class WebhookSink implements Sink {
         client = HttpClient.newBuilder()
                 .executor(executor)
                 .connectTimeout(config.connectTimeout())
-                .followRedirects(config.followRedirects() ? HttpClient.Redirect.NORMAL : HttpClient.Redirect.NEVER)
+                .followRedirects(HttpClient.Redirect.NEVER) // 307/308 are followed by post(), keeping the POST
                 // plain http would otherwise offer an h2c upgrade, which some servers mishandle on a POST
                 .version(
                         config.endpoint().getScheme().equalsIgnoreCase("http")
@@ -182,57 +193,148 @@ public final class WebhookSink implements Sink {
         return PublishResult.confirmed(events.size());
     }
 
-    /** Sends one event; {@code null} when the endpoint accepted it, else the failure at {@code index}. */
+    /**
+     * Sends one event, following 307/308 redirects when configured; {@code null} when the endpoint accepted it, else
+     * the failure at {@code index}.
+     */
     private PublishResult post(HttpClient http, Target target, Event event, int index) throws InterruptedException {
         byte[] body = WebhookBody.of(target, event);
         long timestamp = Instant.now().getEpochSecond();
-        HttpRequest.Builder request = HttpRequest.newBuilder(config.endpoint())
+        String signature = signer == null ? null : signer.sign(event.id(), timestamp, body);
+        URI uri = config.endpoint();
+        for (int redirects = 0; ; redirects++) {
+            HttpResponse<Void> response;
+            try {
+                response = http.send(request(uri, event, timestamp, signature, body), BodyHandlers.discarding());
+            } catch (HttpTimeoutException e) {
+                return PublishResult.failed(
+                        index,
+                        "no response from " + Redaction.redact(uri.toString()) + " within "
+                                + config.timeout().toMillis() + " ms",
+                        e);
+            } catch (IOException e) {
+                return PublishResult.failed(
+                        index, "could not POST to " + Redaction.redact(uri.toString()) + ": " + e, e);
+            }
+            int status = response.statusCode();
+            if (status >= 200 && status < 300) {
+                return null;
+            }
+            String what = "endpoint " + Redaction.redact(uri.toString()) + " answered HTTP " + status + " to event "
+                    + event.id();
+            if (status < 300 || status >= 400) {
+                return refusal(index, status, what, response);
+            }
+            Optional<URI> location = location(uri, response);
+            String to = location.map(l -> Redaction.redact(l.toString())).orElse("(no Location header)");
+            String notFollowed = redirectProblem(uri, status, location.orElse(null), redirects);
+            if (notFollowed != null) {
+                return refusal(
+                        index,
+                        status,
+                        what + ", a redirect to " + to + " that is not followed: " + notFollowed,
+                        response);
+            }
+            if (redirectWarned.compareAndSet(false, true)) {
+                log.warn(
+                        "Webhook endpoint {} redirects with HTTP {} to {}; following it (same POST and body)."
+                                + " Set upstream.uri to that location to save a request per event",
+                        Redaction.redact(uri.toString()),
+                        status,
+                        to);
+            }
+            uri = location.get();
+        }
+    }
+
+    private HttpRequest request(URI uri, Event event, long timestamp, String signature, byte[] body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .timeout(config.timeout())
                 .header("content-type", "application/json")
                 .header("user-agent", "pgbridge-webhook")
                 .header("webhook-id", event.id())
                 .header("webhook-timestamp", Long.toString(timestamp))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (signer != null) {
-            request.header("webhook-signature", signer.sign(event.id(), timestamp, body));
+        if (signature != null) {
+            request.header("webhook-signature", signature);
         }
-        config.headers().forEach(request::header);
-        HttpResponse<Void> response;
-        try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
-        } catch (HttpTimeoutException e) {
-            return PublishResult.failed(
-                    index,
-                    "no response from " + config.redactedEndpoint() + " within "
-                            + config.timeout().toMillis() + " ms",
-                    e);
-        } catch (IOException e) {
-            return PublishResult.failed(index, "could not POST to " + config.redactedEndpoint() + ": " + e, e);
+        if (sameOrigin(uri, config.endpoint())) { // configured headers and Basic auth may hold credentials
+            config.headers().forEach(request::header);
         }
-        int status = response.statusCode();
-        if (status >= 200 && status < 300) {
-            return null;
+        return request.build();
+    }
+
+    /**
+     * Why a 3xx response is not followed, or {@code null} when it is: only 307 and 308 keep the method and body (RFC
+     * 9110 section 15.4); 301, 302 and 303 let clients, and most do, turn the POST into a GET without body.
+     */
+    private String redirectProblem(URI from, int status, URI to, int redirects) {
+        if (status != 307 && status != 308) {
+            return "following it would turn the POST into a GET without the event; set upstream.uri to the Location";
         }
-        String what = "endpoint " + config.redactedEndpoint() + " answered HTTP " + status + " to event " + event.id();
-        if (status == 408 || status == 429 || status >= 500) {
-            Optional<Duration> retryAfter = retryAfter(response);
-            retryAfter.ifPresent(this::pause);
-            return PublishResult.failed(
-                    index,
-                    what
-                            + retryAfter
-                                    .map(d -> " (Retry-After " + d.toMillis() + " ms)")
-                                    .orElse(""),
-                    null);
+        if (!config.followRedirects()) {
+            return "set upstream.uri to the Location, or webhook.follow-redirects=true to follow 307/308";
         }
-        if (status >= 300 && status < 400) {
+        if (to == null) {
+            return "it has no usable Location header";
+        }
+        if (from.getScheme().equalsIgnoreCase("https") && !to.getScheme().equalsIgnoreCase("https")) {
+            return "it leads from https to plain http, which is never followed";
+        }
+        if (redirects >= WebhookConfig.MAX_REDIRECTS) {
+            return "more than " + WebhookConfig.MAX_REDIRECTS + " redirects in a row";
+        }
+        return null;
+    }
+
+    /**
+     * The Location of a redirect resolved against the request's URI; empty when absent, not http(s), without a host or
+     * with user information.
+     */
+    private static Optional<URI> location(URI base, HttpResponse<?> response) {
+        return response.headers().firstValue("location").flatMap(value -> {
+            try {
+                URI resolved = base.resolve(value.trim());
+                String scheme = resolved.getScheme();
+                boolean usable = scheme != null
+                        && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+                        && resolved.getHost() != null
+                        && resolved.getRawUserInfo() == null;
+                return usable ? Optional.of(resolved) : Optional.empty();
+            } catch (IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost().equalsIgnoreCase(b.getHost())
+                && effectivePort(a) == effectivePort(b);
+    }
+
+    private static int effectivePort(URI uri) {
+        return uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    /**
+     * A non-2xx answer that is not followed: refused for good when its status is in {@code
+     * webhook.permanent-statuses}, else retried (honouring {@code Retry-After}).
+     */
+    private PublishResult refusal(int index, int status, String what, HttpResponse<?> response) {
+        if (config.permanentStatuses().contains(status)) {
             return PublishResult.rejected(
-                    index,
-                    what + ", a redirect to '"
-                            + response.headers().firstValue("location").orElse("")
-                            + "' that is not followed (webhook.follow-redirects=false)");
+                    index, what + "; HTTP " + status + " is in webhook.permanent-statuses, so it is not retried");
         }
-        return PublishResult.rejected(index, what + "; a 4xx other than 408 and 429 is not retried");
+        Optional<Duration> retryAfter = retryAfter(response);
+        retryAfter.ifPresent(this::pause);
+        return PublishResult.failed(
+                index,
+                what
+                        + retryAfter
+                                .map(d -> " (Retry-After " + d.toMillis() + " ms)")
+                                .orElse(""),
+                null);
     }
 
     /** The {@code Retry-After} of a response, capped at {@code webhook.retry-after-max-ms}; empty when absent. */

@@ -70,6 +70,28 @@ class WebhookConfigTest {
     }
 
     @Test
+    void readsPermanentStatusesRetryingAuthAndNotFoundByDefault() {
+        WebhookConfig defaults = WebhookConfig.of("https://example.com/hook", Settings.empty());
+        assertThat(defaults.permanentStatuses())
+                .as("default permanent statuses")
+                .containsExactly(400, 405, 410, 413, 414, 415, 422)
+                .as("401, 403 and 404 are retried: a deploy answers them for a while")
+                .doesNotContain(401, 403, 404);
+        WebhookConfig custom = WebhookConfig.of(
+                "https://example.com/hook", Settings.of(Map.of("webhook.permanent-statuses", " 404, 400,")));
+        assertThat(custom.permanentStatuses()).as("configured list").containsExactly(400, 404);
+        assertThatThrownBy(() -> WebhookConfig.of(
+                        "https://example.com/hook", Settings.of(Map.of("webhook.permanent-statuses", "400,abc,200"))))
+                .isInstanceOf(ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems())
+                        .as("one line per bad entry")
+                        .hasSize(2))
+                .hasMessageContaining("PGBRIDGE_WEBHOOK_PERMANENT_STATUSES")
+                .hasMessageContaining("'abc' is not a number")
+                .hasMessageContaining("200 is not a status from 300 to 599");
+    }
+
+    @Test
     void isSelectedByAnHttpsUpstreamUri() {
         assertThatThrownBy(() -> PgBridge.builder()
                         .postgres("postgresql://app@127.0.0.1:5432/app")

@@ -5,8 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.pgbridge.PgBridge;
+import io.pgbridge.RouteStats;
 import io.pgbridge.testkit.TestServices;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -35,14 +38,17 @@ class WebhookSinkIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One request as the endpoint saw it. */
-    record Received(String id, String timestamp, String signature, byte[] body, int status, long atNanos) {
+    record Received(
+            String method, String id, String timestamp, String signature, byte[] body, int status, long atNanos) {
         JsonNode json() throws Exception {
             return JSON.readTree(body);
         }
     }
 
     private final List<Received> received = new CopyOnWriteArrayList<>();
-    private final Deque<String> script = new ArrayDeque<>(); // "500", "429:1" (status:Retry-After); then 200
+    // "500", "429:1" (status:Retry-After), "302>/moved" (status>Location); then 200
+    private final Deque<String> script = new ArrayDeque<>();
+    private final List<Received> moved = new CopyOnWriteArrayList<>(); // requests to /moved, always answered 200
     private final List<String> deadLetters = new CopyOnWriteArrayList<>();
     private final String channel =
             "wh_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -62,23 +68,39 @@ class WebhookSinkIT {
             synchronized (script) {
                 step = script.isEmpty() ? "200" : script.removeFirst();
             }
-            String[] parts = step.split(":");
+            String[] redirect = step.split(">");
+            String[] parts = redirect[0].split(":");
             int status = Integer.parseInt(parts[0]);
             if (parts.length > 1) {
                 exchange.getResponseHeaders().add("Retry-After", parts[1]);
             }
-            var h = exchange.getRequestHeaders();
-            received.add(new Received(
-                    h.getFirst("webhook-id"),
-                    h.getFirst("webhook-timestamp"),
-                    h.getFirst("webhook-signature"),
-                    body,
-                    status,
-                    System.nanoTime()));
+            if (redirect.length > 1) {
+                exchange.getResponseHeaders().add("Location", redirect[1]);
+            }
+            received.add(received(exchange, body, status));
             exchange.sendResponseHeaders(status, -1);
             exchange.close();
         });
+        server.createContext(
+                "/moved",
+                exchange -> { // answers anything, a GET included, with 200
+                    moved.add(received(exchange, exchange.getRequestBody().readAllBytes(), 200));
+                    exchange.sendResponseHeaders(200, -1);
+                    exchange.close();
+                });
         server.start();
+    }
+
+    private static Received received(HttpExchange exchange, byte[] body, int status) {
+        var h = exchange.getRequestHeaders();
+        return new Received(
+                exchange.getRequestMethod(),
+                h.getFirst("webhook-id"),
+                h.getFirst("webhook-timestamp"),
+                h.getFirst("webhook-signature"),
+                body,
+                status,
+                System.nanoTime());
     }
 
     @AfterEach
@@ -207,5 +229,106 @@ class WebhookSinkIT {
         assertThat(delivered)
                 .as("accepted in NOTIFY order, each once")
                 .containsExactlyElementsOf(IntStream.range(0, 40).boxed().collect(Collectors.toList()));
+    }
+
+    @Test
+    void retries401And404DuringADeployAndDeliversEveryEventOnceInOrder() throws Exception {
+        List<String> deploy = new ArrayList<>(Collections.nCopies(10, "200"));
+        deploy.addAll(List.of("404", "404", "401", "401", "403", "404"));
+        script.addAll(deploy);
+        List<String> sent =
+                IntStream.range(0, 60).mapToObj(i -> "{\"seq\": " + i + "}").collect(Collectors.toList());
+        try (PgBridge bridge = bridge(Map.of())) {
+            bridge.start();
+            notify(sent.toArray(String[]::new));
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() ->
+                            received.stream().filter(r -> r.status() == 200).count() == sent.size());
+            assertThat(bridge.stats().retries())
+                    .as("each deploy answer retried")
+                    .isGreaterThanOrEqualTo(6);
+        }
+        assertThat(acceptedSeqs())
+                .as("every event accepted once, in NOTIFY order, after the deploy answered 404/401/403")
+                .containsExactlyElementsOf(IntStream.range(0, 60).boxed().collect(Collectors.toList()));
+        assertThat(received.stream()
+                        .filter(r -> r.status() != 200)
+                        .map(Received::id)
+                        .distinct())
+                .as("only the event at the head of the route was retried (alone)")
+                .hasSize(1);
+        assertThat(deadLetters).as("nothing dead-lettered").isEmpty();
+    }
+
+    @Test
+    void a302IsNeverCountedAsDeliveredAndNamesTheLocation() throws Exception {
+        script.addAll(Collections.nCopies(4, "302>/moved"));
+        try (PgBridge bridge = bridge(Map.of("webhook.follow-redirects", "true"))) {
+            bridge.start();
+            notify("redirected");
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() ->
+                            received.stream().filter(r -> r.status() == 302).count() == 4);
+            RouteStats route = bridge.stats().routes().get(0);
+            assertThat(route.delivered()).as("a 302 is not a delivery").isZero();
+            assertThat(route.lastError())
+                    .as("the error names the Location and the fix")
+                    .contains("HTTP 302", "/moved", "POST into a GET", "upstream.uri");
+            await().atMost(Duration.ofSeconds(10)).until(() -> received.stream().anyMatch(r -> r.status() == 200));
+        }
+        assertThat(moved).as("the redirect target never saw a request").isEmpty();
+        assertThat(received)
+                .extracting(Received::status)
+                .as("four 302s retried, then accepted at the configured URL")
+                .containsExactly(302, 302, 302, 302, 200);
+        assertThat(deadLetters)
+                .as("a redirect is not a reason to drop the event")
+                .isEmpty();
+    }
+
+    @Test
+    void a307IsFollowedWithTheSamePostAndBody() throws Exception {
+        script.add("307>/moved");
+        try (PgBridge bridge = bridge(Map.of("webhook.follow-redirects", "true"))) {
+            bridge.start();
+            notify("{\"moved\": true}");
+            await().atMost(Duration.ofSeconds(10)).until(() -> moved.size() == 1);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> bridge.stats().routes().get(0).delivered() == 1);
+            assertThat(bridge.stats().retries())
+                    .as("no retry: the redirect was followed")
+                    .isZero();
+        }
+        Received original = received.get(0);
+        Received followed = moved.get(0);
+        assertThat(followed.method()).as("the method stays POST").isEqualTo("POST");
+        assertThat(followed.body()).as("the same body").isEqualTo(original.body());
+        assertThat(followed.id()).as("the same webhook-id").isEqualTo(original.id());
+        assertThat(followed.json().get("payload").get("moved").asBoolean())
+                .as("payload")
+                .isTrue();
+    }
+
+    @Test
+    void a308IsNotFollowedUnlessConfiguredAndIsRetried() throws Exception {
+        script.addAll(List.of("308>/moved", "308>/moved"));
+        try (PgBridge bridge = bridge(Map.of())) {
+            bridge.start();
+            notify("stays");
+            await().atMost(Duration.ofSeconds(10)).until(() -> received.stream().anyMatch(r -> r.status() == 200));
+            assertThat(bridge.stats().retries()).as("both 308s retried").isEqualTo(2);
+        }
+        assertThat(moved).as("not followed by default").isEmpty();
+        assertThat(deadLetters).as("nothing dead-lettered").isEmpty();
+    }
+
+    private List<Integer> acceptedSeqs() throws Exception {
+        List<Integer> seqs = new ArrayList<>();
+        for (Received r : received) {
+            if (r.status() == 200) {
+                seqs.add(r.json().get("payload").get("seq").asInt());
+            }
+        }
+        return seqs;
     }
 }

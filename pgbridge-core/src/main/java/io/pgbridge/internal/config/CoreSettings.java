@@ -43,8 +43,18 @@ public final class CoreSettings {
             Long.MAX_VALUE);
     public static final Setting DELIVERY_THREADS =
             Setting.integer("delivery.threads", "Threads that publish to sinks", 4, 1, 256);
-    public static final Setting DELIVERY_MAX_BATCH =
-            Setting.integer("delivery.max-batch", "Most events handed to a sink in one publish call", 500, 1, 100_000);
+    public static final Setting DELIVERY_MAX_BATCH = Setting.integer(
+            "delivery.max-batch",
+            "Most events handed to a sink in one publish call, which are all in flight at once on their route",
+            500,
+            1,
+            100_000);
+    public static final Setting DELIVERY_STRICT_ORDER = Setting.bool(
+            "delivery.strict-order",
+            "One event in flight per route (a batch of 1): no event is published while an earlier one of its route is"
+                    + " unconfirmed, so even after a refusal no copy of a later event precedes an earlier one; costs"
+                    + " throughput (a broker round trip per event)",
+            false);
     public static final Setting RETRY_INITIAL_BACKOFF = Setting.durationMs(
             "retry.initial-backoff-ms",
             "First wait before retrying a failed delivery; doubles per attempt",
@@ -76,6 +86,7 @@ public final class CoreSettings {
             BUFFER_MAX_BYTES,
             DELIVERY_THREADS,
             DELIVERY_MAX_BATCH,
+            DELIVERY_STRICT_ORDER,
             RETRY_INITIAL_BACKOFF,
             RETRY_MAX_BACKOFF,
             DEAD_LETTER_TARGET,
