@@ -69,7 +69,7 @@ final class AmqpSide implements SinkSide {
                 @Override
                 public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
                         throws IOException {
-                    deliveries.record(route, body, props.getMessageId(), envelope.isRedeliver());
+                    deliveries.record(route, Deliveries.rowId(body), props.getMessageId(), envelope.isRedeliver());
                     channel.basicAck(envelope.getDeliveryTag(), false);
                 }
             });

@@ -1,6 +1,7 @@
 package io.pgbridge.chaos;
 
 import io.pgbridge.chaos.ChaosRun.ProducerBody;
+import io.pgbridge.chaos.ChaosRun.Promise;
 import io.pgbridge.chaos.ChaosRun.Scenario;
 import io.pgbridge.chaos.Nemesis.Fault;
 import io.pgbridge.chaos.Workload.Source;
@@ -26,6 +27,15 @@ class ChaosIT {
             Fault.FREEZE_SINK_PATH,
             Fault.SINK_REFUSES,
             Fault.UNROUTABLE);
+
+    /** For sinks on the machine's services, which the suite must not crash. */
+    private static final List<Fault> MACHINE_SERVICE_FAULTS = List.of(
+            Fault.BRIDGE_SIGKILL,
+            Fault.BRIDGE_SIGTERM,
+            Fault.POSTGRES_CRASH,
+            Fault.KILL_WALSENDER,
+            Fault.FREEZE_POSTGRES_PATH,
+            Fault.FREEZE_SINK_PATH);
 
     @BeforeAll
     static void startServices() {
@@ -53,8 +63,141 @@ class ChaosIT {
                         1,
                         with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
                         List.of("-Xmx256m"),
-                        true),
+                        Promise.ORDERED),
                 name -> new AmqpSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    @Test
+    void streamingOutboxToRabbitMq() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "streamingOutboxToRabbitMq",
+                        Source.STREAMING_OUTBOX,
+                        2,
+                        1,
+                        with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
+                        List.of("-Xmx256m"),
+                        Promise.ORDERED),
+                name -> new AmqpSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    /** Two bridges claim from one outbox; the docs promise no order across instances, so order is reported only. */
+    @Test
+    void pollingOutboxWithTwoBridgesToRabbitMq() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "pollingOutboxWithTwoBridgesToRabbitMq",
+                        Source.POLLING_OUTBOX,
+                        2,
+                        2,
+                        with(RABBITMQ_FAULTS, Fault.KILL_LISTEN),
+                        List.of("-Xmx256m"),
+                        Promise.UNORDERED),
+                name -> new AmqpSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    /**
+     * One transaction of 500,000 rows streamed by a bridge whose heap is 128 MB, killed, terminated and cut off from
+     * the walsender while it hands the transaction over (the slot confirms nothing of it before its last row).
+     */
+    @Test
+    void aTransactionOf500000RowsThroughABridgeOf128Mb() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "aTransactionOf500000RowsThroughABridgeOf128Mb",
+                        Source.WAL,
+                        1,
+                        1,
+                        List.of(
+                                Fault.BRIDGE_SIGKILL,
+                                Fault.BRIDGE_SIGTERM,
+                                Fault.KILL_WALSENDER,
+                                Fault.SINK_REFUSES,
+                                Fault.RABBIT_RESTART),
+                        List.of("-Xmx128m"),
+                        Promise.ORDERED),
+                name -> new AmqpSide(name, 1),
+                producer -> {
+                    producer.transaction(0, 500_000);
+                    producer.start();
+                });
+    }
+
+    /**
+     * NOTIFY is a hint channel: what is sent while the bridge does not listen (killed, restarting, its backend
+     * terminated, PostgreSQL restarting) is lost by design. The run measures and logs the gap; rows written after the
+     * faults must all arrive.
+     */
+    @Test
+    void notifyWithRestarts() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "notifyWithRestarts",
+                        Source.NOTIFY,
+                        2,
+                        1,
+                        List.of(
+                                Fault.BRIDGE_SIGKILL,
+                                Fault.BRIDGE_SIGTERM,
+                                Fault.KILL_LISTEN,
+                                Fault.POSTGRES_CRASH,
+                                Fault.RABBIT_RESTART,
+                                Fault.FREEZE_POSTGRES_PATH,
+                                Fault.FREEZE_SINK_PATH),
+                        List.of("-Xmx256m"),
+                        Promise.LOSSY_WHILE_NOT_LISTENING),
+                name -> new AmqpSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    /** Bridge kills, walsender kills and frozen paths; Mosquitto itself is not stopped (see {@link MqttSide}). */
+    @Test
+    void walToMqttQos1() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "walToMqttQos1",
+                        Source.WAL,
+                        2,
+                        1,
+                        MACHINE_SERVICE_FAULTS,
+                        List.of("-Xmx256m"),
+                        Promise.ORDERED),
+                name -> new MqttSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    /** Bridge kills, walsender kills and frozen paths; Redis itself is not stopped (see {@link RedisSide}). */
+    @Test
+    void walToRedisStream() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "walToRedisStream",
+                        Source.WAL,
+                        2,
+                        1,
+                        MACHINE_SERVICE_FAULTS,
+                        List.of("-Xmx256m"),
+                        Promise.ORDERED),
+                name -> new RedisSide(name, 2),
+                ProducerBody.STEADY);
+    }
+
+    /** A local endpoint that answers 503 and stalls on schedule (see {@link WebhookSide}). */
+    @Test
+    void streamingOutboxToWebhook() throws Exception {
+        ChaosRun.run(
+                new Scenario(
+                        "streamingOutboxToWebhook",
+                        Source.STREAMING_OUTBOX,
+                        2,
+                        1,
+                        with(MACHINE_SERVICE_FAULTS, Fault.SINK_REFUSES, Fault.SINK_DOWN),
+                        List.of("-Xmx256m"),
+                        Promise.ORDERED),
+                name -> new WebhookSide(),
                 ProducerBody.STEADY);
     }
 }

@@ -33,14 +33,18 @@ final class Checker {
             long orderViolations,
             long retriedOutOfOrder,
             long worstLatencyMillis,
-            int faults) {
+            int faults,
+            long longestGap,
+            long longestGapMillis,
+            long lostAfterFaults) {
 
         String summary() {
             return String.format(
                     "committed %,d rows in %,d transactions (%d in doubt, committed), delivered %,d messages; lost %,d%s;"
                             + " phantoms %d; duplicates %,d (%,d in flight at a fault, %,d redelivered by the broker"
                             + " to the consumer); event id changed %d; order violations %d (retried in order: %d);"
-                            + " longest commit-to-delivery %,d ms; faults %d",
+                            + " longest commit-to-delivery %,d ms; faults %d; longest run of lost rows %,d (committed"
+                            + " over %,d ms), lost after the last fault %,d",
                     committedRows,
                     transactions,
                     inDoubtCommitted,
@@ -55,13 +59,25 @@ final class Checker {
                     orderViolations,
                     retriedOutOfOrder,
                     worstLatencyMillis,
-                    faults);
+                    faults,
+                    longestGap,
+                    longestGapMillis,
+                    lostAfterFaults);
         }
     }
 
     private Checker() {}
 
-    static Report check(List<Commit> commits, int inDoubtCommitted, Deliveries deliveries, List<Injected> faults) {
+    /**
+     * @param calmFromMillis rows committed from then on were written after the faults (and a grace period); a row lost
+     *     among them is counted apart ({@link Report#lostAfterFaults()})
+     */
+    static Report check(
+            List<Commit> commits,
+            int inDoubtCommitted,
+            Deliveries deliveries,
+            List<Injected> faults,
+            long calmFromMillis) {
         long maxId = 0;
         long rows = 0;
         for (Commit c : commits) {
@@ -139,6 +155,11 @@ final class Checker {
         List<Long> lostSample = new ArrayList<>();
         long worst = 0;
         long atFault = 0;
+        long lostAfterFaults = 0;
+        long gap = 0;
+        long gapStartedAt = 0;
+        long longestGap = 0;
+        long longestGapMillis = 0;
         for (int id = 1; id < n; id++) {
             if (route[id] < 0) {
                 continue;
@@ -148,8 +169,19 @@ final class Checker {
                 if (lostSample.size() < 20) {
                     lostSample.add((long) id);
                 }
+                if (committedAt[id] >= calmFromMillis) {
+                    lostAfterFaults++;
+                }
+                if (gap++ == 0) {
+                    gapStartedAt = committedAt[id];
+                }
+                if (gap > longestGap) {
+                    longestGap = gap;
+                    longestGapMillis = committedAt[id] - gapStartedAt;
+                }
                 continue;
             }
+            gap = 0;
             worst = Math.max(worst, firstAt[id] - committedAt[id]);
             if (count[id] > 1 && inFlightAtFault(committedAt[id], lastAt[id], faults)) {
                 atFault += count[id] - 1;
@@ -170,7 +202,10 @@ final class Checker {
                 violations,
                 retried,
                 worst,
-                faults.size());
+                faults.size(),
+                longestGap,
+                longestGapMillis,
+                lostAfterFaults);
     }
 
     /** Every later id of the route first delivered before position {@code p} is delivered again after it. */

@@ -29,9 +29,8 @@ final class Deliveries {
         }
     }
 
-    /** Records a message: a WAL change event ({@code new.id}) or a payload with the id under {@code id}. */
-    void record(int route, byte[] body, String eventId, boolean redelivered) {
-        long id = rowId(body);
+    /** Records a message of row {@code id} (see {@link #rowId}). */
+    void record(int route, long id, String eventId, boolean redelivered) {
         Delivery d = new Delivery(id, eventId, System.currentTimeMillis(), redelivered);
         List<Delivery> list = routes.get(route);
         synchronized (list) {
@@ -42,20 +41,25 @@ final class Deliveries {
         }
     }
 
+    /**
+     * The row id of a message: a WAL change event ({@code new.id}), a webhook body ({@code payload.id}) or a payload
+     * with the id under {@code id}.
+     */
+    static long rowId(byte[] body) {
+        try {
+            JsonNode message = JSON.readTree(body);
+            JsonNode row =
+                    message.has("new") ? message.get("new") : message.has("payload") ? message.get("payload") : message;
+            return row.get("id").asLong();
+        } catch (IOException e) {
+            throw new UncheckedIOException("not a message of the producer: " + new String(body), e);
+        }
+    }
+
     /** How many distinct row ids arrived. */
     int distinct() {
         synchronized (seen) {
             return seen.cardinality();
-        }
-    }
-
-    static long rowId(byte[] body) {
-        try {
-            JsonNode message = JSON.readTree(body);
-            JsonNode row = message.has("new") ? message.get("new") : message;
-            return row.get("id").asLong();
-        } catch (IOException e) {
-            throw new UncheckedIOException("not a message of the producer: " + new String(body), e);
         }
     }
 

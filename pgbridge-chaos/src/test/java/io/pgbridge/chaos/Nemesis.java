@@ -35,7 +35,7 @@ final class Nemesis {
         SINK_REFUSES,
         /** One route cannot be delivered for a while (RabbitMQ: its queue unbound, so the publish is returned). */
         UNROUTABLE,
-        /** The sink's service is stopped for a while, then started (PGBRIDGE_TEST_*_STOP/START). */
+        /** The sink's service is stopped for a while, then started (the webhook endpoint: stalls, then answers). */
         SINK_DOWN
     }
 
