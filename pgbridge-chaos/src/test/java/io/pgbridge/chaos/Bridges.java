@@ -38,7 +38,10 @@ final class Bridges implements AutoCloseable {
     Bridges(String name, Map<String, String> environment, String sinkUri, List<String> jvmOptions, int count)
             throws IOException {
         this.name = name;
-        this.jvmOptions = jvmOptions;
+        this.jvmOptions = new ArrayList<>(jvmOptions);
+        // times in the child's log, to read it against the nemesis's schedule
+        this.jvmOptions.add("-Dorg.slf4j.simpleLogger.showDateTime=true");
+        this.jvmOptions.add("-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
         this.postgresPath = new TcpRelay("127.0.0.1", ChaosServices.PG_PORT);
         java.net.URI sink = java.net.URI.create(sinkUri);
         this.sinkPath = new TcpRelay(sink.getHost(), sink.getPort());

@@ -37,6 +37,11 @@ class ChaosIT {
             Fault.FREEZE_POSTGRES_PATH,
             Fault.FREEZE_SINK_PATH);
 
+    /** The producer's pause between transactions. */
+    private static final long STEADY_PAUSE_MILLIS = 100;
+    /** A webhook takes one POST per event, one at a time per route: a slower producer keeps the run short. */
+    private static final long WEBHOOK_PAUSE_MILLIS = 400;
+
     @BeforeAll
     static void startServices() {
         ChaosServices.start();
@@ -63,7 +68,8 @@ class ChaosIT {
                         1,
                         with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
                         List.of("-Xmx256m"),
-                        Promise.ORDERED),
+                        Promise.ORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -78,7 +84,8 @@ class ChaosIT {
                         1,
                         with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
                         List.of("-Xmx256m"),
-                        Promise.ORDERED),
+                        Promise.ORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -94,7 +101,8 @@ class ChaosIT {
                         2,
                         with(RABBITMQ_FAULTS, Fault.KILL_LISTEN),
                         List.of("-Xmx256m"),
-                        Promise.UNORDERED),
+                        Promise.UNORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -118,7 +126,8 @@ class ChaosIT {
                                 Fault.SINK_REFUSES,
                                 Fault.RABBIT_RESTART),
                         List.of("-Xmx128m"),
-                        Promise.ORDERED),
+                        Promise.ORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new AmqpSide(name, 1),
                 producer -> {
                     producer.transaction(0, 500_000);
@@ -148,7 +157,8 @@ class ChaosIT {
                                 Fault.FREEZE_POSTGRES_PATH,
                                 Fault.FREEZE_SINK_PATH),
                         List.of("-Xmx256m"),
-                        Promise.LOSSY_WHILE_NOT_LISTENING),
+                        Promise.LOSSY_WHILE_NOT_LISTENING,
+                        STEADY_PAUSE_MILLIS),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -164,7 +174,8 @@ class ChaosIT {
                         1,
                         MACHINE_SERVICE_FAULTS,
                         List.of("-Xmx256m"),
-                        Promise.ORDERED),
+                        Promise.ORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new MqttSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -180,7 +191,8 @@ class ChaosIT {
                         1,
                         MACHINE_SERVICE_FAULTS,
                         List.of("-Xmx256m"),
-                        Promise.ORDERED),
+                        Promise.ORDERED,
+                        STEADY_PAUSE_MILLIS),
                 name -> new RedisSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -189,15 +201,34 @@ class ChaosIT {
     @Test
     void streamingOutboxToWebhook() throws Exception {
         ChaosRun.run(
-                new Scenario(
-                        "streamingOutboxToWebhook",
-                        Source.STREAMING_OUTBOX,
-                        2,
-                        1,
-                        with(MACHINE_SERVICE_FAULTS, Fault.SINK_REFUSES, Fault.SINK_DOWN),
-                        List.of("-Xmx256m"),
-                        Promise.ORDERED),
+                webhookScenario("streamingOutboxToWebhook", WEBHOOK_PAUSE_MILLIS),
                 name -> new WebhookSide(),
                 ProducerBody.STEADY);
+    }
+
+    /**
+     * The seed that found the outbox replay connection without a socket timeout: PostgreSQL's network path froze while
+     * the replay connection was being opened on the WAL reader thread, and the stream stopped for good (27,324 rows
+     * never delivered, the slot holding WAL). Run as it was found, with the steady producer.
+     */
+    @Test
+    void streamingOutboxToWebhookSeed5908082245199115484() throws Exception {
+        ChaosRun.run(
+                5908082245199115484L,
+                webhookScenario("streamingOutboxToWebhookSeed5908082245199115484", STEADY_PAUSE_MILLIS),
+                name -> new WebhookSide(),
+                ProducerBody.STEADY);
+    }
+
+    private static Scenario webhookScenario(String test, long producerPauseMillis) {
+        return new Scenario(
+                test,
+                Source.STREAMING_OUTBOX,
+                2,
+                1,
+                with(MACHINE_SERVICE_FAULTS, Fault.SINK_REFUSES, Fault.SINK_DOWN),
+                List.of("-Xmx256m"),
+                Promise.ORDERED,
+                producerPauseMillis);
     }
 }

@@ -129,7 +129,13 @@ final class Workload {
                 env.put("PGBRIDGE_OUTBOX_POLL_INTERVAL_MS", "200");
                 env.put("PGBRIDGE_OUTBOX_RECONNECT_MAX_BACKOFF_MS", "1000");
             }
-            case NOTIFY -> env.put("PGBRIDGE_SOURCES", "notify");
+            case NOTIFY -> {
+                env.put("PGBRIDGE_SOURCES", "notify");
+                // a frozen LISTEN connection is found by a probe: at most 1 s of silence + 2 s without an answer
+                env.put("PGBRIDGE_NOTIFY_PROBE_INTERVAL_MS", "1000");
+                env.put("PGBRIDGE_NOTIFY_PROBE_TIMEOUT_MS", "2000");
+                env.put("PGBRIDGE_NOTIFY_RECONNECT_MAX_BACKOFF_MS", "1000");
+            }
         }
         return env;
     }
