@@ -36,6 +36,7 @@ final class Checker {
             int faults,
             long longestGap,
             long longestGapMillis,
+            long committedAfterFaults,
             long lostAfterFaults) {
 
         String summary() {
@@ -44,7 +45,7 @@ final class Checker {
                             + " phantoms %d; duplicates %,d (%,d in flight at a fault, %,d redelivered by the broker"
                             + " to the consumer); event id changed %d; order violations %d (retried in order: %d);"
                             + " longest commit-to-delivery %,d ms; faults %d; longest run of lost rows %,d (committed"
-                            + " over %,d ms), lost after the last fault %,d",
+                            + " over %,d ms), lost after the last fault %,d of %,d",
                     committedRows,
                     transactions,
                     inDoubtCommitted,
@@ -62,7 +63,8 @@ final class Checker {
                     faults,
                     longestGap,
                     longestGapMillis,
-                    lostAfterFaults);
+                    lostAfterFaults,
+                    committedAfterFaults);
         }
     }
 
@@ -156,6 +158,7 @@ final class Checker {
         long worst = 0;
         long atFault = 0;
         long lostAfterFaults = 0;
+        long committedAfterFaults = 0;
         long gap = 0;
         long gapStartedAt = 0;
         long longestGap = 0;
@@ -163,6 +166,9 @@ final class Checker {
         for (int id = 1; id < n; id++) {
             if (route[id] < 0) {
                 continue;
+            }
+            if (committedAt[id] >= calmFromMillis) {
+                committedAfterFaults++;
             }
             if (count[id] == 0) {
                 lost++;
@@ -205,6 +211,7 @@ final class Checker {
                 faults.size(),
                 longestGap,
                 longestGapMillis,
+                committedAfterFaults,
                 lostAfterFaults);
     }
 

@@ -115,5 +115,6 @@ class CheckerTest {
         assertThat(r.longestGap()).isEqualTo(3);
         assertThat(r.longestGapMillis()).isEqualTo(1_000);
         assertThat(r.lostAfterFaults()).as("rows 4 and 6, committed at 2 s").isEqualTo(2);
+        assertThat(r.committedAfterFaults()).isEqualTo(3);
     }
 }
