@@ -32,7 +32,6 @@ final class SlotMonitor {
     private ScheduledExecutorService executor;
     private Connection connection;
     private volatile long lagBytes = -1;
-    private volatile long heartbeatWrittenNanos;
     private long lastWarning;
 
     SlotMonitor(PostgresConnector postgres, String slot, Duration interval, long warnBytes) {
@@ -50,11 +49,6 @@ final class SlotMonitor {
         executor.scheduleWithFixedDelay(this::beat, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** {@link System#nanoTime()} when the last heartbeat was written, or 0 before the first (or when turned off). */
-    long heartbeatWrittenNanos() {
-        return heartbeatWrittenNanos;
-    }
-
     /** The slot's lag in bytes at the last measurement, or -1 before the first one (or when turned off). */
     long lagBytes() {
         return lagBytes;
@@ -69,7 +63,6 @@ final class SlotMonitor {
                     connection.prepareStatement("SELECT pg_logical_emit_message(false, '" + PREFIX + "', '')")) {
                 ps.execute();
             }
-            heartbeatWrittenNanos = System.nanoTime();
             try (PreparedStatement ps = connection.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
                     + "confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = ?")) {
                 ps.setString(1, slot);

@@ -55,9 +55,6 @@ public final class WalSource implements EventSource {
     private static final long IDLE_POLL_MILLIS = 5;
     private static final int BRIEF_POLLS = 200;
     private static final long BRIEF_POLL_NANOS = 50_000;
-    /** The least time a heartbeat may take to come back through the stream before the connection is taken for dead. */
-    private static final Duration MIN_DEAD_STREAM_AFTER = Duration.ofSeconds(10);
-
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
     /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
@@ -357,18 +354,10 @@ public final class WalSource implements EventSource {
 
     private void read() throws SQLException, InterruptedException {
         int idlePolls = 0;
-        long trafficNanos = System.nanoTime();
-        long receivedLsn = stream.getLastReceiveLSN().asLong();
         while (reading) {
             ByteBuffer message = stream.readPending();
             if (message == null) {
-                long lsn = stream.getLastReceiveLSN().asLong();
-                if (lsn != receivedLsn) { // a keepalive with a newer server position
-                    receivedLsn = lsn;
-                    trafficNanos = System.nanoTime();
-                }
-                requireLive(trafficNanos);
-                progressed(lsn);
+                progressed(stream.getLastReceiveLSN().asLong());
                 emitter.flush();
                 if (!emitter.inTransaction()) {
                     decoder.betweenTransactions();
@@ -386,35 +375,12 @@ public final class WalSource implements EventSource {
             idlePolls = 0;
             long lsn = stream.getLastReceiveLSN().asLong();
             decoder.decode(message, lsn);
-            receivedLsn = lsn;
-            trafficNanos = System.nanoTime();
             progressed(lsn);
             if (!emitter.inTransaction()) {
                 emitter.flush();
                 decoder.betweenTransactions();
                 reportFlush();
             }
-        }
-    }
-
-    /**
-     * A half-open replication connection (a dead network path: no FIN, no RST) never fails a non-blocking read and
-     * takes status updates without complaint, so the stream would wait for good. A heartbeat is written every
-     * {@code wal.heartbeat-interval-ms} and always comes back through the stream: when one written after the last
-     * traffic has not come back within three intervals (at least {@link #MIN_DEAD_STREAM_AFTER}), the connection is
-     * taken for dead and the stream reconnects. With heartbeats off there is no such check.
-     */
-    private void requireLive(long trafficNanos) throws SQLException {
-        long beat = monitor.heartbeatWrittenNanos();
-        if (beat == 0 || beat - trafficNanos <= 0) {
-            return;
-        }
-        long deadAfter = Math.max(config.heartbeatInterval.multipliedBy(3).toNanos(), MIN_DEAD_STREAM_AFTER.toNanos());
-        long waited = System.nanoTime() - beat;
-        if (waited > deadAfter) {
-            throw new SQLException("nothing came through the replication connection for "
-                    + Duration.ofNanos(System.nanoTime() - trafficNanos).toMillis() + " ms, not even a heartbeat"
-                    + " written " + Duration.ofNanos(waited).toMillis() + " ms ago: the connection is taken for dead");
         }
     }
 
