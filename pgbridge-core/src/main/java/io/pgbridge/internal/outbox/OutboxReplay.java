@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.postgresql.replication.LogSequenceNumber;
 import org.slf4j.Logger;
@@ -43,6 +44,12 @@ final class OutboxReplay {
     private static final Duration MISSING_PAUSE = Duration.ofMillis(50);
     /** Only for rows recorded by a bridge before schema version 5, which carry no transaction id. */
     private static final Duration LEGACY_GIVE_UP = Duration.ofSeconds(30);
+    /**
+     * Bounds every read of the replay connection (seconds): this connection is used on the WAL reader thread, and a
+     * half-open socket (a dead network path) would otherwise block the stream for good (found by pgbridge-chaos,
+     * seed 5908082245199115484: the path froze while this connection was being opened).
+     */
+    private static final String SOCKET_TIMEOUT_SECONDS = "30";
 
     /**
      * An event handed to the pipeline: its place in commit order, its transaction's 32-bit id, its id, and when it was
@@ -471,7 +478,7 @@ final class OutboxReplay {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            connection = postgres.connect();
+            connection = postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS));
         }
         return connection;
     }

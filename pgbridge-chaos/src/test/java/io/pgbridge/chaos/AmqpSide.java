@@ -1,0 +1,109 @@
+package io.pgbridge.chaos;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * The RabbitMQ side of a scenario on the suite's node: per route a fanout exchange {@code <name>_rN} bound to a
+ * durable queue of the same name, a consumer per queue (manual acknowledgement after recording, so a broker crash
+ * redelivers instead of losing), and the sink faults: a queue that refuses (policy, {@code reject-publish}) and an
+ * unroutable route (the queue unbound from its exchange for a while).
+ */
+final class AmqpSide implements SinkSide {
+    private final String name;
+    private final int routes;
+    private final Connection connection;
+    /** Stays open: automatic recovery re-declares the topology through the channel that declared it. */
+    private final Channel admin;
+
+    AmqpSide(String name, int routes) throws Exception {
+        this.name = name;
+        this.routes = routes;
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(ChaosServices.amqpUrl(ChaosServices.AMQP_PORT));
+        factory.setAutomaticRecoveryEnabled(true);
+        factory.setTopologyRecoveryEnabled(true);
+        factory.setNetworkRecoveryInterval(500);
+        connection = factory.newConnection("chaos-consumer-" + name);
+        admin = connection.createChannel();
+        for (int r = 0; r < routes; r++) {
+            admin.exchangeDeclare(queue(r), "fanout", true);
+            admin.queueDeclare(queue(r), true, false, false, Map.of());
+            admin.queueBind(queue(r), queue(r), "");
+        }
+    }
+
+    String queue(int route) {
+        return name + "_" + Workload.route(route);
+    }
+
+    @Override
+    public String uri() {
+        return ChaosServices.amqpUrl(ChaosServices.AMQP_PORT);
+    }
+
+    @Override
+    public String target(int route) {
+        return "exchange:" + queue(route);
+    }
+
+    /** Publisher confirms and reconnects fast enough for a short run. */
+    @Override
+    public Map<String, String> environment() {
+        return Map.of("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "5000", "PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "500");
+    }
+
+    @Override
+    public void consume(Deliveries deliveries) throws IOException {
+        for (int r = 0; r < routes; r++) {
+            int route = r;
+            Channel channel = connection.createChannel();
+            channel.basicQos(1000);
+            channel.basicConsume(queue(r), false, new DefaultConsumer(channel) {
+                @Override
+                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+                        throws IOException {
+                    deliveries.record(route, Deliveries.rowId(body), props.getMessageId(), envelope.isRedeliver());
+                    channel.basicAck(envelope.getDeliveryTag(), false);
+                }
+            });
+        }
+    }
+
+    /** Every queue of the scenario refuses publishes (RabbitMQ nacks them) until {@link #accept()}. */
+    @Override
+    public void refuse() {
+        ChaosServices.run("rabbit-refuse", name + "_r[0-9]+");
+    }
+
+    @Override
+    public void accept() {
+        ChaosServices.run("rabbit-accept");
+    }
+
+    /** The route's queue is unbound: publishes to its exchange are returned unroutable until {@link #route}. */
+    @Override
+    public void unroute(int route) throws IOException {
+        admin.queueUnbind(queue(route), queue(route), "");
+    }
+
+    @Override
+    public void route(int route) throws IOException {
+        admin.queueBind(queue(route), queue(route), "");
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (int r = 0; r < routes; r++) {
+            admin.queueDelete(queue(r));
+            admin.exchangeDelete(queue(r));
+        }
+        connection.close();
+    }
+}

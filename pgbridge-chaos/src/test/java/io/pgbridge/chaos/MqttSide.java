@@ -1,0 +1,81 @@
+package io.pgbridge.chaos;
+
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperty;
+import io.pgbridge.testkit.TestServices;
+import java.net.URI;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The MQTT side (the machine's broker, {@code PGBRIDGE_TEST_MQTT_URL}): a topic per route, a QoS 1 subscriber per
+ * run recording the event id from the {@code pgbridge-event-id} user property. The broker is not stopped: Mosquitto
+ * without persistence forgets acknowledged messages on a restart, which would be its loss, not the bridge's.
+ */
+final class MqttSide implements SinkSide {
+    private final String name;
+    private final int routes;
+    private final URI broker = URI.create(TestServices.mqttUrl());
+    private final Mqtt5AsyncClient client;
+
+    MqttSide(String name, int routes) throws Exception {
+        this.name = name;
+        this.routes = routes;
+        client = MqttClient.builder()
+                .useMqttVersion5()
+                .identifier("chaos-" + UUID.randomUUID())
+                .serverHost(broker.getHost())
+                .serverPort(broker.getPort())
+                .buildAsync();
+        client.connect().get(30, TimeUnit.SECONDS);
+    }
+
+    private String topic(int route) {
+        return name + "_" + Workload.route(route);
+    }
+
+    @Override
+    public String uri() {
+        return "mqtt://" + broker.getHost() + ":" + broker.getPort();
+    }
+
+    @Override
+    public String target(int route) {
+        return "topic:" + topic(route);
+    }
+
+    @Override
+    public Map<String, String> environment() {
+        return Map.of("PGBRIDGE_MQTT_QOS", "1", "PGBRIDGE_MQTT_PUBLISH_TIMEOUT_MS", "5000");
+    }
+
+    @Override
+    public void consume(Deliveries deliveries) throws Exception {
+        for (int r = 0; r < routes; r++) {
+            int route = r;
+            client.subscribeWith()
+                    .topicFilter(topic(r))
+                    .qos(MqttQos.AT_LEAST_ONCE)
+                    .callback(publish -> deliveries.record(
+                            route,
+                            Deliveries.rowId(publish.getPayloadAsBytes()),
+                            publish.getUserProperties().asList().stream()
+                                    .filter(p -> p.getName().toString().equals("pgbridge-event-id"))
+                                    .map(Mqtt5UserProperty::getValue)
+                                    .map(Object::toString)
+                                    .findFirst()
+                                    .orElse(null),
+                            false))
+                    .send()
+                    .get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        client.disconnect().get(30, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The chaos suite's own PostgreSQL 15 cluster and RabbitMQ node, on ports no other test uses, so that the nemesis can
+# crash and restart them without disturbing anyone. Run as root (as CI does on this machine); data under
+# CHAOS_BASE (default /var/lib/pgbridge-chaos). Commands:
+#   start             (re)start both from scratch: a leftover of an earlier run is stopped and its data removed
+#   stop              stop both and remove the data
+#   pg-restart        immediate restart of PostgreSQL (pg_ctl -m immediate: a crash, then recovery)
+#   rabbit-kill       kill -9 of the RabbitMQ node, then a fresh start of it
+#   rabbit-restart    graceful stop and start of the RabbitMQ application (stop_app / start_app)
+#   rabbit-refuse Q   queue Q refuses every publish (policy max-length 0, overflow reject-publish)
+#   rabbit-accept     removes that policy
+set -euo pipefail
+CMD=${1:?command}
+BASE=${CHAOS_BASE:-/var/lib/pgbridge-chaos}
+PG_PORT=${CHAOS_PG_PORT:-5499}
+AMQP_PORT=${CHAOS_AMQP_PORT:-5699}
+DIST_PORT=${CHAOS_DIST_PORT:-25699}
+PGBIN=${CHAOS_PGBIN:-/usr/lib/postgresql/15/bin}
+RNODE=rabbit_chaos@localhost
+PGDATA=$BASE/pg
+log() { printf '[chaos-services] %s\n' "$*" >&2; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() { for _ in $(seq 480); do port_open "$1" && return 0; sleep 0.25; done; log "port $1 not up"; return 1; }
+wait_port_closed() { for _ in $(seq 240); do port_open "$1" || return 0; sleep 0.25; done; log "port $1 still open"; return 1; }
+pg() { su postgres -c "$PGBIN/pg_ctl -D $PGDATA $*" >/dev/null; }
+RENV=(RABBITMQ_NODENAME=$RNODE RABBITMQ_NODE_PORT=$AMQP_PORT RABBITMQ_DIST_PORT=$DIST_PORT
+  RABBITMQ_MNESIA_BASE=$BASE/rabbit/mnesia RABBITMQ_LOG_BASE=$BASE/rabbit/log
+  RABBITMQ_ENABLED_PLUGINS_FILE=$BASE/rabbit/enabled_plugins RABBITMQ_PID_FILE=$BASE/rabbit/pid
+  RABBITMQ_CONFIG_FILE=$BASE/rabbit/rabbitmq.conf
+  "RABBITMQ_SERVER_START_ARGS=-kernel inet_dist_listen_min $DIST_PORT -kernel inet_dist_listen_max $DIST_PORT")
+
+pg_stop() {
+  if [[ -f $PGDATA/postmaster.pid ]]; then pg "-m immediate -w stop" || true; fi
+}
+pg_init_start() {
+  rm -rf "$PGDATA"; mkdir -p "$PGDATA"; chown postgres: "$BASE" "$PGDATA"
+  su postgres -c "$PGBIN/initdb -D $PGDATA -U postgres --auth=trust -E UTF8" >/dev/null
+  cat >> "$PGDATA/postgresql.conf" <<CONF
+port = $PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$BASE'
+wal_level = logical
+max_replication_slots = 20
+max_wal_senders = 20
+max_connections = 100
+fsync = off
+wal_sender_timeout = 10s
+output_plugin_libraries = 'pgoutput, test_decoding, wal2json'
+CONF
+  pg "-l $BASE/pg.log -w start"
+}
+rabbit_pid() { cat "$BASE/rabbit/pid" 2>/dev/null || true; }
+rabbit_kill() {
+  local pid; pid=$(rabbit_pid)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done; fi
+  rm -f "$BASE/rabbit/pid"
+  wait_port_closed "$AMQP_PORT"
+}
+rabbit_start() {
+  mkdir -p "$BASE/rabbit"; echo "[]." > "$BASE/rabbit/enabled_plugins"
+  grep -v '^listeners' /etc/rabbitmq/rabbitmq.conf > "$BASE/rabbit/rabbitmq.conf" 2>/dev/null || true
+  echo "listeners.tcp.default = 127.0.0.1:$AMQP_PORT" >> "$BASE/rabbit/rabbitmq.conf"
+  chown -R rabbitmq: "$BASE/rabbit"
+  env "${RENV[@]}" rabbitmq-server -detached >/dev/null 2>&1
+  wait_port "$AMQP_PORT"
+}
+
+case $CMD in
+  start)
+    mkdir -p "$BASE"; chmod 755 "$BASE"
+    if port_open "$PG_PORT" || port_open "$AMQP_PORT"; then log "stopping a leftover of an earlier run"; fi
+    pg_stop; rabbit_kill
+    if port_open "$PG_PORT"; then log "port $PG_PORT is taken by something else"; exit 1; fi
+    rm -rf "$BASE/rabbit"
+    pg_init_start; rabbit_start ;;
+  stop)
+    pg_stop; rabbit_kill; rm -rf "$PGDATA" "$BASE/rabbit" ;;
+  pg-restart)
+    pg "-m immediate -w stop" || true; pg "-l $BASE/pg.log -w start" ;;
+  rabbit-kill)
+    rabbit_kill; rabbit_start ;;
+  rabbit-restart)
+    rabbitmqctl -n $RNODE -q stop_app; rabbitmqctl -n $RNODE -q start_app; wait_port "$AMQP_PORT" ;;
+  rabbit-refuse)
+    rabbitmqctl -n $RNODE -q set_policy --apply-to queues chaos-refuse "^${2:?queue}\$" \
+      '{"max-length":0,"overflow":"reject-publish"}' ;;
+  rabbit-accept)
+    rabbitmqctl -n $RNODE -q clear_policy chaos-refuse ;;
+  *) log "unknown command $CMD"; exit 2 ;;
+esac
