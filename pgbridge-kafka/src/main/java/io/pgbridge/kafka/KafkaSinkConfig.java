@@ -2,12 +2,11 @@ package io.pgbridge.kafka;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.ServerList;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
-import io.pgbridge.spi.UserInfo;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -125,50 +124,18 @@ public final class KafkaSinkConfig {
             problems.add(Settings.problem(
                     SASL_MECHANISM, s.string(SASL_MECHANISM), "must be one of " + sorted(SASL_MECHANISMS)));
         }
-        String form = "kafka://host:9092[,host2:9092] or kafkas://...";
-        URI uri = sink.parsedUri(form, problems);
-        if (uri == null) {
+        ServerList servers = ServerList.parse(
+                sink,
+                Set.of("kafka", "kafkas"),
+                DEFAULT_PORT,
+                "kafka://host:9092[,host2:9092] or kafkas://...",
+                SETTINGS,
+                problems);
+        if (servers == null) {
             throw new ConfigurationException(problems);
         }
-        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("kafka") && !scheme.equals("kafkas")) {
-            problems.add(uriProblem(sink, "must start with kafka:// or kafkas://"));
-        }
-        String authority = uri.getRawAuthority();
-        if (authority == null || authority.isEmpty()) {
-            problems.add(uriProblem(sink, "names no bootstrap server; write it as " + form));
-            throw new ConfigurationException(problems);
-        }
-        if ((uri.getRawPath() != null
-                        && !uri.getRawPath().isEmpty()
-                        && !uri.getRawPath().equals("/"))
-                || uri.getRawQuery() != null
-                || uri.getRawFragment() != null) {
-            problems.add(uriProblem(
-                    sink,
-                    "takes no path, query or fragment; use the settings "
-                            + SETTINGS.stream().map(Setting::envName).toList()));
-        }
-        // A list of servers is not a server-based authority for java.net.URI: take it apart here.
-        int at = authority.lastIndexOf('@');
-        String user = null;
-        Secret pass = null;
-        if (at >= 0) {
-            String info = authority.substring(0, at);
-            int colon = info.indexOf(':');
-            user = UserInfo.decode(colon < 0 ? info : info.substring(0, colon));
-            pass = colon < 0 ? null : Secret.of(UserInfo.decode(info.substring(colon + 1)));
-            user = user.isEmpty() ? null : user;
-        }
-        List<String> servers = new ArrayList<>();
-        for (String server : authority.substring(at + 1).split(",", -1)) {
-            String hostPort = hostPort(server.trim());
-            if (hostPort == null) {
-                problems.add(uriProblem(sink, "has a bootstrap server that is not host[:port]: '" + server + "'"));
-            } else {
-                servers.add(hostPort);
-            }
-        }
+        String user = servers.user();
+        Secret pass = servers.password();
         String username = user != null ? user : s.string(UpstreamSettings.USERNAME);
         Secret password = pass != null ? pass : s.secret(UpstreamSettings.PASSWORD);
         if ((username == null) != (password == null)) {
@@ -180,31 +147,16 @@ public final class KafkaSinkConfig {
             throw new ConfigurationException(problems);
         }
         return new KafkaSinkConfig(
-                String.join(",", servers), scheme.equals("kafkas"), username, password, s, mechanism);
+                String.join(",", servers.hostPorts()),
+                servers.scheme().equals("kafkas"),
+                username,
+                password,
+                s,
+                mechanism);
     }
 
     private static List<String> sorted(Set<String> values) {
         return values.stream().sorted().toList();
-    }
-
-    /** {@code host:port} with the default port filled in, or {@code null} when {@code text} is not one. */
-    static String hostPort(String text) {
-        URI server;
-        try {
-            server = new URI("kafka://" + text);
-        } catch (java.net.URISyntaxException e) {
-            return null;
-        }
-        if (server.getHost() == null
-                || server.getRawUserInfo() != null
-                || !server.getRawPath().isEmpty()) {
-            return null;
-        }
-        return server.getHost() + ":" + (server.getPort() > 0 ? server.getPort() : DEFAULT_PORT);
-    }
-
-    private static String uriProblem(SinkConfig sink, String rule) {
-        return Settings.problem(UpstreamSettings.URI, sink.uri(), rule);
     }
 
     /** The client settings shared by the producer and the admin client: servers, client id, TLS and SASL. */

@@ -3,18 +3,16 @@ package io.pgbridge.nats;
 import io.nats.client.Options;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.ServerList;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
-import io.pgbridge.spi.UserInfo;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ThreadFactory;
 import javax.net.ssl.SSLContext;
 
@@ -77,50 +75,21 @@ public final class NatsSinkConfig {
     static NatsSinkConfig from(SinkConfig sink) {
         Settings s = sink.settings();
         List<String> problems = new ArrayList<>(s.problems(SETTINGS));
-        String form = "nats://[user:password@]host:4222[,host2:4222] or tls://...";
-        URI uri = sink.parsedUri(form, problems);
-        if (uri == null) {
+        ServerList list = ServerList.parse(
+                sink,
+                Set.of("nats", "tls"),
+                DEFAULT_PORT,
+                "nats://[user:password@]host:4222[,host2:4222] or tls://...",
+                SETTINGS,
+                problems);
+        if (list == null) {
             throw new ConfigurationException(problems);
         }
-        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("nats") && !scheme.equals("tls")) {
-            problems.add(uriProblem(sink, "must start with nats:// or tls://"));
-        }
-        String authority = uri.getRawAuthority();
-        if (authority == null || authority.isEmpty()) {
-            problems.add(uriProblem(sink, "names no server; write it as " + form));
-            throw new ConfigurationException(problems);
-        }
-        if ((uri.getRawPath() != null
-                        && !uri.getRawPath().isEmpty()
-                        && !uri.getRawPath().equals("/"))
-                || uri.getRawQuery() != null
-                || uri.getRawFragment() != null) {
-            problems.add(uriProblem(
-                    sink,
-                    "takes no path, query or fragment; use the settings "
-                            + SETTINGS.stream().map(Setting::envName).toList()));
-        }
-        // A list of servers is not a server-based authority for java.net.URI: take it apart here.
-        int at = authority.lastIndexOf('@');
-        String user = null;
-        Secret pass = null;
-        if (at >= 0) {
-            String info = authority.substring(0, at);
-            int colon = info.indexOf(':');
-            user = UserInfo.decode(colon < 0 ? info : info.substring(0, colon));
-            pass = colon < 0 ? null : Secret.of(UserInfo.decode(info.substring(colon + 1)));
-            user = user.isEmpty() ? null : user;
-        }
-        List<String> servers = new ArrayList<>();
-        for (String server : authority.substring(at + 1).split(",", -1)) {
-            String hostPort = hostPort(server.trim());
-            if (hostPort == null) {
-                problems.add(uriProblem(sink, "has a server that is not host[:port]: '" + server + "'"));
-            } else {
-                servers.add(scheme + "://" + hostPort);
-            }
-        }
+        String user = list.user();
+        Secret pass = list.password();
+        List<String> servers = list.hostPorts().stream()
+                .map(hostPort -> list.scheme() + "://" + hostPort)
+                .toList();
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
@@ -128,27 +97,7 @@ public final class NatsSinkConfig {
             user = s.string(UpstreamSettings.USERNAME);
             pass = s.secret(UpstreamSettings.PASSWORD);
         }
-        return new NatsSinkConfig(servers, scheme.equals("tls"), user, pass, s);
-    }
-
-    /** {@code host:port} with the default port filled in, or {@code null} when {@code text} is not one. */
-    private static String hostPort(String text) {
-        URI server;
-        try {
-            server = new URI("nats://" + text);
-        } catch (URISyntaxException e) {
-            return null;
-        }
-        if (server.getHost() == null
-                || server.getRawUserInfo() != null
-                || !server.getRawPath().isEmpty()) {
-            return null;
-        }
-        return server.getHost() + ":" + (server.getPort() > 0 ? server.getPort() : DEFAULT_PORT);
-    }
-
-    private static String uriProblem(SinkConfig sink, String rule) {
-        return Settings.problem(UpstreamSettings.URI, sink.uri(), rule);
+        return new NatsSinkConfig(servers, list.scheme().equals("tls"), user, pass, s);
     }
 
     /**
