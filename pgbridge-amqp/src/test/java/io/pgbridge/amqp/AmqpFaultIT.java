@@ -15,7 +15,6 @@ import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.ChildJvm;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -36,7 +35,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.postgresql.replication.LogSequenceNumber;
 
 /**
@@ -94,11 +92,7 @@ class AmqpFaultIT {
                             + " amount numeric(12,2) NOT NULL, doc jsonb NOT NULL,"
                             + " created_at timestamptz NOT NULL DEFAULT clock_timestamp())");
         } else {
-            URI uri = URI.create(TestServices.postgresUrl());
-            PGSimpleDataSource ds = new PGSimpleDataSource();
-            ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + uri.getPort() + uri.getPath());
-            ds.setUser(uri.getUserInfo().split(":", 2)[0]);
-            PgBridgeSchema.migrate(ds, name);
+            PgBridgeSchema.migrate(TestServices.postgresDataSource(), name);
         }
     }
 

@@ -1,30 +1,18 @@
 package io.pgbridge.nats;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.nats.client.api.MessageInfo;
 import io.pgbridge.PgBridge;
-import io.pgbridge.sql.PgBridgeSchema;
+import io.pgbridge.sinktck.OutboxOutage;
 import io.pgbridge.testkit.TestServices;
-import java.nio.charset.StandardCharsets;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The outbox to a JetStream stream with the NATS server stopped for a while under a steady stream of
@@ -32,120 +20,49 @@ import org.postgresql.ds.PGSimpleDataSource;
  * what was published again), in commit order, with its routing key and trace context headers.
  */
 class OutboxNatsIT {
-    private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final Pattern SEQ = Pattern.compile("\"seq\": (\\d+)");
-    private static final int TOTAL = 300;
-
-    private final String schema =
-            "pgb_nats_" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
-    private final String stream = schema.toUpperCase();
-    private final String subject = "pgbridge.it." + schema;
-    private java.sql.Connection pg;
-    private PgBridge bridge;
+    private OutboxOutage outbox;
+    private String stream;
+    private String subject;
 
     @BeforeEach
     void setUp() throws Exception {
-        pg = TestServices.postgresConnection();
-        java.net.URI uri = java.net.URI.create(TestServices.postgresUrl());
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + uri.getPort() + uri.getPath());
-        String[] user = uri.getUserInfo().split(":", 2);
-        ds.setUser(user[0]);
-        if (user.length > 1) {
-            ds.setPassword(user[1]);
-        }
-        PgBridgeSchema.migrate(ds, schema);
+        outbox = OutboxOutage.install("pgb_nats_");
+        stream = outbox.schema().toUpperCase();
+        subject = "pgbridge.it." + outbox.schema();
         NatsStreams.create(stream, subject);
     }
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (bridge != null) {
-            bridge.close();
-        }
         NatsStreams.delete(stream);
-        String slot = schema + "_outbox_1";
-        await().atMost(WAIT)
-                .until(() ->
-                        count("select count(*) from pg_replication_slots where slot_name = '" + slot + "' and active")
-                                == 0);
-        try (Statement st = pg.createStatement()) {
-            st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot
-                    + "'; drop publication if exists " + slot + "; drop schema " + schema + " cascade");
-        }
-        pg.close();
+        outbox.close();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"streaming", "polling"})
     void natsStoppedUnderASteadyStreamLosesNothingAndDuplicatesNothing(String mode) throws Exception {
-        bridge = PgBridge.builder()
-                .postgres(TestServices.postgresUrl())
-                .upstream(TestServices.natsUrl())
-                .routes("events->subject:" + subject)
-                .source("outbox")
-                .setting("outbox.schema", schema)
-                .setting("outbox.mode", mode)
-                .setting("outbox.replay-after-ms", "300")
+        try (PgBridge bridge = outbox.builder(TestServices.natsUrl(), "events->subject:" + subject, mode)
                 .setting("nats.publish-timeout-ms", "3000")
                 .setting("nats.reconnect-wait-ms", "200")
-                .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
-                .shutdownTimeout(Duration.ofSeconds(5))
-                .build();
-        bridge.start();
-
-        AtomicInteger sent = new AtomicInteger();
-        Thread producer = new Thread(() -> {
-            try (java.sql.Connection c = TestServices.postgresConnection();
-                    Statement st = c.createStatement()) {
-                for (int i = 1; i <= TOTAL; i++) {
-                    st.execute("select " + schema + ".send('events', '{\"seq\": " + i + "}'::jsonb, 'customer-"
-                            + (i % 7) + "', '{\"traceparent\": \"00-" + String.format("%032x", i)
-                            + "-00f067aa0ba902b7-01\"}'::jsonb)");
-                    sent.set(i);
-                    Thread.sleep(10); // a steady stream through the outage
-                }
-            } catch (SQLException | InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        producer.start();
-        await().atMost(WAIT).until(() -> bridge.stats().delivered() >= 50);
-        try {
-            TestServices.stop(TestServices.Service.NATS);
-            int atStop = sent.get();
-            await().atMost(WAIT).until(() -> sent.get() >= atStop + 50);
-        } finally {
-            TestServices.start(TestServices.Service.NATS);
+                .build()) {
+            bridge.start();
+            outbox.sendThroughAnOutage(bridge, TestServices.Service.NATS);
         }
-        producer.join(WAIT.toMillis());
-        assertThat(sent.get()).as("events committed").isEqualTo(TOTAL);
-        await().atMost(WAIT).until(() -> bridge.stats().delivered() >= TOTAL);
 
         List<Integer> seqs = new ArrayList<>();
         for (MessageInfo m : NatsStreams.readAll(stream)) {
-            Matcher matcher = SEQ.matcher(new String(m.getData(), StandardCharsets.UTF_8));
-            assertThat(matcher.find()).as("payload holds seq").isTrue();
-            int seq = Integer.parseInt(matcher.group(1));
+            int seq = OutboxOutage.seq(m.getData());
             seqs.add(seq);
             assertThat(m.getHeaders().getFirst(NatsSink.HEADER_ROUTING_KEY))
                     .as("routing key header")
-                    .isEqualTo("customer-" + (seq % 7));
+                    .isEqualTo(OutboxOutage.routingKey(seq));
             assertThat(m.getHeaders().getFirst("traceparent"))
                     .as("trace context header")
-                    .isEqualTo("00-" + String.format("%032x", seq) + "-00f067aa0ba902b7-01");
+                    .isEqualTo(OutboxOutage.traceparent(seq));
         }
         assertThat(seqs)
                 .as("the stream holds every committed event exactly once, in commit order")
                 .containsExactlyElementsOf(
-                        IntStream.rangeClosed(1, TOTAL).boxed().collect(Collectors.toList()));
-    }
-
-    private long count(String sql) throws SQLException {
-        try (Statement st = pg.createStatement();
-                ResultSet rs = st.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
+                        IntStream.rangeClosed(1, OutboxOutage.TOTAL).boxed().toList());
     }
 }

@@ -44,18 +44,8 @@ class OutboxNoSkipIT {
         for (PgBridge b : bridges) {
             b.close();
         }
-        String slot = slot();
-        await().atMost(WAIT)
-                .until(() ->
-                        count("select count(*) from pg_replication_slots where slot_name = '" + slot + "' and active")
-                                == 0);
-        db.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot
-                + "'; drop publication if exists " + slot);
+        db.dropStream();
         db.dropAll();
-    }
-
-    private String slot() {
-        return db.schema + "_outbox_1";
     }
 
     private PgBridge bridge(InMemorySink sink, Map<String, String> settings) {

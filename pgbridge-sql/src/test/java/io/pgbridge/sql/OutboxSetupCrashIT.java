@@ -46,13 +46,7 @@ class OutboxSetupCrashIT {
         for (Process p : children) {
             p.destroyForcibly().waitFor();
         }
-        String slot = db.schema + "_outbox_1";
-        await().atMost(WAIT)
-                .until(() ->
-                        count("select count(*) from pg_replication_slots where slot_name = '" + slot + "' and active")
-                                == 0);
-        db.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot
-                + "'; drop publication if exists " + slot);
+        db.dropStream();
         db.dropAll();
     }
 

@@ -25,10 +25,6 @@ import org.junit.jupiter.api.Test;
  */
 class StreamingOutboxIT extends OutboxBridgeContract {
 
-    private String slot() {
-        return db.schema + "_outbox_1";
-    }
-
     @Override
     Map<String, String> modeSettings() {
         return Map.of("outbox.mode", "streaming", "wal.status-interval-ms", "200", "wal.heartbeat-interval-ms", "500");
@@ -39,19 +35,14 @@ class StreamingOutboxIT extends OutboxBridgeContract {
     void awaitOutboxDrained() throws Exception {
         String reached = text("select pg_current_wal_lsn()::text");
         await().atMost(WAIT)
-                .until(() -> count("select count(*) from pg_replication_slots where slot_name = '" + slot()
+                .until(() -> count("select count(*) from pg_replication_slots where slot_name = '" + db.slot()
                                 + "' and confirmed_flush_lsn >= '" + reached + "'::pg_lsn")
                         == 1);
     }
 
     @Override
     void dropModeObjects() throws Exception {
-        await().atMost(WAIT)
-                .until(() ->
-                        count("select count(*) from pg_replication_slots where slot_name = '" + slot() + "' and active")
-                                == 0);
-        db.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot()
-                + "'; drop publication if exists " + slot());
+        db.dropStream();
     }
 
     private String text(String sql) throws SQLException {

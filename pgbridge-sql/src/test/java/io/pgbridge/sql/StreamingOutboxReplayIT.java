@@ -32,7 +32,7 @@ class StreamingOutboxReplayIT {
 
     private final TestDatabase db = new TestDatabase();
     private final List<PgBridge> bridges = new ArrayList<>();
-    private final String slot = db.schema + "_outbox_1";
+    private final String slot = db.slot();
 
     @BeforeEach
     void migrate() {
@@ -44,12 +44,7 @@ class StreamingOutboxReplayIT {
         for (PgBridge b : bridges) {
             b.close();
         }
-        await().atMost(WAIT)
-                .until(() ->
-                        count("select count(*) from pg_replication_slots where slot_name = '" + slot + "' and active")
-                                == 0);
-        db.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot
-                + "'; drop publication if exists " + slot);
+        db.dropStream();
         db.dropAll();
     }
 

@@ -1,13 +1,15 @@
 package io.pgbridge.sql;
 
+import static org.awaitility.Awaitility.await;
+
 import io.pgbridge.testkit.TestServices;
-import java.net.URI;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /** A pgbridge schema of its own for one test class, on the test PostgreSQL; dropped by {@link #dropAll}. */
 final class TestDatabase {
@@ -16,20 +18,7 @@ final class TestDatabase {
     final String app = schema + "_app";
 
     static DataSource dataSource() {
-        URI uri = URI.create(TestServices.postgresUrl());
-        PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setServerNames(new String[] {uri.getHost()});
-        ds.setPortNumbers(new int[] {uri.getPort() > 0 ? uri.getPort() : 5432});
-        ds.setDatabaseName(uri.getPath().substring(1));
-        String userInfo = uri.getUserInfo();
-        if (userInfo != null) {
-            int colon = userInfo.indexOf(':');
-            ds.setUser(colon < 0 ? userInfo : userInfo.substring(0, colon));
-            if (colon >= 0) {
-                ds.setPassword(userInfo.substring(colon + 1));
-            }
-        }
-        return ds;
+        return TestServices.postgresDataSource();
     }
 
     Connection connect() throws SQLException {
@@ -40,6 +29,30 @@ final class TestDatabase {
         try (Connection c = connect();
                 Statement st = c.createStatement()) {
             st.execute(sql);
+        }
+    }
+
+    /** The streaming outbox's replication slot, also its publication's name. */
+    String slot() {
+        return schema + "_outbox_1";
+    }
+
+    /** Waits (up to 30 s) until no bridge streams from {@link #slot()}, then drops the slot and the publication. */
+    void dropStream() throws SQLException {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() ->
+                        count("select count(*) from pg_replication_slots where slot_name = '" + slot() + "' and active")
+                                == 0);
+        execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '" + slot()
+                + "'; drop publication if exists " + slot());
+    }
+
+    long count(String sql) throws SQLException {
+        try (Connection c = connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

@@ -2,12 +2,13 @@ package io.pgbridge.testkit;
 
 import com.redis.testcontainers.RedisContainer;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.hivemq.HiveMQContainer;
@@ -73,21 +74,27 @@ public final class TestServices {
         });
     }
 
-    /** A new JDBC connection to the test database, in auto-commit mode. */
-    public static Connection postgresConnection() throws SQLException {
+    /** A data source for the test database (for Flyway, {@code PgBridgeSchema.migrate}, ...). */
+    public static DataSource postgresDataSource() {
         java.net.URI uri = java.net.URI.create(postgresUrl());
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setServerNames(new String[] {uri.getHost()});
+        ds.setPortNumbers(new int[] {uri.getPort() > 0 ? uri.getPort() : 5432});
+        ds.setDatabaseName(uri.getPath().substring(1));
         String userInfo = uri.getUserInfo();
-        java.util.Properties props = new java.util.Properties();
         if (userInfo != null) {
             int colon = userInfo.indexOf(':');
-            props.setProperty("user", colon < 0 ? userInfo : userInfo.substring(0, colon));
+            ds.setUser(colon < 0 ? userInfo : userInfo.substring(0, colon));
             if (colon >= 0) {
-                props.setProperty("password", userInfo.substring(colon + 1));
+                ds.setPassword(userInfo.substring(colon + 1));
             }
         }
-        String jdbc =
-                "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() > 0 ? uri.getPort() : 5432) + uri.getPath();
-        return DriverManager.getConnection(jdbc, props);
+        return ds;
+    }
+
+    /** A new JDBC connection to the test database, in auto-commit mode. */
+    public static Connection postgresConnection() throws SQLException {
+        return postgresDataSource().getConnection();
     }
 
     /** {@code amqp://user:password@host:port/vhost}. */
