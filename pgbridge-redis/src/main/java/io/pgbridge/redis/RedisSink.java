@@ -133,13 +133,23 @@ public final class RedisSink implements Sink {
 
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
-        RedisAsyncCommands<String, byte[]> redis;
+        StatefulRedisConnection<String, byte[]> current;
         synchronized (lock) {
-            if (connection == null || closed) {
+            if (client == null || closed) {
                 return PublishResult.failed(0, "the Redis sink is " + (closed ? "closed" : "not started"), null);
             }
-            redis = connection.async();
+            if (connection == null) { // dropped after a reply did not come
+                try {
+                    connection = client.connect(CODEC, config.redisUri());
+                    log.info("Redis sink connected again to {}", config.endpoint());
+                } catch (RuntimeException e) {
+                    return PublishResult.failed(
+                            0, "cannot connect to Redis " + config.endpoint() + ": " + rootMessage(e), e);
+                }
+            }
+            current = connection;
         }
+        RedisAsyncCommands<String, byte[]> redis = current.async();
         boolean stream = target.kind().equals("stream");
         List<RedisFuture<?>> replies = new ArrayList<>(events.size());
         for (Event event : events) {
@@ -153,6 +163,7 @@ public final class RedisSink implements Sink {
             try {
                 replies.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (TimeoutException e) {
+                drop(current);
                 return PublishResult.failed(
                         i,
                         "Redis " + config.endpoint() + " did not reply within " + config.commandTimeout.toMillis()
@@ -167,6 +178,25 @@ public final class RedisSink implements Sink {
             }
         }
         return PublishResult.confirmed(events.size());
+    }
+
+    /**
+     * Drops a connection on which a reply did not come in time; the next publish opens a new one. Redis answers in
+     * order and Lettuce matches replies to commands in order, so once a reply is lost (a frozen network path that
+     * dropped bytes) every later command on that connection would wait for ever.
+     */
+    private void drop(StatefulRedisConnection<String, byte[]> stale) {
+        synchronized (lock) {
+            if (connection != stale) {
+                return; // another delivery thread dropped it already
+            }
+            connection = null;
+        }
+        log.warn(
+                "Redis {} did not reply within {} ms: dropping its connection, a new one is opened for the next publish",
+                config.endpoint(),
+                config.commandTimeout.toMillis());
+        stale.closeAsync();
     }
 
     private XAddArgs xaddArgs() {
