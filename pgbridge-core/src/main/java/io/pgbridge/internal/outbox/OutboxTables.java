@@ -47,10 +47,22 @@ final class OutboxTables {
     /** SQLSTATE of a statement that gave up waiting for a lock ({@code lock_not_available}). */
     static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    /**
+     * The lock timeout of partition maintenance's steps. Dropping a partition needs ACCESS EXCLUSIVE on the events
+     * table: while that request waits, every insert queues behind it, so it waits only this long (the application's
+     * own transactions that hold the table are usually shorter) and is tried again after a pause.
+     */
+    static final String DDL_LOCK_TIMEOUT = "10ms";
+
     /** Sets {@link #LOCK_TIMEOUT} for the session of a connection that only pgbridge uses. */
     static void limitLockWaits(Connection c) throws SQLException {
+        limitLockWaits(c, LOCK_TIMEOUT);
+    }
+
+    /** Sets a lock timeout (a PostgreSQL duration such as {@code 10ms}) for the session of a pgbridge connection. */
+    static void limitLockWaits(Connection c, String timeout) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("set lock_timeout = '" + LOCK_TIMEOUT + "'");
+            st.execute("set lock_timeout = '" + timeout + "'");
         }
     }
 
@@ -200,8 +212,22 @@ final class OutboxTables {
         return "select partition_name, reason from " + q + ".held_partitions(?)";
     }
 
-    String maintainPartitions() {
-        return "select " + q + ".maintain_partitions(?, ?)";
+    /**
+     * The steps partition maintenance has to take, in order (parameters: days ahead, retention days): step
+     * ({@code create} or {@code drop}), partition name, day.
+     */
+    String maintenanceSteps() {
+        return "select step, partition_name, day from " + q + ".maintenance_steps(?, ?)";
+    }
+
+    /** Creates the partition of a day unless it exists (parameter: the day); one transaction per call. */
+    String createPartition() {
+        return "select " + q + ".create_partition(?)";
+    }
+
+    /** Drops an expired partition unless it holds undelivered events (parameters: name, retention days). */
+    String dropPartition() {
+        return "select " + q + ".drop_partition(?, ?)";
     }
 
     String insertDeadLetter() {

@@ -40,7 +40,10 @@ import org.slf4j.LoggerFactory;
  * delivering an event concurrently: a row under a live lease is not claimed by another. The rows of a bridge that
  * crashed, or could not renew its lease, are claimed again by any bridge once the lease expires (at least once).
  * Between polls the source waits for a NOTIFY wake-up (sent by the events table's trigger while this stream's
- * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
+ * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}. The source sets the channel only
+ * while it waits, and clears it while it has work: a NOTIFY serialises the commits of the transactions that send it
+ * (PostgreSQL holds a database-wide lock from the start of such a commit to its end), so under load the application
+ * sends none. An event committed just as the source went back to waiting may wait up to one poll interval.
  *
  * <p>Every statement runs with {@link OutboxTables#LOCK_TIMEOUT}: when an application holds a conflicting lock, the
  * poll gives up and is retried at the next interval, rather than queue the application's writes behind it.
@@ -50,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 final class PollingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(PollingOutboxSource.class);
+    /** How many times {@code start()} tries to register the wake-up channel when it gives up on a lock. */
+    static final int START_LOCK_ATTEMPTS = 8;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -68,6 +73,9 @@ final class PollingOutboxSource implements EventSource {
     private volatile boolean running;
     private volatile boolean closing;
     private volatile ClaimedBatch current;
+    /** Whether this bridge last turned this stream's wake-ups on; only the poller thread uses it. */
+    private boolean wakeUpsOn;
+
     private Connection connection;
     private Thread thread;
     private SourceContext context;
@@ -99,7 +107,7 @@ final class PollingOutboxSource implements EventSource {
     public void start(SourceContext context) throws InterruptedException {
         this.context = context;
         try {
-            connection = open();
+            connection = openRetryingLocks();
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot read the outbox " + tables.schema() + ".events at " + postgres.describe() + ": "
@@ -125,6 +133,33 @@ final class PollingOutboxSource implements EventSource {
                 tables.wakeupChannel(streamId));
     }
 
+    /**
+     * Opens the connection, retrying while registering the wake-up channel gives up on a lock (another session holds
+     * this stream's {@code streams} row), at most {@link #START_LOCK_ATTEMPTS} times with backoff; logged each time.
+     */
+    private Connection openRetryingLocks() throws SQLException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return open();
+            } catch (SQLException e) {
+                if (!OutboxTables.lockNotAvailable(e) || attempt == START_LOCK_ATTEMPTS) {
+                    throw e;
+                }
+                long delay = reconnectBackoff.delayMillis(attempt);
+                log.info(
+                        "Registering the wake-up channel of stream {} in {}.streams gave up waiting for a lock after"
+                                + " {} (another session holds the row); attempt {} of {}, next in {} ms",
+                        streamId,
+                        tables.schema(),
+                        OutboxTables.LOCK_TIMEOUT,
+                        attempt,
+                        START_LOCK_ATTEMPTS,
+                        delay);
+                Thread.sleep(delay); // backoff between attempts, not a wait for a condition
+            }
+        }
+    }
+
     private Connection open() throws SQLException {
         // A read that gets no answer within this time fails instead of hanging on a half-open socket.
         int socketTimeoutSeconds = Math.max(30, pollMillis * 3 / 1000);
@@ -133,14 +168,10 @@ final class PollingOutboxSource implements EventSource {
             OutboxTables.limitLockWaits(c);
             tables.requireInstalled(c);
             String channel = tables.wakeupChannel(streamId);
-            try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
-                st.setLong(1, streamId);
-                st.setString(2, channel);
-                st.executeUpdate();
-            }
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN " + Identifiers.quote(channel));
             }
+            setWakeUps(c, true);
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
             throw e;
@@ -148,10 +179,30 @@ final class PollingOutboxSource implements EventSource {
         return c;
     }
 
+    /**
+     * Turns the NOTIFY wake-ups of this stream on (the bridge is about to wait) or off (it is busy). A transaction
+     * that sends NOTIFY holds a database-wide lock from its commit's start to its end, so that the application's
+     * commits queue behind one another while wake-ups are on: they are on only while a bridge waits for work.
+     */
+    private void setWakeUps(Connection c, boolean on) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
+            st.setLong(1, streamId);
+            st.setString(2, on ? tables.wakeupChannel(streamId) : null);
+            st.executeUpdate();
+        }
+        wakeUpsOn = on;
+    }
+
     private void run() {
         while (running) {
             try {
-                if (pollOnce() == 0 && running) {
+                if (pollOnce() > 0) {
+                    continue;
+                }
+                if (!wakeUpsOn) {
+                    // poll once more before waiting: an event committed while wake-ups were off sent none
+                    setWakeUps(connection, true);
+                } else if (running) {
                     connection.unwrap(PGConnection.class).getNotifications(pollMillis);
                 }
             } catch (InterruptedException e) {
@@ -183,6 +234,9 @@ final class PollingOutboxSource implements EventSource {
         List<Event> events = claim();
         if (events.isEmpty()) {
             return 0;
+        }
+        if (wakeUpsOn) {
+            setWakeUps(connection, false);
         }
         ClaimedBatch batch = new ClaimedBatch();
         current = batch;
