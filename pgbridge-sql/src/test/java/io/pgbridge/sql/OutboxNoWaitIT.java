@@ -225,6 +225,29 @@ class OutboxNoWaitIT {
     }
 
     @Test
+    void aPollingStartWhoseStreamRowIsLockedRetriesInsteadOfFailing() throws Exception {
+        db.execute("insert into " + db.schema + ".streams (stream_id) values (1)");
+        InMemorySink sink = new InMemorySink();
+        PgBridge bridge = bridge(sink, Map.of("outbox.mode", "polling"));
+        CompletableFuture<Void> started;
+        try (Connection app = db.connect();
+                Statement st = app.createStatement()) {
+            app.setAutoCommit(false);
+            st.execute("select * from " + db.schema + ".streams where stream_id = 1 for update"); // the row, locked
+            started = CompletableFuture.runAsync(bridge::start);
+            // Registering the wake-up channel gives up after the lock timeout (200 ms), several times meanwhile.
+            await("start() neither fails nor completes while the stream's row is locked")
+                    .during(Duration.ofSeconds(2))
+                    .atMost(WAIT)
+                    .until(() -> !started.isDone());
+            app.commit();
+        }
+        started.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        sendFromOtherSessions().get();
+        sink.await(WRITERS * 10, WAIT);
+    }
+
+    @Test
     void aPollingClaimHoldsNoTransactionOpenWhileTheSinkIsDown() throws Exception {
         InMemorySink sink = new InMemorySink();
         sink.setAvailable(false);

@@ -202,9 +202,14 @@ final class OutboxTables {
         return "delete from " + q + ".events where stream_id = ? and id = any(?)";
     }
 
+    /**
+     * Sets (or, with null, clears) the NOTIFY wake-up channel of a stream (parameters: stream id, channel); writes
+     * nothing when it is already so.
+     */
     String registerWakeup() {
-        return "insert into " + q + ".streams (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
-                + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()";
+        return "insert into " + q + ".streams as s (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
+                + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()"
+                + " where s.wakeup_channel is distinct from excluded.wakeup_channel";
     }
 
     /** The partitions older than a retention (days) kept because they hold events not delivered yet, and why. */

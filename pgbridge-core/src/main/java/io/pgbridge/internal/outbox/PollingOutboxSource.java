@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -182,7 +183,8 @@ final class PollingOutboxSource implements EventSource {
     /**
      * Turns the NOTIFY wake-ups of this stream on (the bridge is about to wait) or off (it is busy). A transaction
      * that sends NOTIFY holds a database-wide lock from its commit's start to its end, so that the application's
-     * commits queue behind one another while wake-ups are on: they are on only while a bridge waits for work.
+     * commits queue behind one another while wake-ups are on: they are on only while a bridge waits for work. Writes
+     * only when the channel changes.
      */
     private void setWakeUps(Connection c, boolean on) throws SQLException {
         try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
@@ -203,7 +205,12 @@ final class PollingOutboxSource implements EventSource {
                     // poll once more before waiting: an event committed while wake-ups were off sent none
                     setWakeUps(connection, true);
                 } else if (running) {
-                    connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+                    PGNotification[] woken =
+                            connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+                    if (woken == null || woken.length == 0) {
+                        // another bridge of this stream may have turned the wake-ups off (busy, or closed): on again
+                        wakeUpsOn = false;
+                    }
                 }
             } catch (InterruptedException e) {
                 if (running) {
@@ -224,6 +231,13 @@ final class PollingOutboxSource implements EventSource {
                     break;
                 }
                 reconnect(e);
+            }
+        }
+        if (wakeUpsOn) {
+            try {
+                setWakeUps(connection, false); // nobody waits for them any more
+            } catch (SQLException e) {
+                log.debug("Turning the wake-ups of stream {} off at close failed", streamId, e);
             }
         }
         closeQuietly(connection);
