@@ -190,8 +190,8 @@ class OutboxNoSkipIT {
                 ids.add(rs.getLong(1));
             }
         }
-        db.execute("insert into " + db.schema + ".replay (stream_id, commit_lsn, ordinal, event_id) values (1, '0/1',"
-                + " 0, " + ids.get(0) + ")");
+        db.execute("insert into " + db.schema + ".replay (stream_id, commit_lsn, ordinal, event_id, xid) values (1,"
+                + " '0/1', 0, " + ids.get(0) + ", pg_current_xact_id())");
         assertThat(held()).as("held by a replay record").contains("recorded for replay");
         db.execute("delete from " + db.schema + ".replay; insert into " + db.schema + ".backlog values (1, "
                 + ids.get(1) + ")");
