@@ -36,8 +36,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>{@code bridge-starting}: polling and streaming bridges started and closed one after the other.
  * </ol>
  *
- * <p>Prints p50, p99 and max per phase in milliseconds and their ratio to the {@code no-bridge} phase, measured in the
- * same run, then what the writers waited for (sampled every 10 ms in {@code pg_stat_activity}; for a lock wait, the
+ * <p>A {@code no-bridge} phase is measured again before each of the others, because the machine may be shared. Prints
+ * p50, p99 and max per phase in milliseconds and their ratio to the {@code no-bridge} phase just before it, then what the writers waited for (sampled every 10 ms in {@code pg_stat_activity}; for a lock wait, the
  * statement it queues behind). Bridges run in this JVM with an in-memory sink. Arguments (optional): {@code
  * postgres=postgresql://postgres@127.0.0.1:5432/postgres seconds=20 outage-seconds=60 writers=16}.
  */
@@ -82,17 +82,18 @@ public final class SendLatencyBenchmark {
             cleanUp(st);
             PgBridgeSchema.migrate(ds, SCHEMA);
             Writers w = new Writers(jdbc, user, writers);
-            long[] base = w.measure(seconds);
-            print("no-bridge", base, base, w.waits());
+            long[] base;
 
             // The same polling bridge delivering every event, with no partition to create or drop: what the
             // maintenance phase costs beyond this is the partition work.
+            base = baseline(w, seconds);
             try (PgBridge bridge = bridge(postgres, "polling", new InMemorySink(), Map.of())) {
                 w.startMeasuring();
                 bridge.start();
                 print("polling-delivering", w.measureRest(seconds), base, w.waits());
             }
 
+            base = baseline(w, seconds);
             st.execute(preparePartitionWork());
             try (PgBridge bridge = bridge(
                     postgres,
@@ -113,6 +114,7 @@ public final class SendLatencyBenchmark {
                         creating.start();
                     }
                 }
+                base = baseline(w, seconds);
                 InMemorySink sink = new InMemorySink();
                 sink.setAvailable(false);
                 try (PgBridge bridge = bridge(postgres, mode, sink, Map.of())) {
@@ -122,6 +124,7 @@ public final class SendLatencyBenchmark {
                 }
             }
 
+            base = baseline(w, seconds);
             AtomicBoolean measuring = new AtomicBoolean(true);
             List<String> failures = new ArrayList<>();
             String url = postgres;
@@ -148,6 +151,13 @@ public final class SendLatencyBenchmark {
             w.close();
             cleanUp(st);
         }
+    }
+
+    /** A no-bridge phase, measured before each scenario: the machine is shared, so compare neighbours. */
+    private static long[] baseline(Writers w, int seconds) throws InterruptedException {
+        long[] base = w.measure(seconds);
+        print("no-bridge", base, base, w.waits());
+        return base;
     }
 
     private static PgBridge bridge(String postgres, String mode, InMemorySink sink, Map<String, String> extra) {
