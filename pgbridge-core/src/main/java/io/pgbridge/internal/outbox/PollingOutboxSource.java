@@ -54,8 +54,6 @@ import org.slf4j.LoggerFactory;
  */
 final class PollingOutboxSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(PollingOutboxSource.class);
-    /** How many times {@code start()} tries to register the wake-up channel when it gives up on a lock. */
-    static final int START_LOCK_ATTEMPTS = 8;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -108,7 +106,7 @@ final class PollingOutboxSource implements EventSource {
     public void start(SourceContext context) throws InterruptedException {
         this.context = context;
         try {
-            connection = openRetryingLocks();
+            connection = open();
         } catch (SQLException e) {
             throw new ConnectionException(
                     "Cannot read the outbox " + tables.schema() + ".events at " + postgres.describe() + ": "
@@ -134,33 +132,6 @@ final class PollingOutboxSource implements EventSource {
                 tables.wakeupChannel(streamId));
     }
 
-    /**
-     * Opens the connection, retrying while registering the wake-up channel gives up on a lock (another session holds
-     * this stream's {@code streams} row), at most {@link #START_LOCK_ATTEMPTS} times with backoff; logged each time.
-     */
-    private Connection openRetryingLocks() throws SQLException, InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return open();
-            } catch (SQLException e) {
-                if (!OutboxTables.lockNotAvailable(e) || attempt == START_LOCK_ATTEMPTS) {
-                    throw e;
-                }
-                long delay = reconnectBackoff.delayMillis(attempt);
-                log.info(
-                        "Registering the wake-up channel of stream {} in {}.streams gave up waiting for a lock after"
-                                + " {} (another session holds the row); attempt {} of {}, next in {} ms",
-                        streamId,
-                        tables.schema(),
-                        OutboxTables.LOCK_TIMEOUT,
-                        attempt,
-                        START_LOCK_ATTEMPTS,
-                        delay);
-                Thread.sleep(delay); // backoff between attempts, not a wait for a condition
-            }
-        }
-    }
-
     private Connection open() throws SQLException {
         // A read that gets no answer within this time fails instead of hanging on a half-open socket.
         int socketTimeoutSeconds = Math.max(30, pollMillis * 3 / 1000);
@@ -172,7 +143,9 @@ final class PollingOutboxSource implements EventSource {
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN " + Identifiers.quote(channel));
             }
-            setWakeUps(c, true);
+            // The wake-ups are turned on by the poller before it first waits, never here: a start neither makes the
+            // application's commits send NOTIFYs before there is nothing to do, nor waits for a lock on the row.
+            wakeUpsOn = false;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
             throw e;
