@@ -42,9 +42,10 @@ import org.slf4j.LoggerFactory;
  * crashed, or could not renew its lease, are claimed again by any bridge once the lease expires (at least once).
  * Between polls the source waits for a NOTIFY wake-up (sent by the events table's trigger while this stream's
  * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}. The source sets the channel only
- * while it waits, and clears it while it has work and when it closes: a NOTIFY serialises the commits of the transactions that send it
- * (PostgreSQL holds a database-wide lock from the start of such a commit to its end), so under load the application
- * sends none. An event committed just as the source went back to waiting may wait up to one poll interval.
+ * while it waits, and clears it while it has work and when it closes: a NOTIFY serialises the commits of the
+ * transactions that send it (PostgreSQL holds a database-wide lock from the start of such a commit to its end), so
+ * under load the application sends none. An event committed just as the source went back to waiting may wait up to
+ * one poll interval.
  *
  * <p>Every statement runs with {@link OutboxTables#LOCK_TIMEOUT}: when an application holds a conflicting lock, the
  * poll gives up and is retried at the next interval, rather than queue the application's writes behind it.
