@@ -38,7 +38,8 @@ final class OutboxTables {
     }
 
     /**
-     * The lock timeout of every statement pgbridge runs on outbox objects, so that a lock pgbridge waits for (an
+     * The lock timeout of every statement pgbridge runs on outbox objects (partition maintenance's steps use {@link
+     * #DDL_LOCK_TIMEOUT}), so that a lock pgbridge waits for (an
      * application transaction holds it) never queues the application's own writes behind pgbridge for longer: the
      * statement fails with SQLSTATE {@value #LOCK_NOT_AVAILABLE} and is retried later.
      */
