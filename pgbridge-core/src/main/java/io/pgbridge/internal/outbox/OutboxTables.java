@@ -39,9 +39,9 @@ final class OutboxTables {
 
     /**
      * The lock timeout of every statement pgbridge runs on outbox objects (partition maintenance's steps use {@link
-     * #DDL_LOCK_TIMEOUT}), so that a lock pgbridge waits for (an
-     * application transaction holds it) never queues the application's own writes behind pgbridge for longer: the
-     * statement fails with SQLSTATE {@value #LOCK_NOT_AVAILABLE} and is retried later.
+     * #DDL_LOCK_TIMEOUT}), so that a lock pgbridge waits for (an application transaction holds it) never queues the
+     * application's own writes behind pgbridge for longer: the statement fails with SQLSTATE {@value
+     * #LOCK_NOT_AVAILABLE} and is retried later.
      */
     static final String LOCK_TIMEOUT = "200ms";
 
