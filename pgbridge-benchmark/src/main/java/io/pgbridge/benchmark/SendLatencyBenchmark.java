@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -25,7 +26,9 @@ import org.postgresql.ds.PGSimpleDataSource;
  *
  * <ol>
  *   <li>{@code no-bridge}: the baseline, nothing reads the outbox;
- *   <li>{@code maintenance}: a polling bridge starts with 30 days of partitions to create (the next days' are dropped
+ *   <li>{@code polling-delivering}: a polling bridge starts and delivers every event to an in-memory sink, with no
+ *       partition work to do (the reference for the next phase);
+ *   <li>{@code maintenance}: the same, but the bridge starts with 30 days of partitions to create (the next days' are dropped
  *       first) and 10 expired empty partitions to drop, and runs maintenance every second;
  *   <li>{@code sink-down-polling}: a polling bridge whose sink is down for {@code outage-seconds};
  *   <li>{@code sink-down-streaming}: the same with a streaming bridge whose slot exists (created between the phases),
@@ -33,13 +36,15 @@ import org.postgresql.ds.PGSimpleDataSource;
  *   <li>{@code bridge-starting}: polling and streaming bridges started and closed one after the other.
  * </ol>
  *
- * <p>Prints p50, p99 and max per phase in milliseconds and their ratio to the {@code no-bridge} phase, measured in the
- * same run. Bridges run in this JVM with an in-memory sink. Arguments (optional): {@code
+ * <p>A {@code no-bridge} phase is measured again before each of the others, because the machine may be shared. Prints
+ * p50, p99 and max per phase in milliseconds and their ratio to the {@code no-bridge} phase just before it, then what the writers waited for (sampled every 10 ms in {@code pg_stat_activity}; for a lock wait, the
+ * statement it queues behind). Bridges run in this JVM with an in-memory sink. Arguments (optional): {@code
  * postgres=postgresql://postgres@127.0.0.1:5432/postgres seconds=20 outage-seconds=60 writers=16}.
  */
 public final class SendLatencyBenchmark {
     private static final String SCHEMA = "pgbridge_bench_latency";
     private static final String SLOT = SCHEMA + "_outbox_1";
+    private static final String WRITER_APPLICATION = "pgbridge-bench-writer";
 
     private SendLatencyBenchmark() {}
 
@@ -77,9 +82,18 @@ public final class SendLatencyBenchmark {
             cleanUp(st);
             PgBridgeSchema.migrate(ds, SCHEMA);
             Writers w = new Writers(jdbc, user, writers);
-            long[] base = w.measure(seconds);
-            print("no-bridge", base, base);
+            long[] base;
 
+            // The same polling bridge delivering every event, with no partition to create or drop: what the
+            // maintenance phase costs beyond this is the partition work.
+            base = baseline(w, seconds);
+            try (PgBridge bridge = bridge(postgres, "polling", new InMemorySink(), Map.of())) {
+                w.startMeasuring();
+                bridge.start();
+                print("polling-delivering", w.measureRest(seconds), base, w.waits());
+            }
+
+            base = baseline(w, seconds);
             st.execute(preparePartitionWork());
             try (PgBridge bridge = bridge(
                     postgres,
@@ -88,7 +102,7 @@ public final class SendLatencyBenchmark {
                     Map.of("outbox.partitions-ahead-days", "30", "outbox.maintenance-interval-ms", "1000"))) {
                 w.startMeasuring();
                 bridge.start();
-                print("maintenance", w.measureRest(seconds), base);
+                print("maintenance", w.measureRest(seconds), base, w.waits());
             }
 
             for (String mode : List.of("polling", "streaming")) {
@@ -100,15 +114,17 @@ public final class SendLatencyBenchmark {
                         creating.start();
                     }
                 }
+                base = baseline(w, seconds);
                 InMemorySink sink = new InMemorySink();
                 sink.setAvailable(false);
                 try (PgBridge bridge = bridge(postgres, mode, sink, Map.of())) {
                     bridge.start();
-                    print("sink-down-" + mode, w.measure(outageSeconds), base);
+                    print("sink-down-" + mode, w.measure(outageSeconds), base, w.waits());
                     sink.setAvailable(true);
                 }
             }
 
+            base = baseline(w, seconds);
             AtomicBoolean measuring = new AtomicBoolean(true);
             List<String> failures = new ArrayList<>();
             String url = postgres;
@@ -128,13 +144,20 @@ public final class SendLatencyBenchmark {
             long[] starting = w.measureRest(seconds);
             measuring.set(false);
             starter.join();
-            print("bridge-starting", starting, base);
+            print("bridge-starting", starting, base, w.waits());
             if (!failures.isEmpty()) {
                 System.out.println("bridge starts that failed: " + failures);
             }
             w.close();
             cleanUp(st);
         }
+    }
+
+    /** A no-bridge phase, measured before each scenario: the machine is shared, so compare neighbours. */
+    private static long[] baseline(Writers w, int seconds) throws InterruptedException {
+        long[] base = w.measure(seconds);
+        print("no-bridge", base, base, w.waits());
+        return base;
     }
 
     private static PgBridge bridge(String postgres, String mode, InMemorySink sink, Map<String, String> extra) {
@@ -181,7 +204,7 @@ public final class SendLatencyBenchmark {
         return "events_" + day.format(DateTimeFormatter.BASIC_ISO_DATE);
     }
 
-    private static void print(String phase, long[] nanos, long[] base) {
+    private static void print(String phase, long[] nanos, long[] base, String waits) {
         Arrays.sort(nanos);
         Arrays.sort(base);
         System.out.printf(
@@ -196,6 +219,7 @@ public final class SendLatencyBenchmark {
                 at(nanos, 0.50) / (double) at(base, 0.50),
                 at(nanos, 0.99) / (double) at(base, 0.99),
                 nanos[nanos.length - 1] / (double) base[base.length - 1]);
+        System.out.println(waits);
     }
 
     private static long at(long[] sorted, double quantile) {
@@ -219,11 +243,17 @@ public final class SendLatencyBenchmark {
         private final List<List<Long>> samples = new ArrayList<>();
         private volatile boolean recording;
         private volatile boolean running = true;
+        private final WaitSampler sampler;
+        private String waits = "";
         private long startedAt;
 
         Writers(String jdbc, String user, int count) throws Exception {
+            sampler = new WaitSampler(DriverManager.getConnection(jdbc, user, null), WRITER_APPLICATION, 10);
             for (int i = 0; i < count; i++) {
-                Connection c = DriverManager.getConnection(jdbc, user, null);
+                Properties props = new Properties();
+                props.setProperty("user", user);
+                props.setProperty("ApplicationName", WRITER_APPLICATION);
+                Connection c = DriverManager.getConnection(jdbc, props);
                 PreparedStatement send = c.prepareStatement("select " + SCHEMA
                         + ".send('bench', jsonb_build_object('w', ?::int, 'pad', repeat('x', 150)))");
                 send.setInt(1, i);
@@ -257,6 +287,7 @@ public final class SendLatencyBenchmark {
                     s.clear();
                 }
             }
+            sampler.reset();
             startedAt = System.nanoTime();
             recording = true;
         }
@@ -273,6 +304,7 @@ public final class SendLatencyBenchmark {
                 Thread.sleep(left / 1_000_000L); // the phase's length: the measurement itself
             }
             recording = false;
+            waits = sampler.takeSummary();
             List<Long> all = new ArrayList<>();
             for (List<Long> s : samples) {
                 synchronized (s) {
@@ -282,7 +314,13 @@ public final class SendLatencyBenchmark {
             return all.stream().mapToLong(Long::longValue).toArray();
         }
 
+        /** What the writers waited for during the last measurement, sampled in pg_stat_activity. */
+        String waits() {
+            return waits;
+        }
+
         void close() throws InterruptedException {
+            sampler.close();
             running = false;
             for (Thread t : threads) {
                 t.join();

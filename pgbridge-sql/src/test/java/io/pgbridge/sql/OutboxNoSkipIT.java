@@ -1,6 +1,7 @@
 package io.pgbridge.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgbridge.InMemorySink;
@@ -100,9 +101,19 @@ class OutboxNoSkipIT {
             assertThat(fate(abortedXid, "pg_current_snapshot()"))
                     .as("rolled back")
                     .isEqualTo("aborted");
+            // Rows recorded before version 5 have no transaction id: theirs is below the horizon version 6 kept.
+            String horizon = text(o, "select xid::text from " + db.schema + ".legacy_replay_horizon");
+            long h = Long.parseLong(horizon);
+            assertThat(fate(null, "'" + h + ":" + (h + 1) + ":" + h + "'::pg_snapshot"))
+                    .as("no transaction id, in a snapshot that still sees the horizon's transaction in progress")
+                    .isEqualTo("wait");
             assertThat(fate(null, "pg_current_snapshot()"))
-                    .as("no transaction id")
+                    .as("no transaction id, in a snapshot to which every transaction up to the horizon is finished")
                     .isEqualTo("unknown");
+            assertThatThrownBy(() -> db.execute("insert into " + db.schema + ".replay (stream_id, commit_lsn, ordinal,"
+                            + " event_id) values (1, '0/1', 0, 1)"))
+                    .as("a replay row recorded without its transaction id")
+                    .hasMessageContaining("replay_xid_recorded");
         }
     }
 
@@ -179,8 +190,8 @@ class OutboxNoSkipIT {
                 ids.add(rs.getLong(1));
             }
         }
-        db.execute("insert into " + db.schema + ".replay (stream_id, commit_lsn, ordinal, event_id) values (1, '0/1',"
-                + " 0, " + ids.get(0) + ")");
+        db.execute("insert into " + db.schema + ".replay (stream_id, commit_lsn, ordinal, event_id, xid) values (1,"
+                + " '0/1', 0, " + ids.get(0) + ", pg_current_xact_id())");
         assertThat(held()).as("held by a replay record").contains("recorded for replay");
         db.execute("delete from " + db.schema + ".replay; insert into " + db.schema + ".backlog values (1, "
                 + ids.get(1) + ")");

@@ -8,6 +8,7 @@ import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -16,12 +17,14 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
@@ -72,7 +75,7 @@ class OutboxNoWaitIT {
         return bridge;
     }
 
-    /** The partition of a day from today on, which maintenance creates when it is missing. */
+    /** The partition of a day from today (a negative number: before today). */
     private String partitionInDays(int days) {
         return "events_" + LocalDate.now(ZoneOffset.UTC).plusDays(days).format(DateTimeFormatter.BASIC_ISO_DATE);
     }
@@ -112,34 +115,139 @@ class OutboxNoWaitIT {
         maintenanceAndStartBehindAnApplicationTransaction(Map.of("outbox.mode", "streaming"));
     }
 
+    /**
+     * An application transaction holds the events table (ROW EXCLUSIVE) while a bridge starts. Maintenance creates a
+     * missing partition all the same (attaching takes no lock an insert conflicts with). Dropping an expired one
+     * needs ACCESS EXCLUSIVE: its request gives up after the DDL lock timeout and is asked again after a pause (seen
+     * in pg_locks as requests with different wait starts), and the inserts of other sessions that queued behind one
+     * request go on as soon as it gives up. Once the application commits, the partition is dropped.
+     */
     private void maintenanceAndStartBehindAnApplicationTransaction(Map<String, String> mode) throws Exception {
-        String partition = partitionInDays(2);
-        db.execute("drop table " + db.schema + "." + partition); // maintenance must create it: ACCESS EXCLUSIVE
+        String missing = partitionInDays(2);
+        String expired = partitionInDays(-30);
+        db.execute("drop table " + db.schema + "." + missing);
+        LocalDate expiredDay = LocalDate.now(ZoneOffset.UTC).minusDays(30);
+        db.execute("create table " + db.schema + "." + expired + " partition of " + db.schema + ".events for values"
+                + " from ('" + expiredDay + " 00:00+00') to ('" + expiredDay.plusDays(1) + " 00:00+00')");
         InMemorySink sink = new InMemorySink();
+        Map<String, String> settings = new HashMap<>(mode);
+        settings.put("postgresql.application-name", db.schema);
         try (Connection app = db.connect();
-                Statement st = app.createStatement()) {
+                Statement st = app.createStatement();
+                LockWatch locks = new LockWatch()) {
             app.setAutoCommit(false);
             st.execute("select " + db.schema + ".send('events', '{\"app\": \"open\"}'::jsonb)"); // ROW EXCLUSIVE held
-            PgBridge bridge = bridge(sink, mode);
+            PgBridge bridge = bridge(sink, settings);
             CompletableFuture<Void> started = CompletableFuture.runAsync(bridge::start);
             started.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-            // Maintenance tries at once and then every second while the application transaction stays open; each try
-            // may queue the sends for at most the lock timeout.
+            await("the missing partition created while the application transaction holds the table")
+                    .atMost(WAIT)
+                    .until(() -> exists(missing));
             CompletableFuture<Void> sends = sendFromOtherSessions();
             await("sends of 16 other sessions while the application transaction holds the table")
                     .atMost(WAIT)
                     .until(sends::isDone);
             sends.get();
+            await("maintenance gave its ACCESS EXCLUSIVE request up and asked again, several times")
+                    .atMost(WAIT)
+                    .until(() -> locks.bridgeRequests() >= 3);
             sink.await(WRITERS * 10, WAIT);
-            assertThat(exists(partition))
-                    .as("partition created while the application transaction is open")
-                    .isFalse();
+            assertThat(exists(expired))
+                    .as("expired partition dropped while the application transaction is open")
+                    .isTrue();
+            assertThat(locks.longestOtherWaitMillis())
+                    .as(
+                            "longest wait, in pg_locks, of another session's lock on the events table (the DDL lock"
+                                    + " timeout is %s; a bound far above it, for a loaded machine)",
+                            "10 ms")
+                    .isLessThan(1_000);
             app.commit();
         }
-        await("maintenance retried and created the partition once the application transaction ended")
+        await("maintenance retried and dropped the partition once the application transaction ended")
                 .atMost(WAIT)
-                .until(() -> exists(partition));
+                .until(() -> !exists(expired));
         sink.await(WRITERS * 10 + 1, WAIT);
+    }
+
+    /**
+     * Samples pg_locks every few milliseconds for lock requests on this schema's events table that wait: counts the
+     * bridge's distinct ACCESS EXCLUSIVE requests (by their wait start), and keeps the longest wait of any other
+     * session's request.
+     */
+    private final class LockWatch implements AutoCloseable {
+        private final Set<String> bridgeRequests = ConcurrentHashMap.newKeySet();
+        private volatile double longestOtherWaitMillis;
+        private volatile boolean running = true;
+        private final CompletableFuture<Void> sampling;
+
+        LockWatch() {
+            sampling = CompletableFuture.runAsync(() -> {
+                try (Connection c = db.connect();
+                        PreparedStatement st = c.prepareStatement("select a.application_name = ?, l.mode,"
+                                + " l.waitstart::text, coalesce(extract(epoch from clock_timestamp() - l.waitstart)"
+                                + " * 1000, 0) from pg_locks l join pg_stat_activity a on a.pid = l.pid where not"
+                                + " l.granted and l.locktype = 'relation' and l.relation = ?::regclass")) {
+                    st.setString(1, db.schema);
+                    st.setString(2, db.schema + ".events");
+                    while (running) {
+                        try (ResultSet rs = st.executeQuery()) {
+                            while (rs.next()) {
+                                if (rs.getBoolean(1)) {
+                                    if (rs.getString(2).equals("AccessExclusiveLock") && rs.getString(3) != null) {
+                                        bridgeRequests.add(rs.getString(3));
+                                    }
+                                } else {
+                                    longestOtherWaitMillis = Math.max(longestOtherWaitMillis, rs.getDouble(4));
+                                }
+                            }
+                        }
+                        Thread.sleep(2); // the sampling period
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        int bridgeRequests() {
+            return bridgeRequests.size();
+        }
+
+        double longestOtherWaitMillis() {
+            return longestOtherWaitMillis;
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            sampling.get();
+        }
+    }
+
+    /**
+     * A polling start does not touch the stream's row in {@code streams}: it completes while another session holds
+     * that row locked, and the bridge delivers meanwhile (turning its wake-ups on gives up after the lock timeout, so
+     * it polls every interval); once the row is free, its wake-ups are on.
+     */
+    @Test
+    void aPollingStartWhileTheStreamRowIsLockedCompletesAndDelivers() throws Exception {
+        db.execute("insert into " + db.schema + ".streams (stream_id) values (1)");
+        InMemorySink sink = new InMemorySink();
+        PgBridge bridge = bridge(sink, Map.of("outbox.mode", "polling"));
+        try (Connection app = db.connect();
+                Statement st = app.createStatement()) {
+            app.setAutoCommit(false);
+            st.execute("select * from " + db.schema + ".streams where stream_id = 1 for update"); // the row, locked
+            CompletableFuture.runAsync(bridge::start).get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            sendFromOtherSessions().get();
+            sink.await(WRITERS * 10, WAIT);
+            app.commit();
+        }
+        await("wake-ups turned on once the row is free")
+                .atMost(WAIT)
+                .until(() -> count("select count(*) from " + db.schema + ".streams where stream_id = 1 and"
+                                + " wakeup_channel is not null")
+                        == 1);
     }
 
     @Test

@@ -36,7 +36,15 @@ final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
     @Override
     public synchronized void deadLetter(Event event, Target target, String reason) throws SQLException {
         if (connection == null) {
-            connection = postgres.connect();
+            Connection c = postgres.connect();
+            try {
+                // A lock wait past the lock timeout fails the insert; the event is then dead-lettered again.
+                OutboxTables.limitLockWaits(c);
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+            connection = c;
         }
         String[] keys = event.headers().keySet().toArray(new String[0]);
         String[] values = event.headers().values().toArray(new String[0]);

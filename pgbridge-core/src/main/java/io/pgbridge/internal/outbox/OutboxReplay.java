@@ -42,8 +42,6 @@ final class OutboxReplay {
     private static final long DELETE_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
     private static final String NO_LSN = "0/0";
     private static final Duration MISSING_PAUSE = Duration.ofMillis(50);
-    /** Only for rows recorded by a bridge before schema version 5, which carry no transaction id. */
-    private static final Duration LEGACY_GIVE_UP = Duration.ofSeconds(30);
     /**
      * Bounds every read of the replay connection (seconds): this connection is used on the WAL reader thread, and a
      * half-open socket (a dead network path) would otherwise block the stream for good (found by pgbridge-chaos,
@@ -65,7 +63,11 @@ final class OutboxReplay {
         ABORTED,
         /** Committed and visible, yet not in the table: deleted, it cannot be delivered. */
         GONE,
-        /** Recorded without a transaction id (by a bridge before schema version 5). */
+        /**
+         * Recorded without a transaction id (by a bridge before schema version 5), and every transaction that can have
+         * recorded it is finished for this snapshot (schema version 6, {@code legacy_replay_horizon}): a committed
+         * event would be visible, so it was deleted or its transaction rolled back. Before that, the fate is WAIT.
+         */
         UNKNOWN;
 
         static Fate of(String fate) {
@@ -426,20 +428,15 @@ final class OutboxReplay {
                 return true;
             }
             case UNKNOWN -> {
-                if (missingSince == 0) {
-                    missingSince = now;
-                }
-                if (now - missingSince >= LEGACY_GIVE_UP.toNanos()) {
-                    log.error(
-                            "Outbox event {} (stream {}), recorded for replay before schema version 5 (without its"
-                                    + " transaction id), is still not in {}.events after {} s: skipped",
-                            id,
-                            streamId,
-                            tables.schema(),
-                            LEGACY_GIVE_UP.toSeconds());
-                    missingSince = 0;
-                    return true;
-                }
+                log.error(
+                        "Outbox event {} (stream {}), recorded for replay before schema version 5 (without its"
+                                + " transaction id), is not in {}.events although every transaction that can have"
+                                + " written it is finished (deleted, or rolled back): skipped",
+                        id,
+                        streamId,
+                        tables.schema());
+                missingSince = 0;
+                return true;
             }
             case WAIT -> {
                 if (missingSince == 0) {
@@ -478,7 +475,15 @@ final class OutboxReplay {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            connection = postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS));
+            Connection c = postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS));
+            try {
+                // A lock wait past the lock timeout fails the statement; the stream then restarts from the slot.
+                OutboxTables.limitLockWaits(c);
+            } catch (SQLException e) {
+                c.close();
+                throw e;
+            }
+            connection = c;
         }
         return connection;
     }

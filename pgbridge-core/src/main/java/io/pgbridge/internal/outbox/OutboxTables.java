@@ -38,19 +38,32 @@ final class OutboxTables {
     }
 
     /**
-     * The lock timeout of every statement pgbridge runs on outbox objects, so that a lock pgbridge waits for (an
-     * application transaction holds it) never queues the application's own writes behind pgbridge for longer: the
-     * statement fails with SQLSTATE {@value #LOCK_NOT_AVAILABLE} and is retried later.
+     * The lock timeout of every statement pgbridge runs on outbox objects (partition maintenance's steps use {@link
+     * #DDL_LOCK_TIMEOUT}), so that a lock pgbridge waits for (an application transaction holds it) never queues the
+     * application's own writes behind pgbridge for longer: the statement fails with SQLSTATE {@value
+     * #LOCK_NOT_AVAILABLE} and is retried later.
      */
     static final String LOCK_TIMEOUT = "200ms";
 
     /** SQLSTATE of a statement that gave up waiting for a lock ({@code lock_not_available}). */
     static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    /**
+     * The lock timeout of partition maintenance's steps. Dropping a partition needs ACCESS EXCLUSIVE on the events
+     * table: while that request waits, every insert queues behind it, so it waits only this long (the application's
+     * own transactions that hold the table are usually shorter) and is tried again after a pause.
+     */
+    static final String DDL_LOCK_TIMEOUT = "10ms";
+
     /** Sets {@link #LOCK_TIMEOUT} for the session of a connection that only pgbridge uses. */
     static void limitLockWaits(Connection c) throws SQLException {
+        limitLockWaits(c, LOCK_TIMEOUT);
+    }
+
+    /** Sets a lock timeout (a PostgreSQL duration such as {@code 10ms}) for the session of a pgbridge connection. */
+    static void limitLockWaits(Connection c, String timeout) throws SQLException {
         try (Statement st = c.createStatement()) {
-            st.execute("set lock_timeout = '" + LOCK_TIMEOUT + "'");
+            st.execute("set lock_timeout = '" + timeout + "'");
         }
     }
 
@@ -190,9 +203,14 @@ final class OutboxTables {
         return "delete from " + q + ".events where stream_id = ? and id = any(?)";
     }
 
+    /**
+     * Sets (or, with null, clears) the NOTIFY wake-up channel of a stream (parameters: stream id, channel); writes
+     * nothing when it is already so.
+     */
     String registerWakeup() {
-        return "insert into " + q + ".streams (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
-                + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()";
+        return "insert into " + q + ".streams as s (stream_id, wakeup_channel) values (?, ?) on conflict (stream_id)"
+                + " do update set wakeup_channel = excluded.wakeup_channel, updated_at = now()"
+                + " where s.wakeup_channel is distinct from excluded.wakeup_channel";
     }
 
     /** The partitions older than a retention (days) kept because they hold events not delivered yet, and why. */
@@ -200,8 +218,22 @@ final class OutboxTables {
         return "select partition_name, reason from " + q + ".held_partitions(?)";
     }
 
-    String maintainPartitions() {
-        return "select " + q + ".maintain_partitions(?, ?)";
+    /**
+     * The steps partition maintenance has to take, in order (parameters: days ahead, retention days): step
+     * ({@code create} or {@code drop}), partition name, day.
+     */
+    String maintenanceSteps() {
+        return "select step, partition_name, day from " + q + ".maintenance_steps(?, ?)";
+    }
+
+    /** Creates the partition of a day unless it exists (parameter: the day); one transaction per call. */
+    String createPartition() {
+        return "select " + q + ".create_partition(?)";
+    }
+
+    /** Drops an expired partition unless it holds undelivered events (parameters: name, retention days). */
+    String dropPartition() {
+        return "select " + q + ".drop_partition(?, ?)";
     }
 
     String insertDeadLetter() {

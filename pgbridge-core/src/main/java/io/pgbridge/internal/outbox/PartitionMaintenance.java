@@ -7,20 +7,25 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@code <schema>.maintain_partitions(ahead, retention)} on its own thread and connection: at once when the
- * source starts (without delaying the start), then every {@code outbox.maintenance-interval-ms}. Creating or dropping
- * a partition needs an ACCESS EXCLUSIVE lock on the events table, and while that request waits every insert of the
- * application queues behind it; so the run's session sets {@code lock_timeout} to {@link OutboxTables#LOCK_TIMEOUT}
- * and, when an application transaction holds the table, gives up and retries after {@link #RETRY_MIN_MILLIS} (doubling
- * up to {@link #RETRY_MAX_MILLIS}, never later than the next interval). Any failure is logged, never fatal; the events
- * table's default partition keeps inserts working meanwhile. Several bridges may run it at once (the SQL function
- * takes an advisory lock).
+ * Runs partition maintenance on its own thread and connection: at once when the source starts (without delaying the
+ * start), then every {@code outbox.maintenance-interval-ms}. A run takes the steps {@code
+ * <schema>.maintenance_steps(ahead, retention)} lists, each in a transaction of its own, so that no lock is held from
+ * one step to the next. Creating a partition ({@code create_partition}) attaches a new table, which takes SHARE UPDATE
+ * EXCLUSIVE on the events table: inserts go on. Dropping one ({@code drop_partition}) takes ACCESS EXCLUSIVE, and
+ * while that request waits every insert of the application queues behind it; so each step runs with {@code
+ * lock_timeout} {@link OutboxTables#DDL_LOCK_TIMEOUT}, and when an application transaction holds the table it gives up
+ * and tries again after a random pause (at most {@link #STEP_ATTEMPTS} times); after that the run is retried after
+ * {@link #RETRY_MIN_MILLIS} (doubling up to {@link #RETRY_MAX_MILLIS}, never later than the next interval). Any failure
+ * is logged, never fatal; the events table's default partition keeps inserts working meanwhile. Several bridges may
+ * run it at once (each step takes an advisory lock).
  *
  * <p>Retention never drops a partition that holds an event not delivered yet ({@code <schema>.drop_partitions} keeps
  * it); after each run the partitions kept that way are logged and shown, with the reason, as the source's
@@ -30,6 +35,9 @@ final class PartitionMaintenance {
     private static final Logger log = LoggerFactory.getLogger(PartitionMaintenance.class);
     static final long RETRY_MIN_MILLIS = 1_000;
     static final long RETRY_MAX_MILLIS = 60_000;
+    static final int STEP_ATTEMPTS = 20;
+    static final long STEP_PAUSE_MIN_MILLIS = 20;
+    static final long STEP_PAUSE_MAX_MILLIS = 200;
 
     private final PostgresConnector postgres;
     private final OutboxTables tables;
@@ -94,33 +102,71 @@ final class PartitionMaintenance {
         }
     }
 
-    /** One run; whether it completed. */
+    /** One run, each step in a transaction of its own; whether it completed. */
     private boolean runOnce() {
         try (Connection c = postgres.connect()) {
-            OutboxTables.limitLockWaits(c);
-            c.setAutoCommit(false);
-            try (PreparedStatement st = c.prepareStatement(tables.maintainPartitions())) {
+            OutboxTables.limitLockWaits(c, OutboxTables.DDL_LOCK_TIMEOUT);
+            List<String[]> steps = new ArrayList<>();
+            try (PreparedStatement st = c.prepareStatement(tables.maintenanceSteps())) {
                 st.setInt(1, ahead);
                 st.setInt(2, retention);
-                st.execute();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        steps.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)});
+                    }
+                }
             }
-            c.commit();
+            for (String[] step : steps) {
+                if (!runStep(c, step[0], step[1], step[2])) {
+                    return false;
+                }
+            }
             reportHeld(c);
             return true;
         } catch (SQLException e) {
-            if (OutboxTables.lockNotAvailable(e)) {
-                log.info(
-                        "Partition maintenance of {}.events gave up waiting for a lock after {} (an application"
-                                + " transaction holds the table); retrying later",
-                        tables.schema(),
-                        OutboxTables.LOCK_TIMEOUT);
-            } else {
-                log.warn(
-                        "Partition maintenance of {}.events failed ({}); retrying later",
-                        tables.schema(),
-                        e.getMessage());
-            }
+            log.warn("Partition maintenance of {}.events failed ({}); retrying later", tables.schema(), e.getMessage());
             return false;
+        }
+    }
+
+    /**
+     * Creates or drops one partition in its own transaction, under {@link OutboxTables#DDL_LOCK_TIMEOUT}; when the lock
+     * is not granted in that time (an application transaction holds the table), tries again after a random pause of
+     * {@link #STEP_PAUSE_MIN_MILLIS} to {@link #STEP_PAUSE_MAX_MILLIS}, at most {@link #STEP_ATTEMPTS} times. Returns
+     * whether the step is done (false: given up, or stopped).
+     */
+    private boolean runStep(Connection c, String step, String partition, String day) throws SQLException {
+        boolean create = "create".equals(step);
+        for (int attempt = 1; ; attempt++) {
+            try (PreparedStatement st =
+                    c.prepareStatement(create ? tables.createPartition() : tables.dropPartition())) {
+                if (create) {
+                    st.setObject(1, LocalDate.parse(day));
+                } else {
+                    st.setString(1, partition);
+                    st.setInt(2, retention);
+                }
+                st.execute();
+                return true;
+            } catch (SQLException e) {
+                if (!OutboxTables.lockNotAvailable(e)) {
+                    throw e;
+                }
+                if (attempt == STEP_ATTEMPTS) {
+                    log.info(
+                            "Partition maintenance of {}.events: {} {} was not granted its lock within {} in {}"
+                                    + " attempts (application transactions hold the table); retrying later",
+                            tables.schema(),
+                            step,
+                            partition,
+                            OutboxTables.DDL_LOCK_TIMEOUT,
+                            STEP_ATTEMPTS);
+                    return false;
+                }
+                if (!pause(ThreadLocalRandom.current().nextLong(STEP_PAUSE_MIN_MILLIS, STEP_PAUSE_MAX_MILLIS + 1))) {
+                    return false;
+                }
+            }
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,11 @@ import org.slf4j.LoggerFactory;
  * delivering an event concurrently: a row under a live lease is not claimed by another. The rows of a bridge that
  * crashed, or could not renew its lease, are claimed again by any bridge once the lease expires (at least once).
  * Between polls the source waits for a NOTIFY wake-up (sent by the events table's trigger while this stream's
- * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}.
+ * {@code streams.wakeup_channel} is set), at most {@code outbox.poll-interval-ms}. The source sets the channel only
+ * while it waits, and clears it while it has work and when it closes: a NOTIFY serialises the commits of the
+ * transactions that send it (PostgreSQL holds a database-wide lock from the start of such a commit to its end), so
+ * under load the application sends none. An event committed just as the source went back to waiting may wait up to
+ * one poll interval.
  *
  * <p>Every statement runs with {@link OutboxTables#LOCK_TIMEOUT}: when an application holds a conflicting lock, the
  * poll gives up and is retried at the next interval, rather than queue the application's writes behind it.
@@ -68,6 +73,9 @@ final class PollingOutboxSource implements EventSource {
     private volatile boolean running;
     private volatile boolean closing;
     private volatile ClaimedBatch current;
+    /** Whether this bridge last turned this stream's wake-ups on; only the poller thread uses it. */
+    private boolean wakeUpsOn;
+
     private Connection connection;
     private Thread thread;
     private SourceContext context;
@@ -133,14 +141,12 @@ final class PollingOutboxSource implements EventSource {
             OutboxTables.limitLockWaits(c);
             tables.requireInstalled(c);
             String channel = tables.wakeupChannel(streamId);
-            try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
-                st.setLong(1, streamId);
-                st.setString(2, channel);
-                st.executeUpdate();
-            }
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN " + Identifiers.quote(channel));
             }
+            // The wake-ups are turned on by the poller before it first waits, never here: a start neither makes the
+            // application's commits send NOTIFYs before there is nothing to do, nor waits for a lock on the row.
+            wakeUpsOn = false;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
             throw e;
@@ -148,11 +154,37 @@ final class PollingOutboxSource implements EventSource {
         return c;
     }
 
+    /**
+     * Turns the NOTIFY wake-ups of this stream on (the bridge is about to wait) or off (it is busy). A transaction
+     * that sends NOTIFY holds a database-wide lock from its commit's start to its end, so that the application's
+     * commits queue behind one another while wake-ups are on: they are on only while a bridge waits for work. Writes
+     * only when the channel changes.
+     */
+    private void setWakeUps(Connection c, boolean on) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(tables.registerWakeup())) {
+            st.setLong(1, streamId);
+            st.setString(2, on ? tables.wakeupChannel(streamId) : null);
+            st.executeUpdate();
+        }
+        wakeUpsOn = on;
+    }
+
     private void run() {
         while (running) {
             try {
-                if (pollOnce() == 0 && running) {
-                    connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+                if (pollOnce() > 0) {
+                    continue;
+                }
+                if (!wakeUpsOn) {
+                    // poll once more before waiting: an event committed while wake-ups were off sent none
+                    setWakeUps(connection, true);
+                } else if (running) {
+                    PGNotification[] woken =
+                            connection.unwrap(PGConnection.class).getNotifications(pollMillis);
+                    if (woken == null || woken.length == 0) {
+                        // another bridge of this stream may have turned the wake-ups off (busy, or closed): on again
+                        wakeUpsOn = false;
+                    }
                 }
             } catch (InterruptedException e) {
                 if (running) {
@@ -175,6 +207,13 @@ final class PollingOutboxSource implements EventSource {
                 reconnect(e);
             }
         }
+        if (wakeUpsOn) {
+            try {
+                setWakeUps(connection, false); // nobody waits for them any more
+            } catch (SQLException e) {
+                log.debug("Turning the wake-ups of stream {} off at close failed", streamId, e);
+            }
+        }
         closeQuietly(connection);
     }
 
@@ -183,6 +222,9 @@ final class PollingOutboxSource implements EventSource {
         List<Event> events = claim();
         if (events.isEmpty()) {
             return 0;
+        }
+        if (wakeUpsOn) {
+            setWakeUps(connection, false);
         }
         ClaimedBatch batch = new ClaimedBatch();
         current = batch;
