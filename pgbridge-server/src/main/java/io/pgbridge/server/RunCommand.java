@@ -48,7 +48,12 @@ final class RunCommand implements Callable<Integer> {
         PgBridge bridge = settings.toBuilder().build();
         Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        bridge.start();
+        try {
+            bridge.start();
+        } catch (RuntimeException e) {
+            Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
+            throw e;
+        }
         bridge.awaitTermination(Duration.ofDays(365_000));
         if (bridge.state() == PgBridge.State.FAILED) {
             log.error("pgbridge stopped after a failure: {}", bridge.failure());
