@@ -83,7 +83,7 @@ class CheckIT {
 
         assertThat(failures(result)).anySatisfy(line -> assertThat(line)
                 .isEqualTo("FAIL  source wal: role check_it_norepl lacks the REPLICATION attribute: run ALTER"
-                        + " ROLE check_it_norepl REPLICATION (as a superuser)"));
+                        + " ROLE \"check_it_norepl\" REPLICATION (as a superuser)"));
         assertThat(result.exit()).isEqualTo(3);
     }
 
