@@ -44,6 +44,11 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code PGBRIDGE_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
  * </table>
  *
+ * <p>Strict: a {@code PGBRIDGE_*} variable or a key that is not a known setting is an error naming the closest known
+ * one; every value is checked against its setting's type, also for components not in use; a URI whose user or
+ * password needs percent-encoding is an error saying so. All problems are reported at once, in one
+ * {@link ConfigurationException}.
+ *
  * <p>Immutable. {@link #toString()} redacts secrets.
  */
 public final class PgBridgeConfig {

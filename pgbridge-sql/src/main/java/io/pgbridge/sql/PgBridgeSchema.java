@@ -94,7 +94,7 @@ public final class PgBridgeSchema {
     /**
      * Applies every pending script to the database and schema of a bridge's settings: {@code postgresql.uri} (with
      * {@code postgresql.user}/{@code postgresql.password} when set) and {@code outbox.schema} (default
-     * {@value #DEFAULT_SCHEMA}). What the main job runs before it starts an outbox source.
+     * {@value #DEFAULT_SCHEMA}). What {@code pgbridge run} does before it starts an outbox source.
      *
      * @return the number of scripts applied (0 when the schema is up to date)
      * @throws ConfigurationException when {@code postgresql.uri} is missing or malformed
