@@ -144,21 +144,25 @@ public final class PgBridgeServer implements Callable<Integer> {
     static String settingsHelp() {
         StringBuilder sb = new StringBuilder("%nSettings (environment variable; properties key; type; default):%n");
         for (Setting s : PgBridgeConfig.settings()) {
-            sb.append("%n  ")
-                    .append(s.envName())
-                    .append("%n      ")
+            sb.append("%n  ").append(s.envName());
+            if (!s.aliases().isEmpty()) {
+                sb.append(" (also ").append(String.join(", ", s.aliases())).append(')');
+            }
+            String defaultValue = s.isSecret()
+                    ? "secret, no default"
+                    : s.defaultValue() == null ? "no default" : "default " + s.defaultValue();
+            sb.append("%n      ")
                     .append(s.key())
-                    .append("; ");
-            sb.append(type(s)).append("; ");
-            sb.append(
-                    s.isSecret()
-                            ? "secret, no default"
-                            : s.defaultValue() == null ? "no default" : "default " + s.defaultValue());
-            sb.append("%n      ").append(s.description().replace("%", "%%"));
+                    .append("; ")
+                    .append(type(s))
+                    .append("; ")
+                    .append(defaultValue);
+            sb.append("%n      ").append(s.description());
         }
         sb.append("%n%nExit codes: 0 done, 1 failed while running, 2 configuration or command line, "
                 + "3 a dependency unreachable, refusing or lacking a prerequisite.%n");
-        return sb.toString();
+        // picocli formats the footer: a '%' of a description or default must stay a '%'
+        return sb.toString().replace("%", "%%").replace("%%n", "%n");
     }
 
     private static String type(Setting s) {

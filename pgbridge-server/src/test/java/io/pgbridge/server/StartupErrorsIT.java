@@ -215,7 +215,8 @@ class StartupErrorsIT {
 
         assertThat(result.exit()).isZero();
         for (Setting s : PgBridgeConfig.settings()) {
-            assertThat(result.stdout()).contains(s.envName() + "\n      " + s.key() + "; ");
+            assertThat(result.stdout())
+                    .containsPattern("\n  " + s.envName() + "( \\(also [^)]*\\))?\n      " + s.key() + "; ");
         }
         assertThat(result.stdout())
                 .contains("PGBRIDGE_BUFFER_MAX_EVENTS\n      buffer.max-events; integer 1..10000000; default 10000")
