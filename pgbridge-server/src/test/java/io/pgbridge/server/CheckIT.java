@@ -239,6 +239,23 @@ class CheckIT {
         assertThat(result.exit()).isEqualTo(3);
     }
 
+    /** The NATS sink refuses such a subject when it starts: check passes its words on. */
+    @Test
+    void aNatsSubjectNoStreamCapturesFails() {
+        Map<String, String> env = settings(POSTGRES, "events->subject:check_it.no_stream_captures_this");
+        env.put("PGBRIDGE_UPSTREAM_URI", TestServices.natsUrl());
+
+        Runner.Result result = check(env);
+
+        assertThat(failures(result))
+                .as("%s", result)
+                .containsExactly("FAIL  sink nats: Invalid pgbridge configuration: no JetStream stream on "
+                        + TestServices.natsUrl() + " captures subject 'check_it.no_stream_captures_this': create one"
+                        + " (nats stream add --subjects 'check_it.no_stream_captures_this'), or set"
+                        + " PGBRIDGE_NATS_CORE_SUBJECTS=true to publish it on core NATS at most once");
+        assertThat(result.exit()).isEqualTo(3);
+    }
+
     @Test
     void anUnreachableBrokerFails() {
         Map<String, String> env = settings(POSTGRES, "events->queue:" + QUEUE);
