@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.sql.Connection;
@@ -127,7 +128,8 @@ class CheckIT {
 
         assertThat(failures(result))
                 .as("%s", result)
-                .containsExactly("FAIL  pgbridge schema check_it_no_schema is not installed, version 5 is needed and"
+                .containsExactly("FAIL  pgbridge schema check_it_no_schema is not installed, version " + latestVersion()
+                        + " is needed and"
                         + " role check_it_repl may not create it (no CREATE on the database): have its owner run"
                         + " pgbridge schema migrate, or apply pgbridge schema sql");
         assertThat(result.exit()).isEqualTo(3);
@@ -278,6 +280,13 @@ class CheckIT {
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.firstStderrLine()).contains("did you mean PGBRIDGE_BRIDGE_CHANNELS?");
         assertThat(result.stdout()).isEmpty();
+    }
+
+    /** The version of the last script pgbridge-sql ships, {@code 6} for {@code V6__...sql}. */
+    static String latestVersion() {
+        List<String> names = new ArrayList<>(PgBridgeSchema.scripts("pgbridge").keySet());
+        String last = names.get(names.size() - 1);
+        return last.substring(1, last.indexOf("__"));
     }
 
     private static Runner.Result check(Map<String, String> env) {
