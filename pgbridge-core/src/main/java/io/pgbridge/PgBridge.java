@@ -157,6 +157,7 @@ public final class PgBridge implements AutoCloseable {
     private void shutdown(State finalState) {
         Pipeline p;
         List<EventSource> sources;
+        boolean failedStart;
         synchronized (lock) {
             if (state == State.CLOSED || state == State.FAILED || state == State.STOPPING) {
                 if (state == State.STOPPING) {
@@ -165,6 +166,7 @@ public final class PgBridge implements AutoCloseable {
                 return;
             }
             boolean wasNew = state == State.NEW;
+            failedStart = state == State.STARTING;
             state = State.STOPPING;
             p = pipeline;
             sources = new ArrayList<>(started);
@@ -211,7 +213,12 @@ public final class PgBridge implements AutoCloseable {
             state = finalState;
         }
         terminated.countDown();
-        log.info("pgbridge {}", finalState == State.FAILED ? "failed and closed" : "closed");
+        if (failedStart) {
+            // start() throws, and its caller reports why: a line here would come first and say less
+            log.debug("pgbridge closed after a failed start");
+        } else {
+            log.info("pgbridge {}", finalState == State.FAILED ? "failed and closed" : "closed");
+        }
     }
 
     /** What becomes of the events still unconfirmed at shutdown depends on each source's guarantee: say which. */

@@ -4,6 +4,7 @@ import io.pgbridge.internal.Providers;
 import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceProvider;
 import java.io.IOException;
@@ -15,11 +16,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.regex.Pattern;
 
 /**
  * pgbridge's settings read from environment variables or a properties file, for running the bridge without code:
@@ -43,10 +44,18 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>{@code PGBRIDGE_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
  * </table>
  *
+ * <p>Strict: a {@code PGBRIDGE_*} variable or a key that is not a known setting is an error naming the closest known
+ * one; every value is checked against its setting's type, also for components not in use; a URI whose user or
+ * password needs percent-encoding is an error saying so. All problems are reported at once, in one
+ * {@link ConfigurationException}.
+ *
  * <p>Immutable. {@link #toString()} redacts secrets.
  */
 public final class PgBridgeConfig {
-    private static final Logger log = LoggerFactory.getLogger(PgBridgeConfig.class);
+    private static final String PREFIX = "PGBRIDGE_";
+    private static final String TEST_PREFIX = "PGBRIDGE_TEST_";
+    private static final Pattern HOST_AND_REST =
+            Pattern.compile("[A-Za-z0-9._\\-\\[\\]:,%]+([/?#].*)?", Pattern.DOTALL);
 
     private final Map<String, String> values;
     private final Map<String, Setting> known;
@@ -62,8 +71,12 @@ public final class PgBridgeConfig {
     }
 
     /**
-     * Reads settings from environment-style variables. Unknown {@code PGBRIDGE_*} variables are logged as warnings
-     * (other programs' variables may share the prefix, so they are not errors).
+     * Reads settings from environment-style variables: {@code PGBRIDGE_*} names and the seed's names. Variables of
+     * other programs are ignored, and so are {@code PGBRIDGE_TEST_*} (the test suite's own).
+     *
+     * @throws ConfigurationException naming every problem at once: a {@code PGBRIDGE_*} variable that is not a known
+     *     setting (with the closest known name), a value that does not fit its setting's type, even of a component
+     *     not in use, and a URI whose user or password needs percent-encoding
      */
     public static PgBridgeConfig fromEnvironment(Map<String, String> env) {
         Map<String, Setting> known = knownSettings();
@@ -77,19 +90,22 @@ public final class PgBridgeConfig {
                 values.put(s.key(), v);
             }
         }
+        List<String> problems = new ArrayList<>();
         for (String name : new TreeSet<>(env.keySet())) {
-            if (name.startsWith("PGBRIDGE_") && !name.startsWith("PGBRIDGE_TEST_") && resolve(known, name) == null) {
-                log.warn("Ignoring unknown environment variable {}", name);
+            if (name.startsWith(PREFIX) && !name.startsWith(TEST_PREFIX) && resolve(known, name) == null) {
+                problems.add(name + " is not a pgbridge setting" + suggestion(known, name, true)
+                        + " (README.md lists every setting)");
             }
         }
-        return new PgBridgeConfig(values, known);
+        return checked(values, known, problems);
     }
 
     /**
      * Reads a properties file (UTF-8). Keys may be canonical ({@code upstream.uri}), environment names or the seed's
      * names.
      *
-     * @throws ConfigurationException naming every unknown key, or when the file cannot be read
+     * @throws ConfigurationException when the file cannot be read, or naming every problem as
+     *     {@link #fromProperties(Properties)} does
      */
     public static PgBridgeConfig fromProperties(Path file) {
         Properties props = new Properties();
@@ -101,7 +117,13 @@ public final class PgBridgeConfig {
         return fromProperties(props);
     }
 
-    /** @throws ConfigurationException naming every unknown key */
+    /**
+     * Reads settings from properties; keys may be canonical, environment names or the seed's names.
+     *
+     * @throws ConfigurationException naming every problem at once: an unknown key (with the closest known one), a
+     *     value that does not fit its setting's type, even of a component not in use, and a URI whose user or password
+     *     needs percent-encoding
+     */
     public static PgBridgeConfig fromProperties(Properties props) {
         Map<String, Setting> known = knownSettings();
         Map<String, String> values = new LinkedHashMap<>();
@@ -109,15 +131,109 @@ public final class PgBridgeConfig {
         for (String name : new TreeSet<>(props.stringPropertyNames())) {
             Setting s = resolve(known, name);
             if (s == null) {
-                problems.add("unknown key '" + name + "'; known keys: " + String.join(", ", known.keySet()));
+                problems.add("unknown key '" + name + "'" + suggestion(known, name, name.startsWith(PREFIX))
+                        + " (README.md lists every setting)");
             } else {
                 values.put(s.key(), props.getProperty(name).trim());
+            }
+        }
+        return checked(values, known, problems);
+    }
+
+    /** The settings with every problem of their values added to {@code problems}, or the exception listing them. */
+    private static PgBridgeConfig checked(
+            Map<String, String> values, Map<String, Setting> known, List<String> problems) {
+        problems.addAll(Settings.of(values).problems(known.values()));
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            Setting s = known.get(e.getKey());
+            if (s.key().endsWith("uri")) {
+                String problem = userInfoProblem(s, e.getValue(), known);
+                if (problem != null) {
+                    problems.add(problem);
+                }
             }
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
         return new PgBridgeConfig(values, known);
+    }
+
+    /**
+     * "; did you mean X?" when a known setting is a few edits away from {@code name}, else "". Compares environment
+     * names when {@code asEnv}, canonical keys otherwise.
+     */
+    private static String suggestion(Map<String, Setting> known, String name, boolean asEnv) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (Setting s : known.values()) {
+            String candidate = asEnv ? s.envName() : s.key();
+            int d = editDistance(name.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
+            if (d < bestDistance) {
+                best = candidate;
+                bestDistance = d;
+            }
+        }
+        return best != null && bestDistance <= Math.max(2, name.length() / 4) ? "; did you mean " + best + "?" : "";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitute, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
+    }
+
+    /**
+     * A URI whose user or password holds a character that ends the userinfo part ({@code @ # / ?}) parses as another
+     * host, or not at all, and fails later with a vague error: name the character and the fix instead. Only the part
+     * before the last {@code @} is considered userinfo, and only when what follows it looks like a host.
+     */
+    static String userInfoProblem(Setting setting, String uri, Map<String, Setting> known) {
+        int start = uri.indexOf("://");
+        int at = uri.lastIndexOf('@');
+        if (start < 0
+                || at < start + 3
+                || !HOST_AND_REST.matcher(uri.substring(at + 1)).matches()) {
+            return null;
+        }
+        String userInfo = uri.substring(start + 3, at);
+        boolean query = userInfo.indexOf('=') >= 0;
+        String bad = null;
+        if (userInfo.indexOf('#') >= 0) {
+            bad = "#";
+        } else if (!query && userInfo.indexOf('@') >= 0) {
+            bad = "@";
+        } else if (!query && userInfo.indexOf('/') >= 0) {
+            bad = "/";
+        } else if (!query && userInfo.indexOf('?') >= 0) {
+            bad = "?";
+        }
+        if (bad == null) {
+            return null;
+        }
+        String shown = uri.substring(0, start + 3) + "****@" + uri.substring(at + 1);
+        String passwordKey = setting.key().substring(0, setting.key().length() - "uri".length()) + "password";
+        String instead = known.containsKey(passwordKey)
+                ? ", or leave the password out of the URI and set " + Setting.envName(passwordKey)
+                : "";
+        return Settings.problem(
+                setting,
+                shown,
+                "its user or password holds '" + bad + "', which ends that part of a URI: percent-encode it (@ as %40,"
+                        + " # as %23, / as %2F, ? as %3F, : in a user as %3A)" + instead);
     }
 
     private static Setting resolve(Map<String, Setting> known, String name) {
@@ -131,6 +247,32 @@ public final class PgBridgeConfig {
             }
         }
         return null;
+    }
+
+    /**
+     * Every setting known: the core's, then those of each source and sink provider on the class path, in that order.
+     * What {@code pgbridge --help} lists.
+     */
+    public static List<Setting> settings() {
+        return List.copyOf(knownSettings().values());
+    }
+
+    /**
+     * Whether no setting is set: no {@code PGBRIDGE_*} variable (other than {@code PGBRIDGE_TEST_*}), no seed
+     * name, or an empty properties file.
+     */
+    public boolean isEmpty() {
+        return values.isEmpty();
+    }
+
+    /**
+     * These settings with {@code other}'s values laid over them: a value set in {@code other} wins. How the runner
+     * combines a properties file with the environment.
+     */
+    public PgBridgeConfig overriddenBy(PgBridgeConfig other) {
+        Map<String, String> merged = new LinkedHashMap<>(values);
+        merged.putAll(other.values);
+        return new PgBridgeConfig(merged, known);
     }
 
     private static Map<String, Setting> knownSettings() {

@@ -135,6 +135,59 @@ final class AmqpSink implements Sink {
                 config.tls() ? ", TLS with hostname verification" : "");
     }
 
+    /**
+     * A passive declare of the exchange or queue on a channel of its own: RabbitMQ answers 404 (and closes that
+     * channel) when it does not exist, and never creates it. The default exchange ({@code ""}) always exists.
+     *
+     * @throws ConnectionException when the sink is not started or RabbitMQ refuses otherwise (403 access refused)
+     */
+    @Override
+    public Existence targetExists(Target target) {
+        Connection c;
+        synchronized (lock) {
+            c = connection;
+        }
+        if (c == null) {
+            throw new IllegalStateException("targetExists() needs start() first");
+        }
+        boolean queue = target.kind().equals(QUEUE);
+        if (!queue && target.name().equals(DEFAULT_EXCHANGE)) {
+            return Existence.EXISTS;
+        }
+        com.rabbitmq.client.Channel channel = null;
+        try {
+            channel = c.createChannel();
+            if (queue) {
+                channel.queueDeclarePassive(target.name());
+            } else {
+                channel.exchangeDeclarePassive(target.name());
+            }
+            return Existence.EXISTS;
+        } catch (IOException | ShutdownSignalException e) {
+            ShutdownSignalException signal = e instanceof ShutdownSignalException
+                    ? (ShutdownSignalException) e
+                    : e.getCause() instanceof ShutdownSignalException ? (ShutdownSignalException) e.getCause() : null;
+            if (signal != null
+                    && signal.getReason() instanceof AMQP.Channel.Close
+                    && ((AMQP.Channel.Close) signal.getReason()).getReplyCode() == AMQP.NOT_FOUND) {
+                channel = null; // RabbitMQ closed it
+                return Existence.MISSING;
+            }
+            throw new ConnectionException(
+                    "Cannot check " + target.kind() + " '" + target.name() + "' on RabbitMQ at " + config.redactedUri()
+                            + ": " + describe(e),
+                    e);
+        } finally {
+            if (channel != null && channel.isOpen()) {
+                try {
+                    channel.close();
+                } catch (IOException | TimeoutException | ShutdownSignalException e) {
+                    log.debug("Closing the channel of a passive declare failed: {}", describe(e));
+                }
+            }
+        }
+    }
+
     /** The exception's own words and its cause's, which is where amqp-client puts the broker's reply. */
     private static String describe(Throwable e) {
         String text = String.valueOf(e.getMessage());

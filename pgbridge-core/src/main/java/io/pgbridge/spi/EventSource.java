@@ -2,6 +2,9 @@ package io.pgbridge.spi;
 
 import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -76,4 +79,18 @@ public interface EventSource {
 
     /** Sends a final acknowledgement where the protocol has one and releases connections. Idempotent. */
     void close();
+
+    /**
+     * What this source needs from PostgreSQL and does not find there, each as one line with its fix (for logical
+     * replication: {@code wal_level}, the {@code REPLICATION} attribute, a free slot and WAL sender, the output plugin,
+     * the routed tables and their replica identity), checked on {@code connection} without creating or changing
+     * anything. Used by {@code pgbridge check}; {@code start} still checks for itself.
+     *
+     * @param connection an ordinary connection to the source's database, owned by the caller
+     * @return empty when everything is in place, or when the source checks nothing
+     * @throws SQLException when the catalog cannot be read
+     */
+    default List<String> prerequisiteProblems(Connection connection) throws SQLException {
+        return List.of();
+    }
 }

@@ -38,6 +38,27 @@ public interface Sink extends AutoCloseable {
         return List.of();
     }
 
+    /** Whether a target exists on the broker, as {@link #targetExists(Target)} found it. */
+    enum Existence {
+        EXISTS,
+        MISSING,
+        /** The sink cannot tell (the broker creates targets on first use, or the sink does not implement the check). */
+        CANNOT_CHECK
+    }
+
+    /**
+     * Asks the broker whether a target exists, without creating or changing it (RabbitMQ: a passive declare of the
+     * exchange or queue). Used by {@code pgbridge check} to find, before any event flows, a route whose target would
+     * refuse every delivery. Called after {@link #start()}, from one thread at a time.
+     *
+     * @return {@link Existence#CANNOT_CHECK} unless the sink implements the check
+     * @throws io.pgbridge.ConnectionException when the broker cannot be asked (connection lost, access refused)
+     * @throws InterruptedException when interrupted while waiting for the broker
+     */
+    default Existence targetExists(Target target) throws InterruptedException {
+        return Existence.CANNOT_CHECK;
+    }
+
     /**
      * Connects. Called once, before the first {@link #publish}.
      *

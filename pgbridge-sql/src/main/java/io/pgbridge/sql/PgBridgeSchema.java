@@ -4,9 +4,24 @@ import io.pgbridge.ConfigurationException;
 import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.PostgresUri;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -79,13 +94,23 @@ public final class PgBridgeSchema {
     /**
      * Applies every pending script to the database and schema of a bridge's settings: {@code postgresql.uri} (with
      * {@code postgresql.user}/{@code postgresql.password} when set) and {@code outbox.schema} (default
-     * {@value #DEFAULT_SCHEMA}). What the main job runs before it starts an outbox source.
+     * {@value #DEFAULT_SCHEMA}). What {@code pgbridge run} does before it starts an outbox source.
      *
      * @return the number of scripts applied (0 when the schema is up to date)
      * @throws ConfigurationException when {@code postgresql.uri} is missing or malformed
      * @throws io.pgbridge.SchemaException when a script fails
      */
     public static int migrate(PgBridgeConfig config) {
+        return migrate(dataSource(config), schema(config));
+    }
+
+    /**
+     * A data source for the database of a bridge's settings: {@code postgresql.uri}, with {@code postgresql.user} and
+     * {@code postgresql.password} when set. Opens a new connection per {@code getConnection()}; nothing to close.
+     *
+     * @throws ConfigurationException when {@code postgresql.uri} is missing or malformed
+     */
+    public static DataSource dataSource(PgBridgeConfig config) {
         String uri = config.get("postgresql.uri");
         if (uri == null) {
             throw new ConfigurationException("PGBRIDGE_POSTGRESQL_URI is missing: the schema needs a database");
@@ -107,8 +132,68 @@ public final class PgBridgeSchema {
         } else if (location.password() != null) {
             dataSource.setPassword(location.password().reveal());
         }
+        return dataSource;
+    }
+
+    /** The schema name of a bridge's settings: {@code outbox.schema}, default {@value #DEFAULT_SCHEMA}. */
+    public static String schema(PgBridgeConfig config) {
         String schema = config.get("outbox.schema");
-        return migrate(dataSource, schema != null ? schema : DEFAULT_SCHEMA);
+        return schema != null ? schema : DEFAULT_SCHEMA;
+    }
+
+    /**
+     * The scripts as a DBA would apply them by hand, in version order, with {@code ${schema}} replaced by the schema
+     * name: file name to SQL text. Applying them this way leaves Flyway's history table empty, so a bridge that later
+     * migrates would apply them again: apply by hand only where pgbridge never migrates.
+     *
+     * @throws IllegalArgumentException when the schema name is not a plain lower-case identifier
+     * @throws SchemaException when the scripts cannot be read from the class path
+     */
+    public static Map<String, String> scripts(String schema) {
+        checkSchemaName(schema);
+        Map<String, String> byName = new TreeMap<>(Comparator.comparingInt(PgBridgeSchema::version));
+        ClassLoader loader = PgBridgeSchema.class.getClassLoader();
+        try {
+            for (String name : scriptNames(loader)) {
+                try (InputStream in = loader.getResourceAsStream(LOCATION + "/" + name)) {
+                    String sql = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                    byName.put(name, sql.replace("${" + SCHEMA_PLACEHOLDER + "}", schema));
+                }
+            }
+        } catch (IOException | URISyntaxException e) {
+            throw new SchemaException("Cannot read the pgbridge scripts from " + LOCATION + ": " + e.getMessage(), e);
+        }
+        return byName;
+    }
+
+    private static List<String> scriptNames(ClassLoader loader) throws IOException, URISyntaxException {
+        URL folder = loader.getResource(LOCATION);
+        if (folder == null) {
+            throw new IOException("not on the class path");
+        }
+        List<String> names = new ArrayList<>();
+        if (folder.getProtocol().equals("jar")) {
+            String jar = folder.getPath()
+                    .substring("file:".length(), folder.getPath().indexOf('!'));
+            try (JarFile file = new JarFile(URLDecoder.decode(jar, StandardCharsets.UTF_8))) {
+                file.stream()
+                        .map(JarEntry::getName)
+                        .filter(n -> n.startsWith(LOCATION + "/") && n.endsWith(".sql"))
+                        .forEach(n -> names.add(n.substring(LOCATION.length() + 1)));
+            }
+        } else {
+            try (Stream<Path> files = Files.list(Path.of(folder.toURI()))) {
+                files.map(f -> f.getFileName().toString())
+                        .filter(n -> n.endsWith(".sql"))
+                        .forEach(names::add);
+            }
+        }
+        return names;
+    }
+
+    /** The version of a script name, {@code V12__name.sql}: 12. */
+    private static int version(String scriptName) {
+        return Integer.parseInt(scriptName.substring(1, scriptName.indexOf("__")));
     }
 
     /**

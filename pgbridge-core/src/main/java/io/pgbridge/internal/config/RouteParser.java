@@ -52,6 +52,10 @@ public final class RouteParser {
         }
         String channel = entry.substring(0, arrow).trim();
         String target = entry.substring(arrow + 2).trim();
+        if (target.contains("->")) {
+            return "holds more than one route; separate routes with ',' (not ';' or spaces), for example "
+                    + "events->exchange:amq.topic, jobs->queue:jobs";
+        }
         if (channel.isEmpty()) {
             return "missing channel before '->'; " + SYNTAX;
         }

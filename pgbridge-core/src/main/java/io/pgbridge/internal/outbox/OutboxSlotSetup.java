@@ -46,6 +46,12 @@ final class OutboxSlotSetup {
         this.publication = publication;
     }
 
+    /** What the stream needs: its slot, pgoutput, and the events table in its publication. */
+    ReplicationSetup.Spec spec() {
+        return new ReplicationSetup.Spec(
+                slot, "pgoutput", false, publication, Set.of(tables.schema() + ".events"), false, false);
+    }
+
     /** Completes the setup on {@code c} (autocommit; the publication exists), holding the stream's setup lock. */
     void prepare(Connection c) throws SQLException, InterruptedException {
         try (PreparedStatement st = c.prepareStatement("select pg_advisory_lock(hashtext(?), hashtext(?))")) {
@@ -53,9 +59,7 @@ final class OutboxSlotSetup {
             st.setString(2, Long.toString(streamId));
             st.execute();
         }
-        Set<String> table = Set.of(tables.schema() + ".events");
-        boolean exists = ReplicationSetup.prepare(
-                c, new ReplicationSetup.Spec(slot, "pgoutput", false, publication, table, false, false));
+        boolean exists = ReplicationSetup.prepare(c, spec());
         Long legacyBacklog = null;
         boolean recorded = false;
         try (PreparedStatement st = c.prepareStatement(tables.slotRecord())) {

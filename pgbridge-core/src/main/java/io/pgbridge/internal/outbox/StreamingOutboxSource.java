@@ -4,6 +4,7 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
@@ -349,5 +350,10 @@ final class StreamingOutboxSource implements EventSource {
         if (deadLetters != null) {
             deadLetters.close();
         }
+    }
+
+    @Override
+    public List<String> prerequisiteProblems(Connection connection) throws SQLException {
+        return ReplicationSetup.problems(connection, slotSetup.spec());
     }
 }

@@ -78,6 +78,57 @@ public final class ReplicationSetup {
      */
     public static boolean prepare(Connection c, Spec spec) throws SQLException {
         List<String> problems = new ArrayList<>();
+        boolean slotExists = check(c, spec, problems);
+        List<String> missing = checkTables(c, spec, problems);
+        if (!problems.isEmpty()) {
+            throw new SchemaException("PostgreSQL is not ready for logical replication (slot " + spec.slot()
+                    + "):\n  - " + String.join("\n  - ", problems));
+        }
+        if (spec.publication() != null) {
+            ensurePublication(c, spec, missing);
+        }
+        return slotExists;
+    }
+
+    /**
+     * Every unmet prerequisite of {@link #prepare}, each with its fix, without creating or changing anything; plus a
+     * free WAL sender. What {@code pgbridge check} reports.
+     */
+    public static List<String> problems(Connection c, Spec spec) throws SQLException {
+        List<String> problems = new ArrayList<>();
+        check(c, spec, problems);
+        List<String> notPublished = checkTables(c, spec, problems);
+        boolean publicationExists = spec.publication() != null
+                && "true"
+                        .equals(single(
+                                c,
+                                "SELECT exists(SELECT 1 FROM pg_publication WHERE pubname = "
+                                        + literal(spec.publication()) + ")::text"));
+        boolean mustPublish = !notPublished.isEmpty() || (spec.allTables() && !publicationExists);
+        if (spec.publication() != null && mustPublish && !canPublish(c, spec, notPublished)) {
+            String user = single(c, "SELECT current_user");
+            problems.add((publicationExists
+                            ? "publication " + spec.publication() + " lacks " + notPublished
+                            : "publication " + spec.publication() + " does not exist")
+                    + " and role " + user + " may not " + (publicationExists ? "add tables to it" : "create it")
+                    + ": that needs "
+                    + (spec.allTables()
+                            ? "a superuser (FOR ALL TABLES)"
+                            : "CREATE on the database" + " and ownership of the tables")
+                    + "; have an owner run CREATE PUBLICATION " + Identifiers.quote(spec.publication())
+                    + (spec.allTables() ? " FOR ALL TABLES" : " FOR TABLE " + tableList(notPublished)));
+        }
+        int senders = Integer.parseInt(single(c, "SELECT count(*) FROM pg_stat_replication"));
+        int maxSenders = Integer.parseInt(single(c, "SELECT current_setting('max_wal_senders')"));
+        if (senders >= maxSenders) {
+            problems.add("no free WAL sender (" + senders + " of max_wal_senders=" + maxSenders + " in use): stop an "
+                    + "idle replication client or raise max_wal_senders and restart PostgreSQL");
+        }
+        return problems;
+    }
+
+    /** wal_level, the REPLICATION attribute, the slot and the output plugin; returns whether the slot exists. */
+    private static boolean check(Connection c, Spec spec, List<String> problems) throws SQLException {
         String walLevel = single(c, "SELECT current_setting('wal_level')");
         if (!"logical".equals(walLevel)) {
             problems.add("wal_level is '" + walLevel + "', logical decoding needs 'logical': run ALTER SYSTEM SET "
@@ -92,14 +143,6 @@ public final class ReplicationSetup {
         }
         boolean slotExists = checkSlot(c, spec, problems);
         checkPlugin(c, spec.plugin(), problems);
-        List<String> missing = checkTables(c, spec, problems);
-        if (!problems.isEmpty()) {
-            throw new SchemaException("PostgreSQL is not ready for logical replication (slot " + spec.slot()
-                    + "):\n  - " + String.join("\n  - ", problems));
-        }
-        if (spec.publication() != null) {
-            ensurePublication(c, spec, missing);
-        }
         return slotExists;
     }
 
@@ -196,6 +239,31 @@ public final class ReplicationSetup {
                         + literal(marker(spec.slot())));
             }
         }
+    }
+
+    /** Whether the current role may create the publication, or add these tables to it. */
+    private static boolean canPublish(Connection c, Spec spec, List<String> tables) throws SQLException {
+        if ("true".equals(single(c, "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user"))) {
+            return true;
+        }
+        if (spec.allTables()
+                || !"true".equals(single(c, "SELECT has_database_privilege(current_database(), 'CREATE')::text"))) {
+            return false;
+        }
+        for (String qualified : tables) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_has_role(current_user, c.relowner, 'USAGE') "
+                    + "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND "
+                    + "c.relname = ?")) {
+                ps.setString(1, qualified.substring(0, qualified.indexOf('.')));
+                ps.setString(2, qualified.substring(qualified.indexOf('.') + 1));
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && !rs.getBoolean(1)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     private static void checkPlugin(Connection c, String plugin, List<String> problems) throws SQLException {

@@ -17,6 +17,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -518,5 +519,10 @@ public final class WalSource implements EventSource {
         } else {
             closeConnection();
         }
+    }
+
+    @Override
+    public List<String> prerequisiteProblems(Connection connection) throws SQLException {
+        return ReplicationSetup.problems(connection, config.spec());
     }
 }

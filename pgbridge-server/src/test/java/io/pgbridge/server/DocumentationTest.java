@@ -1,4 +1,4 @@
-package io.pgbridge.examples;
+package io.pgbridge.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,7 +72,10 @@ class DocumentationTest {
         List<String> commands = List.of(block.group(1).strip().split("\n"));
 
         assertThat(commands).hasSize(2);
-        assertThat(commands.get(0)).contains("java -jar examples/target/pgbridge-examples.jar");
+        assertThat(commands.get(0))
+                .as("the first command builds the distribution and runs it")
+                .contains("pgbridge-server/target/pgbridge-*.tar.gz")
+                .endsWith("/bin/pgbridge");
         assertThat(Files.readAllLines(ROOT.resolve(".ci/run")))
                 .as(".ci/run runs the README's test command")
                 .contains(commands.get(1));
