@@ -32,17 +32,17 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     /** One table: its columns as pgoutput describes them, its primary key columns, and its two chunk queries. */
     private record Table(Relation relation, int[] keyColumns, PreparedStatement first, PreparedStatement next) {}
 
-    private SnapshotTables(Connection connection, long consistentPoint) {
+    private SnapshotTables(Connection connection, String lsn) {
         this.connection = connection;
-        this.lsn =
-                new SerializedString(LogSequenceNumber.valueOf(consistentPoint).asString());
+        this.lsn = new SerializedString(lsn);
     }
 
     /**
      * Opens the reading transaction on a new connection.
      *
      * @param snapshotName the slot's exported snapshot, or {@code null} to read the tables as they are now
-     * @param consistentPoint the slot's consistent point: the {@code lsn} of every event
+     * @param consistentPoint the slot's consistent point: the {@code lsn} of every event; {@link Long#MAX_VALUE}
+     *     without a slot, and then the {@code lsn} is the server's WAL position when the transaction began
      */
     static SnapshotTables open(
             PostgresConnector postgres, List<String> tableNames, String snapshotName, long consistentPoint)
@@ -56,7 +56,18 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
                     st.execute("SET TRANSACTION SNAPSHOT " + literal(snapshotName));
                 }
             }
-            SnapshotTables tables = new SnapshotTables(c, consistentPoint);
+            String lsn;
+            if (consistentPoint != Long.MAX_VALUE) {
+                lsn = LogSequenceNumber.valueOf(consistentPoint).asString();
+            } else {
+                // no slot (initial-only): the WAL position as the transaction's snapshot is taken
+                try (Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                    rs.next();
+                    lsn = rs.getString(1);
+                }
+            }
+            SnapshotTables tables = new SnapshotTables(c, lsn);
             for (String name : tableNames) {
                 tables.tables.add(table(c, name));
             }

@@ -144,7 +144,8 @@ public final class WalSource implements EventSource {
         Settings own = settings.with(WalSettings.SLOT.key(), slot)
                 .with(WalSettings.PUBLICATION.key(), publication)
                 .with(WalSettings.OUTPUT_PLUGIN.key(), WalConfig.PGOUTPUT)
-                .with(WalSettings.TEMPORARY_SLOT.key(), "false");
+                .with(WalSettings.TEMPORARY_SLOT.key(), "false")
+                .with(WalSettings.SNAPSHOT.key(), "never");
         return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders);
     }
 
@@ -309,7 +310,9 @@ public final class WalSource implements EventSource {
                     + LogSequenceNumber.valueOf(record.consistentPoint()).asString() + " of its unfinished initial "
                     + "snapshot (table " + SnapshotStore.TABLE + "): drop the slot to take the snapshot again");
         }
-        if (from.chunk() == 0) {
+        if (record == null) {
+            log.info("Initial snapshot (initial-only) of {} starts; no slot is created", tables);
+        } else if (from.chunk() == 0) {
             log.warn(
                     "Initial snapshot for slot {} did not finish before the last stop and no chunk of it was "
                             + "confirmed: it starts again from the beginning{}",
@@ -428,6 +431,9 @@ public final class WalSource implements EventSource {
             }
         } finally {
             closeQuietly(tables);
+            if (!snapshot.complete()) {
+                closeSnapshot(); // stopping: the record keeps the last confirmed chunk
+            }
         }
         if (!snapshot.complete()) {
             return false;
