@@ -5,6 +5,7 @@ import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TupleData;
 import io.pgbridge.spi.PostgresConnector;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +14,15 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import org.postgresql.replication.LogSequenceNumber;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The routed tables as the initial snapshot reads them: one read-only {@code REPEATABLE READ} transaction on a
@@ -21,20 +30,29 @@ import org.postgresql.replication.LogSequenceNumber;
  * keyset query per chunk ({@code WHERE (pk) > (last) ORDER BY pk LIMIT n}): memory holds one chunk, whatever the
  * table's size. Every column is read as its type's text output ({@code col::text}), exactly what pgoutput sends in
  * text mode, so a row read here and the same row streamed are written alike ({@link ChangeEventJson#read}). Columns
- * pgoutput leaves out (generated ones) are left out here too. Not thread-safe.
+ * pgoutput leaves out (generated ones) are left out here too. One caller thread; the next chunk is fetched ahead on a
+ * thread of its own.
  */
 final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotTables.class);
     private final Connection connection;
     private final List<Table> tables = new ArrayList<>();
     private final ChangeEventJson json = new ChangeEventJson();
     private final SerializedString lsn;
+    private final ExecutorService prefetcher;
+    // the chunk being fetched ahead (null when none) and the request it answers
+    private Future<List<byte[][]>> next;
+    private int nextTable;
+    private List<String> nextAfter;
+    private int nextLimit;
 
     /** One table: its columns as pgoutput describes them, its primary key columns, and its two chunk queries. */
     private record Table(Relation relation, int[] keyColumns, PreparedStatement first, PreparedStatement next) {}
 
-    private SnapshotTables(Connection connection, String lsn) {
+    private SnapshotTables(Connection connection, String lsn, ThreadFactory threads) {
         this.connection = connection;
         this.lsn = new SerializedString(lsn);
+        this.prefetcher = Executors.newSingleThreadExecutor(threads);
     }
 
     /**
@@ -43,9 +61,14 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
      * @param snapshotName the slot's exported snapshot, or {@code null} to read the tables as they are now
      * @param consistentPoint the slot's consistent point: the {@code lsn} of every event; {@link Long#MAX_VALUE}
      *     without a slot, and then the {@code lsn} is the server's WAL position when the transaction began
+     * @param threads makes the thread that fetches the next chunk ahead
      */
     static SnapshotTables open(
-            PostgresConnector postgres, List<String> tableNames, String snapshotName, long consistentPoint)
+            PostgresConnector postgres,
+            List<String> tableNames,
+            String snapshotName,
+            long consistentPoint,
+            ThreadFactory threads)
             throws SQLException {
         Connection c = postgres.connect();
         try {
@@ -67,7 +90,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
                     lsn = rs.getString(1);
                 }
             }
-            SnapshotTables tables = new SnapshotTables(c, lsn);
+            SnapshotTables tables = new SnapshotTables(c, lsn, threads);
             for (String name : tableNames) {
                 tables.tables.add(table(c, name));
             }
@@ -182,8 +205,81 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
                 c.prepareStatement(select + " WHERE " + left + ") > " + right + ")" + order + limit));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>While the caller writes and hands over a chunk, the next one (the rest of this table, or the start of the
+     * next) is already being fetched on the prefetch thread, so that the server's query and the JSON writing overlap;
+     * a request other than the one foreseen waits for the prefetch and queries anew. At most two chunks are held.
+     */
     @Override
     public List<InitialSnapshot.Row> chunk(int table, List<String> after, int limit) throws SQLException {
+        List<byte[][]> raw;
+        if (next != null && nextTable == table && Objects.equals(nextAfter, after) && nextLimit == limit) {
+            raw = await(next);
+            next = null;
+        } else {
+            settlePrefetch();
+            raw = fetch(table, after, limit);
+        }
+        Table t = tables.get(table);
+        if (raw.size() == limit) {
+            prefetch(table, key(t, raw.get(raw.size() - 1)), limit);
+        } else if (table + 1 < tables.size()) {
+            prefetch(table + 1, null, limit);
+        }
+        List<InitialSnapshot.Row> rows = new ArrayList<>(raw.size());
+        for (byte[][] values : raw) {
+            rows.add(new InitialSnapshot.Row(key(t, values), json.read(t.relation(), lsn, TupleData.text(values))));
+        }
+        return rows;
+    }
+
+    private static List<String> key(Table t, byte[][] values) {
+        List<String> key = new ArrayList<>(t.keyColumns().length);
+        for (int k : t.keyColumns()) {
+            key.add(new String(values[k], StandardCharsets.UTF_8));
+        }
+        return key;
+    }
+
+    private void prefetch(int table, List<String> after, int limit) {
+        nextTable = table;
+        nextAfter = after;
+        nextLimit = limit;
+        next = prefetcher.submit(() -> fetch(table, after, limit));
+    }
+
+    /** Waits for a prefetch nobody wants any more: the connection serves one query at a time. */
+    private void settlePrefetch() {
+        if (next != null) {
+            try {
+                next.get();
+            } catch (ExecutionException e) {
+                log.debug("A prefetched chunk failed; it is read again if needed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            next = null;
+        }
+    }
+
+    private static List<byte[][]> await(Future<List<byte[][]>> chunk) throws SQLException {
+        try {
+            return chunk.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SQLException s) {
+                throw s;
+            }
+            throw new IllegalStateException("reading a snapshot chunk failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while reading a snapshot chunk", e);
+        }
+    }
+
+    /** Runs a chunk's query: each row's values as text bytes (UTF-8), {@code null} for SQL NULL. */
+    private List<byte[][]> fetch(int table, List<String> after, int limit) throws SQLException {
         Table t = tables.get(table);
         PreparedStatement ps = after == null ? t.first() : t.next();
         int p = 1;
@@ -194,18 +290,14 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
         }
         ps.setInt(p, limit);
         int width = t.relation().columns().size();
-        List<InitialSnapshot.Row> rows = new ArrayList<>(Math.min(limit, 4096));
+        List<byte[][]> rows = new ArrayList<>(Math.min(limit, 4096));
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 byte[][] values = new byte[width][];
                 for (int i = 0; i < width; i++) {
-                    values[i] = rs.getBytes(i + 1); // a text value's bytes, UTF-8
+                    values[i] = rs.getBytes(i + 1); // a text value's bytes
                 }
-                List<String> key = new ArrayList<>(t.keyColumns().length);
-                for (int k : t.keyColumns()) {
-                    key.add(rs.getString(k + 1));
-                }
-                rows.add(new InitialSnapshot.Row(key, json.read(t.relation(), lsn, TupleData.text(values))));
+                rows.add(values);
             }
         }
         return rows;
@@ -223,6 +315,8 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     /** Ends the reading transaction and closes the connection; failures are logged by the caller's pool. */
     @Override
     public void close() throws SQLException {
+        settlePrefetch();
+        prefetcher.shutdown();
         try {
             connection.rollback();
         } finally {

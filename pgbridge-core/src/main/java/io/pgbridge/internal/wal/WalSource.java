@@ -25,6 +25,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.postgresql.PGConnection;
@@ -238,6 +239,16 @@ public final class WalSource implements EventSource {
         }
     }
 
+    /** Names the snapshot's prefetch thread {@code pgbridge-wal-snapshot-<slot>}. */
+    private ThreadFactory snapshotThreads() {
+        ThreadFactory threads = context.threadFactory();
+        return r -> {
+            Thread t = threads.newThread(r);
+            t.setName("pgbridge-wal-snapshot-" + config.slot);
+            return t;
+        };
+    }
+
     private List<String> snapshotTables() {
         return new ArrayList<>(new TreeSet<>(config.tables));
     }
@@ -264,7 +275,8 @@ public final class WalSource implements EventSource {
                     .withOutputPlugin(config.plugin)
                     .make();
             consistentPoint = slot.getConsistentPoint().asLong();
-            exported = SnapshotTables.open(postgres, tables, slot.getSnapshotName(), consistentPoint);
+            exported =
+                    SnapshotTables.open(postgres, tables, slot.getSnapshotName(), consistentPoint, snapshotThreads());
             log.info(
                     "Created logical replication slot {} with output plugin {}, consistent point {}, exported "
                             + "snapshot {}",
@@ -395,7 +407,8 @@ public final class WalSource implements EventSource {
                         continue;
                     }
                     if (tables == null) {
-                        tables = SnapshotTables.open(postgres, snapshotTables(), null, consistentPoint);
+                        tables = SnapshotTables.open(
+                                postgres, snapshotTables(), null, consistentPoint, snapshotThreads());
                     }
                     if (!snapshot.step(tables)) {
                         return false;
