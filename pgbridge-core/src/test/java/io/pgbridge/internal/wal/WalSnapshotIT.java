@@ -173,6 +173,35 @@ class WalSnapshotIT {
     }
 
     @Test
+    void readingConnectionTerminatedMidSnapshotGoesOn() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        startWriters();
+        try (PgBridge bridge = db.bridge(table + "->queue:items", sink)
+                .setting("wal.snapshot", "initial")
+                .build()) {
+            bridge.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !sink.events().isEmpty());
+            // the backend of the snapshot's reading transaction: its chunk queries read this table through alias r
+            boolean terminated = false;
+            try (PreparedStatement ps = db.sql.prepareStatement("SELECT pg_terminate_backend(pid) FROM "
+                    + "pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE ?")) {
+                ps.setString(1, "%FROM \"" + db.schema + "\".\"items\" AS r%");
+                while (!terminated && !"done".equals(snapshotState())) {
+                    try (ResultSet rs = ps.executeQuery()) {
+                        terminated = rs.next() && rs.getBoolean(1);
+                    }
+                }
+            }
+            assertThat(terminated)
+                    .as("the reading transaction terminated before the snapshot was done")
+                    .isTrue();
+            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(snapshotState()));
+            stopWriters();
+            awaitRebuilt(() -> payloads(sink.events()));
+        }
+    }
+
+    @Test
     void aTableWithoutPrimaryKeyIsRefusedByName() throws Exception {
         db.exec(
                 "CREATE TABLE " + db.schema + ".loose (a int, b text)",
