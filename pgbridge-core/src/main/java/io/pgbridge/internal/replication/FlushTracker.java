@@ -29,6 +29,11 @@ public final class FlushTracker {
         }
     }
 
+    /** The highest position the ledger acknowledged, {@link Long#MIN_VALUE} before the first. Thread-safe. */
+    public long acknowledged() {
+        return acknowledged;
+    }
+
     /** The source sealed {@code position}. */
     public void sealed(long position) {
         sealed = position;

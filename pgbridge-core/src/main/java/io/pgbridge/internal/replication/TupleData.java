@@ -20,6 +20,18 @@ public final class TupleData {
         this.values = values;
     }
 
+    /**
+     * A row read with SQL rather than decoded from pgoutput: each value is the type's text output as UTF-8 (what
+     * pgoutput sends in text mode), {@code null} for SQL NULL. Keeps the array.
+     */
+    public static TupleData text(byte[][] values) {
+        byte[] kinds = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            kinds[i] = values[i] == null ? NULL : TEXT;
+        }
+        return new TupleData(kinds, values);
+    }
+
     public int size() {
         return kinds.length;
     }

@@ -29,7 +29,8 @@ import org.postgresql.replication.LogSequenceNumber;
  * }</pre>
  *
  * <ul>
- *   <li>{@code op}: {@code insert}, {@code update}, {@code delete}, {@code truncate} or {@code message}.
+ *   <li>{@code op}: {@code insert}, {@code update}, {@code delete}, {@code truncate}, {@code message}, or {@code r}
+ *       for a row read by the initial snapshot (shaped as an insert, without {@code xid} and {@code commitTime}).
  *   <li>{@code schema}, {@code table}: the table (absent for {@code message}).
  *   <li>{@code lsn}: the commit LSN of the transaction (for a non-transactional message, the message's LSN), in
  *       PostgreSQL's {@code X/X} notation; {@code xid}: the transaction id (absent for a non-transactional message);
@@ -106,6 +107,34 @@ final class ChangeEventJson {
             if (keyed(r)) {
                 g.writeFieldName("key");
                 row(g, r, newRow, null, true);
+            }
+            return finish(g);
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /**
+     * A row read by the initial snapshot: shaped as an insert, with {@code op} {@code r}, {@code lsn} the slot's
+     * consistent point, and no {@code xid} or {@code commitTime} (the rows of a snapshot have no one transaction).
+     */
+    byte[] read(Relation r, SerializedString lsn, TupleData row) {
+        try {
+            Names n = names(r);
+            JsonGenerator g = start();
+            g.writeFieldName(OP);
+            g.writeString("r");
+            g.writeFieldName(SCHEMA);
+            g.writeString(n.schema);
+            g.writeFieldName(TABLE);
+            g.writeString(n.table);
+            g.writeFieldName(LSN);
+            g.writeString(lsn);
+            g.writeFieldName(NEW);
+            row(g, r, row, null, false);
+            if (keyed(r)) {
+                g.writeFieldName("key");
+                row(g, r, row, null, true);
             }
             return finish(g);
         } catch (IOException e) {

@@ -31,6 +31,20 @@ final class WalConfig {
     final Duration heartbeatInterval;
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
+    final SnapshotMode snapshot;
+
+    /** {@code wal.snapshot}. */
+    enum SnapshotMode {
+        NEVER("never"),
+        INITIAL("initial"),
+        INITIAL_ONLY("initial-only");
+
+        final String text;
+
+        SnapshotMode(String text) {
+            this.text = text;
+        }
+    }
 
     private WalConfig(Settings s, Set<String> tables, boolean allTables, List<String> problems) {
         this.slot = s.string(WalSettings.SLOT);
@@ -46,6 +60,7 @@ final class WalConfig {
         this.heartbeatInterval = s.duration(WalSettings.HEARTBEAT_INTERVAL);
         this.lagWarningBytes = s.integer(WalSettings.LAG_WARNING_BYTES);
         this.reconnectMaxBackoff = s.duration(WalSettings.RECONNECT_MAX_BACKOFF);
+        this.snapshot = snapshotMode(s, tables, temporarySlot, problems);
         Map<String, String> options = new LinkedHashMap<>();
         if (plugin.equals(PGOUTPUT)) {
             this.publication = s.raw(WalSettings.PUBLICATION).orElse(slot).trim();
@@ -95,6 +110,38 @@ final class WalConfig {
             throw new ConfigurationException(problems);
         }
         return config;
+    }
+
+    private SnapshotMode snapshotMode(Settings s, Set<String> tables, boolean temporary, List<String> problems) {
+        String text = s.string(WalSettings.SNAPSHOT).trim();
+        for (SnapshotMode mode : SnapshotMode.values()) {
+            if (mode.text.equals(text)) {
+                if (mode != SnapshotMode.NEVER) {
+                    if (!plugin.equals(PGOUTPUT)) {
+                        problems.add(
+                                Settings.problem(
+                                        WalSettings.SNAPSHOT,
+                                        text,
+                                        "needs wal.output-plugin=pgoutput (snapshot rows are written in pgoutput's event shape)"));
+                    } else if (temporary && mode == SnapshotMode.INITIAL) {
+                        problems.add(Settings.problem(
+                                WalSettings.SNAPSHOT,
+                                text,
+                                "needs a persistent slot: set wal.temporary-slot=false (a temporary slot is created "
+                                        + "anew on every connection, so there is no consistent point to resume at)"));
+                    } else if (tables.isEmpty()) {
+                        problems.add(Settings.problem(
+                                WalSettings.SNAPSHOT,
+                                text,
+                                "needs at least one routed schema.table channel (the catch-all channel is not "
+                                        + "snapshotted)"));
+                    }
+                }
+                return mode;
+            }
+        }
+        problems.add(Settings.problem(WalSettings.SNAPSHOT, text, "must be never, initial or initial-only"));
+        return SnapshotMode.NEVER;
     }
 
     private static void wal2JsonOptions(String text, Map<String, String> into, List<String> problems) {

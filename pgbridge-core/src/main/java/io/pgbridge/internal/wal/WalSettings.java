@@ -57,6 +57,14 @@ final class WalSettings {
             250,
             600_000);
 
+    static final Setting SNAPSHOT = Setting.string(
+                    "wal.snapshot",
+                    "Initial snapshot of the routed tables: never (stream only changes made after the slot exists), "
+                            + "initial (when the slot is created, read the tables in its exported snapshot as op 'r' "
+                            + "events, then stream from its consistent point) or initial-only (read the tables, "
+                            + "stream nothing, create no slot)")
+            .withDefault("never");
+
     static final List<Setting> ALL = List.of(
             SLOT,
             TEMPORARY_SLOT,
@@ -66,7 +74,8 @@ final class WalSettings {
             STATUS_INTERVAL,
             HEARTBEAT_INTERVAL,
             LAG_WARNING_BYTES,
-            RECONNECT_MAX_BACKOFF);
+            RECONNECT_MAX_BACKOFF,
+            SNAPSHOT);
 
     private WalSettings() {}
 }

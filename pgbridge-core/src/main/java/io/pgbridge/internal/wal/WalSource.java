@@ -1,6 +1,7 @@
 package io.pgbridge.internal.wal;
 
 import io.pgbridge.ConnectionException;
+import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.SourceState;
 import io.pgbridge.internal.pipeline.Backoff;
@@ -17,16 +18,20 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
+import org.postgresql.replication.ReplicationSlotInfo;
 import org.postgresql.replication.fluent.logical.ChainedLogicalStreamBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +99,12 @@ public final class WalSource implements EventSource {
     private long failedAt = NOT_FAILING;
     private int sameInARow;
     private String lastError;
+    // The initial snapshot still to be read (null when there is none) and, until the reader takes it, the transaction
+    // opened in the slot's exported snapshot.
+    private InitialSnapshot snapshot;
+    private SnapshotTables exported;
+    private SnapshotStore snapshotStore;
+    private long consistentPoint;
 
     WalSource(PostgresConnector postgres, WalConfig config) {
         this(
@@ -134,7 +145,8 @@ public final class WalSource implements EventSource {
         Settings own = settings.with(WalSettings.SLOT.key(), slot)
                 .with(WalSettings.PUBLICATION.key(), publication)
                 .with(WalSettings.OUTPUT_PLUGIN.key(), WalConfig.PGOUTPUT)
-                .with(WalSettings.TEMPORARY_SLOT.key(), "false");
+                .with(WalSettings.TEMPORARY_SLOT.key(), "false")
+                .with(WalSettings.SNAPSHOT.key(), "never");
         return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders);
     }
 
@@ -148,17 +160,37 @@ public final class WalSource implements EventSource {
         this.context = context;
         long confirmed;
         try (Connection c = postgres.connect()) {
-            boolean exists = ReplicationSetup.prepare(c, config.spec());
-            SetupStep.reached("wal-publication");
-            if (!exists && !config.temporarySlot) {
-                createSlot(c);
-                SetupStep.reached("wal-slot");
+            if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+                confirmed = 0;
+                prepareSnapshot(c, false, Long.MAX_VALUE);
+            } else {
+                boolean exists = ReplicationSetup.prepare(c, config.spec());
+                SetupStep.reached("wal-publication");
+                boolean initial = config.snapshot == WalConfig.SnapshotMode.INITIAL && !config.temporarySlot;
+                if (initial) {
+                    checkSnapshotTables(c);
+                }
+                if (!exists && !config.temporarySlot) {
+                    if (initial) {
+                        createSlotWithSnapshot(c);
+                    } else {
+                        createSlot(c);
+                    }
+                    SetupStep.reached("wal-slot");
+                }
+                ReplicationSetup.slotCreated(c, config.spec());
+                confirmed = config.temporarySlot ? 0 : confirmedFlush(c);
+                if (initial && exists) {
+                    prepareSnapshot(c, true, confirmed);
+                }
             }
-            ReplicationSetup.slotCreated(c, config.spec());
-            confirmed = config.temporarySlot ? 0 : confirmedFlush(c);
         } catch (SQLException e) {
+            closeSnapshot();
             throw new ConnectionException(
                     "Cannot prepare logical replication on " + postgres.describe() + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeSnapshot();
+            throw e;
         }
         tracker = new FlushTracker(confirmed);
         reported = confirmed;
@@ -176,20 +208,282 @@ public final class WalSource implements EventSource {
                 return reading;
             }
         });
-        openStreamAtStart();
+        if (snapshot == null && config.snapshot != WalConfig.SnapshotMode.INITIAL_ONLY) {
+            openStreamAtStart();
+        }
         reading = true;
         context.state(SourceState.READING, null);
         reader = context.threadFactory().newThread(this::run);
         reader.setName("pgbridge-wal-reader-" + config.slot);
         reader.start();
+        if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+            return;
+        }
         monitor.start(context.threadFactory());
         log.info(
-                "Streaming WAL from slot {} ({}{}) at {}, resuming after {}",
+                "Streaming WAL from slot {} ({}{}) at {}, resuming after {}{}",
                 config.slot,
                 config.plugin,
                 config.publication == null ? "" : ", publication " + config.publication,
                 postgres.describe(),
-                LogSequenceNumber.valueOf(confirmed).asString());
+                LogSequenceNumber.valueOf(confirmed).asString(),
+                snapshot == null ? "" : ", once the initial snapshot is read");
+    }
+
+    /** Refuses tables the snapshot cannot read in key order, all at once. */
+    private void checkSnapshotTables(Connection c) throws SQLException {
+        List<String> problems = SnapshotTables.problems(c, snapshotTables());
+        if (!problems.isEmpty()) {
+            throw new SchemaException(
+                    "wal.snapshot=" + config.snapshot.text + " cannot read:\n  - " + String.join("\n  - ", problems));
+        }
+    }
+
+    /** Names the snapshot's prefetch thread {@code pgbridge-wal-snapshot-<slot>}. */
+    private ThreadFactory snapshotThreads() {
+        ThreadFactory threads = context.threadFactory();
+        return r -> {
+            Thread t = threads.newThread(r);
+            t.setName("pgbridge-wal-snapshot-" + config.slot);
+            return t;
+        };
+    }
+
+    private List<String> snapshotTables() {
+        return new ArrayList<>(new TreeSet<>(config.tables));
+    }
+
+    /**
+     * Creates the slot on a replication connection with an exported snapshot ({@code CREATE_REPLICATION_SLOT ...
+     * LOGICAL pgoutput}, whose default is {@code EXPORT_SNAPSHOT}) and imports that snapshot into the reading
+     * transaction before the replication connection is used again or closed (the snapshot lives only until then).
+     * The record says "pending" before the slot exists, so that a crash in between never leaves a slot whose
+     * snapshot nobody remembers.
+     */
+    private void createSlotWithSnapshot(Connection c) throws SQLException {
+        List<String> tables = snapshotTables();
+        snapshotStore = new SnapshotStore(postgres, config.slot, tables);
+        snapshotStore.load(c);
+        snapshotStore.pending(c);
+        try (Connection replication = postgres.connectForReplication()) {
+            ReplicationSlotInfo slot = replication
+                    .unwrap(PGConnection.class)
+                    .getReplicationAPI()
+                    .createReplicationSlot()
+                    .logical()
+                    .withSlotName(config.slot)
+                    .withOutputPlugin(config.plugin)
+                    .make();
+            consistentPoint = slot.getConsistentPoint().asLong();
+            exported =
+                    SnapshotTables.open(postgres, tables, slot.getSnapshotName(), consistentPoint, snapshotThreads());
+            log.info(
+                    "Created logical replication slot {} with output plugin {}, consistent point {}, exported "
+                            + "snapshot {}",
+                    config.slot,
+                    config.plugin,
+                    slot.getConsistentPoint().asString(),
+                    slot.getSnapshotName());
+        }
+        snapshotStore.started(c, consistentPoint, InitialSnapshot.Progress.START);
+        snapshot = newSnapshot(tables, InitialSnapshot.Progress.START);
+    }
+
+    /**
+     * An existing slot (or, for initial-only, none): resumes a snapshot its record says is unfinished, from the last
+     * confirmed chunk, reading the rest as it is now (the exported snapshot ended with the bridge that created it).
+     */
+    private void prepareSnapshot(Connection c, boolean slotExists, long confirmed) throws SQLException {
+        checkSnapshotTables(c);
+        List<String> tables = snapshotTables();
+        snapshotStore = new SnapshotStore(postgres, config.slot, tables);
+        SnapshotStore.Record record = snapshotStore.load(c);
+        if (record != null && record.done()) {
+            log.info(
+                    "Initial snapshot for slot {} was taken already ({} rows)",
+                    config.slot,
+                    record.progress().rows());
+            closeSnapshot();
+            return;
+        }
+        if (record == null && slotExists) {
+            log.info(
+                    "Slot {} exists without an initial snapshot record: no snapshot is taken (it is taken only when "
+                            + "pgbridge creates the slot); drop the slot to start over with one",
+                    config.slot);
+            closeSnapshot();
+            return;
+        }
+        InitialSnapshot.Progress from = record == null ? InitialSnapshot.Progress.START : record.progress();
+        consistentPoint = slotExists ? confirmed : Long.MAX_VALUE;
+        if (slotExists && record.consistentPoint() != null && record.consistentPoint() != confirmed) {
+            throw new SchemaException("slot " + config.slot + " stands at "
+                    + LogSequenceNumber.valueOf(confirmed).asString() + ", not at the consistent point "
+                    + LogSequenceNumber.valueOf(record.consistentPoint()).asString() + " of its unfinished initial "
+                    + "snapshot (table " + SnapshotStore.TABLE + "): drop the slot to take the snapshot again");
+        }
+        if (record == null) {
+            log.info("Initial snapshot (initial-only) of {} starts; no slot is created", tables);
+        } else if (from.chunk() == 0) {
+            log.warn(
+                    "Initial snapshot for slot {} did not finish before the last stop and no chunk of it was "
+                            + "confirmed: it starts again from the beginning{}",
+                    config.slot,
+                    slotExists ? ", reading the tables as they are now (the exported snapshot ended)" : "");
+        } else {
+            log.warn(
+                    "Initial snapshot for slot {} resumes after chunk {} ({} rows confirmed, table {}), reading the "
+                            + "rest as it is now: the exported snapshot ended with the bridge that created the slot, "
+                            + "so rows changed since the consistent point may come as 'r' events and again as changes",
+                    config.slot,
+                    from.chunk(),
+                    from.rows(),
+                    from.table() < tables.size() ? tables.get(from.table()) : "-");
+        }
+        snapshotStore.started(c, consistentPoint, from);
+        snapshot = newSnapshot(tables, from);
+    }
+
+    private InitialSnapshot newSnapshot(List<String> tables, InitialSnapshot.Progress from) {
+        String lsn = consistentPoint == Long.MAX_VALUE
+                ? "-"
+                : LogSequenceNumber.valueOf(consistentPoint).asString();
+        return new InitialSnapshot(
+                tables,
+                lsn + ":r:",
+                consistentPoint,
+                InitialSnapshot.CHUNK_ROWS,
+                from,
+                snapshotStore,
+                new InitialSnapshot.Output() {
+                    @Override
+                    public boolean hand(Event.Builder event, long position) throws InterruptedException {
+                        Event e = event.source(name).position(position).build();
+                        Duration wait = config.statusInterval.compareTo(MAX_PUBLISH_WAIT) < 0
+                                ? config.statusInterval
+                                : MAX_PUBLISH_WAIT;
+                        while (!context.publishDeferred(e, wait)) {
+                            if (!reading) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    }
+
+                    @Override
+                    public void seal(long position) {
+                        context.flush();
+                        context.seal(position);
+                        tracker.sealed(position);
+                    }
+
+                    @Override
+                    public long acknowledged() {
+                        return tracker.acknowledged();
+                    }
+                });
+    }
+
+    /**
+     * Reads the initial snapshot to its end and waits until the sinks confirmed all of it, so that streaming starts at
+     * the consistent point behind it. A failed read goes on from the last chunk handed over, in a new transaction (the
+     * exported snapshot ended with the connection). Returns {@code false} when the source stopped first.
+     */
+    private boolean readSnapshot() throws InterruptedException {
+        SnapshotTables tables = exported;
+        exported = null;
+        long started = System.nanoTime();
+        long startRows = snapshot.handed().rows();
+        long lastLog = started;
+        int failures = 0;
+        try {
+            while (reading && !snapshot.complete()) {
+                try {
+                    if (snapshot.read()) {
+                        snapshot.recordConfirmed();
+                        if (!snapshot.complete()) {
+                            Thread.sleep(IDLE_POLL_MILLIS); // polls the ledger's acknowledgement
+                        }
+                        continue;
+                    }
+                    if (tables == null) {
+                        tables = SnapshotTables.open(
+                                postgres, snapshotTables(), null, consistentPoint, snapshotThreads());
+                    }
+                    if (!snapshot.step(tables)) {
+                        return false;
+                    }
+                    failures = 0;
+                } catch (SQLException e) {
+                    failures++;
+                    long delay = reconnectBackoff.delayMillis(failures);
+                    log.warn(
+                            "Initial snapshot for slot {} failed after chunk {} ({}); going on from there in a new "
+                                    + "transaction in {} ms, reading the rest as it is now",
+                            config.slot,
+                            snapshot.handed().chunk(),
+                            e.getMessage(),
+                            delay);
+                    closeQuietly(tables);
+                    tables = null;
+                    context.state(SourceState.RECONNECTING, "initial snapshot: " + e.getMessage());
+                    Thread.sleep(delay); // backoff between attempts
+                    context.state(SourceState.READING, null);
+                }
+                long now = System.nanoTime();
+                if (now - lastLog > TimeUnit.SECONDS.toNanos(10)) {
+                    lastLog = now;
+                    log.info(
+                            "Initial snapshot for slot {}: {} rows in {} chunks read, {} confirmed; reading {}",
+                            config.slot,
+                            snapshot.handed().rows(),
+                            snapshot.handed().chunk(),
+                            snapshot.recorded().rows(),
+                            snapshot.table());
+                }
+            }
+        } finally {
+            closeQuietly(tables);
+            if (!snapshot.complete()) {
+                closeSnapshot(); // stopping: the record keeps the last confirmed chunk
+            }
+        }
+        if (!snapshot.complete()) {
+            return false;
+        }
+        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+        long rows = snapshot.handed().rows() - startRows;
+        log.info(
+                "Initial snapshot for slot {} complete: {} rows in {} s ({} rows/s), all confirmed",
+                config.slot,
+                rows,
+                String.format(java.util.Locale.ROOT, "%.1f", seconds),
+                Math.round(rows / seconds));
+        snapshot = null;
+        closeSnapshot();
+        return true;
+    }
+
+    private static void closeQuietly(SnapshotTables tables) {
+        if (tables != null) {
+            try {
+                tables.close();
+            } catch (SQLException e) {
+                log.debug("Closing the snapshot's reading transaction failed", e);
+            }
+        }
+    }
+
+    private void closeSnapshot() {
+        closeQuietly(exported);
+        exported = null;
+        if (snapshotStore != null) {
+            try {
+                snapshotStore.close();
+            } catch (SQLException e) {
+                log.debug("Closing the snapshot record's connection failed", e);
+            }
+        }
     }
 
     /**
@@ -276,10 +570,35 @@ public final class WalSource implements EventSource {
      */
     private void run() {
         try {
+            try {
+                if (snapshot != null && !readSnapshot()) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                context.failed(new SchemaException(
+                        "Initial snapshot for slot " + config.slot + " cannot go on: " + e.getMessage(), e));
+                return;
+            }
+            if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+                log.info("wal.snapshot=initial-only: the snapshot is read; nothing is streamed");
+                synchronized (this) {
+                    while (reading) {
+                        wait(1000); // until stopped; close() notifies
+                    }
+                }
+                return;
+            }
             while (reading) {
                 try {
                     if (stream == null) {
                         openStream();
+                        if (attempts == 0) {
+                            log.info(
+                                    "Streaming from slot {} at {}",
+                                    config.slot,
+                                    LogSequenceNumber.valueOf(tracker.flushed()).asString());
+                            continue;
+                        }
                         log.info(
                                 "Replication stream from slot {} re-established after {} attempt(s)",
                                 config.slot,

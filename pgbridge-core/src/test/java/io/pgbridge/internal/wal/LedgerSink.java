@@ -18,6 +18,9 @@ import java.util.Set;
  * after the write reached the kernel, so what a killed process confirmed is in the file.
  */
 final class LedgerSink implements Sink {
+    /** A pause before confirming each batch ({@code -Dpgbridge.test.ledger-delay-ms}), to make a slow broker. */
+    private static final long DELAY_MILLIS = Long.getLong("pgbridge.test.ledger-delay-ms", 0);
+
     private final BufferedWriter out;
     private long count;
 
@@ -42,12 +45,18 @@ final class LedgerSink implements Sink {
     @Override
     public synchronized PublishResult publish(Target target, List<Event> events) {
         try {
+            if (DELAY_MILLIS > 0) {
+                Thread.sleep(DELAY_MILLIS); // a slow broker, not a wait for a condition
+            }
             for (Event e : events) {
                 out.write(e.id() + '\t' + e.position() + '\t' + e.payloadAsString() + '\n');
             }
             out.flush();
         } catch (IOException e) {
             return PublishResult.failed(0, "cannot write the ledger", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return PublishResult.failed(0, "interrupted", e);
         }
         count += events.size();
         notifyAll();

@@ -54,4 +54,40 @@ class WalConfigTest {
                 .hasMessageContaining("\"name\" 'value' pairs")
                 .hasMessageContaining("must hold \"format-version\" '2'");
     }
+
+    @Test
+    void snapshotModes() {
+        assertThat(WalConfig.from(Settings.empty(), Set.of("public.users"), "wal2json").snapshot)
+                .as("default")
+                .isEqualTo(WalConfig.SnapshotMode.NEVER);
+        assertThat(WalConfig.from(
+                                Settings.of(Map.of("wal.snapshot", "initial-only")), Set.of("public.users"), "wal2json")
+                        .snapshot)
+                .isEqualTo(WalConfig.SnapshotMode.INITIAL_ONLY);
+        assertThatThrownBy(() -> WalConfig.from(
+                        Settings.of(Map.of("wal.snapshot", "always")), Set.of("public.users"), "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_WAL_SNAPSHOT='always'")
+                .hasMessageContaining("must be never, initial or initial-only");
+    }
+
+    @Test
+    void snapshotNeedsPgoutputAPersistentSlotAndATable() {
+        assertThatThrownBy(() -> WalConfig.from(
+                        Settings.of(Map.of("wal.snapshot", "initial", "wal.output-plugin", "wal2json")),
+                        Set.of("public.users"),
+                        "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("needs wal.output-plugin=pgoutput");
+        assertThatThrownBy(() -> WalConfig.from(
+                        Settings.of(Map.of("wal.snapshot", "initial", "wal.temporary-slot", "true")),
+                        Set.of("public.users"),
+                        "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("needs a persistent slot");
+        assertThatThrownBy(() ->
+                        WalConfig.from(Settings.of(Map.of("wal.snapshot", "initial")), Set.of("wal2json"), "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("needs at least one routed schema.table channel");
+    }
 }
