@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fault-injection suite: every scenario runs the producer, the bridge in a child JVM, a consumer and the nemesis
- * against the suite's own PostgreSQL and RabbitMQ (ports 5499 and 5699, started here from scratch and stopped at the
- * end), and fails on any loss, any order violation the docs do not allow, or a slot still holding WAL after a quiet
+ * against the suite's own PostgreSQL, RabbitMQ, Mosquitto and Redis ({@link ChaosServices}, started here from scratch
+ * and stopped at the end), and fails on any loss, any order violation the docs do not allow, or a slot still holding WAL after a quiet
  * period. Each run prints its seed and the command that replays it.
  */
 class ChaosIT {

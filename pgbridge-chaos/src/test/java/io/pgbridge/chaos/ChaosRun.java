@@ -102,7 +102,7 @@ final class ChaosRun {
         String name = "chaos_" + Long.toString(seed & 0xffffffffL, 36) + "_"
                 + scenario.source().name().toLowerCase(java.util.Locale.ROOT).charAt(0);
         System.out.printf(
-                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dchaos -Dit.test='ChaosIT#%s'"
+                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dit.test='ChaosIT#%s'"
                         + " -Dchaos.seed=%d%n",
                 scenario.test(), seed, scenario.test(), seed);
         Workload workload = new Workload(scenario.source(), name, scenario.routes());
