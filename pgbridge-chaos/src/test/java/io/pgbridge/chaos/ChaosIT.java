@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fault-injection suite: every scenario runs the producer, the bridge in a child JVM, a consumer and the nemesis
  * against the suite's own PostgreSQL, RabbitMQ, Mosquitto and Redis ({@link ChaosServices}, started here from scratch
- * and stopped at the end), and fails on any loss, any order violation the docs do not allow, or a slot still holding WAL after a quiet
- * period. Each run prints its seed and the command that replays it.
+ * and stopped at the end), and fails on any loss, any order violation the docs do not allow, or a slot still holding
+ * WAL after a quiet period. Each run prints its seed and the command that replays it.
  */
 class ChaosIT {
     private static final List<Fault> RABBITMQ_FAULTS = List.of(
@@ -39,11 +39,6 @@ class ChaosIT {
             Fault.KILL_WALSENDER,
             Fault.FREEZE_POSTGRES_PATH,
             Fault.FREEZE_SINK_PATH);
-
-    /** The producer's pause between transactions. */
-    private static final long STEADY_PAUSE_MILLIS = 100;
-    /** A webhook takes one POST per event, one at a time per route: a slower producer keeps the run short. */
-    private static final long WEBHOOK_PAUSE_MILLIS = 400;
 
     @BeforeAll
     static void startServices() {
@@ -71,8 +66,7 @@ class ChaosIT {
                         1,
                         with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
                         List.of("-Xmx256m"),
-                        Promise.ORDERED,
-                        STEADY_PAUSE_MILLIS),
+                        Promise.ORDERED),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -87,8 +81,7 @@ class ChaosIT {
                         1,
                         with(RABBITMQ_FAULTS, Fault.KILL_WALSENDER),
                         List.of("-Xmx256m"),
-                        Promise.ORDERED,
-                        STEADY_PAUSE_MILLIS),
+                        Promise.ORDERED),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -124,8 +117,7 @@ class ChaosIT {
                 2,
                 with(RABBITMQ_FAULTS, Fault.KILL_LISTEN),
                 List.of("-Xmx256m"),
-                Promise.UNORDERED,
-                STEADY_PAUSE_MILLIS);
+                Promise.UNORDERED);
     }
 
     /**
@@ -147,8 +139,7 @@ class ChaosIT {
                                 Fault.SINK_REFUSES,
                                 Fault.RABBIT_RESTART),
                         List.of("-Xmx128m"),
-                        Promise.ORDERED,
-                        STEADY_PAUSE_MILLIS),
+                        Promise.ORDERED),
                 name -> new AmqpSide(name, 1),
                 producer -> {
                     producer.transaction(0, 500_000);
@@ -178,8 +169,7 @@ class ChaosIT {
                                 Fault.FREEZE_POSTGRES_PATH,
                                 Fault.FREEZE_SINK_PATH),
                         List.of("-Xmx256m"),
-                        Promise.LOSSY_WHILE_NOT_LISTENING,
-                        STEADY_PAUSE_MILLIS),
+                        Promise.LOSSY_WHILE_NOT_LISTENING),
                 name -> new AmqpSide(name, 2),
                 ProducerBody.STEADY);
     }
@@ -225,34 +215,30 @@ class ChaosIT {
     }
 
     private static Scenario walScenario(String test) {
-        return new Scenario(
-                test, Source.WAL, 2, 1, BROKER_KEPT_FAULTS, List.of("-Xmx256m"), Promise.ORDERED, STEADY_PAUSE_MILLIS);
+        return new Scenario(test, Source.WAL, 2, 1, BROKER_KEPT_FAULTS, List.of("-Xmx256m"), Promise.ORDERED);
     }
 
     /** A local endpoint that answers 503 and stalls on schedule (see {@link WebhookSide}). */
     @Test
     void streamingOutboxToWebhook() throws Exception {
-        ChaosRun.run(
-                webhookScenario("streamingOutboxToWebhook", WEBHOOK_PAUSE_MILLIS),
-                name -> new WebhookSide(),
-                ProducerBody.STEADY);
+        ChaosRun.run(webhookScenario("streamingOutboxToWebhook"), name -> new WebhookSide(), ProducerBody.STEADY);
     }
 
     /**
      * The seed that found the outbox replay connection without a socket timeout: PostgreSQL's network path froze while
      * the replay connection was being opened on the WAL reader thread, and the stream stopped for good (27,324 rows
-     * never delivered, the slot holding WAL). Run as it was found, with the steady producer.
+     * never delivered, the slot holding WAL). Run as it was found.
      */
     @Test
     void streamingOutboxToWebhookSeed5908082245199115484() throws Exception {
         ChaosRun.run(
                 5908082245199115484L,
-                webhookScenario("streamingOutboxToWebhookSeed5908082245199115484", STEADY_PAUSE_MILLIS),
+                webhookScenario("streamingOutboxToWebhookSeed5908082245199115484"),
                 name -> new WebhookSide(),
                 ProducerBody.STEADY);
     }
 
-    private static Scenario webhookScenario(String test, long producerPauseMillis) {
+    private static Scenario webhookScenario(String test) {
         return new Scenario(
                 test,
                 Source.STREAMING_OUTBOX,
@@ -260,7 +246,6 @@ class ChaosIT {
                 1,
                 with(BROKER_KEPT_FAULTS, Fault.SINK_REFUSES, Fault.SINK_DOWN),
                 List.of("-Xmx256m"),
-                Promise.ORDERED,
-                producerPauseMillis);
+                Promise.ORDERED);
     }
 }
