@@ -34,6 +34,13 @@ public final class AmqpSinkConfig {
     public static final Duration DEFAULT_CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * The AMQP heartbeat the sink asks for, in seconds (the broker may lower it): amqp-client declares the connection
+     * dead after about two heartbeats without a frame from RabbitMQ, and recovery opens a new one. A network path that
+     * stops carrying bytes without closing (a dead NAT entry) is thus left within about 10 s; with the broker's default
+     * of 60 s a lane waited some two minutes on confirms that could never come (found by pgbridge-chaos).
+     */
+    static final int HEARTBEAT_SECONDS = 5;
 
     /** {@code PGBRIDGE_DELIVERY_MODE} (seed: {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}): 1 or 2. */
     public static final Setting DELIVERY_MODE = Setting.integer(
@@ -189,6 +196,7 @@ public final class AmqpSinkConfig {
         // Opening a channel and confirm.select are RPCs; the client's 10 min default would stall a lane that long on
         // a half-open connection, until heartbeats notice it.
         factory.setChannelRpcTimeout(Math.toIntExact(connectTimeout.toMillis()));
+        factory.setRequestedHeartbeat(HEARTBEAT_SECONDS);
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(false);
         factory.setNetworkRecoveryInterval(recoveryInterval.toMillis());

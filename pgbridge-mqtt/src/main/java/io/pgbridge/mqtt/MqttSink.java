@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A payload over {@code mqtt.max-message-bytes} or over the broker's maximum packet size (MQTT 5 CONNACK) is
  * refused for good with a message naming both sizes, never dropped silently. After the first connection the client
- * reconnects by itself (exponential backoff from 0.5 s to 30 s, ±25% jitter); while it is disconnected publishes fail
+ * reconnects by itself (exponential backoff from 0.5 s to 30 s, ±25% jitter), also after a silent network path (keep
+ * alive {@value #KEEP_ALIVE_SECONDS} s); while it is disconnected publishes fail
  * and are retried by the pipeline. Duplicates are possible after a failure (at least once), and every message carries
  * the event id to deduplicate.
  *
@@ -69,6 +70,13 @@ public final class MqttSink implements Sink {
     private static final int MAX_TOPIC_BYTES = 65_535;
     private static final long RECONNECT_INITIAL_MS = 500;
     private static final long RECONNECT_MAX_MS = 30_000;
+    /**
+     * The MQTT keep alive, in seconds: the client sends PINGREQ once nothing was read for this long and closes the
+     * connection when no PINGRESP came a keep alive later, then reconnects. A network path that stops carrying bytes
+     * without closing (a dead NAT entry) is thus left within 20 s; with the client's default of 60 s a lane retried
+     * QoS flows that could never complete for up to two minutes (found by pgbridge-chaos).
+     */
+    static final int KEEP_ALIVE_SECONDS = 10;
     /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest: topic, properties, payload. */
     private static final int PUBLISH_OVERHEAD_BYTES = 32;
     // PUBACK/PUBREC reason codes that no retry can cure (MQTT 5 section 3.4.2.1)
@@ -390,6 +398,7 @@ public final class MqttSink implements Sink {
         @Override
         public CompletableFuture<?> connect() {
             return mqtt.connectWith()
+                    .keepAlive(KEEP_ALIVE_SECONDS)
                     .cleanStart(config.cleanSession)
                     .sessionExpiryInterval(config.sessionExpirySeconds)
                     .send();
@@ -460,7 +469,10 @@ public final class MqttSink implements Sink {
 
         @Override
         public CompletableFuture<?> connect() {
-            return mqtt.connectWith().cleanSession(config.cleanSession).send();
+            return mqtt.connectWith()
+                    .keepAlive(KEEP_ALIVE_SECONDS)
+                    .cleanSession(config.cleanSession)
+                    .send();
         }
 
         @Override
