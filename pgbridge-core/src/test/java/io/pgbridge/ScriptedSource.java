@@ -13,6 +13,7 @@ final class ScriptedSource implements EventSource {
     private final DeliveryGuarantee guarantee;
     private volatile SourceContext context;
     private long position;
+    private volatile java.time.Instant commitTime;
 
     ScriptedSource() {
         this(DeliveryGuarantee.AT_LEAST_ONCE);
@@ -64,6 +65,16 @@ final class ScriptedSource implements EventSource {
         context.flush();
     }
 
+    /** The commit time of the events published from now on; {@code null} (the default) for none. */
+    void commitTime(java.time.Instant commitTime) {
+        this.commitTime = commitTime;
+    }
+
+    /** Reports a state, as a real source does when it connects or loses its connection. */
+    void state(SourceState state, String reason) {
+        context.state(state, reason);
+    }
+
     private Event next(String channel, String payload) {
         position++;
         return Event.builder()
@@ -72,6 +83,7 @@ final class ScriptedSource implements EventSource {
                 .channel(channel)
                 .payload(payload)
                 .position(position)
+                .commitTime(commitTime)
                 .build();
     }
 
