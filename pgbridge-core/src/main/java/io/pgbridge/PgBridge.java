@@ -343,6 +343,21 @@ public final class PgBridge implements AutoCloseable {
                 p.sourceStats());
     }
 
+    /**
+     * Whether the bridge does its job: live (not failed or closed) and ready (running, every source reading with its
+     * slot's lag under {@code health.lag-threshold-bytes}, every route delivering), with the reasons when not. See
+     * {@link Health}. Never blocks; any thread.
+     */
+    public Health health() {
+        Stats s = stats();
+        return new Health(
+                state(),
+                s.sources(),
+                s.routes(),
+                parts.settings.integer(CoreSettings.HEALTH_LAG_THRESHOLD),
+                java.time.Instant.now());
+    }
+
     @Override
     public String toString() {
         return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
