@@ -45,8 +45,9 @@ class MetricsTest {
         bridge = builder().maxBatchSize(10).build();
         bridge.start();
         sink.failNext(3);
-        source.commitTime(Instant.now().minusMillis(250));
+        Instant committed = Instant.now().minusMillis(250);
         for (int i = 0; i < 100; i++) {
+            source.commitTime(committed.plusNanos(1000L * i)); // each event a transaction of its own
             source.publish("a", Integer.toString(i));
         }
         source.commitTime(null);
@@ -86,7 +87,7 @@ class MetricsTest {
         Timer latency =
                 registry.get("pgbridge.delivery.latency").tag("route", A).timer();
         assertThat(latency.count())
-                .as("one commit-to-confirm sample per event with a commit time")
+                .as("one commit-to-confirm sample per transaction with a commit time")
                 .isEqualTo(100);
         assertThat(latency.max(TimeUnit.MILLISECONDS))
                 .as("at least the 250 ms since the commit")
@@ -97,12 +98,21 @@ class MetricsTest {
                         .count())
                 .as("events without a commit time are not timed")
                 .isZero();
+        long publishCalls = sink.publishCalls();
+        source.commitTime(committed);
+        for (int i = 0; i < 30; i++) {
+            source.publish("a", "one transaction " + i);
+        }
+        sink.await(180, Duration.ofSeconds(10));
+        await().untilAsserted(() -> assertThat(latency.count() - 100)
+                .as("a transaction's events confirmed together are one sample; at most one per publish call")
+                .isBetween(1L, sink.publishCalls() - publishCalls));
         assertThat(registry.get("pgbridge.sink.confirm.latency")
                         .tag("route", A)
                         .timer()
                         .count())
                 .as("one sample per publish call")
-                .isBetween(10L, 100L);
+                .isBetween(10L, sink.publishCalls());
         assertThat(registry.get("pgbridge.slot.lag.bytes").gauge().value())
                 .as("a source that does not measure lag")
                 .isNaN();

@@ -106,18 +106,27 @@ final class MicrometerMetrics implements Metrics {
                 confirm.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             }
 
+            /**
+             * One sample per transaction in the batch, not per event: a transaction's events share its commit time and,
+             * confirmed together, their confirmation time, so they all have the same latency; recording it once per
+             * run of equal commit times keeps a histogram update (about 300 ns) off every event of a large transaction.
+             */
             @Override
             public void confirmed(List<Delivery> batch, int count) {
-                Instant now = Instant.now();
-                long nowSeconds = now.getEpochSecond();
-                int nowNanos = now.getNano();
+                Instant now = null;
+                Instant last = null;
                 for (int i = 0; i < count; i++) {
                     Instant commit = batch.get(i).event.commitTime();
-                    if (commit != null) {
-                        long nanos =
-                                (nowSeconds - commit.getEpochSecond()) * 1_000_000_000L + (nowNanos - commit.getNano());
-                        delivery.record(nanos, TimeUnit.NANOSECONDS); // a negative (clock skew) is ignored
+                    if (commit == null || commit.equals(last)) {
+                        continue;
                     }
+                    last = commit;
+                    if (now == null) {
+                        now = Instant.now();
+                    }
+                    long nanos = (now.getEpochSecond() - commit.getEpochSecond()) * 1_000_000_000L
+                            + (now.getNano() - commit.getNano());
+                    delivery.record(nanos, TimeUnit.NANOSECONDS); // a negative (clock skew) is ignored
                 }
             }
         };

@@ -54,8 +54,8 @@ class WalMetricsIT {
                                     .tag("route", route)
                                     .timer()
                                     .count())
-                            .as("commit-to-confirm samples: every WAL change has a commit time")
-                            .isEqualTo(changes);
+                            .as("commit-to-confirm samples: at least one per transaction, at most one per change")
+                            .isBetween((long) TRANSACTIONS + 1, (long) changes);
                     assertThat(registry.get("pgbridge.buffer.events").gauge().value())
                             .as("nothing left in flight")
                             .isZero();
