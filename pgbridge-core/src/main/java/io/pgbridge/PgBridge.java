@@ -61,6 +61,7 @@ public final class PgBridge implements AutoCloseable {
 
     private final Assembly parts;
     private final DeadLetterHandler deadLetters;
+    private final Object meterRegistry; // a Micrometer MeterRegistry or null; Object keeps Micrometer optional
     private final Object lock = new Object();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private State state = State.NEW;
@@ -68,10 +69,14 @@ public final class PgBridge implements AutoCloseable {
     private Pipeline pipeline;
     private final List<EventSource> started = new ArrayList<>();
 
-    /** @param deadLetters the builder's handler, or {@code null} */
-    private PgBridge(Assembly parts, DeadLetterHandler deadLetters) {
+    /**
+     * @param deadLetters the builder's handler, or {@code null}
+     * @param meterRegistry the builder's Micrometer registry, or {@code null}
+     */
+    private PgBridge(Assembly parts, DeadLetterHandler deadLetters, Object meterRegistry) {
         this.parts = parts;
         this.deadLetters = deadLetters;
+        this.meterRegistry = meterRegistry;
     }
 
     /** A new builder. */
@@ -103,7 +108,8 @@ public final class PgBridge implements AutoCloseable {
                     parts.catchAllBySource,
                     failurePolicy(),
                     parts.options,
-                    role -> new NamedThreadFactory(role, parts.threadFactory));
+                    role -> new NamedThreadFactory(role, parts.threadFactory),
+                    meterRegistry);
             synchronized (lock) {
                 pipeline = p;
             }
@@ -344,6 +350,21 @@ public final class PgBridge implements AutoCloseable {
                 p.sourceStats());
     }
 
+    /**
+     * Whether the bridge does its job: live (not failed or closed) and ready (running, every source reading with its
+     * slot's lag under {@code health.lag-threshold-bytes}, every route delivering), with the reasons when not. See
+     * {@link Health}. Never blocks; any thread.
+     */
+    public Health health() {
+        Stats s = stats();
+        return new Health(
+                state(),
+                s.sources(),
+                s.routes(),
+                parts.settings.integer(CoreSettings.HEALTH_LAG_THRESHOLD),
+                java.time.Instant.now());
+    }
+
     @Override
     public String toString() {
         return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
@@ -464,6 +485,7 @@ public final class PgBridge implements AutoCloseable {
         private final List<EventSource> sourceInstances = new ArrayList<>();
         private ThreadFactory threadFactory;
         private DeadLetterHandler deadLetters;
+        private Object meterRegistry; // typed Object so that a builder without a registry never loads Micrometer
 
         private Builder() {}
 
@@ -626,6 +648,22 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
+         * Records the bridge's metrics in a Micrometer registry: events received, delivered, retried, failed and
+         * dead-lettered, the buffer, commit-to-confirm and sink confirm latencies, slot lag, and source and route
+         * states (names, types, units and tags in {@code docs/operations.md}). The meters are registered when the
+         * bridge starts and removed when it closes. Without a registry (the default) nothing is recorded, and
+         * {@code micrometer-core} (an optional dependency of pgbridge-core) need not be on the class path. One
+         * registry should serve one running bridge: a second bridge's meters would have the same names and tags, and
+         * Micrometer keeps the first one registered.
+         *
+         * @param registry the registry, such as a {@code PrometheusMeterRegistry}; never {@code null}
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
          * Validates everything and creates the bridge (without connecting).
          *
          * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
@@ -639,7 +677,7 @@ public final class PgBridge implements AutoCloseable {
             in.sourceInstances.addAll(sourceInstances);
             in.threadFactory = threadFactory;
             Assembly parts = Assembly.build(in);
-            return new PgBridge(parts, deadLetters);
+            return new PgBridge(parts, deadLetters, meterRegistry);
         }
 
         /** Lists the keys set, never their values. */

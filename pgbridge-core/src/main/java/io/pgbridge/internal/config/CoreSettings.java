@@ -70,6 +70,13 @@ public final class CoreSettings {
                     + "handler in code) such an event halts its route, except for NOTIFY, which logs and drops it");
     public static final Setting SHUTDOWN_TIMEOUT = Setting.durationMs(
             "shutdown.timeout-ms", "How long close() waits for in-flight events to be confirmed", 30_000, 0, 3_600_000);
+    public static final Setting HEALTH_LAG_THRESHOLD = Setting.integer(
+            "health.lag-threshold-bytes",
+            "PgBridge.health() reports a source not ready while its replication slot is more than this many bytes"
+                    + " behind the server's WAL (pg_current_wal_lsn() - confirmed_flush_lsn)",
+            1024L * 1024 * 1024,
+            1,
+            Long.MAX_VALUE);
 
     public static final List<Setting> ALL = List.of(
             POSTGRESQL_URI,
@@ -90,7 +97,8 @@ public final class CoreSettings {
             RETRY_INITIAL_BACKOFF,
             RETRY_MAX_BACKOFF,
             DEAD_LETTER_TARGET,
-            SHUTDOWN_TIMEOUT);
+            SHUTDOWN_TIMEOUT,
+            HEALTH_LAG_THRESHOLD);
 
     private CoreSettings() {}
 }
