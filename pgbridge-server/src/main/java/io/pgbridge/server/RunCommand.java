@@ -2,11 +2,21 @@ package io.pgbridge.server;
 
 import static io.pgbridge.server.PgBridgeServer.log;
 
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
+import io.pgbridge.spi.Settings;
 import io.pgbridge.sql.PgBridgeSchema;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,7 +25,9 @@ import picocli.CommandLine.ParentCommand;
 /**
  * Bridges the configured database until stopped (SIGTERM or Ctrl-C close the bridge: intake stops, in-flight events
  * are confirmed, the final position acknowledged). With no setting at all, no {@code PGBRIDGE_*} variable and no
- * {@code --config}, it runs the demo instead; any setting turns that off.
+ * {@code --config}, it runs the demo instead; any setting turns that off. While it bridges, it serves the management
+ * endpoint ({@link ManagementServer}, unless {@code management.enabled=false}) and logs a progress line while events
+ * flow ({@link ProgressLog}).
  */
 @Command(
         name = "run",
@@ -45,16 +57,36 @@ final class RunCommand implements Callable<Integer> {
             int applied = PgBridgeSchema.migrate(settings);
             log.info("pgbridge schema {} ready ({} script(s) applied)", PgBridgeSchema.schema(settings), applied);
         }
-        PgBridge bridge = settings.toBuilder().build();
-        Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            bridge.start();
-        } catch (RuntimeException e) {
-            Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
-            throw e;
+        Settings own = ServerSettings.of(settings);
+        boolean management = own.bool(ServerSettings.MANAGEMENT_ENABLED);
+        PgBridge.Builder builder = settings.toBuilder();
+        PrometheusMeterRegistry registry = null;
+        if (management) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            for (MeterBinder jvm : List.of(
+                    new JvmMemoryMetrics(),
+                    new JvmGcMetrics(),
+                    new JvmThreadMetrics(),
+                    new ProcessorMetrics(),
+                    new UptimeMetrics())) {
+                jvm.bindTo(registry);
+            }
+            builder.meterRegistry(registry);
         }
-        bridge.awaitTermination(Duration.ofDays(365_000));
+        PgBridge bridge = builder.build();
+        try (ManagementServer endpoint = management ? ManagementServer.start(own, bridge, registry) : null) {
+            Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                bridge.start();
+            } catch (RuntimeException e) {
+                Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
+                throw e;
+            }
+            try (ProgressLog progress = ProgressLog.start(bridge, own.duration(ServerSettings.PROGRESS_INTERVAL))) {
+                bridge.awaitTermination(Duration.ofDays(365_000));
+            }
+        }
         if (bridge.state() == PgBridge.State.FAILED) {
             log.error("pgbridge stopped after a failure: {}", bridge.failure());
             return PgBridgeServer.FAILED;
