@@ -42,6 +42,14 @@ final class LogFormat {
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         @SuppressWarnings("unchecked")
         OutputStreamAppender<ILoggingEvent> stderr = (OutputStreamAppender<ILoggingEvent>) root.getAppender("STDERR");
+        if (stderr == null) { // a config/logback.xml edited without it
+            if (name.equals(JSON)) {
+                throw new ConfigurationException(ServerSettings.LOG_FORMAT.envName() + "=json needs the appender "
+                        + "named STDERR of the shipped config/logback.xml; restore it, or set a JSON encoder in your "
+                        + "logback.xml and leave " + ServerSettings.LOG_FORMAT.envName() + " unset");
+            }
+            return;
+        }
         if (textEncoder == null) {
             textEncoder = stderr.getEncoder();
         }

@@ -40,7 +40,8 @@ final class ManagementServer implements AutoCloseable {
     }
 
     /**
-     * Binds and serves {@code management.address:management.port}.
+     * Binds and serves {@code management.address:management.port}; logs nothing (the caller says where it listens once
+     * the bridge runs).
      *
      * @throws ConfigurationException when the address is unknown or the port is taken, naming the settings to change
      */
@@ -73,14 +74,13 @@ final class ManagementServer implements AutoCloseable {
             }
         });
         http.start();
-        ManagementServer server = new ManagementServer(http, executor);
-        log.info("Management endpoint on http://{}:{}: /metrics, /health/live, /health/ready", address, server.port());
-        return server;
+        return new ManagementServer(http, executor);
     }
 
-    /** The port listened on (the one chosen when {@code management.port} is 0). */
-    int port() {
-        return http.getAddress().getPort();
+    /** {@code http://address:port}, with the port chosen when {@code management.port} is 0. */
+    String url() {
+        InetSocketAddress bound = http.getAddress();
+        return "http://" + bound.getHostString() + ":" + bound.getPort();
     }
 
     private static void answer(HttpExchange exchange, PgBridge bridge, PrometheusMeterRegistry registry)

@@ -74,6 +74,8 @@ final class RunCommand implements Callable<Integer> {
             builder.meterRegistry(registry);
         }
         PgBridge bridge = builder.build();
+        // bound before start(): a taken port stops the command before anything connects, and the probes answer
+        // (live, not ready) while the bridge starts
         try (ManagementServer endpoint = management ? ManagementServer.start(own, bridge, registry) : null) {
             Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
@@ -82,6 +84,9 @@ final class RunCommand implements Callable<Integer> {
             } catch (RuntimeException e) {
                 Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
                 throw e;
+            }
+            if (endpoint != null) {
+                log.info("Management endpoint on {}: /metrics, /health/live, /health/ready", endpoint.url());
             }
             try (ProgressLog progress = ProgressLog.start(bridge, own.duration(ServerSettings.PROGRESS_INTERVAL))) {
                 bridge.awaitTermination(Duration.ofDays(365_000));
