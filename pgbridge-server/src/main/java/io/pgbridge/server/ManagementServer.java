@@ -5,6 +5,12 @@ import static io.pgbridge.server.PgBridgeServer.log;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.Health;
@@ -33,14 +39,17 @@ final class ManagementServer implements AutoCloseable {
 
     private final HttpServer http;
     private final ExecutorService executor;
+    private final JvmGcMetrics gc; // holds listeners on the garbage collectors until closed
 
-    private ManagementServer(HttpServer http, ExecutorService executor) {
+    private ManagementServer(HttpServer http, ExecutorService executor, JvmGcMetrics gc) {
         this.http = http;
         this.executor = executor;
+        this.gc = gc;
     }
 
     /**
-     * Binds and serves {@code management.address:management.port}; logs nothing (the caller says where it listens once
+     * Binds and serves {@code management.address:management.port}, with the JVM's meters added to {@code registry}
+     * (memory, garbage collection, threads, CPU, uptime); logs nothing (the caller says where it listens once
      * the bridge runs).
      *
      * @throws ConfigurationException when the address is unknown or the port is taken, naming the settings to change
@@ -73,8 +82,13 @@ final class ManagementServer implements AutoCloseable {
                 log.warn("The management endpoint failed to answer {}: {}", exchange.getRequestURI(), e.toString());
             }
         });
+        JvmGcMetrics gc = new JvmGcMetrics();
+        for (MeterBinder jvm : List.of(
+                new JvmMemoryMetrics(), gc, new JvmThreadMetrics(), new ProcessorMetrics(), new UptimeMetrics())) {
+            jvm.bindTo(registry);
+        }
         http.start();
-        return new ManagementServer(http, executor);
+        return new ManagementServer(http, executor, gc);
     }
 
     /** {@code http://address:port}, with the port chosen when {@code management.port} is 0. */
@@ -136,5 +150,6 @@ final class ManagementServer implements AutoCloseable {
     public void close() {
         http.stop(0);
         executor.shutdownNow();
+        gc.close();
     }
 }

@@ -2,12 +2,6 @@ package io.pgbridge.server;
 
 import static io.pgbridge.server.PgBridgeServer.log;
 
-import io.micrometer.core.instrument.binder.MeterBinder;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgbridge.PgBridge;
@@ -16,7 +10,6 @@ import io.pgbridge.spi.Settings;
 import io.pgbridge.sql.PgBridgeSchema;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,17 +53,8 @@ final class RunCommand implements Callable<Integer> {
         Settings own = ServerSettings.of(settings);
         boolean management = own.bool(ServerSettings.MANAGEMENT_ENABLED);
         PgBridge.Builder builder = settings.toBuilder();
-        PrometheusMeterRegistry registry = null;
-        if (management) {
-            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-            for (MeterBinder jvm : List.of(
-                    new JvmMemoryMetrics(),
-                    new JvmGcMetrics(),
-                    new JvmThreadMetrics(),
-                    new ProcessorMetrics(),
-                    new UptimeMetrics())) {
-                jvm.bindTo(registry);
-            }
+        PrometheusMeterRegistry registry = management ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+        if (registry != null) {
             builder.meterRegistry(registry);
         }
         PgBridge bridge = builder.build();

@@ -126,7 +126,9 @@ class DistributionIT {
             assertThat(run.stderr)
                     .as("Flyway's and the drivers' chatter stays out\n%s", run)
                     .noneMatch(line -> line.contains("flyway") || line.contains("Flyway") || line.contains("+---"))
-                    .anySatisfy(line -> assertThat(line).contains("pgbridge closed"));
+                    .anySatisfy(line -> assertThat(line).contains("pgbridge closed"))
+                    .anySatisfy(line ->
+                            assertThat(line).containsPattern("Management endpoint on http://127.0.0.1:\\d+: /metrics"));
         } finally {
             run.process.destroyForcibly();
             try (Connection c = TestServices.postgresConnection();

@@ -10,7 +10,6 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.server.Distribution.Run;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +22,8 @@ import java.util.OptionalDouble;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,16 +44,13 @@ class ManagementIT {
             "mgmt_it_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
     private final String table = name + ".items";
     private final String route = table + "->queue:" + name;
-    private int port;
+    private int port; // the endpoint's, chosen by the runner
     private Run run;
 
     @BeforeEach
     void createTableAndQueue() throws Exception {
         sql("CREATE SCHEMA " + name, "CREATE TABLE " + table + " (id int PRIMARY KEY, n int)");
         amqp(ch -> ch.queueDeclare(name, true, false, false, null));
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
     }
 
     @AfterEach
@@ -184,12 +182,17 @@ class ManagementIT {
                 Map.entry("PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "500"),
                 Map.entry("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "3000"),
                 Map.entry("PGBRIDGE_RETRY_MAX_BACKOFF_MS", "500"),
-                Map.entry("PGBRIDGE_MANAGEMENT_PORT", String.valueOf(port)),
+                Map.entry("PGBRIDGE_MANAGEMENT_PORT", "0"), // any free port: the log line names it
                 Map.entry("PGBRIDGE_PROGRESS_INTERVAL_MS", "1000")));
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            String endpoint = "Management endpoint on http://127.0.0.1:" + port;
-            return run.read().stderr.stream().anyMatch(l -> l.contains(endpoint)) || !run.process.isAlive();
-        });
+        Pattern endpoint = Pattern.compile("Management endpoint on http://127\\.0\\.0\\.1:(\\d+): ");
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> run.read().stderr.stream()
+                                .anyMatch(l -> endpoint.matcher(l).find())
+                        || !run.process.isAlive());
+        run.stderr.stream()
+                .map(endpoint::matcher)
+                .filter(Matcher::find)
+                .forEach(m -> port = Integer.parseInt(m.group(1)));
         assertThat(run.process.isAlive()).as("pgbridge runs\n%s", run).isTrue();
         assertThat(get("/health/live").statusCode()).isEqualTo(200);
     }
