@@ -80,17 +80,17 @@ class ManagementIT {
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             String metrics = get("/metrics").body();
-            assertThat(sample(metrics, "pgbridge_events_received", "source=\"wal\""))
+            assertThat(sample(metrics, "pgbridge_events_received_events_total", "source=\"wal\""))
                     .as("received\n%s", metrics)
                     .hasValue(changes);
-            assertThat(sample(metrics, "pgbridge_events_delivered", "route=\"" + route + "\""))
+            assertThat(sample(metrics, "pgbridge_events_delivered_events_total", "route=\"" + route + "\""))
                     .as("delivered")
                     .hasValue(changes);
         });
         HttpResponse<String> scrape = get("/metrics");
         assertThat(scrape.headers().firstValue("Content-Type")).hasValue(ManagementServer.PROMETHEUS_TEXT);
         String metrics = scrape.body();
-        assertThat(sample(metrics, "pgbridge_events_retried", "route=\"" + route + "\""))
+        assertThat(sample(metrics, "pgbridge_events_retried_events_total", "route=\"" + route + "\""))
                 .hasValue(0);
         assertThat(sample(metrics, "pgbridge_source_state", "state=\"reading\""))
                 .hasValue(1);
@@ -129,7 +129,10 @@ class ManagementIT {
         producer.start();
         try {
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-                assertThat(sample(get("/metrics").body(), "pgbridge_events_delivered", "route=\"" + route + "\"")
+                assertThat(sample(
+                                        get("/metrics").body(),
+                                        "pgbridge_events_delivered_events_total",
+                                        "route=\"" + route + "\"")
                                 .orElse(0))
                         .isGreaterThan(10);
                 assertThat(get("/health/ready").statusCode()).isEqualTo(200);
@@ -206,12 +209,12 @@ class ManagementIT {
     }
 
     /**
-     * The value of the one sample of a Prometheus text scrape whose name starts with {@code name} (Micrometer adds the
-     * base unit and {@code _total}) and whose labels hold {@code label}; empty when there is none.
+     * The value of the one sample named {@code name} in a Prometheus text scrape whose labels hold {@code label}; empty
+     * when there is none.
      */
     static OptionalDouble sample(String scrape, String name, String label) {
         return scrape.lines()
-                .filter(l -> !l.startsWith("#") && l.startsWith(name) && l.contains(label))
+                .filter(l -> l.startsWith(name + "{") && l.contains(label))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .reduce((a, b) -> {
                     throw new IllegalStateException("several samples of " + name + " with " + label);
