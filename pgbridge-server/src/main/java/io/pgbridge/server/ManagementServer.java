@@ -71,7 +71,8 @@ final class ManagementServer implements AutoCloseable {
         } catch (IOException e) {
             throw new ConfigurationException("the management endpoint cannot listen on " + address + ":" + port
                     + " (" + e.getMessage() + "); set " + ServerSettings.MANAGEMENT_PORT.envName()
-                    + " to a free port, or " + ServerSettings.MANAGEMENT_ENABLED.envName() + "=false");
+                    + " to a free port (and " + ServerSettings.MANAGEMENT_ADDRESS.envName() + " to an address of this"
+                    + " host), or " + ServerSettings.MANAGEMENT_ENABLED.envName() + "=false");
         }
         ExecutorService executor = Executors.newSingleThreadExecutor(new NamedThreadFactory("management", null));
         http.setExecutor(executor);
