@@ -87,7 +87,10 @@ class ManagementIT {
                     .as("delivered")
                     .hasValue(changes);
         });
+        long asked = System.nanoTime();
         HttpResponse<String> scrape = get("/metrics");
+        System.out.println("/metrics: " + scrape.body().length() + " characters in "
+                + (System.nanoTime() - asked) / 1_000 + " µs");
         assertThat(scrape.headers().firstValue("Content-Type")).hasValue(ManagementServer.PROMETHEUS_TEXT);
         String metrics = scrape.body();
         assertThat(sample(metrics, "pgbridge_events_retried_events_total", "route=\"" + route + "\""))
