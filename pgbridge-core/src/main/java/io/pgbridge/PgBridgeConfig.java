@@ -5,6 +5,7 @@ import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SettingsProvider;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceProvider;
 import java.io.IOException;
@@ -31,8 +32,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every setting has a canonical key ({@code upstream.uri}), an environment variable ({@code PGBRIDGE_UPSTREAM_URI})
  * and, where the seed had one, its old name ({@code PGPROXY_LOCAL-UPSTREAM_CONFIG-URI}). A properties file may use any
- * of the three. The settings known are the core's plus those of every source and sink provider on the class path.
- * The main ones:
+ * of the three. The settings known are the core's plus those of every source, sink and settings provider on the class
+ * path. The main ones:
  *
  * <table>
  *   <caption>Main settings</caption>
@@ -250,7 +251,8 @@ public final class PgBridgeConfig {
     }
 
     /**
-     * Every setting known: the core's, then those of each source and sink provider on the class path, in that order.
+     * Every setting known: the core's, then those of each source, sink and {@link SettingsProvider} on the class path,
+     * in that order.
      * What {@code pgbridge --help} lists.
      */
     public static List<Setting> settings() {
@@ -282,6 +284,9 @@ public final class PgBridgeConfig {
             p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
         }
         for (SinkProvider p : Providers.load(SinkProvider.class)) {
+            p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
+        }
+        for (SettingsProvider p : Providers.load(SettingsProvider.class)) {
             p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
         }
         return Collections.unmodifiableMap(known);
