@@ -2,6 +2,7 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Providers;
 import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.SinkProvider;
@@ -11,10 +12,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
@@ -105,7 +104,7 @@ public final class PgBridgeConfig {
     public static PgBridgeConfig fromProperties(Properties props) {
         Map<String, Setting> known = knownSettings();
         Map<String, String> values = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         for (String name : new TreeSet<>(props.stringPropertyNames())) {
             Setting s = resolve(known, name);
             if (s == null) {
@@ -114,9 +113,7 @@ public final class PgBridgeConfig {
                 values.put(s.key(), props.getProperty(name).trim());
             }
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return new PgBridgeConfig(values, known);
     }
 

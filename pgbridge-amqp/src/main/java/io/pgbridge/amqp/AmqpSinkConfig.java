@@ -2,6 +2,7 @@ package io.pgbridge.amqp;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
@@ -11,7 +12,6 @@ import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadFactory;
@@ -118,10 +118,10 @@ public final class AmqpSinkConfig {
      */
     public static AmqpSinkConfig from(SinkConfig config) {
         Settings settings = config.settings();
-        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
+        Problems problems = new Problems().check(settings, SETTINGS);
         URI parsed = config.parsedUri("amqp://user:password@host:5672/vhost or amqps://...", problems);
         if (parsed == null) {
-            throw new ConfigurationException(problems);
+            throw problems.exception();
         }
         String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
@@ -140,9 +140,7 @@ public final class AmqpSinkConfig {
         if (vhost == null) {
             problems.add(uriProblem(config, "has a path of several segments; write a vhost holding '/' as %2f"));
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         boolean tls = scheme.equals("amqps");
         int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
         UserInfo userInfo = UserInfo.of(parsed);

@@ -12,6 +12,7 @@ import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
@@ -89,9 +90,9 @@ public final class Assembly {
 
     /** @throws ConfigurationException with every problem found */
     public static Assembly build(Input in) {
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         Settings settings = in.settings;
-        problems.addAll(settings.problems(CoreSettings.ALL));
+        problems.check(settings, CoreSettings.ALL);
 
         List<Route> routes = routes(in, settings, problems);
         PostgresConnector postgres = postgres(settings, problems);
@@ -102,9 +103,7 @@ public final class Assembly {
         List<EventSource> sources = sources(in, settings, routes, postgres, catchAll, problems);
         int laneBatch = laneBatch(settings, problems);
 
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         Pipeline.Options options = new Pipeline.Options(
                 (int) settings.integer(CoreSettings.BUFFER_MAX_EVENTS),
                 settings.integer(CoreSettings.BUFFER_MAX_BYTES),
@@ -129,7 +128,7 @@ public final class Assembly {
      * delivery.strict-order} (a lane publishes one batch at a time and the sink returns only once the broker confirmed
      * or refused it, so a batch of one is one event in flight).
      */
-    private static int laneBatch(Settings settings, List<String> problems) {
+    private static int laneBatch(Settings settings, Problems problems) {
         if (settings.problems(List.of(CoreSettings.DELIVERY_STRICT_ORDER, CoreSettings.DELIVERY_MAX_BATCH))
                 .isEmpty()) {
             if (!settings.bool(CoreSettings.DELIVERY_STRICT_ORDER)) {
@@ -147,14 +146,14 @@ public final class Assembly {
         return 1;
     }
 
-    private static List<Route> routes(Input in, Settings settings, List<String> problems) {
+    private static List<Route> routes(Input in, Settings settings, Problems problems) {
         List<Route> routes = new ArrayList<>();
         String text = settings.string(CoreSettings.BRIDGE_CHANNELS);
         if (text != null) {
             try {
                 routes.addAll(RouteParser.parse(CoreSettings.BRIDGE_CHANNELS.envName(), text));
             } catch (ConfigurationException e) {
-                problems.addAll(e.problems());
+                problems.addAll(e);
             }
         }
         routes.addAll(in.routes);
@@ -191,7 +190,7 @@ public final class Assembly {
         return p;
     }
 
-    private static PostgresConnector postgres(Settings settings, List<String> problems) {
+    private static PostgresConnector postgres(Settings settings, Problems problems) {
         String uri = settings.string(CoreSettings.POSTGRESQL_URI);
         if (uri == null) {
             problems.add(CoreSettings.POSTGRESQL_URI.envName()
@@ -210,7 +209,7 @@ public final class Assembly {
         }
     }
 
-    private static Map<String, Sink> sinks(Input in, Settings settings, List<String> problems) {
+    private static Map<String, Sink> sinks(Input in, Settings settings, Problems problems) {
         Map<String, Sink> sinks = new LinkedHashMap<>(in.sinks);
         String uri = settings.string(CoreSettings.UPSTREAM_URI);
         String name = settings.string(CoreSettings.UPSTREAM);
@@ -254,7 +253,7 @@ public final class Assembly {
                     what,
                     p -> p.name() + " " + p.schemes());
         } catch (ConfigurationException e) {
-            problems.addAll(e.problems());
+            problems.addAll(e);
             return sinks;
         }
         if (wantedName != null && wantedScheme != null && !provider.schemes().contains(wantedScheme)) {
@@ -264,9 +263,9 @@ public final class Assembly {
                     "scheme " + wantedScheme + " does not fit upstream " + provider.name() + " " + provider.schemes()));
             return sinks;
         }
-        List<String> own = settings.problems(provider.settings());
-        if (!own.isEmpty()) {
-            problems.addAll(own);
+        int before = problems.size();
+        problems.check(settings, provider.settings());
+        if (problems.size() > before) {
             return sinks;
         }
         ThreadFactory threads = new NamedThreadFactory(provider.name(), in.threadFactory);
@@ -274,14 +273,14 @@ public final class Assembly {
         try {
             sinks.put(DEFAULT_SINK, provider.create(config));
         } catch (ConfigurationException e) {
-            problems.addAll(e.problems());
+            problems.addAll(e);
         } catch (RuntimeException e) {
             problems.add("sink " + provider.name() + " could not be created: " + Redaction.redact(e.getMessage()));
         }
         return sinks;
     }
 
-    private static Map<Route, Sink> bindRoutes(List<Route> routes, Map<String, Sink> sinks, List<String> problems) {
+    private static Map<Route, Sink> bindRoutes(List<Route> routes, Map<String, Sink> sinks, Problems problems) {
         Map<Route, Sink> byRoute = new LinkedHashMap<>();
         if (sinks.isEmpty()) {
             return byRoute;
@@ -322,7 +321,7 @@ public final class Assembly {
     }
 
     /** {@code dead-letter.target} as a target every routed sink understands, or {@code null} when not set. */
-    private static Target deadLetterTarget(Settings settings, Map<Route, Sink> sinkByRoute, List<String> problems) {
+    private static Target deadLetterTarget(Settings settings, Map<Route, Sink> sinkByRoute, Problems problems) {
         String text = settings.string(CoreSettings.DEAD_LETTER_TARGET);
         if (text == null) {
             return null;
@@ -389,7 +388,7 @@ public final class Assembly {
             List<Route> routes,
             PostgresConnector postgres,
             Map<String, String> catchAll,
-            List<String> problems) {
+            Problems problems) {
         Set<String> channels = new LinkedHashSet<>();
         for (Route r : routes) {
             channels.add(r.channel());
@@ -418,13 +417,13 @@ public final class Assembly {
                         CoreSettings.SOURCES.envName() + " entry '" + name + "'",
                         SourceProvider::name);
             } catch (ConfigurationException e) {
-                problems.addAll(e.problems());
+                problems.addAll(e);
                 continue;
             }
             served.addAll(provider.channelsServed(channels));
-            List<String> own = settings.problems(provider.settings());
-            if (!own.isEmpty() || postgres == null) {
-                problems.addAll(own);
+            int before = problems.size();
+            problems.check(settings, provider.settings());
+            if (problems.size() > before || postgres == null) {
                 continue;
             }
             SourceConfig config = new SourceConfig() {
@@ -451,7 +450,7 @@ public final class Assembly {
                     catchAll.put(source.name(), all);
                 }
             } catch (ConfigurationException e) {
-                problems.addAll(e.problems());
+                problems.addAll(e);
             }
         }
         if (in.sourceInstances.isEmpty()) {

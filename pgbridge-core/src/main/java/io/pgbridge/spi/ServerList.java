@@ -42,7 +42,7 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
             int defaultPort,
             String form,
             List<Setting> settings,
-            List<String> problems) {
+            Problems problems) {
         URI uri = sink.parsedUri(form, problems);
         if (uri == null) {
             return null;

@@ -2,7 +2,6 @@ package io.pgbridge.spi;
 
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
@@ -35,7 +34,7 @@ public interface SinkConfig {
      *
      * @param form how the sink's URI is written, for the message ({@code mqtt://host:1883 or mqtts://host:8883})
      */
-    default URI parsedUri(String form, List<String> problems) {
+    default URI parsedUri(String form, Problems problems) {
         String text = uri();
         if (text == null) {
             problems.add(UpstreamSettings.URI.envName() + " is missing: write it as " + form);

@@ -1,6 +1,7 @@
 package io.pgbridge.mqtt;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
@@ -9,7 +10,6 @@ import io.pgbridge.spi.UpstreamSettings;
 import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -116,7 +116,7 @@ public final class MqttConfig {
     final Duration connectTimeout;
     final Duration publishTimeout;
 
-    private MqttConfig(SinkConfig sink, URI uri, List<String> problems) {
+    private MqttConfig(SinkConfig sink, URI uri, Problems problems) {
         Settings s = sink.settings();
         this.redactedUri = sink.redactedUri();
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
@@ -175,15 +175,11 @@ public final class MqttConfig {
 
     /** @throws ConfigurationException listing every problem */
     static MqttConfig from(SinkConfig sink) {
-        List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
+        Problems problems = new Problems().check(sink.settings(), SETTINGS);
         URI uri = sink.parsedUri("mqtt://host:1883 or mqtts://host:8883", problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         MqttConfig config = new MqttConfig(sink, uri, problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return config;
     }
 

@@ -3,6 +3,7 @@ package io.pgbridge.redis;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
@@ -11,7 +12,6 @@ import io.pgbridge.spi.UpstreamSettings;
 import io.pgbridge.spi.UserInfo;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -64,7 +64,7 @@ public final class RedisConfig {
     final Duration connectTimeout;
     final Duration commandTimeout;
 
-    private RedisConfig(SinkConfig sink, URI uri, List<String> problems) {
+    private RedisConfig(SinkConfig sink, URI uri, Problems problems) {
         Settings s = sink.settings();
         this.redactedUri = sink.redactedUri();
         this.tls = uri.getScheme().toLowerCase(Locale.ROOT).equals("rediss");
@@ -111,15 +111,11 @@ public final class RedisConfig {
 
     /** @throws ConfigurationException listing every problem */
     static RedisConfig from(SinkConfig sink) {
-        List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
+        Problems problems = new Problems().check(sink.settings(), SETTINGS);
         URI uri = sink.parsedUri("redis://host:6379 or rediss://host:6380", problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         RedisConfig config = new RedisConfig(sink, uri, problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return config;
     }
 

@@ -2,6 +2,7 @@ package io.pgbridge.internal.replication;
 
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.spi.Problems;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -77,7 +78,7 @@ public final class ReplicationSetup {
      * @throws SchemaException listing every unmet prerequisite with its fix
      */
     public static boolean prepare(Connection c, Spec spec) throws SQLException {
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         String walLevel = single(c, "SELECT current_setting('wal_level')");
         if (!"logical".equals(walLevel)) {
             problems.add("wal_level is '" + walLevel + "', logical decoding needs 'logical': run ALTER SYSTEM SET "
@@ -95,7 +96,7 @@ public final class ReplicationSetup {
         List<String> missing = checkTables(c, spec, problems);
         if (!problems.isEmpty()) {
             throw new SchemaException("PostgreSQL is not ready for logical replication (slot " + spec.slot()
-                    + "):\n  - " + String.join("\n  - ", problems));
+                    + "):\n  - " + String.join("\n  - ", problems.list()));
         }
         if (spec.publication() != null) {
             ensurePublication(c, spec, missing);
@@ -103,7 +104,7 @@ public final class ReplicationSetup {
         return slotExists;
     }
 
-    private static boolean checkSlot(Connection c, Spec spec, List<String> problems) throws SQLException {
+    private static boolean checkSlot(Connection c, Spec spec, Problems problems) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT plugin, database, current_database(), wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, spec.slot());
@@ -198,7 +199,7 @@ public final class ReplicationSetup {
         }
     }
 
-    private static void checkPlugin(Connection c, String plugin, List<String> problems) throws SQLException {
+    private static void checkPlugin(Connection c, String plugin, Problems problems) throws SQLException {
         String allowed;
         try (Statement st = c.createStatement();
                 ResultSet rs =
@@ -220,7 +221,7 @@ public final class ReplicationSetup {
     }
 
     /** Returns the routed tables the publication does not hold yet (all of them when it does not exist). */
-    private static List<String> checkTables(Connection c, Spec spec, List<String> problems) throws SQLException {
+    private static List<String> checkTables(Connection c, Spec spec, Problems problems) throws SQLException {
         List<String> notPublished = new ArrayList<>();
         for (String qualified : spec.tables()) {
             int dot = qualified.indexOf('.');

@@ -3,12 +3,11 @@ package io.pgbridge.internal.wal;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Settings;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -32,7 +31,7 @@ final class WalConfig {
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
 
-    private WalConfig(Settings s, Set<String> tables, boolean allTables, List<String> problems) {
+    private WalConfig(Settings s, Set<String> tables, boolean allTables, Problems problems) {
         this.slot = s.string(WalSettings.SLOT);
         String slotProblem = ReplicationSetup.slotNameProblem(slot);
         if (slotProblem != null) {
@@ -86,18 +85,14 @@ final class WalConfig {
                 tables.add(c);
             }
         }
-        List<String> problems = new ArrayList<>(settings.problems(WalSettings.ALL));
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        Problems problems = new Problems().check(settings, WalSettings.ALL);
+        problems.throwIfAny();
         WalConfig config = new WalConfig(settings, tables, channels.contains(catchAll), problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return config;
     }
 
-    private static void wal2JsonOptions(String text, Map<String, String> into, List<String> problems) {
+    private static void wal2JsonOptions(String text, Map<String, String> into, Problems problems) {
         Matcher m = OPTION.matcher(text);
         int at = 0;
         while (at < text.length() && m.find(at) && m.start() == at) {
