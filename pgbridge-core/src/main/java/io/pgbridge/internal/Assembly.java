@@ -2,24 +2,35 @@ package io.pgbridge.internal;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.LoggingSink;
+import io.pgbridge.NotifyOptions;
+import io.pgbridge.OutboxOptions;
+import io.pgbridge.PipelineOptions;
 import io.pgbridge.Route;
 import io.pgbridge.Target;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.internal.config.PostgresUri;
 import io.pgbridge.internal.config.RouteParser;
+import io.pgbridge.internal.notify.NotifySourceProvider;
+import io.pgbridge.internal.outbox.OutboxSourceProvider;
 import io.pgbridge.internal.pipeline.Pipeline;
+import io.pgbridge.internal.wal.WalSourceProvider;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Redaction;
+import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceConfig;
 import io.pgbridge.spi.SourceProvider;
+import io.pgbridge.spi.UpstreamSettings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,6 +39,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -53,6 +66,12 @@ public final class Assembly {
         public final List<EventSource> sourceInstances = new ArrayList<>();
         public final List<String> sourceNames = new ArrayList<>();
         public ThreadFactory threadFactory;
+        /** Typed options set in code, applied in order over the values bound from {@link #settings}. */
+        public final List<Consumer<PipelineOptions.Builder>> pipeline = new ArrayList<>();
+
+        public final List<Consumer<NotifyOptions.Builder>> notify = new ArrayList<>();
+        public final List<Consumer<WalOptions.Builder>> wal = new ArrayList<>();
+        public final List<Consumer<OutboxOptions.Builder>> outbox = new ArrayList<>();
     }
 
     public final List<Route> routes;
@@ -64,8 +83,8 @@ public final class Assembly {
     public final Target deadLetterTarget;
 
     public final Pipeline.Options options;
+    public final Duration shutdownTimeout;
     public final ThreadFactory threadFactory;
-    public final Settings settings;
 
     private Assembly(
             List<Route> routes,
@@ -75,8 +94,8 @@ public final class Assembly {
             Map<String, String> catchAllBySource,
             Target deadLetterTarget,
             Pipeline.Options options,
-            ThreadFactory threadFactory,
-            Settings settings) {
+            Duration shutdownTimeout,
+            ThreadFactory threadFactory) {
         this.routes = routes;
         this.sinks = sinks;
         this.sinkByRoute = sinkByRoute;
@@ -84,15 +103,23 @@ public final class Assembly {
         this.catchAllBySource = catchAllBySource;
         this.deadLetterTarget = deadLetterTarget;
         this.options = options;
+        this.shutdownTimeout = shutdownTimeout;
         this.threadFactory = threadFactory;
-        this.settings = settings;
     }
 
     /** @throws ConfigurationException with every problem found */
     public static Assembly build(Input in) {
         Problems problems = new Problems();
         Settings settings = in.settings;
-        problems.check(settings, CoreSettings.ALL);
+        problems.check(
+                settings,
+                CoreSettings.ALL.stream().filter(s -> !PIPELINE.contains(s)).toList());
+        PipelineOptions pipeline = customized(
+                OptionsBinder.pipeline(settings, problems),
+                in.pipeline,
+                "pipeline",
+                problems,
+                PipelineOptions.Builder::build);
 
         List<Route> routes = routes(in, settings, problems);
         PostgresConnector postgres = postgres(settings, problems);
@@ -101,16 +128,16 @@ public final class Assembly {
         Target deadLetterTarget = deadLetterTarget(settings, sinkByRoute, problems);
         Map<String, String> catchAll = new LinkedHashMap<>();
         List<EventSource> sources = sources(in, settings, routes, postgres, catchAll, problems);
-        int laneBatch = laneBatch(settings, problems);
+        int laneBatch = laneBatch(pipeline, problems);
 
         problems.throwIfAny();
         Pipeline.Options options = new Pipeline.Options(
-                (int) settings.integer(CoreSettings.BUFFER_MAX_EVENTS),
-                settings.integer(CoreSettings.BUFFER_MAX_BYTES),
-                (int) settings.integer(CoreSettings.DELIVERY_THREADS),
+                pipeline.bufferMaxEvents(),
+                pipeline.bufferMaxBytes(),
+                pipeline.deliveryThreads(),
                 laneBatch,
-                settings.duration(CoreSettings.RETRY_INITIAL_BACKOFF),
-                settings.duration(CoreSettings.RETRY_MAX_BACKOFF));
+                pipeline.retryInitialBackoff(),
+                pipeline.retryMaxBackoff());
         return new Assembly(
                 List.copyOf(routes),
                 sinks,
@@ -119,8 +146,34 @@ public final class Assembly {
                 Map.copyOf(catchAll),
                 deadLetterTarget,
                 options,
-                in.threadFactory,
-                settings);
+                pipeline.shutdownTimeout(),
+                in.threadFactory);
+    }
+
+    /** The settings {@link OptionsBinder#pipeline} checks and binds. */
+    private static final List<Setting> PIPELINE = List.of(
+            CoreSettings.BUFFER_MAX_EVENTS,
+            CoreSettings.BUFFER_MAX_BYTES,
+            CoreSettings.DELIVERY_THREADS,
+            CoreSettings.DELIVERY_MAX_BATCH,
+            CoreSettings.DELIVERY_STRICT_ORDER,
+            CoreSettings.RETRY_INITIAL_BACKOFF,
+            CoreSettings.RETRY_MAX_BACKOFF,
+            CoreSettings.SHUTDOWN_TIMEOUT);
+
+    /**
+     * Applies the customizers from code to a builder bound from settings; a value out of range set in code becomes a
+     * problem naming the options, so that it is reported with all the others. Returns {@code null} then.
+     */
+    static <B, O> O customized(
+            B bound, List<Consumer<B>> customizers, String what, Problems problems, Function<B, O> build) {
+        try {
+            customizers.forEach(c -> c.accept(bound));
+            return build.apply(bound);
+        } catch (IllegalArgumentException e) {
+            problems.add(what + " options: " + e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -128,20 +181,19 @@ public final class Assembly {
      * delivery.strict-order} (a lane publishes one batch at a time and the sink returns only once the broker confirmed
      * or refused it, so a batch of one is one event in flight).
      */
-    private static int laneBatch(Settings settings, Problems problems) {
-        if (settings.problems(List.of(CoreSettings.DELIVERY_STRICT_ORDER, CoreSettings.DELIVERY_MAX_BATCH))
-                .isEmpty()) {
-            if (!settings.bool(CoreSettings.DELIVERY_STRICT_ORDER)) {
-                return (int) settings.integer(CoreSettings.DELIVERY_MAX_BATCH);
-            }
-            if (settings.isSet(CoreSettings.DELIVERY_MAX_BATCH)
-                    && settings.integer(CoreSettings.DELIVERY_MAX_BATCH) != 1) {
-                problems.add(Settings.problem(
-                        CoreSettings.DELIVERY_MAX_BATCH,
-                        settings.string(CoreSettings.DELIVERY_MAX_BATCH),
-                        "contradicts " + CoreSettings.DELIVERY_STRICT_ORDER.envName()
-                                + "=true, which keeps one event in flight per route: unset it or set it to 1"));
-            }
+    private static int laneBatch(PipelineOptions pipeline, Problems problems) {
+        if (pipeline == null) {
+            return 1;
+        }
+        if (!pipeline.strictOrder()) {
+            return pipeline.maxBatchSize();
+        }
+        if (pipeline.isMaxBatchSizeSet() && pipeline.maxBatchSize() != 1) {
+            problems.add(
+                    CoreSettings.DELIVERY_MAX_BATCH,
+                    Integer.toString(pipeline.maxBatchSize()),
+                    "contradicts " + CoreSettings.DELIVERY_STRICT_ORDER.envName()
+                            + "=true, which keeps one event in flight per route: unset it or set it to 1");
         }
         return 1;
     }
@@ -269,7 +321,10 @@ public final class Assembly {
             return sinks;
         }
         ThreadFactory threads = new NamedThreadFactory(provider.name(), in.threadFactory);
-        SinkConfig config = SinkConfig.of(uri, settings, threads);
+        // The sink sees its own settings and the upstream credentials, never the database's.
+        List<Setting> own = new ArrayList<>(provider.settings());
+        own.addAll(List.of(UpstreamSettings.URI, UpstreamSettings.USERNAME, UpstreamSettings.PASSWORD));
+        SinkConfig config = SinkConfig.of(uri, settings.only(own), threads);
         try {
             sinks.put(DEFAULT_SINK, provider.create(config));
         } catch (ConfigurationException e) {
@@ -421,11 +476,7 @@ public final class Assembly {
                 continue;
             }
             served.addAll(provider.channelsServed(channels));
-            int before = problems.size();
-            problems.check(settings, provider.settings());
-            if (problems.size() > before || postgres == null) {
-                continue;
-            }
+            Settings own = settings.only(provider.settings());
             SourceConfig config = new SourceConfig() {
                 @Override
                 public PostgresConnector postgres() {
@@ -434,7 +485,7 @@ public final class Assembly {
 
                 @Override
                 public Settings settings() {
-                    return settings;
+                    return own;
                 }
 
                 @Override
@@ -442,15 +493,13 @@ public final class Assembly {
                     return channels;
                 }
             };
-            try {
-                EventSource source = provider.create(config);
+            EventSource source = problems.collect(() -> create(provider, config, in, settings, problems));
+            if (source != null) {
                 sources.add(source);
                 String all = provider.catchAllChannel();
                 if (all != null) {
                     catchAll.put(source.name(), all);
                 }
-            } catch (ConfigurationException e) {
-                problems.addAll(e);
             }
         }
         if (in.sourceInstances.isEmpty()) {
@@ -466,5 +515,41 @@ public final class Assembly {
             }
         }
         return sources;
+    }
+
+    /**
+     * Binds the provider's options (the built-in sources get their typed options, from settings and code), then
+     * creates the source, which checks what only it can (names, plugin), even when other problems were found, so that
+     * all are reported at once; {@code null} when a problem was found or there is no database to read.
+     */
+    private static EventSource create(
+            SourceProvider provider, SourceConfig config, Input in, Settings settings, Problems problems) {
+        int before = problems.size();
+        EventSource source;
+        if (provider instanceof NotifySourceProvider notify) {
+            NotifyOptions o = customized(
+                    OptionsBinder.notify(settings, problems),
+                    in.notify,
+                    "notify",
+                    problems,
+                    NotifyOptions.Builder::build);
+            source = o == null ? null : notify.create(config, o);
+        } else if (provider instanceof WalSourceProvider wal) {
+            WalOptions o = customized(
+                    OptionsBinder.wal(settings, problems), in.wal, "wal", problems, WalOptions.Builder::build);
+            source = o == null ? null : wal.create(config, o);
+        } else if (provider instanceof OutboxSourceProvider outbox) {
+            OutboxOptions o = customized(
+                    OptionsBinder.outbox(settings, problems),
+                    in.outbox,
+                    "outbox",
+                    problems,
+                    OutboxOptions.Builder::build);
+            source = o == null ? null : outbox.create(config, o);
+        } else {
+            problems.check(settings, provider.settings());
+            source = problems.size() > before ? null : provider.create(config);
+        }
+        return problems.size() > before || config.postgres() == null ? null : source;
     }
 }

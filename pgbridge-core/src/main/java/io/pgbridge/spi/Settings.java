@@ -52,6 +52,21 @@ public final class Settings {
         return new Settings(Collections.unmodifiableMap(copy));
     }
 
+    /**
+     * A copy holding only the values of these settings: what one component may see (a sink never gets the database
+     * password).
+     */
+    public Settings only(Collection<Setting> settings) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        for (Setting s : settings) {
+            String v = values.get(s.key());
+            if (v != null) {
+                copy.put(s.key(), v);
+            }
+        }
+        return new Settings(Collections.unmodifiableMap(copy));
+    }
+
     /** The raw values by canonical key. Contains secrets in clear: never log it. */
     public Map<String, String> asMap() {
         return values;

@@ -1,6 +1,7 @@
 package io.pgbridge.internal.wal;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.spi.Problems;
@@ -31,23 +32,23 @@ final class WalConfig {
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
 
-    private WalConfig(Settings s, Set<String> tables, boolean allTables, Problems problems) {
-        this.slot = s.string(WalSettings.SLOT);
+    private WalConfig(WalOptions s, Set<String> tables, boolean allTables, Problems problems) {
+        this.slot = s.slot();
         String slotProblem = ReplicationSetup.slotNameProblem(slot);
         if (slotProblem != null) {
             problems.add(Settings.problem(WalSettings.SLOT, slot, slotProblem));
         }
-        this.temporarySlot = s.bool(WalSettings.TEMPORARY_SLOT);
-        this.plugin = s.string(WalSettings.OUTPUT_PLUGIN).trim();
+        this.temporarySlot = s.temporarySlot();
+        this.plugin = s.outputPlugin();
         this.tables = Set.copyOf(tables);
         this.allTables = allTables;
-        this.statusInterval = s.duration(WalSettings.STATUS_INTERVAL);
-        this.heartbeatInterval = s.duration(WalSettings.HEARTBEAT_INTERVAL);
-        this.lagWarningBytes = s.integer(WalSettings.LAG_WARNING_BYTES);
-        this.reconnectMaxBackoff = s.duration(WalSettings.RECONNECT_MAX_BACKOFF);
+        this.statusInterval = s.statusInterval();
+        this.heartbeatInterval = s.heartbeatInterval();
+        this.lagWarningBytes = s.lagWarningBytes();
+        this.reconnectMaxBackoff = s.reconnectMaxBackoff();
         Map<String, String> options = new LinkedHashMap<>();
         if (plugin.equals(PGOUTPUT)) {
-            this.publication = s.raw(WalSettings.PUBLICATION).orElse(slot).trim();
+            this.publication = s.publication() != null ? s.publication() : slot;
             String pubProblem = Identifiers.problem("publication name", publication);
             if (pubProblem != null) {
                 problems.add(Settings.problem(WalSettings.PUBLICATION, publication, pubProblem));
@@ -57,7 +58,7 @@ final class WalConfig {
             options.put("messages", "true");
         } else if (plugin.equals(WAL2JSON)) {
             this.publication = null;
-            String params = s.string(WalSettings.WAL2JSON_PARAMS);
+            String params = s.wal2jsonParams();
             wal2JsonOptions(params, options, problems);
             if (!"2".equals(options.get("format-version"))) {
                 problems.add(Settings.problem(
@@ -78,16 +79,15 @@ final class WalConfig {
     }
 
     /** @throws ConfigurationException listing every invalid setting */
-    static WalConfig from(Settings settings, Set<String> channels, String catchAll) {
+    static WalConfig from(WalOptions options, Set<String> channels, String catchAll) {
         Set<String> tables = new LinkedHashSet<>();
         for (String c : channels) {
             if (c.indexOf('.') > 0) {
                 tables.add(c);
             }
         }
-        Problems problems = new Problems().check(settings, WalSettings.ALL);
-        problems.throwIfAny();
-        WalConfig config = new WalConfig(settings, tables, channels.contains(catchAll), problems);
+        Problems problems = new Problems();
+        WalConfig config = new WalConfig(options, tables, channels.contains(catchAll), problems);
         problems.throwIfAny();
         return config;
     }

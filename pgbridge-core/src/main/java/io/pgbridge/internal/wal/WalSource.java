@@ -3,13 +3,13 @@ package io.pgbridge.internal.wal;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.SchemaException;
 import io.pgbridge.SourceState;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
@@ -125,15 +125,17 @@ public final class WalSource implements EventSource {
     public static WalSource forPublication(
             String name,
             PostgresConnector postgres,
-            Settings settings,
+            WalOptions options,
             String slot,
             String publication,
             Set<String> tables,
             DecoderFactory decoders) {
-        Settings own = settings.with(WalSettings.SLOT.key(), slot)
-                .with(WalSettings.PUBLICATION.key(), publication)
-                .with(WalSettings.OUTPUT_PLUGIN.key(), WalConfig.PGOUTPUT)
-                .with(WalSettings.TEMPORARY_SLOT.key(), "false");
+        WalOptions own = options.toBuilder()
+                .slot(slot)
+                .publication(publication)
+                .outputPlugin(WalConfig.PGOUTPUT)
+                .temporarySlot(false)
+                .build();
         return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders);
     }
 

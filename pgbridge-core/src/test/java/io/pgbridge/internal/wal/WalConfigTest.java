@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Settings;
-import java.util.Map;
+import io.pgbridge.WalOptions;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +12,7 @@ class WalConfigTest {
 
     @Test
     void pgoutputDefaults() {
-        WalConfig c = WalConfig.from(Settings.empty(), Set.of("public.users", "events"), "wal2json");
+        WalConfig c = WalConfig.from(WalOptions.builder().build(), Set.of("public.users", "events"), "wal2json");
         assertThat(c.slot).as("default slot").isEqualTo("pgbridge");
         assertThat(c.publication).as("publication defaults to the slot name").isEqualTo("pgbridge");
         assertThat(c.tables).as("schema.table channels").containsExactly("public.users");
@@ -27,9 +26,10 @@ class WalConfigTest {
     @Test
     void wal2jsonParamsAsInTheSeed() {
         WalConfig c = WalConfig.from(
-                Settings.of(Map.of(
-                        "wal.output-plugin", "wal2json",
-                        "replication.wal2json-params", "\"format-version\" '2' , \"include-types\" '1'")),
+                WalOptions.builder()
+                        .outputPlugin("wal2json")
+                        .wal2jsonParams("\"format-version\" '2' , \"include-types\" '1'")
+                        .build(),
                 Set.of("public.users"),
                 "wal2json");
         assertThat(c.pluginOptions)
@@ -43,10 +43,11 @@ class WalConfigTest {
     @Test
     void badValuesAreReportedTogether() {
         assertThatThrownBy(() -> WalConfig.from(
-                        Settings.of(Map.of(
-                                "replication.slot", "my-slot",
-                                "wal.output-plugin", "wal2json",
-                                "replication.wal2json-params", "\"format-version\" '1', junk")),
+                        WalOptions.builder()
+                                .slot("my-slot")
+                                .outputPlugin("wal2json")
+                                .wal2jsonParams("\"format-version\" '1', junk")
+                                .build(),
                         Set.of("wal2json"),
                         "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
