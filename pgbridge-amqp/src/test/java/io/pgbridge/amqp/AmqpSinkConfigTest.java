@@ -174,4 +174,35 @@ class AmqpSinkConfigTest {
                 .hasToString(
                         "AmqpSinkConfig{uri=amqp://app:****@h/prod, vhost=prod, deliveryMode=2, confirmTimeout=30000ms}");
     }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        AmqpSinkConfig c = AmqpSinkConfig.builder()
+                .uri("amqps://rabbit.example/prod")
+                .credentials("app", "topsecret")
+                .deliveryMode(1)
+                .confirmTimeout(Duration.ofSeconds(3))
+                .build();
+
+        assertThat(c.port()).isEqualTo(5671);
+        assertThat(c.username()).as("credentials when the URI has none").isEqualTo("app");
+        assertThat(c.password().reveal()).isEqualTo("topsecret");
+        assertThat(c.deliveryMode()).isEqualTo(1);
+        assertThat(c.confirmTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.toString()).doesNotContain("topsecret");
+        assertThat(new AmqpSink(c).name()).isEqualTo("amqp");
+
+        assertThatThrownBy(() -> AmqpSinkConfig.builder().deliveryMode(3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("deliveryMode must be 1 or 2, was 3");
+        assertThatThrownBy(() ->
+                        AmqpSinkConfig.builder().uri("mqtt://u:secret@h/a/b").build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("every URI problem at once, password redacted")
+                        .hasSize(2)
+                        .allSatisfy(p -> assertThat(p).startsWith("PGBRIDGE_UPSTREAM_URI='mqtt://u:****@h/a/b'")));
+        assertThatThrownBy(() -> AmqpSinkConfig.builder().build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_UPSTREAM_URI is missing");
+    }
 }
