@@ -1,12 +1,9 @@
 package io.pgbridge;
 
-import io.pgbridge.internal.Providers;
-import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
-import io.pgbridge.spi.SinkProvider;
-import io.pgbridge.spi.SourceProvider;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *       {@code jdbc:postgresql:...}</td></tr>
  *   <tr><td>{@code PGBRIDGE_UPSTREAM_URI}</td><td>the broker; its scheme selects the sink</td></tr>
  *   <tr><td>{@code PGBRIDGE_BRIDGE_CHANNELS}</td><td>routes, {@code channel->kind:name, ...}</td></tr>
- *   <tr><td>{@code PGBRIDGE_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
+ *   <tr><td>{@code PGBRIDGE_AMQP_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
  * </table>
  *
  * <p>Immutable. {@link #toString()} redacts secrets.
@@ -77,8 +74,14 @@ public final class PgBridgeConfig {
             }
         }
         for (String name : new TreeSet<>(env.keySet())) {
-            if (name.startsWith("PGBRIDGE_") && !name.startsWith("PGBRIDGE_TEST_") && resolve(known, name) == null) {
+            if (!name.startsWith("PGBRIDGE_") || name.startsWith("PGBRIDGE_TEST_")) {
+                continue;
+            }
+            Setting s = KnownSettings.resolve(known, name);
+            if (s == null) {
                 log.warn("Ignoring unknown environment variable {}", name);
+            } else if (!values.containsKey(s.key())) {
+                values.put(s.key(), env.get(name)); // a deprecated name; the current one wins when both are set
             }
         }
         return new PgBridgeConfig(values, known);
@@ -106,7 +109,7 @@ public final class PgBridgeConfig {
         Map<String, String> values = new LinkedHashMap<>();
         Problems problems = new Problems();
         for (String name : new TreeSet<>(props.stringPropertyNames())) {
-            Setting s = resolve(known, name);
+            Setting s = KnownSettings.resolve(known, name);
             if (s == null) {
                 problems.add("unknown key '" + name + "'; known keys: " + String.join(", ", known.keySet()));
             } else {
@@ -117,29 +120,8 @@ public final class PgBridgeConfig {
         return new PgBridgeConfig(values, known);
     }
 
-    private static Setting resolve(Map<String, Setting> known, String name) {
-        Setting s = known.get(name);
-        if (s != null) {
-            return s;
-        }
-        for (Setting k : known.values()) {
-            if (k.envName().equals(name) || k.aliases().contains(name)) {
-                return k;
-            }
-        }
-        return null;
-    }
-
     private static Map<String, Setting> knownSettings() {
-        Map<String, Setting> known = new LinkedHashMap<>();
-        CoreSettings.ALL.forEach(s -> known.put(s.key(), s));
-        for (SourceProvider p : Providers.load(SourceProvider.class)) {
-            p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
-        }
-        for (SinkProvider p : Providers.load(SinkProvider.class)) {
-            p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
-        }
-        return Collections.unmodifiableMap(known);
+        return KnownSettings.all();
     }
 
     /** The value of a canonical key, or {@code null}. May be a secret: do not log it. */

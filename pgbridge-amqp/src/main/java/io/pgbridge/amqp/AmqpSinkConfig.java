@@ -47,15 +47,20 @@ public final class AmqpSinkConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
 
-    /** {@code PGBRIDGE_DELIVERY_MODE} (seed: {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}): 1 or 2. */
+    /**
+     * {@code amqp.delivery-mode}, {@code PGBRIDGE_AMQP_DELIVERY_MODE} (seed: {@code
+     * PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}; the former key {@code delivery-mode} is accepted with a warning): 1
+     * or 2.
+     */
     public static final Setting DELIVERY_MODE = Setting.integer(
-                    "delivery-mode",
+                    "amqp.delivery-mode",
                     "AMQP delivery mode: 1 = non-persistent, 2 = persistent (survives a broker restart in a durable "
                             + "queue)",
                     DEFAULT_DELIVERY_MODE,
                     1,
                     2)
-            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE");
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE")
+            .withDeprecatedKeys("delivery-mode");
 
     /** {@code PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS}: how long a batch waits for its publisher confirms. */
     public static final Setting CONFIRM_TIMEOUT = Setting.durationMs(

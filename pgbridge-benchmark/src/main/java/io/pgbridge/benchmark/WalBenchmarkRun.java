@@ -40,7 +40,7 @@ public final class WalBenchmarkRun {
                 .postgres(postgresUrl)
                 .routes(table + "->" + target)
                 .sink(sink)
-                .setting("replication.slot", slot)
+                .setting("wal.slot", slot)
                 .strictOrder(mode.equals("amqp-strict"))
                 .shutdownTimeout(Duration.ofSeconds(60))
                 .build()) {

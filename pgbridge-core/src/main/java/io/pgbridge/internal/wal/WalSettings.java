@@ -7,10 +7,11 @@ import java.util.List;
 /** The settings of the WAL source. */
 public final class WalSettings {
     public static final Setting SLOT = Setting.string(
-                    "replication.slot",
+                    "wal.slot",
                     "Logical replication slot; created when missing. Lower-case letters, digits and '_' only")
             .withDefault(WalOptions.DEFAULT_SLOT)
-            .withAliases("PGPROXY_LOCAL-REPLICATION_SLOT");
+            .withAliases("PGPROXY_LOCAL-REPLICATION_SLOT")
+            .withDeprecatedKeys("replication.slot");
     public static final Setting TEMPORARY_SLOT = Setting.bool(
             "wal.temporary-slot",
             "Use a temporary slot that PostgreSQL drops when the connection ends: nothing is kept while the bridge is "
@@ -25,10 +26,11 @@ public final class WalSettings {
             "pgoutput publication; default: the slot name. Created when missing (the routed tables, or FOR ALL "
                     + "TABLES when wal2json is routed); an existing one is used and routed tables are added to it");
     public static final Setting WAL2JSON_PARAMS = Setting.string(
-                    "replication.wal2json-params",
+                    "wal.wal2json-params",
                     "wal2json options as in the seed: \"name\" 'value', ... (include-lsn is added when absent)")
             .withDefault(WalOptions.DEFAULT_WAL2JSON_PARAMS)
-            .withAliases("PGBRIDGE_WAL2JSON_PARAMS", "PGPROXY_LOCAL-WAL2JSON_PARAMS");
+            .withAliases("PGBRIDGE_WAL2JSON_PARAMS", "PGPROXY_LOCAL-WAL2JSON_PARAMS")
+            .withDeprecatedKeys("replication.wal2json-params");
     public static final Setting STATUS_INTERVAL = Setting.durationMs(
             "wal.status-interval-ms",
             "Interval of replication status updates to the server; keep it well below wal_sender_timeout",

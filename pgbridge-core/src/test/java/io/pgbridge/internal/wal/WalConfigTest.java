@@ -51,7 +51,7 @@ class WalConfigTest {
                         Set.of("wal2json"),
                         "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("PGBRIDGE_REPLICATION_SLOT='my-slot'")
+                .hasMessageContaining("PGBRIDGE_WAL_SLOT='my-slot'")
                 .hasMessageContaining("\"name\" 'value' pairs")
                 .hasMessageContaining("must hold \"format-version\" '2'");
     }
