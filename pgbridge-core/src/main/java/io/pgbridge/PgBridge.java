@@ -2,6 +2,7 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Assembly;
 import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.spi.DeadLetterHandler;
@@ -540,11 +541,12 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
-         * Sets any setting by its canonical key (such as {@code delivery-mode} or {@code notify.poll-interval-ms}),
-         * the same keys {@link PgBridgeConfig} reads. {@code null} removes it.
+         * Sets any setting by its canonical key (such as {@code amqp.delivery-mode} or {@code
+         * notify.poll-interval-ms}), the same keys {@link PgBridgeConfig} reads; a former key (such as {@code
+         * delivery-mode}) stands for its current one and logs a deprecation warning once. {@code null} removes it.
          */
         public Builder setting(String key, String value) {
-            Objects.requireNonNull(key, "key");
+            key = KnownSettings.canonicalKey(Objects.requireNonNull(key, "key"));
             if (value == null) {
                 settings.remove(key);
             } else {

@@ -10,7 +10,6 @@ import io.pgbridge.Target;
 import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.config.Identifiers;
-import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.internal.config.PostgresUri;
 import io.pgbridge.internal.config.RouteParser;
@@ -111,7 +110,7 @@ public final class Assembly {
     /** @throws ConfigurationException with every problem found */
     public static Assembly build(Input in) {
         Problems problems = new Problems();
-        Settings settings = Settings.of(KnownSettings.canonical(in.settings.asMap()));
+        Settings settings = in.settings;
         problems.check(
                 settings,
                 CoreSettings.ALL.stream().filter(s -> !PIPELINE.contains(s)).toList());

@@ -65,21 +65,13 @@ public final class KnownSettings {
         return null;
     }
 
-    /**
-     * The values with deprecated keys replaced by their current ones (a value under the current key wins); unknown
-     * keys are kept as they are.
-     */
-    public static Map<String, String> canonical(Map<String, String> values) {
+    /** The current key for a deprecated one (logging the warning once), else the key as given. */
+    public static String canonicalKey(String key) {
         Map<String, Setting> known = all();
-        Map<String, String> out = new LinkedHashMap<>();
-        values.forEach((key, value) -> {
-            Setting s = known.containsKey(key) ? null : resolve(known, key);
-            if (s == null || !s.deprecatedKeys().contains(key)) {
-                out.put(key, value);
-            } else if (!values.containsKey(s.key())) {
-                out.put(s.key(), value);
-            }
-        });
-        return out;
+        if (known.containsKey(key)) {
+            return key;
+        }
+        Setting s = resolve(known, key);
+        return s != null && s.deprecatedKeys().contains(key) ? s.key() : key;
     }
 }
