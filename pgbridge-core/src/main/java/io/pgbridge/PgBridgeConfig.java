@@ -1,9 +1,12 @@
 package io.pgbridge;
 
+import io.pgbridge.internal.NamedSinks;
+import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
@@ -73,8 +77,13 @@ public final class PgBridgeConfig {
                 values.put(s.key(), v);
             }
         }
+        Map<String, String> named = namedSinkKeys(known, values);
         for (String name : new TreeSet<>(env.keySet())) {
             if (!name.startsWith("PGBRIDGE_") || name.startsWith("PGBRIDGE_TEST_")) {
+                continue;
+            }
+            if (named.containsKey(name)) {
+                values.put(named.get(name), env.get(name));
                 continue;
             }
             Setting s = KnownSettings.resolve(known, name);
@@ -108,7 +117,18 @@ public final class PgBridgeConfig {
         Map<String, Setting> known = knownSettings();
         Map<String, String> values = new LinkedHashMap<>();
         Problems problems = new Problems();
+        Map<String, String> listed = new LinkedHashMap<>();
+        for (String name : List.of(CoreSettings.SINKS.key(), CoreSettings.SINKS.envName())) {
+            if (props.getProperty(name) != null) {
+                listed.put(CoreSettings.SINKS.key(), props.getProperty(name));
+            }
+        }
+        Map<String, String> named = namedSinkKeys(known, listed);
         for (String name : new TreeSet<>(props.stringPropertyNames())) {
+            if (named.containsKey(name)) {
+                values.put(named.get(name), props.getProperty(name).trim());
+                continue;
+            }
             Setting s = KnownSettings.resolve(known, name);
             if (s == null) {
                 problems.add("unknown key '" + name + "'; known keys: " + String.join(", ", known.keySet()));
@@ -122,6 +142,37 @@ public final class PgBridgeConfig {
 
     private static Map<String, Setting> knownSettings() {
         return KnownSettings.all();
+    }
+
+    /**
+     * For each sink named in {@code sinks}: every key and environment name of its settings ({@code sink.rabbit.uri},
+     * {@code PGBRIDGE_SINK_RABBIT_URI}, ...) mapped to the key.
+     */
+    private static Map<String, String> namedSinkKeys(Map<String, Setting> known, Map<String, String> values) {
+        Map<String, String> named = new LinkedHashMap<>();
+        for (String sink : NamedSinks.names(Settings.of(values))) {
+            for (Setting s : NamedSinks.sinkSettings(known)) {
+                String key = NamedSinks.key(sink, s);
+                named.put(key, key);
+                named.put(Setting.envName(key), key);
+            }
+        }
+        return named;
+    }
+
+    /** The setting of a key, also of a named sink's key ({@code sink.rabbit.password} is a secret), or {@code null}. */
+    private Setting settingOf(String key) {
+        Setting s = known.get(key);
+        if (s == null && key.startsWith("sink.")) {
+            for (String sink : NamedSinks.names(Settings.of(values))) {
+                for (Setting candidate : NamedSinks.sinkSettings(known)) {
+                    if (NamedSinks.key(sink, candidate).equals(key)) {
+                        return candidate;
+                    }
+                }
+            }
+        }
+        return s;
     }
 
     /** The value of a canonical key, or {@code null}. May be a secret: do not log it. */
@@ -156,7 +207,7 @@ public final class PgBridgeConfig {
         StringBuilder sb = new StringBuilder("PgBridgeConfig{");
         String sep = "";
         for (Map.Entry<String, String> e : values.entrySet()) {
-            Setting s = known.get(e.getKey());
+            Setting s = settingOf(e.getKey());
             String shown = s != null && s.isSecret() ? "****" : Redaction.redact(e.getValue());
             sb.append(sep).append(e.getKey()).append('=').append(shown);
             sep = ", ";

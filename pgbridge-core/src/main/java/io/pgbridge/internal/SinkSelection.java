@@ -39,9 +39,27 @@ final class SinkSelection {
 
     static Map<String, Sink> sinks(Assembly.Input in, Settings settings, Problems problems) {
         Map<String, Sink> sinks = new LinkedHashMap<>(in.sinks);
-        String uri = settings.string(CoreSettings.UPSTREAM_URI);
-        String name = settings.string(CoreSettings.UPSTREAM);
-        if (uri == null && name == null) {
+        for (String name : NamedSinks.names(settings)) {
+            String problem = in.sinks.containsKey(name) ? "is also given as a sink instance in code" : null;
+            if (problem == null && (name.contains("/") || name.contains(":"))) {
+                problem = "must not hold '/' or ':'";
+            }
+            if (problem != null) {
+                problems.add(CoreSettings.SINKS, settings.string(CoreSettings.SINKS), "sink '" + name + "' " + problem);
+                continue;
+            }
+            Problems own = new Problems();
+            Sink sink = fromUpstream(NamedSinks.settingsOf(name, settings), in.threadFactory, own);
+            own.list().forEach(p -> problems.add("sink '" + name + "' (" + NamedSinks.envPrefix(name) + "*): " + p));
+            if (sink != null) {
+                sinks.put(name, sink);
+            } else if (own.isEmpty()) {
+                problems.add(NamedSinks.envPrefix(name) + "URI is missing: sink '" + name + "' is listed in "
+                        + CoreSettings.SINKS.envName() + " but has no URI; set it, e.g. to amqp://localhost:5672");
+            }
+        }
+        boolean upstream = settings.isSet(CoreSettings.UPSTREAM_URI) || settings.isSet(CoreSettings.UPSTREAM);
+        if (!upstream) {
             if (sinks.isEmpty()) {
                 log.info("No upstream configured; events go to the logging sink (JSON lines on standard output)");
                 sinks.put(DEFAULT_SINK, new LoggingSink());
@@ -53,6 +71,23 @@ final class SinkSelection {
                     + " are given; name one of them with sink(name, sink)");
             return sinks;
         }
+        Sink sink = fromUpstream(settings, in.threadFactory, problems);
+        if (sink != null) {
+            sinks.put(DEFAULT_SINK, sink);
+        }
+        return sinks;
+    }
+
+    /**
+     * The sink {@code upstream} or the scheme of {@code upstream.uri} selects in these settings, created with its own
+     * settings and the upstream credentials only; {@code null} when neither is set or a problem was found.
+     */
+    private static Sink fromUpstream(Settings settings, ThreadFactory threadFactory, Problems problems) {
+        String uri = settings.string(CoreSettings.UPSTREAM_URI);
+        String name = settings.string(CoreSettings.UPSTREAM);
+        if (uri == null && name == null) {
+            return null;
+        }
         String scheme = null;
         if (uri != null) {
             Matcher m = SCHEME.matcher(uri.trim());
@@ -62,7 +97,7 @@ final class SinkSelection {
                         CoreSettings.UPSTREAM_URI,
                         uri,
                         "has no scheme; write it as scheme://host:port, e.g. amqp://localhost:5672"));
-                return sinks;
+                return null;
             }
         }
         String wantedName = name == null ? null : name.trim().toLowerCase(Locale.ROOT);
@@ -82,32 +117,32 @@ final class SinkSelection {
                     p -> p.name() + " " + p.schemes());
         } catch (ConfigurationException e) {
             problems.addAll(e);
-            return sinks;
+            return null;
         }
         if (wantedName != null && wantedScheme != null && !provider.schemes().contains(wantedScheme)) {
             problems.add(Settings.problem(
                     CoreSettings.UPSTREAM_URI,
                     uri,
                     "scheme " + wantedScheme + " does not fit upstream " + provider.name() + " " + provider.schemes()));
-            return sinks;
+            return null;
         }
         int before = problems.size();
         problems.check(settings, provider.settings());
         if (problems.size() > before) {
-            return sinks;
+            return null;
         }
-        ThreadFactory threads = new NamedThreadFactory(provider.name(), in.threadFactory);
+        ThreadFactory threads = new NamedThreadFactory(provider.name(), threadFactory);
         // The sink sees its own settings and the upstream credentials, never the database's.
         List<Setting> own = new ArrayList<>(provider.settings());
         own.addAll(List.of(UpstreamSettings.URI, UpstreamSettings.USERNAME, UpstreamSettings.PASSWORD));
         SinkConfig config = SinkConfig.of(uri, settings.only(own), threads);
         try {
-            sinks.put(DEFAULT_SINK, provider.create(config));
+            return provider.create(config);
         } catch (ConfigurationException e) {
             problems.addAll(e);
         } catch (RuntimeException e) {
             problems.add("sink " + provider.name() + " could not be created: " + Redaction.redact(e.getMessage()));
         }
-        return sinks;
+        return null;
     }
 }

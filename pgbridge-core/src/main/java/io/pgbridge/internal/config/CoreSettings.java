@@ -27,6 +27,10 @@ public final class CoreSettings {
     public static final Setting UPSTREAM_URI = UpstreamSettings.URI;
     public static final Setting UPSTREAM_USERNAME = UpstreamSettings.USERNAME;
     public static final Setting UPSTREAM_PASSWORD = UpstreamSettings.PASSWORD;
+    public static final Setting SINKS = Setting.string(
+            "sinks",
+            "Named sinks, comma-separated (rabbit,hooks); each is configured under sink.<name>. (PGBRIDGE_SINK_<NAME>_URI,"
+                    + " PGBRIDGE_SINK_<NAME>_<SETTING>) and routes pick one as channel->name/kind:target");
     public static final Setting BRIDGE_CHANNELS = Setting.string(
                     "bridge.channels", "Routes: channel->kind:name, ... (the seed's BRIDGE_CHANNELS syntax)")
             .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS", "PGPROXY_LOCAL-BRIDGE_CHANNELS");
@@ -93,6 +97,7 @@ public final class CoreSettings {
             UPSTREAM_URI,
             UPSTREAM_USERNAME,
             UPSTREAM_PASSWORD,
+            SINKS,
             BRIDGE_CHANNELS,
             SOURCES,
             BUFFER_MAX_EVENTS,
