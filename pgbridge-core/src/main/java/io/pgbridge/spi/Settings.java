@@ -1,6 +1,8 @@
 package io.pgbridge.spi;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;

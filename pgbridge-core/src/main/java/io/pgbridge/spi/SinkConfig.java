@@ -1,5 +1,6 @@
 package io.pgbridge.spi;
 
+import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Objects;

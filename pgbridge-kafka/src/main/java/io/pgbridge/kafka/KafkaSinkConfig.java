@@ -2,12 +2,12 @@ package io.pgbridge.kafka;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
-import io.pgbridge.spi.Secret;
-import io.pgbridge.spi.ServerList;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.ServerList;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;

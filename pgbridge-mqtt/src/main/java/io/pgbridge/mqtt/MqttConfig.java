@@ -2,13 +2,13 @@ package io.pgbridge.mqtt;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
-import io.pgbridge.spi.Redaction;
-import io.pgbridge.spi.Secret;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;

@@ -2,10 +2,10 @@ package io.pgbridge.webhook;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpRequest;

@@ -2,9 +2,9 @@ package io.pgbridge.websocket;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;

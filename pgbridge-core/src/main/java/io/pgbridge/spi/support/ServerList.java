@@ -1,5 +1,10 @@
-package io.pgbridge.spi;
+package io.pgbridge.spi.support;
 
+import io.pgbridge.spi.Problems;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;

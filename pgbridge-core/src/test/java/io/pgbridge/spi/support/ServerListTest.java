@@ -1,7 +1,10 @@
-package io.pgbridge.spi;
+package io.pgbridge.spi.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgbridge.spi.Problems;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
