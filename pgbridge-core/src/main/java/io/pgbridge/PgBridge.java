@@ -2,14 +2,15 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Assembly;
 import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
-import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +22,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -183,7 +185,7 @@ public final class PgBridge implements AutoCloseable {
                 return;
             }
         }
-        Duration timeout = parts.settings.duration(CoreSettings.SHUTDOWN_TIMEOUT);
+        Duration timeout = parts.shutdownTimeout;
         for (EventSource s : sources) {
             try {
                 s.stop();
@@ -357,12 +359,7 @@ public final class PgBridge implements AutoCloseable {
      */
     public Health health() {
         Stats s = stats();
-        return new Health(
-                state(),
-                s.sources(),
-                s.routes(),
-                parts.settings.integer(CoreSettings.HEALTH_LAG_THRESHOLD),
-                java.time.Instant.now());
+        return new Health(state(), s.sources(), s.routes(), parts.healthLagThresholdBytes, java.time.Instant.now());
     }
 
     @Override
@@ -483,6 +480,10 @@ public final class PgBridge implements AutoCloseable {
         private final Map<String, Sink> sinks = new LinkedHashMap<>();
         private final List<String> sourceNames = new ArrayList<>();
         private final List<EventSource> sourceInstances = new ArrayList<>();
+        private final List<Consumer<PipelineOptions.Builder>> pipeline = new ArrayList<>();
+        private final List<Consumer<NotifyOptions.Builder>> notify = new ArrayList<>();
+        private final List<Consumer<WalOptions.Builder>> wal = new ArrayList<>();
+        private final List<Consumer<OutboxOptions.Builder>> outbox = new ArrayList<>();
         private ThreadFactory threadFactory;
         private DeadLetterHandler deadLetters;
         private Object meterRegistry; // typed Object so that a builder without a registry never loads Micrometer
@@ -564,11 +565,12 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
-         * Sets any setting by its canonical key (such as {@code delivery-mode} or {@code notify.poll-interval-ms}),
-         * the same keys {@link PgBridgeConfig} reads. {@code null} removes it.
+         * Sets any setting by its canonical key (such as {@code amqp.delivery-mode} or {@code
+         * notify.poll-interval-ms}), the same keys {@link PgBridgeConfig} reads; a former key (such as {@code
+         * delivery-mode}) stands for its current one and logs a deprecation warning once. {@code null} removes it.
          */
         public Builder setting(String key, String value) {
-            Objects.requireNonNull(key, "key");
+            key = KnownSettings.canonicalKey(Objects.requireNonNull(key, "key"));
             if (value == null) {
                 settings.remove(key);
             } else {
@@ -583,49 +585,76 @@ public final class PgBridge implements AutoCloseable {
             return this;
         }
 
-        /** Most events in flight; default {@code 10000}. */
+        /**
+         * Pipeline options ({@link PipelineOptions}: buffer, delivery threads, batch, strict order, retry backoff,
+         * shutdown timeout), applied at {@link #build()} over the string settings, so that values set here win:
+         * {@code .pipeline(p -> p.deliveryThreads(8))}. May be called several times; customizers run in order.
+         */
+        public Builder pipeline(Consumer<PipelineOptions.Builder> options) {
+            pipeline.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code notify} source ({@link NotifyOptions}), applied over the {@code notify.*} settings:
+         * {@code .notify(n -> n.routingKeyFromPayload(false))}. Used only when that source runs.
+         */
+        public Builder notify(Consumer<NotifyOptions.Builder> options) {
+            notify.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code wal} source ({@link WalOptions}), applied over the {@code wal.*} settings:
+         * {@code .wal(w -> w.slot("orders").publication("orders_pub"))}. Used only when that source runs.
+         */
+        public Builder wal(Consumer<WalOptions.Builder> options) {
+            wal.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code outbox} source ({@link OutboxOptions}), applied over the {@code outbox.*} settings:
+         * {@code .outbox(o -> o.mode(OutboxOptions.Mode.STREAMING))}. Used only when that source runs.
+         */
+        public Builder outbox(Consumer<OutboxOptions.Builder> options) {
+            outbox.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /** Same as {@code pipeline(p -> p.bufferMaxEvents(events))}. */
         public Builder bufferMaxEvents(int events) {
-            return setting(CoreSettings.BUFFER_MAX_EVENTS.key(), Integer.toString(events));
+            return pipeline(p -> p.bufferMaxEvents(events));
         }
 
-        /** Most payload bytes in flight (estimated heap); default 64 MiB. */
+        /** Same as {@code pipeline(p -> p.bufferMaxBytes(bytes))}. */
         public Builder bufferMaxBytes(long bytes) {
-            return setting(CoreSettings.BUFFER_MAX_BYTES.key(), Long.toString(bytes));
+            return pipeline(p -> p.bufferMaxBytes(bytes));
         }
 
-        /** Threads publishing to sinks; default {@code 4}. */
+        /** Same as {@code pipeline(p -> p.deliveryThreads(threads))}. */
         public Builder deliveryThreads(int threads) {
-            return setting(CoreSettings.DELIVERY_THREADS.key(), Integer.toString(threads));
+            return pipeline(p -> p.deliveryThreads(threads));
         }
 
-        /**
-         * Most events per publish call, all of which are in flight at once on their route; default {@code 500}. See
-         * {@link #strictOrder(boolean)} for one event in flight.
-         */
+        /** Same as {@code pipeline(p -> p.maxBatchSize(events))}. */
         public Builder maxBatchSize(int events) {
-            return setting(CoreSettings.DELIVERY_MAX_BATCH.key(), Integer.toString(events));
+            return pipeline(p -> p.maxBatchSize(events));
         }
 
-        /**
-         * Strict order ({@code delivery.strict-order}; default {@code false}): one event in flight per route, so that
-         * no event is published while an earlier event of its route is unconfirmed. After a refusal the broker then
-         * holds no copy of a later event ahead of the retried one (with batches, the rest of the failed batch may
-         * already be there). Costs a broker round trip per event: see {@code docs/sinks.md} for measured figures.
-         * Together with a {@link #maxBatchSize} other than 1, {@link #build()} reports the contradiction.
-         */
+        /** Same as {@code pipeline(p -> p.strictOrder(strict))}; see {@link PipelineOptions.Builder#strictOrder}. */
         public Builder strictOrder(boolean strict) {
-            return setting(CoreSettings.DELIVERY_STRICT_ORDER.key(), Boolean.toString(strict));
+            return pipeline(p -> p.strictOrder(strict));
         }
 
-        /** Retry backoff: first wait (default 100 ms), doubled per attempt up to {@code max} (default 30 s). */
+        /** Same as {@code pipeline(p -> p.retryBackoff(initial, max))}. */
         public Builder retryBackoff(Duration initial, Duration max) {
-            setting(CoreSettings.RETRY_INITIAL_BACKOFF.key(), Long.toString(initial.toMillis()));
-            return setting(CoreSettings.RETRY_MAX_BACKOFF.key(), Long.toString(max.toMillis()));
+            return pipeline(p -> p.retryBackoff(initial, max));
         }
 
-        /** How long {@link PgBridge#close()} waits for in-flight events; default 30 s. */
+        /** Same as {@code pipeline(p -> p.shutdownTimeout(timeout))}. */
         public Builder shutdownTimeout(Duration timeout) {
-            return setting(CoreSettings.SHUTDOWN_TIMEOUT.key(), Long.toString(timeout.toMillis()));
+            return pipeline(p -> p.shutdownTimeout(timeout));
         }
 
         /** Creates every thread the bridge starts; pgbridge still names them {@code pgbridge-<role>-<n>}. */
@@ -676,6 +705,10 @@ public final class PgBridge implements AutoCloseable {
             in.sourceNames.addAll(sourceNames);
             in.sourceInstances.addAll(sourceInstances);
             in.threadFactory = threadFactory;
+            in.pipeline.addAll(pipeline);
+            in.notify.addAll(notify);
+            in.wal.addAll(wal);
+            in.outbox.addAll(outbox);
             Assembly parts = Assembly.build(in);
             return new PgBridge(parts, deadLetters, meterRegistry);
         }

@@ -43,7 +43,7 @@ public final class WalBenchmarkRun {
                 .postgres(postgresUrl)
                 .routes(table + "->" + target)
                 .sink(sink)
-                .setting("replication.slot", slot)
+                .setting("wal.slot", slot)
                 .strictOrder(mode.startsWith("amqp-strict"))
                 .shutdownTimeout(Duration.ofSeconds(60));
         if (registry != null) {

@@ -19,7 +19,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -84,15 +85,21 @@ public final class MqttSink implements Sink {
     private static final int PAYLOAD_FORMAT_INVALID = 0x99;
 
     private final MqttConfig config;
-    private final SinkConfig sinkConfig;
+    private final ThreadFactory threads;
     private final Object lock = new Object();
     private volatile Client client;
     private volatile boolean connectedOnce;
     private volatile boolean closed;
 
-    MqttSink(MqttConfig config, SinkConfig sinkConfig) {
+    /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-mqtt-<n>}. */
+    public MqttSink(MqttConfig config) {
+        this(config, new NamedThreadFactory("mqtt", null));
+    }
+
+    /** @param threads creates every thread the MQTT client's callbacks run on */
+    public MqttSink(MqttConfig config, ThreadFactory threads) {
         this.config = config;
-        this.sinkConfig = sinkConfig;
+        this.threads = threads;
     }
 
     @Override
@@ -346,8 +353,7 @@ public final class MqttSink implements Sink {
                 .serverHost(config.host)
                 .serverPort(config.port)
                 .executorConfig()
-                .nettyExecutor(
-                        command -> sinkConfig.threadFactory().newThread(command).start())
+                .nettyExecutor(command -> threads.newThread(command).start())
                 .nettyThreads(1)
                 .applyExecutorConfig()
                 .addDisconnectedListener(this::onDisconnected);

@@ -3,7 +3,7 @@ package io.pgbridge.server;
 import static io.pgbridge.server.PgBridgeServer.log;
 
 import io.pgbridge.PgBridge;
-import io.pgbridge.spi.NamedThreadFactory;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
