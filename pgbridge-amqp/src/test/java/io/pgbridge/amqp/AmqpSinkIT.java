@@ -146,7 +146,7 @@ class AmqpSinkIT {
     @Test
     void queueTargetDeliversThroughDefaultExchange() throws Exception {
         String queue = declareQueue(false);
-        bridge = startBridge(channel + "->queue:" + queue, Map.of("delivery-mode", "1"));
+        bridge = startBridge(channel + "->queue:" + queue, Map.of("amqp.delivery-mode", "1"));
 
         notify(channel, "{\"job\":1}");
         notify(channel, "{\"job\":2}");

@@ -147,7 +147,7 @@ class StartupErrorsIT {
                                 "memory:",
                                 "PGBRIDGE_BRIDGE_CHANNELS",
                                 "public.no_such_table_13->queue:e",
-                                "PGBRIDGE_REPLICATION_SLOT",
+                                "PGBRIDGE_WAL_SLOT",
                                 "startup_errors_it"),
                         3,
                         "PostgreSQL is not ready for logical replication (slot startup_errors_it):"));
