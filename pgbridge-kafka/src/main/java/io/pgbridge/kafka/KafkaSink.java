@@ -81,7 +81,11 @@ final class KafkaSink implements Sink {
     private Producer<byte[], byte[]> producer; // guarded by lock
     private boolean closed; // guarded by lock
 
-    KafkaSink(KafkaSinkConfig config) {
+    /**
+     * A sink for {@code PgBridge.Builder.sink(...)}. The Kafka client names and starts its own threads
+     * ({@code kafka-producer-network-thread | <client.id>}).
+     */
+    public KafkaSink(KafkaSinkConfig config) {
         this.config = config;
     }
 
