@@ -17,7 +17,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +27,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -60,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: one connection shared by all delivery threads; while it is down publishes fail at once and jnats
  * reconnects by itself. Its threads come from the sink's thread factory.
  */
-final class NatsSink implements Sink {
+public final class NatsSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(NatsSink.class);
 
     static final String HEADER_EVENT_ID = "pgbridge-event-id";
@@ -73,7 +74,7 @@ final class NatsSink implements Sink {
     private static final String CORE = "";
 
     private final NatsSinkConfig config;
-    private final SinkConfig sinkConfig;
+    private final ThreadFactory threads;
     private final Set<String> declaredSubjects = ConcurrentHashMap.newKeySet();
     private final Map<String, String> streamBySubject = new ConcurrentHashMap<>();
 
@@ -83,9 +84,15 @@ final class NatsSink implements Sink {
     private JetStreamManagement management; // guarded by lock
     private boolean closed; // guarded by lock
 
-    NatsSink(NatsSinkConfig config, SinkConfig sinkConfig) {
+    /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-nats-<n>}. */
+    public NatsSink(NatsSinkConfig config) {
+        this(config, new NamedThreadFactory("nats", null));
+    }
+
+    /** @param threads creates every thread the NATS client starts */
+    public NatsSink(NatsSinkConfig config, ThreadFactory threads) {
         this.config = config;
-        this.sinkConfig = sinkConfig;
+        this.threads = threads;
     }
 
     @Override
@@ -132,7 +139,7 @@ final class NatsSink implements Sink {
         }
         Connection c;
         try {
-            c = Nats.connect(config.options(sinkConfig.threadFactory()));
+            c = Nats.connect(config.options(threads));
         } catch (IOException | RuntimeException e) {
             throw new ConnectionException(
                     "Cannot connect to NATS at " + config.endpoint() + config.who() + ": " + describe(e), e);
