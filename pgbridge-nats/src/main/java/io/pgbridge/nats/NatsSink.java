@@ -219,6 +219,44 @@ public final class NatsSink implements Sink {
                 + "=true to publish it on core NATS at most once";
     }
 
+    /**
+     * Asks JetStream whether a stream captures the subject (the stream names filtered by subject), waiting at most
+     * {@code nats.connect-timeout-ms}. Without one the subject is {@link Existence#MISSING}, or
+     * {@link Existence#CANNOT_CHECK} when {@code nats.core-subjects} is on: core NATS needs nothing to exist and
+     * keeps nothing. An account without JetStream has no stream, so its subjects are missing too.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     * @throws ConnectionException when the server does not answer in time
+     */
+    @Override
+    public Existence targetExists(Target target) throws InterruptedException {
+        Connection c;
+        synchronized (lock) {
+            c = connection;
+        }
+        if (c == null) {
+            throw new IllegalStateException("targetExists() needs start() first");
+        }
+        List<String> streams;
+        try {
+            streams = c.jetStreamManagement(JetStreamOptions.builder()
+                            .requestTimeout(config.connectTimeout())
+                            .build())
+                    .getStreamNames(target.name());
+        } catch (JetStreamApiException e) {
+            streams = List.of();
+        } catch (IOException e) {
+            throw new ConnectionException(
+                    "Cannot ask NATS at " + config.endpoint() + " which stream captures subject '" + target.name()
+                            + "': " + describe(e),
+                    e);
+        }
+        if (!streams.isEmpty()) {
+            return Existence.EXISTS;
+        }
+        return config.coreSubjects() ? Existence.CANNOT_CHECK : Existence.MISSING;
+    }
+
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
         Connection c;

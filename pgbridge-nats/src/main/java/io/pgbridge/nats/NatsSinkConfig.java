@@ -230,6 +230,10 @@ public final class NatsSinkConfig {
         return publishTimeout;
     }
 
+    Duration connectTimeout() {
+        return connectTimeout;
+    }
+
     boolean coreSubjects() {
         return coreSubjects;
     }
