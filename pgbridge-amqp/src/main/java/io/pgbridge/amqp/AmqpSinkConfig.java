@@ -197,32 +197,25 @@ public final class AmqpSinkConfig {
 
         /** How long a batch waits for publisher confirms; default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
         public Builder confirmTimeout(Duration timeout) {
-            this.confirmTimeout = positive("confirmTimeout", timeout);
+            this.confirmTimeout = CONFIRM_TIMEOUT.requireInRange("confirmTimeout", timeout);
             return this;
         }
 
         /** TCP connect, handshake and channel opening, each; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("connectTimeout", timeout);
+            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts; default {@link #DEFAULT_RECOVERY_INTERVAL}. */
         public Builder recoveryInterval(Duration interval) {
-            this.recoveryInterval = positive("recoveryInterval", interval);
+            this.recoveryInterval = RECOVERY_INTERVAL.requireInRange("recoveryInterval", interval);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem of the URI, value redacted */
         public AmqpSinkConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration positive(String option, Duration d) {
-            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, was " + d);
-            }
-            return d;
         }
 
         private AmqpSinkConfig build(Problems problems) {

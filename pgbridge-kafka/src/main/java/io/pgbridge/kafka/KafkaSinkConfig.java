@@ -210,16 +210,13 @@ public final class KafkaSinkConfig {
 
         /** How long the producer waits to fill a batch, 0 to 1 minute; default {@link #DEFAULT_LINGER}. */
         public Builder linger(Duration linger) {
-            this.linger = within("linger", linger, Duration.ZERO, Duration.ofMinutes(1));
+            this.linger = LINGER.requireInRange("linger", linger);
             return this;
         }
 
         /** Largest batch per partition in bytes, 0 to 64 MiB; default {@link #DEFAULT_BATCH_SIZE}. */
         public Builder batchSize(int bytes) {
-            if (bytes < 0 || bytes > MAX_BATCH_SIZE) {
-                throw new IllegalArgumentException("batchSize must be 0 to " + MAX_BATCH_SIZE + " bytes, was " + bytes);
-            }
-            this.batchSize = bytes;
+            this.batchSize = (int) BATCH_SIZE.requireInRange("batchSize", bytes);
             return this;
         }
 
@@ -228,7 +225,7 @@ public final class KafkaSinkConfig {
          * {@link #DEFAULT_DELIVERY_TIMEOUT}.
          */
         public Builder deliveryTimeout(Duration timeout) {
-            this.deliveryTimeout = within("deliveryTimeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            this.deliveryTimeout = DELIVERY_TIMEOUT.requireInRange("deliveryTimeout", timeout);
             return this;
         }
 
@@ -237,7 +234,7 @@ public final class KafkaSinkConfig {
          * {@link #DEFAULT_CONNECT_TIMEOUT}.
          */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = within("connectTimeout", timeout, Duration.ofMillis(1), Duration.ofMinutes(10));
+            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
             return this;
         }
 
@@ -250,13 +247,6 @@ public final class KafkaSinkConfig {
         /** @throws ConfigurationException listing every problem, the URI's password redacted */
         public KafkaSinkConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration within(String option, Duration d, Duration min, Duration max) {
-            if (Objects.requireNonNull(d, option).compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", was " + d);
-            }
-            return d;
         }
 
         private KafkaSinkConfig build(Problems problems) {

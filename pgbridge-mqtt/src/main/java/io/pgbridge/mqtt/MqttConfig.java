@@ -289,26 +289,19 @@ public final class MqttConfig {
 
         /** How long {@code start()} waits for CONNACK; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("connectTimeout", timeout);
+            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for its QoS flow; default {@link #DEFAULT_PUBLISH_TIMEOUT}. */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = positive("publishTimeout", timeout);
+            this.publishTimeout = PUBLISH_TIMEOUT.requireInRange("publishTimeout", timeout);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem, the URI's password redacted */
         public MqttConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration positive(String option, Duration d) {
-            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, was " + d);
-            }
-            return d;
         }
 
         private MqttConfig build(Problems problems) {

@@ -139,19 +139,19 @@ public final class NatsSinkConfig {
          * default {@link #DEFAULT_PUBLISH_TIMEOUT}.
          */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = within("publishTimeout", timeout, Duration.ofMillis(1), Duration.ofHours(1));
+            this.publishTimeout = PUBLISH_TIMEOUT.requireInRange("publishTimeout", timeout);
             return this;
         }
 
         /** How long {@code start()} waits to connect, up to 10 minutes; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = within("connectTimeout", timeout, Duration.ofMillis(1), Duration.ofMinutes(10));
+            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts, 10 ms to 1 hour; default {@link #DEFAULT_RECONNECT_WAIT}. */
         public Builder reconnectWait(Duration wait) {
-            this.reconnectWait = within("reconnectWait", wait, Duration.ofMillis(10), Duration.ofHours(1));
+            this.reconnectWait = RECONNECT_WAIT.requireInRange("reconnectWait", wait);
             return this;
         }
 
@@ -167,13 +167,6 @@ public final class NatsSinkConfig {
         /** @throws ConfigurationException listing every problem, the URI's password redacted */
         public NatsSinkConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration within(String option, Duration d, Duration min, Duration max) {
-            if (Objects.requireNonNull(d, option).compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", was " + d);
-            }
-            return d;
         }
 
         private NatsSinkConfig build(Problems problems) {

@@ -208,13 +208,13 @@ public final class WebhookConfig {
 
         /** Longest wait for the response to one request, up to 1 hour; default {@link #DEFAULT_TIMEOUT}. */
         public Builder timeout(Duration timeout) {
-            this.timeout = within("timeout", timeout, Duration.ofMillis(1), Duration.ofHours(1));
+            this.timeout = TIMEOUT.requireInRange("timeout", timeout);
             return this;
         }
 
         /** Longest wait for a connection, up to 10 minutes; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = within("connectTimeout", timeout, Duration.ofMillis(1), Duration.ofMinutes(10));
+            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
             return this;
         }
 
@@ -235,20 +235,13 @@ public final class WebhookConfig {
 
         /** Longest {@code Retry-After} honoured, 0 to 1 day; default {@link #DEFAULT_RETRY_AFTER_MAX}. */
         public Builder retryAfterMax(Duration max) {
-            this.retryAfterMax = within("retryAfterMax", max, Duration.ZERO, Duration.ofDays(1));
+            this.retryAfterMax = RETRY_AFTER_MAX.requireInRange("retryAfterMax", max);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem, secrets and header values redacted */
         public WebhookConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration within(String option, Duration d, Duration min, Duration max) {
-            if (Objects.requireNonNull(d, option).compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", was " + d);
-            }
-            return d;
         }
 
         private WebhookConfig build(Problems problems) {

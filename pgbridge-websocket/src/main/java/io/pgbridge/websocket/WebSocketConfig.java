@@ -190,7 +190,7 @@ public final class WebSocketConfig {
 
         /** Most open WebSocket and SSE connections, 1 to 1,000,000; default {@link #DEFAULT_MAX_CONNECTIONS}. */
         public Builder maxConnections(int connections) {
-            this.maxConnections = within("maxConnections", connections);
+            this.maxConnections = (int) MAX_CONNECTIONS.requireInRange("maxConnections", connections);
             return this;
         }
 
@@ -199,20 +199,13 @@ public final class WebSocketConfig {
          * {@link #DEFAULT_CLIENT_QUEUE_MAX}.
          */
         public Builder clientQueueMax(int messages) {
-            this.clientQueueMax = within("clientQueueMax", messages);
+            this.clientQueueMax = (int) CLIENT_QUEUE_MAX.requireInRange("clientQueueMax", messages);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem, tokens redacted */
         public WebSocketConfig build() {
             return build(new Problems());
-        }
-
-        private static int within(String option, int value) {
-            if (value < 1 || value > 1_000_000) {
-                throw new IllegalArgumentException(option + " must be 1 to 1000000, was " + value);
-            }
-            return value;
         }
 
         private WebSocketConfig build(Problems problems) {
