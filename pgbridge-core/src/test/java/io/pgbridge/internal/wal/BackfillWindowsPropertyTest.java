@@ -1,0 +1,230 @@
+package io.pgbridge.internal.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * The online backfill's invariant ({@link BackfillWindows}): for every interleaving of chunk reads, low and high
+ * watermarks, concurrent commits, transactions whose commit record is in the WAL but which are not visible yet, and
+ * reconnects of the stream (which reads again from an earlier position), the events rebuild the table: the last event
+ * of each key carries its latest committed value, and a deleted row's last event is its delete (it is never
+ * resurrected by a chunk row). The real windows run against a model database whose backfill follows {@link Backfill}'s
+ * order: low watermark, wait for the transactions in progress at a snapshot taken after it, read the chunk, offer it,
+ * high watermark.
+ */
+class BackfillWindowsPropertyTest {
+    static final String TABLE = "public.t";
+    static final int KEYS = 16;
+
+    /** A change committed to the WAL (its commit record), not yet visible while it is pending. */
+    record Txn(int xid, int key, Integer value) {}
+
+    record Mark(String id, boolean low) {}
+
+    enum Phase {
+        NEXT,
+        LOW_WRITTEN,
+        WAITING,
+        AFTER_HIGH,
+        DONE
+    }
+
+    @Provide
+    Arbitrary<List<Integer>> steps() {
+        return Arbitraries.integers().between(0, 999).list().ofMinSize(0).ofMaxSize(300);
+    }
+
+    @Provide
+    Arbitrary<Set<Integer>> initial() {
+        return Arbitraries.integers().between(0, KEYS - 1).set().ofMaxSize(KEYS);
+    }
+
+    @Property(tries = 1000)
+    void lastEventOfEveryRowIsItsLatestCommittedValue(
+            @ForAll("initial") Set<Integer> initialRows,
+            @ForAll("steps") List<Integer> steps,
+            @ForAll("chunk") int chunkRows) {
+        Model m = new Model(initialRows, chunkRows);
+        for (int step : steps) {
+            switch (step % 6) {
+                case 0, 1 -> m.write(step / 6 % KEYS, step / 6 % 5 == 0);
+                case 2 -> m.finishOne(step / 6);
+                case 3 -> m.backfillStep();
+                case 4 -> m.readerStep();
+                default -> m.reconnect(step / 6);
+            }
+        }
+        m.drain();
+        assertThat(m.rebuilt())
+                .as("state rebuilt from the events (last event per key) vs the table; WAL %s", m.wal)
+                .isEqualTo(m.visible);
+    }
+
+    @Provide
+    Arbitrary<Integer> chunk() {
+        return Arbitraries.integers().between(1, 6);
+    }
+
+    static final class Model {
+        final BackfillWindows windows = new BackfillWindows();
+        final TreeMap<Integer, Integer> visible = new TreeMap<>();
+        final List<Object> wal = new ArrayList<>();
+        final Map<Integer, Txn> pending = new LinkedHashMap<>();
+        final Map<Integer, Integer> events = new HashMap<>(); // key -> last value, null for a delete
+        final int chunkRows;
+        int nextXid = 1;
+        int nextValue = 1000;
+        int readAt;
+        // the backfill thread
+        Phase phase = Phase.NEXT;
+        int chunk;
+        Integer cursor; // last key read, null before the first chunk
+        Set<Integer> xip = Set.of();
+        String id;
+
+        Model(Set<Integer> initial, int chunkRows) {
+            this.chunkRows = chunkRows;
+            for (int k : initial) {
+                visible.put(k, nextValue++);
+            }
+        }
+
+        /** A transaction writes its commit record; it becomes visible later ({@link #finishOne}). Row locks: one writer per key. */
+        void write(int key, boolean delete) {
+            for (Txn t : pending.values()) {
+                if (t.key() == key) {
+                    return;
+                }
+            }
+            Integer current = visible.get(key); // the latest: no other writer holds the row
+            Txn t = new Txn(nextXid++, key, delete && current != null ? null : nextValue++);
+            wal.add(t);
+            pending.put(t.xid(), t);
+        }
+
+        void finishOne(int pick) {
+            if (pending.isEmpty()) {
+                return;
+            }
+            Txn t = new ArrayList<>(pending.values()).get(pick % pending.size());
+            pending.remove(t.xid());
+            if (t.value() == null) {
+                visible.remove(t.key());
+            } else {
+                visible.put(t.key(), t.value());
+            }
+        }
+
+        void backfillStep() {
+            switch (phase) {
+                case NEXT -> {
+                    id = "run:" + (++chunk);
+                    windows.expect(id, TABLE);
+                    wal.add(new Mark(id, true));
+                    phase = Phase.LOW_WRITTEN;
+                }
+                case LOW_WRITTEN -> {
+                    xip = new HashSet<>(pending.keySet()); // pg_current_snapshot() after the low watermark
+                    phase = Phase.WAITING;
+                }
+                case WAITING -> {
+                    for (int x : xip) {
+                        if (pending.containsKey(x)) {
+                            return; // still in progress
+                        }
+                    }
+                    List<InitialSnapshot.Row> rows = new ArrayList<>();
+                    Map<Integer, Integer> range = cursor == null ? visible : visible.tailMap(cursor, false);
+                    for (Map.Entry<Integer, Integer> e : range.entrySet()) {
+                        if (rows.size() == chunkRows) {
+                            break;
+                        }
+                        rows.add(new InitialSnapshot.Row(
+                                List.of(String.valueOf(e.getKey())),
+                                String.valueOf(e.getValue()).getBytes(StandardCharsets.UTF_8)));
+                    }
+                    windows.offer(id, rows);
+                    wal.add(new Mark(id, false));
+                    boolean last = rows.size() < chunkRows;
+                    cursor = last
+                            ? null
+                            : Integer.valueOf(rows.get(rows.size() - 1).key().get(0));
+                    phase = last ? Phase.DONE : Phase.AFTER_HIGH;
+                }
+                case AFTER_HIGH -> {
+                    if (!windows.inFlight(id)) {
+                        phase = Phase.NEXT;
+                    }
+                }
+                case DONE -> {}
+            }
+        }
+
+        void readerStep() {
+            if (readAt >= wal.size()) {
+                return;
+            }
+            Object r = wal.get(readAt++);
+            if (r instanceof Txn t) {
+                if (windows.anyOpen()) {
+                    windows.changed(TABLE, List.of(String.valueOf(t.key())));
+                }
+                events.put(t.key(), t.value());
+            } else if (r instanceof Mark mark && mark.low()) {
+                windows.low(mark.id());
+            } else if (r instanceof Mark mark) {
+                List<InitialSnapshot.Row> rows = windows.high(mark.id());
+                if (rows != null) {
+                    for (InitialSnapshot.Row row : rows) {
+                        events.put(
+                                Integer.valueOf(row.key().get(0)),
+                                Integer.valueOf(new String(row.payload(), StandardCharsets.UTF_8)));
+                    }
+                }
+            }
+        }
+
+        /** The stream is lost and read again from an earlier position (what was not flushed comes again). */
+        void reconnect(int pick) {
+            readAt = pick % (readAt + 1);
+        }
+
+        void drain() {
+            while (!pending.isEmpty()) {
+                finishOne(0);
+            }
+            for (int guard = 0; guard < 100_000 && (phase != Phase.DONE || readAt < wal.size()); guard++) {
+                backfillStep();
+                readerStep();
+            }
+            assertThat(phase).as("the backfill finished").isEqualTo(Phase.DONE);
+            while (readAt < wal.size()) {
+                readerStep();
+            }
+        }
+
+        Map<Integer, Integer> rebuilt() {
+            Map<Integer, Integer> state = new TreeMap<>();
+            events.forEach((k, v) -> {
+                if (v != null) {
+                    state.put(k, v);
+                }
+            });
+            return state;
+        }
+    }
+}
