@@ -26,22 +26,45 @@ final class BackfillWindows {
     /** One chunk in flight: its table, its rows once offered, and whether the reader is inside its window. */
     private static final class Window {
         final String table;
+        final List<String> keyNames;
         List<InitialSnapshot.Row> rows;
         boolean open;
+        long closedAt = -1;
         boolean truncated;
         final Set<List<String>> changed = new HashSet<>();
 
-        Window(String table) {
+        Window(String table, List<String> keyNames) {
             this.table = table;
+            this.keyNames = List.copyOf(keyNames);
         }
     }
 
     private final Map<String, Window> windows = new HashMap<>();
     private volatile int open;
 
-    /** The backfill thread: chunk {@code id} of {@code table} will be read; call before writing its low watermark. */
-    synchronized void expect(String id, String table) {
-        windows.put(id, new Window(table));
+    /**
+     * The backfill thread: chunk {@code id} of {@code table} will be read; call before writing its low watermark.
+     *
+     * @param keyNames the table's primary key columns, in key order: the key of a row and of a change
+     */
+    synchronized void expect(String id, String table, List<String> keyNames) {
+        windows.put(id, new Window(table, keyNames));
+    }
+
+    /** The reader: the primary key columns of {@code table} while a window on it is open, else {@code null}. */
+    synchronized List<String> keyNames(String table) {
+        for (Window w : windows.values()) {
+            if (w.open && w.table.equals(table)) {
+                return w.keyNames;
+            }
+        }
+        return null;
+    }
+
+    /** The reader: the table of chunk {@code id}, {@code null} when the chunk is not known. */
+    synchronized String table(String id) {
+        Window w = windows.get(id);
+        return w == null ? null : w.table;
     }
 
     /** The backfill thread: the rows chunk {@code id} read; call before writing its high watermark. */
@@ -66,7 +89,7 @@ final class BackfillWindows {
      */
     synchronized void low(String id) {
         Window w = windows.get(id);
-        if (w == null) {
+        if (w == null || w.closedAt >= 0) {
             return;
         }
         if (!w.open) {
@@ -77,9 +100,17 @@ final class BackfillWindows {
         w.changed.clear();
     }
 
-    /** Whether chunk {@code id} is still in flight: expected, and its high watermark not yet handled by the reader. */
-    synchronized boolean inFlight(String id) {
-        return windows.containsKey(id);
+    /**
+     * The backfill thread: the position at which the reader handed chunk {@code id}'s rows over (its high watermark's
+     * LSN), forgetting the chunk; {@code -1} while its high watermark is not handled yet (the chunk stays).
+     */
+    synchronized long taken(String id) {
+        Window w = windows.get(id);
+        if (w == null || w.closedAt < 0) {
+            return -1;
+        }
+        windows.remove(id);
+        return w.closedAt;
     }
 
     /** Whether any window is open: the reader reports changes only then. Cheap. */
@@ -106,16 +137,17 @@ final class BackfillWindows {
     }
 
     /**
-     * The reader: the high watermark of chunk {@code id}. Returns the rows to hand over now (those whose key did not
-     * change inside the window), or {@code null} for a watermark not known (or whose low watermark was not seen); the
-     * window is closed either way.
+     * The reader: the high watermark of chunk {@code id}, at {@code position}. Returns the rows to hand over now, at
+     * that position (those whose key did not change inside the window), or {@code null} for a watermark not known,
+     * handled already, or whose low watermark was not seen.
      */
-    synchronized List<InitialSnapshot.Row> high(String id) {
+    synchronized List<InitialSnapshot.Row> high(String id, long position) {
         Window w = windows.get(id);
         if (w == null || !w.open || w.rows == null) {
             return null;
         }
-        windows.remove(id);
+        w.open = false;
+        w.closedAt = position;
         open--;
         List<InitialSnapshot.Row> kept = new ArrayList<>(w.rows.size());
         if (!w.truncated) {
@@ -125,6 +157,8 @@ final class BackfillWindows {
                 }
             }
         }
+        w.rows = null;
+        w.changed.clear();
         return kept;
     }
 }

@@ -133,7 +133,7 @@ class BackfillWindowsPropertyTest {
             switch (phase) {
                 case NEXT -> {
                     id = "run:" + (++chunk);
-                    windows.expect(id, TABLE);
+                    windows.expect(id, TABLE, List.of("k"));
                     wal.add(new Mark(id, true));
                     phase = Phase.LOW_WRITTEN;
                 }
@@ -166,7 +166,7 @@ class BackfillWindowsPropertyTest {
                     phase = last ? Phase.DONE : Phase.AFTER_HIGH;
                 }
                 case AFTER_HIGH -> {
-                    if (!windows.inFlight(id)) {
+                    if (windows.taken(id) >= 0) {
                         phase = Phase.NEXT;
                     }
                 }
@@ -187,7 +187,7 @@ class BackfillWindowsPropertyTest {
             } else if (r instanceof Mark mark && mark.low()) {
                 windows.low(mark.id());
             } else if (r instanceof Mark mark) {
-                List<InitialSnapshot.Row> rows = windows.high(mark.id());
+                List<InitialSnapshot.Row> rows = windows.high(mark.id(), readAt);
                 if (rows != null) {
                     for (InitialSnapshot.Row row : rows) {
                         events.put(
