@@ -36,9 +36,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code wal.snapshot=initial} against a real PostgreSQL while writers update, delete and insert rows throughout:
- * the events rebuild the table (no missing row, no row whose last event is older than its last committed change),
- * in one bridge and across a SIGKILL of the bridge's JVM in the middle of the snapshot.
+ * {@code wal.snapshot=initial}, and the online backfill ({@link PgBridge#backfill}), against a real PostgreSQL while
+ * writers update, delete and insert rows throughout: the events rebuild the table (no missing row, no row whose last
+ * event is older than its last committed change), in one bridge and across a SIGKILL of the bridge's JVM in the middle
+ * of the snapshot.
  */
 class WalSnapshotIT {
     static final int ROWS = 50_000;
@@ -67,8 +68,10 @@ class WalSnapshotIT {
     @AfterEach
     void tearDown() throws Exception {
         stopWriters();
-        try (PreparedStatement ps = db.sql.prepareStatement("DELETE FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+        try (PreparedStatement ps = db.sql.prepareStatement(
+                "DELETE FROM " + SnapshotStore.TABLE + " WHERE slot = ? OR starts_with(slot, ? || '/')")) {
             ps.setString(1, db.slot);
+            ps.setString(2, db.slot);
             ps.execute();
         } catch (SQLException e) {
             // the table is created by the first snapshot; a test that failed before has none
@@ -114,6 +117,130 @@ class WalSnapshotIT {
             }
             System.out.println("WalSnapshotIT: " + reads + " rows read in the snapshot, " + (payloads.size() - reads)
                     + " changes streamed, " + writes.get() + " writes");
+        }
+    }
+
+    @Test
+    void backfillWhileWritersChangeTheTableAndAnotherTableStreamsRebuildsTheTable() throws Exception {
+        String other = db.schema + ".other";
+        db.exec("CREATE TABLE " + other + " (id bigserial PRIMARY KEY, v int NOT NULL)");
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(table + "->queue:items, " + other + "->queue:other", sink)
+                .build()) {
+            bridge.start();
+            startWriters();
+            AtomicLong otherRows = new AtomicLong();
+            Thread streaming = new Thread(
+                    () -> {
+                        try (Connection c = TestServices.postgresConnection();
+                                PreparedStatement ps = c.prepareStatement("INSERT INTO " + other + " (v) VALUES (1)")) {
+                            while (writing.get()) {
+                                ps.executeUpdate();
+                                otherRows.incrementAndGet();
+                            }
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    "backfill-it-other-writer");
+            streaming.start();
+            writers.add(streaming);
+            await().atMost(Duration.ofSeconds(60)).until(() -> sink.events().size() > 100);
+            long writesAtStart = writes.get();
+            io.pgbridge.BackfillTask backfill = bridge.backfill(table);
+            assertThat(backfill.await(Duration.ofSeconds(180)))
+                    .as("backfill ended")
+                    .isTrue();
+            io.pgbridge.BackfillProgress done = backfill.progress();
+            assertThat(done.state()).as("backfill %s", done).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+            assertThat(writes.get() - writesAtStart)
+                    .as("writes committed while the backfill ran")
+                    .isPositive();
+            assertThat(bridge.stats().backfills())
+                    .as("stats().backfills()")
+                    .singleElement()
+                    .satisfies(p -> {
+                        assertThat(p.table()).isEqualTo(table);
+                        assertThat(p.rows()).isGreaterThanOrEqualTo(ROWS * 8L / 10);
+                        assertThat(p.chunks())
+                                .as("chunks of %s rows", p.rows())
+                                .isEqualTo(p.rows() / InitialSnapshot.CHUNK_ROWS + 1);
+                        assertThat(p.percent()).isEqualTo(100.0);
+                        assertThat(p.rowsPerSecond()).isPositive();
+                    });
+            assertThat(recordState(db.slot + "/backfill/" + table)).as("record").isEqualTo("done");
+            stopWriters();
+            awaitRebuilt(() -> payloads(channel(sink.events(), table)));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> channel(sink.events(), other).size() >= otherRows.get());
+            assertThat(channel(sink.events(), other))
+                    .as("the other table's inserts, streamed while the backfill ran")
+                    .hasSize((int) otherRows.get());
+            long reads = 0;
+            for (String p : payloads(channel(sink.events(), table))) {
+                if (WalFixture.JSON.readTree(p).get("op").asText().equals("r")) {
+                    reads++;
+                }
+            }
+            System.out.println("WalSnapshotIT (backfill): " + reads + " rows backfilled in " + done.chunks()
+                    + " chunks at " + Math.round(done.rowsPerSecond()) + " rows/s, " + writes.get() + " writes, "
+                    + otherRows.get() + " rows of the other table streamed meanwhile");
+        }
+    }
+
+    @Test
+    void backfillWithAFilterReadsOnlyItsRowsAndCanBeCancelled() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(table + "->queue:items", sink).build()) {
+            bridge.start();
+            io.pgbridge.BackfillTask some = bridge.backfill(table, "id <= 3000 AND id % 2 = 0");
+            assertThat(some.await(Duration.ofSeconds(60)))
+                    .as("filtered backfill ended")
+                    .isTrue();
+            assertThat(some.progress().state()).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+            assertThat(some.progress().totalRows()).isEqualTo(1500);
+            await().atMost(Duration.ofSeconds(30)).until(() -> sink.events().size() >= 1500);
+            Set<Long> ids = new HashSet<>();
+            for (String p : sink.payloads()) {
+                JsonNode e = WalFixture.JSON.readTree(p);
+                assertThat(e.get("op").asText()).isEqualTo("r");
+                ids.add(e.get("key").get("id").asLong());
+            }
+            assertThat(ids).hasSize(1500).allMatch(id -> id <= 3000 && id % 2 == 0);
+
+            io.pgbridge.BackfillTask all = bridge.backfill(table);
+            await().atMost(Duration.ofSeconds(30)).until(() -> all.progress().chunks() >= 1);
+            all.cancel();
+            assertThat(all.await(Duration.ofSeconds(30)))
+                    .as("cancelled backfill ended")
+                    .isTrue();
+            assertThat(all.progress().state()).isEqualTo(io.pgbridge.BackfillProgress.State.CANCELLED);
+            assertThat(all.progress().rows()).as("stopped early").isLessThan(ROWS);
+            assertThat(recordState(db.slot + "/backfill/" + table)).isEqualTo("cancelled");
+        }
+    }
+
+    @Test
+    void backfillRefusesWhatItCannotReadByName() throws Exception {
+        db.exec(
+                "CREATE TABLE " + db.schema + ".nokey (v int)",
+                "ALTER TABLE " + db.schema + ".nokey REPLICA IDENTITY FULL");
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(table + "->queue:items, " + db.schema + ".nokey->queue:nokey", sink)
+                .build()) {
+            bridge.start();
+            assertThatThrownBy(() -> bridge.backfill(db.schema + ".nokey"))
+                    .isInstanceOf(SchemaException.class)
+                    .hasMessageContaining("no primary key");
+            assertThatThrownBy(() -> bridge.backfill(table, "no_such_column > 1"))
+                    .isInstanceOf(SchemaException.class)
+                    .hasMessageContaining("no_such_column");
+            assertThatThrownBy(() -> bridge.backfill(db.schema + ".unrouted"))
+                    .isInstanceOf(io.pgbridge.ConfigurationException.class)
+                    .hasMessageContaining("no route takes");
+            assertThatThrownBy(() -> bridge.backfill("items"))
+                    .isInstanceOf(io.pgbridge.ConfigurationException.class)
+                    .hasMessageContaining("schema.table");
         }
     }
 
@@ -280,6 +407,22 @@ class WalSnapshotIT {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private String recordState(String key) {
+        try (PreparedStatement ps =
+                db.sql.prepareStatement("SELECT state FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            return null; // the table is created when the bridge starts
+        }
+    }
+
+    private static List<Event> channel(List<Event> events, String channel) {
+        return events.stream().filter(e -> e.channel().equals(channel)).toList();
     }
 
     private String snapshotState() throws SQLException {
