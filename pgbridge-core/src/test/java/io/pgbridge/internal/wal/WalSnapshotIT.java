@@ -221,6 +221,57 @@ class WalSnapshotIT {
     }
 
     @Test
+    void bridgeKilledInTheMiddleOfABackfillResumesIt() throws Exception {
+        Path first = dir.resolve("first.ledger");
+        Path second = dir.resolve("second.ledger");
+        Path log = dir.resolve("child.log");
+        String routes = table + "->queue:items";
+        String key = db.slot + "/backfill/" + table;
+        startWriters(); // changes before the bridge creates its slot are not streamed: the backfill reads them
+        Process child = WalChild.start(
+                log,
+                List.of("-Xmx128m", "-Dpgbridge.test.ledger-delay-ms=20", "-Dpgbridge.test.backfill=" + table),
+                TestServices.postgresUrl(),
+                db.slot,
+                routes,
+                first.toString(),
+                "-1",
+                "buffer.max-events=2000");
+        Process resumed = null;
+        try {
+            await().atMost(Duration.ofSeconds(120)).until(() -> recordChunk(key) >= 3);
+            child.destroyForcibly(); // SIGKILL
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
+            assertThat(recordState(key))
+                    .as("killed in the middle of the backfill")
+                    .isEqualTo("reading");
+            long chunkAtKill = recordChunk(key);
+            resumed = WalChild.start(
+                    log, List.of("-Xmx128m"), TestServices.postgresUrl(), db.slot, routes, second.toString(), "-1");
+            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(recordState(key)));
+            stopWriters();
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> rebuild(ledgers(first, second)).equals(tableState()));
+            assertThat(difference(rebuild(ledgers(first, second))))
+                    .as("the table rebuilt from the events of both bridges")
+                    .isEmpty();
+            assertThat(Files.readString(log))
+                    .as("the second bridge says it resumes")
+                    .contains("resumes after chunk " + chunkAtKill);
+            System.out.println("WalSnapshotIT (backfill SIGKILL): killed after chunk " + chunkAtKill + " was recorded; "
+                    + lines(first).size() + " events before the kill, "
+                    + lines(second).size() + " after, "
+                    + writes.get() + " writes");
+        } finally {
+            child.destroyForcibly();
+            if (resumed != null) {
+                resumed.destroy();
+                resumed.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void backfillRefusesWhatItCannotReadByName() throws Exception {
         db.exec(
                 "CREATE TABLE " + db.schema + ".nokey (v int)",
@@ -418,6 +469,18 @@ class WalSnapshotIT {
             }
         } catch (SQLException e) {
             return null; // the table is created when the bridge starts
+        }
+    }
+
+    private long recordChunk(String key) {
+        try (PreparedStatement ps =
+                db.sql.prepareStatement("SELECT chunk FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (SQLException e) {
+            return -1; // the table is created when the bridge starts
         }
     }
 
