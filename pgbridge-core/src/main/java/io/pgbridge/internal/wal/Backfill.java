@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *       array), and the chunk must see it, since its change came before the window;
  *   <li>reads the chunk ({@code WHERE (pk) > (cursor) ORDER BY pk LIMIT n}, a statement of its own) and offers its rows
  *       to the windows;
- *   <li>the high watermark. The reader hands the rows over at the high watermark's LSN, without those whose key changed
- *       between the two watermarks: the ledger seals them there, so the slot never moves past a row not confirmed.
+ *   <li>the high watermark. The reader hands the rows over just below the high watermark's LSN, without those whose
+ *       key changed between the two watermarks ({@link PgOutputEvents}): the ledger seals them there, so the slot
+ *       never moves past a row not confirmed.
  * </ol>
  *
  * <p>Resume: the cursor of the newest chunk the ledger acknowledged is recorded ({@link SnapshotStore}, key
@@ -183,13 +184,12 @@ final class Backfill implements BackfillTask {
         Connection c = null;
         try {
             log.info(
-                    "Backfill {} of {}{} {} ({} rows match now)",
+                    "Backfill {}{} {} ({} rows match now)",
                     id,
-                    table,
                     filter == null ? "" : " where " + filter,
                     handed.chunk() == 0
                             ? "starts"
-                            : "resumes after chunk " + handed.chunk() + ", " + handed.rows() + " rows",
+                            : "resumes after chunk " + handed.chunk() + " (" + handed.rows() + " rows)",
                     totalRows);
             while (going() && handed.table() == 0) {
                 try {
@@ -214,7 +214,7 @@ final class Backfill implements BackfillTask {
                             delay);
                     c = close(c);
                     closeTables();
-                    Thread.sleep(delay); // backoff between attempts
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(delay)); // backoff; cancel and stop wake it
                 }
                 recordConfirmed();
                 if (System.nanoTime() - lastLog > LOG_EVERY.toNanos()) {
@@ -234,9 +234,6 @@ final class Backfill implements BackfillTask {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // polls the ledger's acknowledgement
             }
             end();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stateOnExit(BackfillProgress.State.STOPPED, "interrupted");
         } catch (RuntimeException e) {
             log.error("Backfill {} failed: {}", id, e.getMessage(), e);
             stateOnExit(BackfillProgress.State.FAILED, e.getMessage());
@@ -290,7 +287,7 @@ final class Backfill implements BackfillTask {
     }
 
     /** One chunk between its watermarks; returns once the reader handed its rows over (or the backfill stops). */
-    private void chunk(Connection c) throws SQLException, InterruptedException {
+    private void chunk(Connection c) throws SQLException {
         InitialSnapshot.Progress from = handed;
         long number = from.chunk() + 1;
         String chunk = run + ':' + number;

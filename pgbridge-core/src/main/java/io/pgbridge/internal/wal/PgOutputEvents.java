@@ -172,7 +172,9 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
 
     /**
      * A backfill watermark ({@code <chunk>:low} or {@code <chunk>:high}). At a high watermark the chunk's rows that did
-     * not change inside the window are handed over as a transaction of their own at the watermark's LSN, sealed there.
+     * not change inside the window are handed over as a transaction of their own at position {@code lsn - 1}, sealed
+     * there, like any non-transactional message ({@link Emitter#standalone}): pgoutput gives a message the LSN where
+     * its record ends, which can be the commit LSN of the very next transaction, so the rows must sit below it.
      */
     private void watermark(long lsn, String content) throws InterruptedException, SQLException {
         int colon = content.lastIndexOf(':');
@@ -182,11 +184,11 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
             return;
         }
         String table = windows.table(chunk);
-        List<InitialSnapshot.Row> rows = windows.high(chunk, lsn);
+        List<InitialSnapshot.Row> rows = windows.high(chunk, lsn - 1);
         if (rows == null) {
             return; // not this bridge's chunk (written before a restart), or handled already
         }
-        emitter.begin(lsn);
+        emitter.begin(lsn - 1);
         String id = LogSequenceNumber.valueOf(lsn).asString() + ":b:";
         for (InitialSnapshot.Row row : rows) {
             if (emitter.next() && emitter.wants(table)) {
@@ -197,7 +199,7 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
                         .contentType(Emitter.CONTENT_JSON));
             }
         }
-        emitter.commit(lsn + 1);
+        emitter.commit(lsn);
     }
 
     /**
