@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -115,7 +116,7 @@ final class Backfill implements BackfillTask {
     }
 
     /** Starts reading on a thread made by {@code threads}. */
-    void start(java.util.concurrent.ThreadFactory threads, String slot) {
+    void start(ThreadFactory threads, String slot) {
         thread = threads.newThread(this::run);
         thread.setName("pgbridge-wal-backfill-" + slot);
         thread.start();

@@ -10,6 +10,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.postgresql.replication.LogSequenceNumber;
 
 /**
@@ -61,9 +63,9 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
     }
 
     /** The keys and filters of the unfinished records whose key starts with {@code prefix}; creates the table. */
-    static java.util.Map<String, String> unfinished(Connection c, String prefix) throws SQLException {
+    static Map<String, String> unfinished(Connection c, String prefix) throws SQLException {
         create(c);
-        java.util.Map<String, String> found = new java.util.TreeMap<>();
+        Map<String, String> found = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT slot, filter FROM " + TABLE
                 + " WHERE starts_with(slot, ?) AND state NOT IN ('done', 'cancelled')")) {
             ps.setString(1, prefix);

@@ -1,5 +1,8 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.BackfillProgress;
+import io.pgbridge.BackfillTask;
+import io.pgbridge.ConfigurationException;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
@@ -19,11 +22,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +91,7 @@ public final class WalSource implements EventSource {
     // the online backfills' windows (null when the decoder cannot serve them: wal2json, a source of its own decoder)
     // and the backfills running, by table
     private final BackfillWindows windows;
-    private final Map<String, Backfill> backfills = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
 
     private volatile boolean reading;
     private volatile boolean closing;
@@ -149,7 +154,7 @@ public final class WalSource implements EventSource {
      *
      * @param name the source's name, also {@link io.pgbridge.Event#source()} of its events
      * @param tables the published tables, as {@code schema.table}
-     * @throws io.pgbridge.ConfigurationException listing every invalid setting
+     * @throws ConfigurationException listing every invalid setting
      */
     public static WalSource forPublication(
             String name,
@@ -253,41 +258,40 @@ public final class WalSource implements EventSource {
      *
      * @param table {@code schema.table}, a table a route takes
      * @param filter a SQL condition on the table's columns, or {@code null} for every row
-     * @throws io.pgbridge.ConfigurationException when this source cannot backfill (wal2json), no route takes the table,
+     * @throws ConfigurationException when this source cannot backfill (wal2json), no route takes the table,
      *     or a backfill of it runs already
      * @throws IllegalStateException when the source is not streaming
      * @throws SchemaException when the table cannot be backfilled (missing, no primary key, a replica identity other
      *     than DEFAULT or FULL, a filter that is not valid SQL for it)
      */
-    public io.pgbridge.BackfillTask backfill(String table, String filter) {
+    public BackfillTask backfill(String table, String filter) {
         if (windows == null) {
-            throw new io.pgbridge.ConfigurationException(
-                    "backfill needs wal.output-plugin=pgoutput: its watermarks are "
-                            + "logical decoding messages, and the rows are written in pgoutput's event shape");
+            throw new ConfigurationException("backfill needs wal.output-plugin=pgoutput: its watermarks are "
+                    + "logical decoding messages, and the rows are written in pgoutput's event shape");
         }
         if (!reading || config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
             throw new IllegalStateException("the WAL source is not streaming: start the bridge first (and a backfill "
                     + "needs a slot: not with wal.snapshot=initial-only)");
         }
         if (!context.isRouted(table)) {
-            throw new io.pgbridge.ConfigurationException("no route takes table " + table + ": backfill sends its rows "
+            throw new ConfigurationException("no route takes table " + table + ": backfill sends its rows "
                     + "through the table's route; add a route for it (channel " + table + ")");
         }
         Backfill running = backfills.get(table);
-        if (running != null && running.progress().state() == io.pgbridge.BackfillProgress.State.RUNNING) {
-            throw new io.pgbridge.ConfigurationException(
+        if (running != null && running.progress().state() == BackfillProgress.State.RUNNING) {
+            throw new ConfigurationException(
                     "a backfill of " + table + " runs already (" + running.id() + "): cancel it first, or wait for it");
         }
         return startBackfill(table, filter, InitialSnapshot.Progress.START);
     }
 
     /** The backfills this source started or resumed since it started, running or ended. */
-    public List<io.pgbridge.BackfillProgress> backfills() {
-        List<io.pgbridge.BackfillProgress> all = new ArrayList<>();
+    public List<BackfillProgress> backfills() {
+        List<BackfillProgress> all = new ArrayList<>();
         for (Backfill b : backfills.values()) {
             all.add(b.progress());
         }
-        all.sort(java.util.Comparator.comparing(io.pgbridge.BackfillProgress::table));
+        all.sort(Comparator.comparing(BackfillProgress::table));
         return all;
     }
 
