@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +19,9 @@ import net.jqwik.api.Provide;
 /**
  * The online backfill's invariant ({@link BackfillWindows}): for every interleaving of chunk reads, low and high
  * watermarks, concurrent commits, transactions whose commit record is in the WAL but which are not visible yet, and
- * reconnects of the stream (which reads again from an earlier position), the events rebuild the table: the last event
+ * reconnects of the stream (which reads again from an earlier position) and crashes of the bridge (the windows are
+ * lost; the stream resumes at the slot's confirmed position, the backfill after its recorded chunk, which is one whose
+ * high watermark the slot has passed), the events rebuild the table: the last event
  * of each key carries its latest committed value, and a deleted row's last event is its delete (it is never
  * resurrected by a chunk row). The real windows run against a model database whose backfill follows {@link Backfill}'s
  * order: low watermark, wait for the transactions in progress at a snapshot taken after it, read the chunk, offer it,
@@ -29,6 +30,10 @@ import net.jqwik.api.Provide;
 class BackfillWindowsPropertyTest {
     static final String TABLE = "public.t";
     static final int KEYS = 16;
+    /** In a recorded cursor: the chunk was the table's last (the backfill is done). */
+    static final int DONE_MARK = Integer.MIN_VALUE;
+    /** The value of a delete event. */
+    static final int DELETED = Integer.MIN_VALUE;
 
     /** A change committed to the WAL (its commit record), not yet visible while it is pending. */
     record Txn(int xid, int key, Integer value) {}
@@ -45,7 +50,7 @@ class BackfillWindowsPropertyTest {
 
     @Provide
     Arbitrary<List<Integer>> steps() {
-        return Arbitraries.integers().between(0, 999).list().ofMinSize(0).ofMaxSize(300);
+        return Arbitraries.integers().between(0, 9_999).list().ofMinSize(0).ofMaxSize(400);
     }
 
     @Provide
@@ -60,12 +65,18 @@ class BackfillWindowsPropertyTest {
             @ForAll("chunk") int chunkRows) {
         Model m = new Model(initialRows, chunkRows);
         for (int step : steps) {
-            switch (step % 6) {
-                case 0, 1 -> m.write(step / 6 % KEYS, step / 6 % 5 == 0);
-                case 2 -> m.finishOne(step / 6);
-                case 3 -> m.backfillStep();
-                case 4 -> m.readerStep();
-                default -> m.reconnect(step / 6);
+            int pick = step / 10;
+            switch (step % 10) {
+                case 0, 1 -> m.write(pick % KEYS, pick % 5 == 0);
+                case 2 -> m.finishOne(pick);
+                case 3, 4 -> m.backfillStep();
+                case 5, 6, 7 -> m.readerStep();
+                case 8 -> m.reconnect(pick);
+                default -> {
+                    if (pick % 3 == 0) { // rarer than the rest
+                        m.crash(pick / 3);
+                    }
+                }
             }
         }
         m.drain();
@@ -80,13 +91,18 @@ class BackfillWindowsPropertyTest {
     }
 
     static final class Model {
-        final BackfillWindows windows = new BackfillWindows();
+        BackfillWindows windows = new BackfillWindows();
         final TreeMap<Integer, Integer> visible = new TreeMap<>();
         final List<Object> wal = new ArrayList<>();
         final Map<Integer, Txn> pending = new LinkedHashMap<>();
-        final Map<Integer, Integer> events = new HashMap<>(); // key -> last value, null for a delete
+        // the events delivered, in order: {WAL index of their record, key, value or DELETED}
+        final List<int[]> events = new ArrayList<>();
         final int chunkRows;
         int nextXid = 1;
+        int runs = 1;
+        // chunks whose high watermark the reader handled: WAL index of the high watermark, cursor after the chunk
+        final List<int[]> handled = new ArrayList<>();
+        boolean lastChunk; // the chunk in flight is the table's last
         int nextValue = 1000;
         int readAt;
         // the backfill thread
@@ -132,7 +148,7 @@ class BackfillWindowsPropertyTest {
         void backfillStep() {
             switch (phase) {
                 case NEXT -> {
-                    id = "run:" + (++chunk);
+                    id = "run" + runs + ":" + (++chunk);
                     windows.expect(id, TABLE, List.of("k"));
                     wal.add(new Mark(id, true));
                     phase = Phase.LOW_WRITTEN;
@@ -166,8 +182,10 @@ class BackfillWindowsPropertyTest {
                     phase = last ? Phase.DONE : Phase.AFTER_HIGH;
                 }
                 case AFTER_HIGH -> {
-                    if (windows.taken(id) >= 0) {
-                        phase = Phase.NEXT;
+                    long at = windows.taken(id);
+                    if (at >= 0) {
+                        handled.add(new int[] {(int) at, lastChunk ? DONE_MARK : cursor});
+                        phase = lastChunk ? Phase.DONE : Phase.NEXT;
                     }
                 }
                 case DONE -> {}
@@ -178,23 +196,53 @@ class BackfillWindowsPropertyTest {
             if (readAt >= wal.size()) {
                 return;
             }
-            Object r = wal.get(readAt++);
+            int at = readAt++;
+            Object r = wal.get(at);
             if (r instanceof Txn t) {
                 if (windows.anyOpen()) {
                     windows.changed(TABLE, List.of(String.valueOf(t.key())));
                 }
-                events.put(t.key(), t.value());
+                events.add(new int[] {at, t.key(), t.value() == null ? DELETED : t.value()});
             } else if (r instanceof Mark mark && mark.low()) {
                 windows.low(mark.id());
             } else if (r instanceof Mark mark) {
-                List<InitialSnapshot.Row> rows = windows.high(mark.id(), readAt);
+                List<InitialSnapshot.Row> rows = windows.high(mark.id(), at);
                 if (rows != null) {
                     for (InitialSnapshot.Row row : rows) {
-                        events.put(
-                                Integer.valueOf(row.key().get(0)),
-                                Integer.valueOf(new String(row.payload(), StandardCharsets.UTF_8)));
+                        events.add(new int[] {
+                            at,
+                            Integer.parseInt(row.key().get(0)),
+                            Integer.parseInt(new String(row.payload(), StandardCharsets.UTF_8))
+                        });
                     }
                 }
+            }
+        }
+
+        /**
+         * SIGKILL: the windows and the chunk in flight are gone. The slot stands at some position the reader had passed
+         * (what was acknowledged); the record holds the cursor of a chunk whose high watermark lies below it (the
+         * newest acknowledged one, or an older one when recording lagged). Both resume from there; the events already
+         * delivered stay delivered.
+         */
+        void crash(int pick) {
+            int confirmed = pick % (readAt + 1);
+            int lag = pick % 2;
+            int[] recorded = null;
+            for (int i = handled.size() - 1; i >= 0 && recorded == null; i--) {
+                if (handled.get(i)[0] < confirmed && lag-- == 0) {
+                    recorded = handled.get(i);
+                }
+            }
+            windows = new BackfillWindows();
+            readAt = confirmed;
+            events.removeIf(e -> e[0] >= confirmed); // not acknowledged: lost with the bridge (the worst case)
+            runs++;
+            if (recorded != null && recorded[1] == DONE_MARK) {
+                phase = Phase.DONE; // recorded done: not resumed
+            } else {
+                cursor = recorded == null ? null : recorded[1];
+                phase = Phase.NEXT;
             }
         }
 
@@ -219,11 +267,13 @@ class BackfillWindowsPropertyTest {
 
         Map<Integer, Integer> rebuilt() {
             Map<Integer, Integer> state = new TreeMap<>();
-            events.forEach((k, v) -> {
-                if (v != null) {
-                    state.put(k, v);
+            for (int[] e : events) {
+                if (e[2] == DELETED) {
+                    state.remove(e[1]);
+                } else {
+                    state.put(e[1], e[2]);
                 }
-            });
+            }
             return state;
         }
     }
