@@ -62,9 +62,19 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
         this.filter = filter;
     }
 
-    /** The keys and filters of the unfinished records whose key starts with {@code prefix}; creates the table. */
+    /**
+     * The keys and filters of the unfinished records whose key starts with {@code prefix}; empty when the table does
+     * not exist (it is not created for this: a bridge that never snapshots nor backfills leaves no table behind).
+     */
     static Map<String, String> unfinished(Connection c, String prefix) throws SQLException {
-        create(c);
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('" + TABLE + "') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return Map.of();
+            }
+        }
+        create(c); // adds the filter column to a table created before backfills existed
         Map<String, String> found = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT slot, filter FROM " + TABLE
                 + " WHERE starts_with(slot, ?) AND state NOT IN ('done', 'cancelled')")) {
