@@ -94,6 +94,8 @@ persistence false
 pid_file /run/mosquitto/mosquitto.pid
 log_dest file /var/log/mosquitto/mosquitto.log
 CONF
+# the broker on 1883 only (the system's or ours, both configured under /etc/mosquitto), never another mosquitto
+MQTT_PROCESS='^mosquitto -d -c /etc/mosquitto/'
 MQTT_START="mkdir -p /run/mosquitto /var/log/mosquitto && chown mosquitto: /run/mosquitto /var/log/mosquitto && mosquitto -d -c $MOSQUITTO_CONF"
 if ! port_open 1883; then
   log "starting Mosquitto"; bash -c "$MQTT_START"
@@ -131,7 +133,7 @@ export PGBRIDGE_TEST_POSTGRES_STOP='pg_ctlcluster --skip-systemctl-redirect $PG_
 export PGBRIDGE_TEST_POSTGRES_START='pg_ctlcluster --skip-systemctl-redirect $PG_MAJOR main start && for i in \$(seq 240); do pg_isready -q -h 127.0.0.1 && break; sleep 0.25; done'
 export PGBRIDGE_TEST_AMQP_STOP='rabbitmqctl -q stop_app'
 export PGBRIDGE_TEST_AMQP_START='rabbitmqctl -q start_app && for i in \$(seq 240); do rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && break; sleep 0.25; done'
-export PGBRIDGE_TEST_MQTT_STOP='pkill -x mosquitto; for i in \$(seq 40); do pgrep -x mosquitto >/dev/null || break; sleep 0.25; done'
+export PGBRIDGE_TEST_MQTT_STOP='pkill -f "$MQTT_PROCESS"; for i in \$(seq 40); do pgrep -f "$MQTT_PROCESS" >/dev/null || break; sleep 0.25; done'
 export PGBRIDGE_TEST_MQTT_START='$MQTT_START && for i in \$(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.25; done'
 export PGBRIDGE_TEST_REDIS_STOP='redis-cli -h 127.0.0.1 shutdown nosave || true'
 export PGBRIDGE_TEST_REDIS_START='${REDIS_START//\'/\'\\\'\'} && for i in \$(seq 120); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 0.25; done'

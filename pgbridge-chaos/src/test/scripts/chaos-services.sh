@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The chaos suite's own PostgreSQL 15 cluster and RabbitMQ node, on ports no other test uses, so that the nemesis can
-# crash and restart them without disturbing anyone. Run as root (as CI does on this machine); data under
-# CHAOS_BASE (default /var/lib/pgbridge-chaos). Commands:
-#   start             (re)start both from scratch: a leftover of an earlier run is stopped and its data removed
-#   stop              stop both and remove the data
+# The chaos suite's own PostgreSQL 15 cluster, RabbitMQ node, Mosquitto broker and Redis server, on ports no other
+# test uses, so that the nemesis can crash and restart them without disturbing anyone, and so that the suite does not
+# depend on the machine's services (another module's tests stop and start those). Each is stopped through its own pid
+# file or port, never by a machine-wide kill. Run as root (as CI does on this machine); data under CHAOS_BASE (default
+# /var/lib/pgbridge-chaos). Commands:
+#   start             (re)start all four from scratch: a leftover of an earlier run is stopped and its data removed
+#   stop              stop all four and remove the data
 #   pg-restart        immediate restart of PostgreSQL (pg_ctl -m immediate: a crash, then recovery)
 #   rabbit-kill       kill -9 of the RabbitMQ node, then a fresh start of it
 #   rabbit-restart    graceful stop and start of the RabbitMQ application (stop_app / start_app)
@@ -15,6 +17,8 @@ BASE=${CHAOS_BASE:-/var/lib/pgbridge-chaos}
 PG_PORT=${CHAOS_PG_PORT:-5499}
 AMQP_PORT=${CHAOS_AMQP_PORT:-5699}
 DIST_PORT=${CHAOS_DIST_PORT:-25699}
+MQTT_PORT=${CHAOS_MQTT_PORT:-1899}
+REDIS_PORT=${CHAOS_REDIS_PORT:-6399}
 PGBIN=${CHAOS_PGBIN:-/usr/lib/postgresql/15/bin}
 RNODE=rabbit_chaos@localhost
 PGDATA=$BASE/pg
@@ -64,17 +68,43 @@ rabbit_start() {
   env "${RENV[@]}" rabbitmq-server -detached >/dev/null 2>&1
   wait_port "$AMQP_PORT"
 }
+mosquitto_stop() {
+  local pid; pid=$(cat "$BASE/mosquitto/pid" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; for _ in $(seq 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done; fi
+  rm -rf "$BASE/mosquitto"
+  wait_port_closed "$MQTT_PORT"
+}
+mosquitto_start() {
+  mkdir -p "$BASE/mosquitto"; chown mosquitto: "$BASE/mosquitto" 2>/dev/null || true
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\npid_file %s\n' \
+    "$MQTT_PORT" "$BASE/mosquitto/pid" > "$BASE/mosquitto/mosquitto.conf"
+  mosquitto -d -c "$BASE/mosquitto/mosquitto.conf"
+  wait_port "$MQTT_PORT"
+}
+redis_stop() {
+  if port_open "$REDIS_PORT"; then redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
+  rm -rf "$BASE/redis"
+  wait_port_closed "$REDIS_PORT"
+}
+redis_start() {
+  mkdir -p "$BASE/redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --dir "$BASE/redis" --logfile "$BASE/redis/log" --pidfile "$BASE/redis/pid" >/dev/null
+  wait_port "$REDIS_PORT"
+}
 
 case $CMD in
   start)
     mkdir -p "$BASE"; chmod 755 "$BASE"
-    if port_open "$PG_PORT" || port_open "$AMQP_PORT"; then log "stopping a leftover of an earlier run"; fi
-    pg_stop; rabbit_kill
+    if port_open "$PG_PORT" || port_open "$AMQP_PORT" || port_open "$MQTT_PORT" || port_open "$REDIS_PORT"; then
+      log "stopping a leftover of an earlier run"
+    fi
+    pg_stop; rabbit_kill; mosquitto_stop; redis_stop
     if port_open "$PG_PORT"; then log "port $PG_PORT is taken by something else"; exit 1; fi
     rm -rf "$BASE/rabbit"
-    pg_init_start; rabbit_start ;;
+    pg_init_start; rabbit_start; mosquitto_start; redis_start ;;
   stop)
-    pg_stop; rabbit_kill; rm -rf "$PGDATA" "$BASE/rabbit" ;;
+    pg_stop; rabbit_kill; mosquitto_stop; redis_stop; rm -rf "$PGDATA" "$BASE/rabbit" ;;
   pg-restart)
     pg "-m immediate -w stop" || true; pg "-l $BASE/pg.log -w start" ;;
   rabbit-kill)

@@ -2,15 +2,16 @@ package io.pgbridge;
 
 import io.pgbridge.internal.Assembly;
 import io.pgbridge.internal.config.CoreSettings;
+import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
 import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
-import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +64,7 @@ public final class PgBridge implements AutoCloseable {
 
     private final Assembly parts;
     private final DeadLetterHandler deadLetters;
+    private final Object meterRegistry; // a Micrometer MeterRegistry or null; Object keeps Micrometer optional
     private final Object lock = new Object();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private State state = State.NEW;
@@ -69,10 +72,14 @@ public final class PgBridge implements AutoCloseable {
     private Pipeline pipeline;
     private final List<EventSource> started = new ArrayList<>();
 
-    /** @param deadLetters the builder's handler, or {@code null} */
-    private PgBridge(Assembly parts, DeadLetterHandler deadLetters) {
+    /**
+     * @param deadLetters the builder's handler, or {@code null}
+     * @param meterRegistry the builder's Micrometer registry, or {@code null}
+     */
+    private PgBridge(Assembly parts, DeadLetterHandler deadLetters, Object meterRegistry) {
         this.parts = parts;
         this.deadLetters = deadLetters;
+        this.meterRegistry = meterRegistry;
     }
 
     /** A new builder. */
@@ -104,7 +111,8 @@ public final class PgBridge implements AutoCloseable {
                     parts.catchAllBySource,
                     failurePolicy(),
                     parts.options,
-                    role -> new NamedThreadFactory(role, parts.threadFactory));
+                    role -> new NamedThreadFactory(role, parts.threadFactory),
+                    meterRegistry);
             synchronized (lock) {
                 pipeline = p;
             }
@@ -178,7 +186,7 @@ public final class PgBridge implements AutoCloseable {
                 return;
             }
         }
-        Duration timeout = parts.settings.duration(CoreSettings.SHUTDOWN_TIMEOUT);
+        Duration timeout = parts.shutdownTimeout;
         for (EventSource s : sources) {
             try {
                 s.stop();
@@ -396,6 +404,16 @@ public final class PgBridge implements AutoCloseable {
                 backfills);
     }
 
+    /**
+     * Whether the bridge does its job: live (not failed or closed) and ready (running, every source reading with its
+     * slot's lag under {@code health.lag-threshold-bytes}, every route delivering), with the reasons when not. See
+     * {@link Health}. Never blocks; any thread.
+     */
+    public Health health() {
+        Stats s = stats();
+        return new Health(state(), s.sources(), s.routes(), parts.healthLagThresholdBytes, java.time.Instant.now());
+    }
+
     @Override
     public String toString() {
         return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
@@ -525,8 +543,13 @@ public final class PgBridge implements AutoCloseable {
         private final Map<String, Sink> sinks = new LinkedHashMap<>();
         private final List<String> sourceNames = new ArrayList<>();
         private final List<EventSource> sourceInstances = new ArrayList<>();
+        private final List<Consumer<PipelineOptions.Builder>> pipeline = new ArrayList<>();
+        private final List<Consumer<NotifyOptions.Builder>> notify = new ArrayList<>();
+        private final List<Consumer<WalOptions.Builder>> wal = new ArrayList<>();
+        private final List<Consumer<OutboxOptions.Builder>> outbox = new ArrayList<>();
         private ThreadFactory threadFactory;
         private DeadLetterHandler deadLetters;
+        private Object meterRegistry; // typed Object so that a builder without a registry never loads Micrometer
 
         private Builder() {}
 
@@ -605,11 +628,12 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
-         * Sets any setting by its canonical key (such as {@code delivery-mode} or {@code notify.poll-interval-ms}),
-         * the same keys {@link PgBridgeConfig} reads. {@code null} removes it.
+         * Sets any setting by its canonical key (such as {@code amqp.delivery-mode} or {@code
+         * notify.poll-interval-ms}), the same keys {@link PgBridgeConfig} reads; a former key (such as {@code
+         * delivery-mode}) stands for its current one and logs a deprecation warning once. {@code null} removes it.
          */
         public Builder setting(String key, String value) {
-            Objects.requireNonNull(key, "key");
+            key = KnownSettings.canonicalKey(Objects.requireNonNull(key, "key"));
             if (value == null) {
                 settings.remove(key);
             } else {
@@ -624,49 +648,76 @@ public final class PgBridge implements AutoCloseable {
             return this;
         }
 
-        /** Most events in flight; default {@code 10000}. */
+        /**
+         * Pipeline options ({@link PipelineOptions}: buffer, delivery threads, batch, strict order, retry backoff,
+         * shutdown timeout), applied at {@link #build()} over the string settings, so that values set here win:
+         * {@code .pipeline(p -> p.deliveryThreads(8))}. May be called several times; customizers run in order.
+         */
+        public Builder pipeline(Consumer<PipelineOptions.Builder> options) {
+            pipeline.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code notify} source ({@link NotifyOptions}), applied over the {@code notify.*} settings:
+         * {@code .notify(n -> n.routingKeyFromPayload(false))}. Used only when that source runs.
+         */
+        public Builder notify(Consumer<NotifyOptions.Builder> options) {
+            notify.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code wal} source ({@link WalOptions}), applied over the {@code wal.*} settings:
+         * {@code .wal(w -> w.slot("orders").publication("orders_pub"))}. Used only when that source runs.
+         */
+        public Builder wal(Consumer<WalOptions.Builder> options) {
+            wal.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /**
+         * Options of the {@code outbox} source ({@link OutboxOptions}), applied over the {@code outbox.*} settings:
+         * {@code .outbox(o -> o.mode(OutboxOptions.Mode.STREAMING))}. Used only when that source runs.
+         */
+        public Builder outbox(Consumer<OutboxOptions.Builder> options) {
+            outbox.add(Objects.requireNonNull(options, "options"));
+            return this;
+        }
+
+        /** Same as {@code pipeline(p -> p.bufferMaxEvents(events))}. */
         public Builder bufferMaxEvents(int events) {
-            return setting(CoreSettings.BUFFER_MAX_EVENTS.key(), Integer.toString(events));
+            return pipeline(p -> p.bufferMaxEvents(events));
         }
 
-        /** Most payload bytes in flight (estimated heap); default 64 MiB. */
+        /** Same as {@code pipeline(p -> p.bufferMaxBytes(bytes))}. */
         public Builder bufferMaxBytes(long bytes) {
-            return setting(CoreSettings.BUFFER_MAX_BYTES.key(), Long.toString(bytes));
+            return pipeline(p -> p.bufferMaxBytes(bytes));
         }
 
-        /** Threads publishing to sinks; default {@code 4}. */
+        /** Same as {@code pipeline(p -> p.deliveryThreads(threads))}. */
         public Builder deliveryThreads(int threads) {
-            return setting(CoreSettings.DELIVERY_THREADS.key(), Integer.toString(threads));
+            return pipeline(p -> p.deliveryThreads(threads));
         }
 
-        /**
-         * Most events per publish call, all of which are in flight at once on their route; default {@code 500}. See
-         * {@link #strictOrder(boolean)} for one event in flight.
-         */
+        /** Same as {@code pipeline(p -> p.maxBatchSize(events))}. */
         public Builder maxBatchSize(int events) {
-            return setting(CoreSettings.DELIVERY_MAX_BATCH.key(), Integer.toString(events));
+            return pipeline(p -> p.maxBatchSize(events));
         }
 
-        /**
-         * Strict order ({@code delivery.strict-order}; default {@code false}): one event in flight per route, so that
-         * no event is published while an earlier event of its route is unconfirmed. After a refusal the broker then
-         * holds no copy of a later event ahead of the retried one (with batches, the rest of the failed batch may
-         * already be there). Costs a broker round trip per event: see {@code docs/sinks.md} for measured figures.
-         * Together with a {@link #maxBatchSize} other than 1, {@link #build()} reports the contradiction.
-         */
+        /** Same as {@code pipeline(p -> p.strictOrder(strict))}; see {@link PipelineOptions.Builder#strictOrder}. */
         public Builder strictOrder(boolean strict) {
-            return setting(CoreSettings.DELIVERY_STRICT_ORDER.key(), Boolean.toString(strict));
+            return pipeline(p -> p.strictOrder(strict));
         }
 
-        /** Retry backoff: first wait (default 100 ms), doubled per attempt up to {@code max} (default 30 s). */
+        /** Same as {@code pipeline(p -> p.retryBackoff(initial, max))}. */
         public Builder retryBackoff(Duration initial, Duration max) {
-            setting(CoreSettings.RETRY_INITIAL_BACKOFF.key(), Long.toString(initial.toMillis()));
-            return setting(CoreSettings.RETRY_MAX_BACKOFF.key(), Long.toString(max.toMillis()));
+            return pipeline(p -> p.retryBackoff(initial, max));
         }
 
-        /** How long {@link PgBridge#close()} waits for in-flight events; default 30 s. */
+        /** Same as {@code pipeline(p -> p.shutdownTimeout(timeout))}. */
         public Builder shutdownTimeout(Duration timeout) {
-            return setting(CoreSettings.SHUTDOWN_TIMEOUT.key(), Long.toString(timeout.toMillis()));
+            return pipeline(p -> p.shutdownTimeout(timeout));
         }
 
         /** Creates every thread the bridge starts; pgbridge still names them {@code pgbridge-<role>-<n>}. */
@@ -689,6 +740,22 @@ public final class PgBridge implements AutoCloseable {
         }
 
         /**
+         * Records the bridge's metrics in a Micrometer registry: events received, delivered, retried, failed and
+         * dead-lettered, the buffer, commit-to-confirm and sink confirm latencies, slot lag, and source and route
+         * states (names, types, units and tags in {@code docs/operations.md}). The meters are registered when the
+         * bridge starts and removed when it closes. Without a registry (the default) nothing is recorded, and
+         * {@code micrometer-core} (an optional dependency of pgbridge-core) need not be on the class path. One
+         * registry should serve one running bridge: a second bridge's meters would have the same names and tags, and
+         * Micrometer keeps the first one registered.
+         *
+         * @param registry the registry, such as a {@code PrometheusMeterRegistry}; never {@code null}
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "registry");
+            return this;
+        }
+
+        /**
          * Validates everything and creates the bridge (without connecting).
          *
          * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
@@ -701,8 +768,12 @@ public final class PgBridge implements AutoCloseable {
             in.sourceNames.addAll(sourceNames);
             in.sourceInstances.addAll(sourceInstances);
             in.threadFactory = threadFactory;
+            in.pipeline.addAll(pipeline);
+            in.notify.addAll(notify);
+            in.wal.addAll(wal);
+            in.outbox.addAll(outbox);
             Assembly parts = Assembly.build(in);
-            return new PgBridge(parts, deadLetters);
+            return new PgBridge(parts, deadLetters, meterRegistry);
         }
 
         /** Lists the keys set, never their values. */

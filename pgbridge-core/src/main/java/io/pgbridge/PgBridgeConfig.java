@@ -1,18 +1,18 @@
 package io.pgbridge;
 
-import io.pgbridge.internal.Providers;
+import io.pgbridge.internal.NamedSinks;
 import io.pgbridge.internal.config.CoreSettings;
-import io.pgbridge.spi.Redaction;
+import io.pgbridge.internal.config.KnownSettings;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
-import io.pgbridge.spi.SinkProvider;
-import io.pgbridge.spi.SourceProvider;
+import io.pgbridge.spi.SettingsProvider;
+import io.pgbridge.spi.support.Redaction;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every setting has a canonical key ({@code upstream.uri}), an environment variable ({@code PGBRIDGE_UPSTREAM_URI})
  * and, where the seed had one, its old name ({@code PGPROXY_LOCAL-UPSTREAM_CONFIG-URI}). A properties file may use any
- * of the three. The settings known are the core's plus those of every source and sink provider on the class path.
- * The main ones:
+ * of the three. The settings known are the core's plus those of every source, sink and settings provider on the class
+ * path. The main ones:
  *
  * <table>
  *   <caption>Main settings</caption>
@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  *       {@code jdbc:postgresql:...}</td></tr>
  *   <tr><td>{@code PGBRIDGE_UPSTREAM_URI}</td><td>the broker; its scheme selects the sink</td></tr>
  *   <tr><td>{@code PGBRIDGE_BRIDGE_CHANNELS}</td><td>routes, {@code channel->kind:name, ...}</td></tr>
- *   <tr><td>{@code PGBRIDGE_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
+ *   <tr><td>{@code PGBRIDGE_AMQP_DELIVERY_MODE}</td><td>AMQP delivery mode, 1 or 2 (default 2)</td></tr>
  * </table>
  *
  * <p>Strict: a {@code PGBRIDGE_*} variable or a key that is not a known setting is an error naming the closest known
@@ -90,11 +90,22 @@ public final class PgBridgeConfig {
                 values.put(s.key(), v);
             }
         }
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
+        Map<String, String> named = namedSinkKeys(known, values);
         for (String name : new TreeSet<>(env.keySet())) {
-            if (name.startsWith(PREFIX) && !name.startsWith(TEST_PREFIX) && resolve(known, name) == null) {
+            if (!name.startsWith(PREFIX) || name.startsWith(TEST_PREFIX)) {
+                continue;
+            }
+            if (named.containsKey(name)) {
+                values.put(named.get(name), env.get(name));
+                continue;
+            }
+            Setting s = KnownSettings.resolve(known, name);
+            if (s == null) {
                 problems.add(name + " is not a pgbridge setting" + suggestion(known, name, true)
                         + " (README.md lists every setting)");
+            } else if (!values.containsKey(s.key())) {
+                values.put(s.key(), env.get(name)); // a deprecated name; the current one wins when both are set
             }
         }
         return checked(values, known, problems);
@@ -127,9 +138,20 @@ public final class PgBridgeConfig {
     public static PgBridgeConfig fromProperties(Properties props) {
         Map<String, Setting> known = knownSettings();
         Map<String, String> values = new LinkedHashMap<>();
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
+        Map<String, String> listed = new LinkedHashMap<>();
+        for (String name : List.of(CoreSettings.SINKS.key(), CoreSettings.SINKS.envName())) {
+            if (props.getProperty(name) != null) {
+                listed.put(CoreSettings.SINKS.key(), props.getProperty(name));
+            }
+        }
+        Map<String, String> named = namedSinkKeys(known, listed);
         for (String name : new TreeSet<>(props.stringPropertyNames())) {
-            Setting s = resolve(known, name);
+            if (named.containsKey(name)) {
+                values.put(named.get(name), props.getProperty(name).trim());
+                continue;
+            }
+            Setting s = KnownSettings.resolve(known, name);
             if (s == null) {
                 problems.add("unknown key '" + name + "'" + suggestion(known, name, name.startsWith(PREFIX))
                         + " (README.md lists every setting)");
@@ -141,21 +163,18 @@ public final class PgBridgeConfig {
     }
 
     /** The settings with every problem of their values added to {@code problems}, or the exception listing them. */
-    private static PgBridgeConfig checked(
-            Map<String, String> values, Map<String, Setting> known, List<String> problems) {
+    private static PgBridgeConfig checked(Map<String, String> values, Map<String, Setting> known, Problems problems) {
         problems.addAll(Settings.of(values).problems(known.values()));
         for (Map.Entry<String, String> e : values.entrySet()) {
-            Setting s = known.get(e.getKey());
-            if (s.key().endsWith("uri")) {
+            Setting s = settingOf(known, values, e.getKey());
+            if (s != null && e.getKey().endsWith("uri")) {
                 String problem = userInfoProblem(s, e.getValue(), known);
                 if (problem != null) {
                     problems.add(problem);
                 }
             }
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return new PgBridgeConfig(values, known);
     }
 
@@ -236,21 +255,9 @@ public final class PgBridgeConfig {
                         + " # as %23, / as %2F, ? as %3F, : in a user as %3A)" + instead);
     }
 
-    private static Setting resolve(Map<String, Setting> known, String name) {
-        Setting s = known.get(name);
-        if (s != null) {
-            return s;
-        }
-        for (Setting k : known.values()) {
-            if (k.envName().equals(name) || k.aliases().contains(name)) {
-                return k;
-            }
-        }
-        return null;
-    }
-
     /**
-     * Every setting known: the core's, then those of each source and sink provider on the class path, in that order.
+     * Every setting known: the core's, then those of each source, sink and {@link SettingsProvider} on the class path,
+     * in that order.
      * What {@code pgbridge --help} lists.
      */
     public static List<Setting> settings() {
@@ -276,15 +283,38 @@ public final class PgBridgeConfig {
     }
 
     private static Map<String, Setting> knownSettings() {
-        Map<String, Setting> known = new LinkedHashMap<>();
-        CoreSettings.ALL.forEach(s -> known.put(s.key(), s));
-        for (SourceProvider p : Providers.load(SourceProvider.class)) {
-            p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
+        return KnownSettings.all();
+    }
+
+    /**
+     * For each sink named in {@code sinks}: every key and environment name of its settings ({@code sink.rabbit.uri},
+     * {@code PGBRIDGE_SINK_RABBIT_URI}, ...) mapped to the key.
+     */
+    private static Map<String, String> namedSinkKeys(Map<String, Setting> known, Map<String, String> values) {
+        Map<String, String> named = new LinkedHashMap<>();
+        for (String sink : NamedSinks.names(Settings.of(values))) {
+            for (Setting s : NamedSinks.sinkSettings(known)) {
+                String key = NamedSinks.key(sink, s);
+                named.put(key, key);
+                named.put(Setting.envName(key), key);
+            }
         }
-        for (SinkProvider p : Providers.load(SinkProvider.class)) {
-            p.settings().forEach(s -> known.putIfAbsent(s.key(), s));
+        return named;
+    }
+
+    /** The setting of a key, also of a named sink's key ({@code sink.rabbit.password} is a secret), or {@code null}. */
+    private static Setting settingOf(Map<String, Setting> known, Map<String, String> values, String key) {
+        Setting s = known.get(key);
+        if (s == null && key.startsWith("sink.")) {
+            for (String sink : NamedSinks.names(Settings.of(values))) {
+                for (Setting candidate : NamedSinks.sinkSettings(known)) {
+                    if (NamedSinks.key(sink, candidate).equals(key)) {
+                        return candidate;
+                    }
+                }
+            }
         }
-        return Collections.unmodifiableMap(known);
+        return s;
     }
 
     /** The value of a canonical key, or {@code null}. May be a secret: do not log it. */
@@ -319,7 +349,7 @@ public final class PgBridgeConfig {
         StringBuilder sb = new StringBuilder("PgBridgeConfig{");
         String sep = "";
         for (Map.Entry<String, String> e : values.entrySet()) {
-            Setting s = known.get(e.getKey());
+            Setting s = settingOf(known, values, e.getKey());
             String shown = s != null && s.isSecret() ? "****" : Redaction.redact(e.getValue());
             sb.append(sep).append(e.getKey()).append('=').append(shown);
             sep = ", ";

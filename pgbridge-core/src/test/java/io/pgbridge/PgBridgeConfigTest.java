@@ -28,6 +28,17 @@ class PgBridgeConfigTest {
     }
 
     @Test
+    void aSettingsProvidersSettingsAreKnownCheckedAndListed() {
+        assertThat(PgBridgeConfig.settings()).contains(ExampleSettingsProvider.INTERVAL);
+        assertThat(PgBridgeConfig.fromEnvironment(Map.of("PGBRIDGE_EXAMPLE_INTERVAL_MS", "250"))
+                        .get("example.interval-ms"))
+                .isEqualTo("250");
+        assertThatThrownBy(() -> PgBridgeConfig.fromEnvironment(Map.of("PGBRIDGE_EXAMPLE_INTERVAL_MS", "5s")))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_EXAMPLE_INTERVAL_MS='5s': must be a whole number of milliseconds");
+    }
+
+    @Test
     void acceptsTheSeedsNames() {
         PgBridgeConfig config = PgBridgeConfig.fromEnvironment(Map.of(
                 "PGPROXY_LOCAL-POSTGRESQL_URI", "postgresql://u@db/app",

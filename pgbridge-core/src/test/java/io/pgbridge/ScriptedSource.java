@@ -13,6 +13,8 @@ final class ScriptedSource implements EventSource {
     private final DeliveryGuarantee guarantee;
     private volatile SourceContext context;
     private long position;
+    private volatile java.time.Instant commitTime;
+    private volatile long lagBytes = -1;
 
     ScriptedSource() {
         this(DeliveryGuarantee.AT_LEAST_ONCE);
@@ -64,6 +66,27 @@ final class ScriptedSource implements EventSource {
         context.flush();
     }
 
+    /** The commit time of the events published from now on; {@code null} (the default) for none. */
+    void commitTime(java.time.Instant commitTime) {
+        this.commitTime = commitTime;
+    }
+
+    /** The lag {@link #lagBytes()} reports from now on; -1 for none. */
+    void lagBytes(long bytes) {
+        this.lagBytes = bytes;
+    }
+
+    @Override
+    public java.util.OptionalLong lagBytes() {
+        long lag = lagBytes;
+        return lag < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(lag);
+    }
+
+    /** Reports a state, as a real source does when it connects or loses its connection. */
+    void state(SourceState state, String reason) {
+        context.state(state, reason);
+    }
+
     private Event next(String channel, String payload) {
         position++;
         return Event.builder()
@@ -72,6 +95,7 @@ final class ScriptedSource implements EventSource {
                 .channel(channel)
                 .payload(payload)
                 .position(position)
+                .commitTime(commitTime)
                 .build();
     }
 

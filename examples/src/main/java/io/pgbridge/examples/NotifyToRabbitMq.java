@@ -20,7 +20,6 @@ public final class NotifyToRabbitMq {
                 .postgres(postgres)
                 .upstream(rabbit)
                 .routes("events->exchange:amq.topic, jobs->queue:jobs")
-                .setting("delivery-mode", "2") // persistent messages
                 .build()) {
             bridge.start();
             Runtime.getRuntime().addShutdownHook(new Thread(bridge::close));

@@ -10,8 +10,9 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.support.NamedThreadFactory;
+import io.pgbridge.spi.support.Redaction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * channels as concurrent callers). The connection recovers by itself after a broker restart (amqp-client automatic
  * recovery); until then publishes fail at once and the pipeline retries them.
  */
-final class AmqpSink implements Sink {
+public final class AmqpSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(AmqpSink.class);
 
     /** AMQP short strings (exchange, queue, routing key, header names, ...) hold at most 255 bytes. */
@@ -61,7 +62,16 @@ final class AmqpSink implements Sink {
     private int publishing; // guarded by lock
     private boolean closed; // guarded by lock
 
-    AmqpSink(AmqpSinkConfig config, ThreadFactory threads) {
+    /**
+     * A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-amqp-<n>}.
+     * Does not connect yet: the bridge starts it.
+     */
+    public AmqpSink(AmqpSinkConfig config) {
+        this(config, new NamedThreadFactory("amqp", null));
+    }
+
+    /** @param threads creates every thread the RabbitMQ client starts */
+    public AmqpSink(AmqpSinkConfig config, ThreadFactory threads) {
         this.config = config;
         this.threads = threads;
     }

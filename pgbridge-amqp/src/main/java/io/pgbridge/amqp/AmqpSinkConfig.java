@@ -2,18 +2,20 @@ package io.pgbridge.amqp;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 import javax.net.ssl.SSLContext;
 
@@ -26,6 +28,16 @@ import javax.net.ssl.SSLContext;
  * seed's {@code //} all mean the default vhost {@code /}. User and password come from the URI, else from
  * {@code PGBRIDGE_UPSTREAM_USERNAME} / {@code PGBRIDGE_UPSTREAM_PASSWORD}, else the client's default {@code guest}.
  * Query parameters are refused: each knob has a setting.
+ *
+ * <p>In code, without a bridge's settings:
+ *
+ * <pre>{@code
+ * AmqpSinkConfig config = AmqpSinkConfig.builder()
+ *         .uri("amqp://app:secret@rabbit:5672/%2f")
+ *         .deliveryMode(1)
+ *         .build();
+ * PgBridge.builder().sink(new AmqpSink(config))...
+ * }</pre>
  */
 public final class AmqpSinkConfig {
     /** AMQP delivery mode 2: the broker writes the message to disk in a durable queue. */
@@ -34,16 +46,28 @@ public final class AmqpSinkConfig {
     public static final Duration DEFAULT_CONFIRM_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     public static final Duration DEFAULT_RECOVERY_INTERVAL = Duration.ofSeconds(5);
+    /**
+     * The AMQP heartbeat the sink asks for, in seconds (the broker may lower it): amqp-client declares the connection
+     * dead after about two heartbeats without a frame from RabbitMQ, and recovery opens a new one. A network path that
+     * stops carrying bytes without closing (a dead NAT entry) is thus left within about 10 s; with the broker's default
+     * of 60 s a lane waited some two minutes on confirms that could never come (found by pgbridge-chaos).
+     */
+    static final int HEARTBEAT_SECONDS = 5;
 
-    /** {@code PGBRIDGE_DELIVERY_MODE} (seed: {@code PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}): 1 or 2. */
+    /**
+     * {@code amqp.delivery-mode}, {@code PGBRIDGE_AMQP_DELIVERY_MODE} (seed: {@code
+     * PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE}; the former key {@code delivery-mode} is accepted with a warning): 1
+     * or 2.
+     */
     public static final Setting DELIVERY_MODE = Setting.integer(
-                    "delivery-mode",
+                    "amqp.delivery-mode",
                     "AMQP delivery mode: 1 = non-persistent, 2 = persistent (survives a broker restart in a durable "
                             + "queue)",
                     DEFAULT_DELIVERY_MODE,
                     1,
                     2)
-            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE");
+            .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE")
+            .withDeprecatedKeys("delivery-mode");
 
     /** {@code PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS}: how long a batch waits for its publisher confirms. */
     public static final Setting CONFIRM_TIMEOUT = Setting.durationMs(
@@ -97,7 +121,7 @@ public final class AmqpSinkConfig {
             String username,
             Secret password,
             String redactedUri,
-            Settings settings) {
+            Builder b) {
         this.tls = tls;
         this.host = host;
         this.port = port;
@@ -105,52 +129,132 @@ public final class AmqpSinkConfig {
         this.username = username;
         this.password = password;
         this.redactedUri = redactedUri;
-        this.deliveryMode = (int) settings.integer(DELIVERY_MODE);
-        this.confirmTimeout = settings.duration(CONFIRM_TIMEOUT);
-        this.connectTimeout = settings.duration(CONNECT_TIMEOUT);
-        this.recoveryInterval = settings.duration(RECOVERY_INTERVAL);
+        this.deliveryMode = b.deliveryMode;
+        this.confirmTimeout = b.confirmTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.recoveryInterval = b.recoveryInterval;
+    }
+
+    /** A builder with every default; {@link Builder#uri} is required. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
-     * Reads and checks the URI and settings.
+     * Reads and checks the URI and settings a bridge hands to the provider.
      *
      * @throws ConfigurationException listing every problem, values redacted
      */
     public static AmqpSinkConfig from(SinkConfig config) {
         Settings settings = config.settings();
-        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
-        URI parsed = config.parsedUri("amqp://user:password@host:5672/vhost or amqps://...", problems);
-        if (parsed == null) {
-            throw new ConfigurationException(problems);
+        Problems problems = new Problems().check(settings, SETTINGS);
+        Builder b = builder();
+        b.uri = config.uri();
+        b.username = settings.string(UpstreamSettings.USERNAME);
+        b.password = settings.secret(UpstreamSettings.PASSWORD);
+        if (problems.isEmpty()) {
+            b.deliveryMode((int) settings.integer(DELIVERY_MODE))
+                    .confirmTimeout(settings.duration(CONFIRM_TIMEOUT))
+                    .connectTimeout(settings.duration(CONNECT_TIMEOUT))
+                    .recoveryInterval(settings.duration(RECOVERY_INTERVAL));
         }
-        String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
-            problems.add(uriProblem(config, "must start with amqp:// or amqps://"));
+        return b.build(problems);
+    }
+
+    /** Collects the RabbitMQ sink's settings in code; not thread-safe. */
+    public static final class Builder {
+        private String uri;
+        private String username;
+        private Secret password;
+        private int deliveryMode = DEFAULT_DELIVERY_MODE;
+        private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration recoveryInterval = DEFAULT_RECOVERY_INTERVAL;
+
+        private Builder() {}
+
+        /** {@code amqp://user:password@host:5672/vhost} or {@code amqps://...}; required. */
+        public Builder uri(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri").trim();
+            return this;
         }
-        if (parsed.getHost() == null) {
-            problems.add(uriProblem(config, "has no host; write it as amqp://host:5672/vhost"));
+
+        /** User and password when the URI has none; the password is never shown. */
+        public Builder credentials(String username, String password) {
+            this.username = Objects.requireNonNull(username, "username");
+            this.password = Secret.of(Objects.requireNonNull(password, "password"));
+            return this;
         }
-        if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
-            problems.add(uriProblem(
-                    config,
-                    "must not have query parameters or a fragment; use the settings "
-                            + SETTINGS.stream().map(Setting::envName).toList()));
+
+        /** 1 (non-persistent) or 2 (persistent, the default {@link #DEFAULT_DELIVERY_MODE}). */
+        public Builder deliveryMode(int mode) {
+            if (mode != 1 && mode != 2) {
+                throw new IllegalArgumentException("deliveryMode must be 1 or 2, was " + mode);
+            }
+            this.deliveryMode = mode;
+            return this;
         }
-        String vhost = virtualHost(parsed.getRawPath());
-        if (vhost == null) {
-            problems.add(uriProblem(config, "has a path of several segments; write a vhost holding '/' as %2f"));
+
+        /** How long a batch waits for publisher confirms; default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
+        public Builder confirmTimeout(Duration timeout) {
+            this.confirmTimeout = positive("confirmTimeout", timeout);
+            return this;
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
+
+        /** TCP connect, handshake and channel opening, each; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive("connectTimeout", timeout);
+            return this;
         }
-        boolean tls = scheme.equals("amqps");
-        int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
-        UserInfo userInfo = UserInfo.of(parsed);
-        String username = userInfo.user() != null ? userInfo.user() : settings.string(UpstreamSettings.USERNAME);
-        Secret password =
-                userInfo.password() != null ? userInfo.password() : settings.secret(UpstreamSettings.PASSWORD);
-        return new AmqpSinkConfig(
-                tls, parsed.getHost(), port, vhost, username, password, config.redactedUri(), settings);
+
+        /** Wait between reconnection attempts; default {@link #DEFAULT_RECOVERY_INTERVAL}. */
+        public Builder recoveryInterval(Duration interval) {
+            this.recoveryInterval = positive("recoveryInterval", interval);
+            return this;
+        }
+
+        /** @throws ConfigurationException listing every problem of the URI, value redacted */
+        public AmqpSinkConfig build() {
+            return build(new Problems());
+        }
+
+        private static Duration positive(String option, Duration d) {
+            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(option + " must be positive, was " + d);
+            }
+            return d;
+        }
+
+        private AmqpSinkConfig build(Problems problems) {
+            URI parsed = SinkConfig.parseUri(uri, "amqp://user:password@host:5672/vhost or amqps://...", problems);
+            if (parsed == null) {
+                throw problems.exception();
+            }
+            String scheme = parsed.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("amqp") && !scheme.equals("amqps")) {
+                problems.add(uriProblem(uri, "must start with amqp:// or amqps://"));
+            }
+            if (parsed.getHost() == null) {
+                problems.add(uriProblem(uri, "has no host; write it as amqp://host:5672/vhost"));
+            }
+            if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
+                problems.add(uriProblem(
+                        uri,
+                        "must not have query parameters or a fragment; use the settings "
+                                + SETTINGS.stream().map(Setting::envName).toList()));
+            }
+            String vhost = virtualHost(parsed.getRawPath());
+            if (vhost == null) {
+                problems.add(uriProblem(uri, "has a path of several segments; write a vhost holding '/' as %2f"));
+            }
+            problems.throwIfAny();
+            boolean tls = scheme.equals("amqps");
+            int port = parsed.getPort() > 0 ? parsed.getPort() : tls ? AMQPS_PORT : AMQP_PORT;
+            UserInfo userInfo = UserInfo.of(parsed);
+            String user = userInfo.user() != null ? userInfo.user() : username;
+            Secret pass = userInfo.password() != null ? userInfo.password() : password;
+            return new AmqpSinkConfig(tls, parsed.getHost(), port, vhost, user, pass, Redaction.redact(uri), this);
+        }
     }
 
     /** The vhost of a raw URI path, or {@code null} when the path has several segments. */
@@ -162,8 +266,8 @@ public final class AmqpSinkConfig {
         return raw.contains("/") ? null : UserInfo.decode(raw);
     }
 
-    private static String uriProblem(SinkConfig config, String rule) {
-        return Settings.problem(UpstreamSettings.URI, config.uri(), rule);
+    private static String uriProblem(String uri, String rule) {
+        return Settings.problem(UpstreamSettings.URI, uri, rule);
     }
 
     /**
@@ -189,6 +293,7 @@ public final class AmqpSinkConfig {
         // Opening a channel and confirm.select are RPCs; the client's 10 min default would stall a lane that long on
         // a half-open connection, until heartbeats notice it.
         factory.setChannelRpcTimeout(Math.toIntExact(connectTimeout.toMillis()));
+        factory.setRequestedHeartbeat(HEARTBEAT_SECONDS);
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(false);
         factory.setNetworkRecoveryInterval(recoveryInterval.toMillis());

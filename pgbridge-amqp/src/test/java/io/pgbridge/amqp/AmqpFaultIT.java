@@ -255,7 +255,7 @@ class AmqpFaultIT {
         env.put("PGBRIDGE_SHUTDOWN_TIMEOUT_MS", "2000");
         if (source == Source.WAL) {
             env.put("PGBRIDGE_BRIDGE_CHANNELS", name + ".orders->queue:" + name);
-            env.put("PGBRIDGE_REPLICATION_SLOT", name);
+            env.put("PGBRIDGE_WAL_SLOT", name);
         } else {
             env.put("PGBRIDGE_BRIDGE_CHANNELS", "orders->queue:" + name);
             env.put("PGBRIDGE_SOURCES", "outbox");

@@ -65,7 +65,7 @@ class AmqpSinkCompatibilityIT extends BrokerSinkCompatibilityKit {
     }
 
     /** Declares the queue and consumes it, acknowledging automatically. */
-    private static final class QueueReceiver implements Receiver {
+    static final class QueueReceiver implements Receiver {
         private final Connection connection;
         private final List<Received> received = new ArrayList<>();
 

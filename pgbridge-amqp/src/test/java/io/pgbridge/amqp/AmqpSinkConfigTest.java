@@ -75,7 +75,7 @@ class AmqpSinkConfigTest {
         AmqpSinkConfig c = AmqpSinkConfig.from(TestSinkConfigs.of(
                 "amqp://h",
                 Map.of(
-                        "delivery-mode", "1",
+                        "amqp.delivery-mode", "1",
                         "amqp.confirm-timeout-ms", "1500",
                         "amqp.connect-timeout-ms", "2500",
                         "amqp.recovery-interval-ms", "700")));
@@ -87,10 +87,11 @@ class AmqpSinkConfigTest {
     }
 
     @Test
-    void deliveryModeHasTheSeedAliasAndItsOwnEnvironmentName() {
-        assertThat(AmqpSinkConfig.DELIVERY_MODE.envName()).isEqualTo("PGBRIDGE_DELIVERY_MODE");
+    void deliveryModeHasTheSeedAliasTheFormerKeyAndItsOwnEnvironmentName() {
+        assertThat(AmqpSinkConfig.DELIVERY_MODE.envName()).isEqualTo("PGBRIDGE_AMQP_DELIVERY_MODE");
         assertThat(AmqpSinkConfig.DELIVERY_MODE.aliases())
                 .containsExactly("PGPROXY_LOCAL-UPSTREAM_CONFIG-DELIVERY_MODE");
+        assertThat(AmqpSinkConfig.DELIVERY_MODE.deprecatedKeys()).containsExactly("delivery-mode");
         assertThat(AmqpSinkConfig.CONFIRM_TIMEOUT.envName()).isEqualTo("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS");
     }
 
@@ -101,7 +102,16 @@ class AmqpSinkConfigTest {
                 "PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "1500",
                 "PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "700"));
 
-        assertThat(config.get("delivery-mode")).as("the seed's name").isEqualTo("1");
+        assertThat(config.get("amqp.delivery-mode")).as("the seed's name").isEqualTo("1");
+        assertThat(PgBridgeConfig.fromEnvironment(Map.of("PGBRIDGE_DELIVERY_MODE", "1"))
+                        .get("amqp.delivery-mode"))
+                .as("the former environment name, deprecated")
+                .isEqualTo("1");
+        assertThat(PgBridgeConfig.fromEnvironment(
+                                Map.of("PGBRIDGE_DELIVERY_MODE", "1", "PGBRIDGE_AMQP_DELIVERY_MODE", "2"))
+                        .get("amqp.delivery-mode"))
+                .as("the current name wins")
+                .isEqualTo("2");
         assertThat(config.get("amqp.confirm-timeout-ms")).isEqualTo("1500");
         assertThat(config.get("amqp.recovery-interval-ms")).isEqualTo("700");
     }
@@ -110,11 +120,11 @@ class AmqpSinkConfigTest {
     void reportsEveryProblemAtOnceWithoutThePassword() {
         assertThatThrownBy(() -> AmqpSinkConfig.from(TestSinkConfigs.of(
                         "amqp://app:topsecret@h/a/b?heartbeat=10",
-                        Map.of("delivery-mode", "3", "amqp.confirm-timeout-ms", "soon"))))
+                        Map.of("amqp.delivery-mode", "3", "amqp.confirm-timeout-ms", "soon"))))
                 .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
                         .as("problems")
                         .hasSize(4)
-                        .anySatisfy(p -> assertThat(p).contains("PGBRIDGE_DELIVERY_MODE='3'", "between 1 and 2"))
+                        .anySatisfy(p -> assertThat(p).contains("PGBRIDGE_AMQP_DELIVERY_MODE='3'", "between 1 and 2"))
                         .anySatisfy(p -> assertThat(p).contains("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS='soon'"))
                         .anySatisfy(p -> assertThat(p).contains("query parameters"))
                         .anySatisfy(p -> assertThat(p).contains("several segments", "%2f")))
@@ -173,5 +183,36 @@ class AmqpSinkConfigTest {
         assertThat(TestSinkConfigs.parse("amqp://app:topsecret@h/prod"))
                 .hasToString(
                         "AmqpSinkConfig{uri=amqp://app:****@h/prod, vhost=prod, deliveryMode=2, confirmTimeout=30000ms}");
+    }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        AmqpSinkConfig c = AmqpSinkConfig.builder()
+                .uri("amqps://rabbit.example/prod")
+                .credentials("app", "topsecret")
+                .deliveryMode(1)
+                .confirmTimeout(Duration.ofSeconds(3))
+                .build();
+
+        assertThat(c.port()).isEqualTo(5671);
+        assertThat(c.username()).as("credentials when the URI has none").isEqualTo("app");
+        assertThat(c.password().reveal()).isEqualTo("topsecret");
+        assertThat(c.deliveryMode()).isEqualTo(1);
+        assertThat(c.confirmTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.toString()).doesNotContain("topsecret");
+        assertThat(new AmqpSink(c).name()).isEqualTo("amqp");
+
+        assertThatThrownBy(() -> AmqpSinkConfig.builder().deliveryMode(3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("deliveryMode must be 1 or 2, was 3");
+        assertThatThrownBy(() ->
+                        AmqpSinkConfig.builder().uri("mqtt://u:secret@h/a/b").build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("every URI problem at once, password redacted")
+                        .hasSize(2)
+                        .allSatisfy(p -> assertThat(p).startsWith("PGBRIDGE_UPSTREAM_URI='mqtt://u:****@h/a/b'")));
+        assertThatThrownBy(() -> AmqpSinkConfig.builder().build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_UPSTREAM_URI is missing");
     }
 }

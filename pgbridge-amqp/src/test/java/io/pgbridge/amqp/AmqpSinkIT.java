@@ -10,6 +10,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.PgBridge;
+import io.pgbridge.sinktck.FrozenPath;
 import io.pgbridge.testkit.TestServices;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -92,6 +93,22 @@ class AmqpSinkIT {
         }
     }
 
+    /**
+     * Confirms lost on a frozen path: the lanes waited for them until the broker's 60 s heartbeat ended the connection
+     * (found by pgbridge-chaos, seed -1674879717577266057); the sink's 5 s heartbeat leaves the path within seconds.
+     */
+    @Test
+    void aRouteDeliversAgainAfterItsNetworkPathToRabbitMqFroze() throws Exception {
+        String queue = "pgbridge-it-frozen-" + java.util.UUID.randomUUID();
+        try (AmqpSinkCompatibilityIT.QueueReceiver receiver = new AmqpSinkCompatibilityIT.QueueReceiver(queue)) {
+            FrozenPath.assertRouteDeliversAgainAfterItsPathFroze(
+                    TestServices.amqpUrl(),
+                    "queue:" + queue,
+                    Map.of("PGBRIDGE_AMQP_CONFIRM_TIMEOUT_MS", "5000", "PGBRIDGE_AMQP_RECOVERY_INTERVAL_MS", "500"),
+                    receiver);
+        }
+    }
+
     @Test
     void notifyWithRoutingKeyReachesQueueBoundToTopicExchange() throws Exception {
         String queue = declareQueue(false);
@@ -129,7 +146,7 @@ class AmqpSinkIT {
     @Test
     void queueTargetDeliversThroughDefaultExchange() throws Exception {
         String queue = declareQueue(false);
-        bridge = startBridge(channel + "->queue:" + queue, Map.of("delivery-mode", "1"));
+        bridge = startBridge(channel + "->queue:" + queue, Map.of("amqp.delivery-mode", "1"));
 
         notify(channel, "{\"job\":1}");
         notify(channel, "{\"job\":2}");

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 class AmqpSinkTest {
     private final AmqpSink sink = new AmqpSink(
-            AmqpSinkConfig.from(TestSinkConfigs.of("amqp://h", Map.of("delivery-mode", "1"))),
+            AmqpSinkConfig.from(TestSinkConfigs.of("amqp://h", Map.of("amqp.delivery-mode", "1"))),
             Executors.defaultThreadFactory());
 
     private static Event.Builder event() {
@@ -139,7 +139,8 @@ class AmqpSinkTest {
                 .setting("delivery-mode", "0");
 
         assertThatThrownBy(builder::build)
+                .as("the former key still reaches the setting, which is named by its current key")
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("PGBRIDGE_DELIVERY_MODE='0': must be between 1 and 2");
+                .hasMessageContaining("PGBRIDGE_AMQP_DELIVERY_MODE='0': must be between 1 and 2");
     }
 }

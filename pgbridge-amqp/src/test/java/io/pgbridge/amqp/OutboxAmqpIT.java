@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The outbox to RabbitMQ with the broker stopped for a while under a steady stream of {@code pgbridge.send}: every
- * committed event arrives afterwards, first deliveries in commit order, counted by message id.
+ * committed event arrives afterwards, first deliveries in commit order, counted by message id, each with the W3C trace
+ * context ({@code traceparent}, {@code tracestate}) it was sent with among its AMQP headers.
  */
 class OutboxAmqpIT {
     private OutboxOutage outbox;
@@ -59,7 +60,15 @@ class OutboxAmqpIT {
             }
         });
         for (GetResponse r : messages) {
-            firstBySeq.putIfAbsent(r.getProps().getMessageId(), OutboxOutage.seq(r.getBody()));
+            int seq = OutboxOutage.seq(r.getBody());
+            firstBySeq.putIfAbsent(r.getProps().getMessageId(), seq);
+            Map<String, Object> headers = r.getProps().getHeaders();
+            assertThat(String.valueOf(headers.get("traceparent")))
+                    .as("traceparent header of event %d", seq)
+                    .isEqualTo(OutboxOutage.traceparent(seq));
+            assertThat(String.valueOf(headers.get("tracestate")))
+                    .as("tracestate header of event %d", seq)
+                    .isEqualTo(OutboxOutage.tracestate(seq));
         }
         assertThat(new ArrayList<>(firstBySeq.values()))
                 .as(

@@ -83,7 +83,7 @@ class WalRouteIsolationIT {
                 .postgres(TestServices.postgresUrl())
                 .upstream(TestServices.amqpUrl())
                 .routes(name + ".a->queue:" + name + "_a, " + name + ".b->queue:" + name + "_b")
-                .setting("replication.slot", name)
+                .setting("wal.slot", name)
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(1000))
                 .build();
         bridge.start();

@@ -80,7 +80,7 @@ class WalToAmqpIT {
                 .postgres(TestServices.postgresUrl())
                 .upstream(TestServices.amqpUrl())
                 .routes(table + "->queue:" + name)
-                .setting("replication.slot", name)
+                .setting("wal.slot", name)
                 .setting("wal.status-interval-ms", "200")
                 .setting("amqp.recovery-interval-ms", "500")
                 .setting("amqp.confirm-timeout-ms", "5000")

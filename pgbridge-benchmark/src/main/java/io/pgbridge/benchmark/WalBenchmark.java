@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
  * amqp=amqp://guest:guest@127.0.0.1:5672/%2f only=bare,memory,amqp,amqp-strict jvm="-XX:..."} ({@code amqp=none}
- * skips RabbitMQ; {@code only} picks readers; {@code jvm} adds options to the readers' JVMs).
+ * skips RabbitMQ; {@code only} picks readers, in the order given, and a {@code -metrics} suffix (such as {@code
+ * only=memory,memory-metrics}) runs a reader with a Micrometer registry; {@code jvm} adds options to the readers'
+ * JVMs).
  */
 public final class WalBenchmark {
     private static final String SCHEMA = "pgbridge_bench";

@@ -1,5 +1,6 @@
 package io.pgbridge.benchmark;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgbridge.PgBridge;
 import io.pgbridge.amqp.AmqpSinkProvider;
 import io.pgbridge.spi.Settings;
@@ -13,7 +14,8 @@ import java.util.concurrent.ThreadFactory;
  * One run of {@link WalBenchmark}, in its own JVM: streams {@code rows} changes from the slot through the path named
  * by {@code mode}, prints {@code READY} once it reads and {@code RESULT key=value ...} once every change was
  * confirmed. Arguments: mode ({@code memory}, {@code amqp}, {@code amqp-strict}: RabbitMQ with {@code
- * delivery.strict-order}, {@code bare}), postgres URL, JDBC URL, user, slot, table, rows, and for the RabbitMQ modes
+ * delivery.strict-order}, {@code bare}; a {@code -metrics} suffix, such as {@code memory-metrics}, records the bridge's
+ * meters in a {@link SimpleMeterRegistry}), postgres URL, JDBC URL, user, slot, table, rows, and for the RabbitMQ modes
  * the broker URL and the queue.
  */
 public final class WalBenchmarkRun {
@@ -36,18 +38,28 @@ public final class WalBenchmarkRun {
         boolean toAmqp = mode.startsWith("amqp");
         Sink sink = new MeasuringSink(toAmqp ? amqpSink(args[7]) : null, m);
         String target = toAmqp ? "queue:" + args[8] : "queue:bench";
-        try (PgBridge bridge = PgBridge.builder()
+        SimpleMeterRegistry registry = mode.endsWith("-metrics") ? new SimpleMeterRegistry() : null;
+        PgBridge.Builder builder = PgBridge.builder()
                 .postgres(postgresUrl)
                 .routes(table + "->" + target)
                 .sink(sink)
-                .setting("replication.slot", slot)
-                .strictOrder(mode.equals("amqp-strict"))
-                .shutdownTimeout(Duration.ofSeconds(60))
-                .build()) {
+                .setting("wal.slot", slot)
+                .strictOrder(mode.startsWith("amqp-strict"))
+                .shutdownTimeout(Duration.ofSeconds(60));
+        if (registry != null) {
+            builder.meterRegistry(registry);
+        }
+        try (PgBridge bridge = builder.build()) {
             bridge.start();
             System.out.println("READY");
             m.awaitAll();
-            System.out.println("RESULT " + m.summary(true));
+            String delivered = registry == null
+                    ? ""
+                    : " metrics_delivered="
+                            + (long) registry.get("pgbridge.events.delivered")
+                                    .functionCounter()
+                                    .count();
+            System.out.println("RESULT " + m.summary(true) + delivered);
         }
     }
 

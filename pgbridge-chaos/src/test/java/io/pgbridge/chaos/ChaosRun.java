@@ -62,8 +62,7 @@ final class ChaosRun {
             int bridges,
             List<Fault> faults,
             List<String> jvmOptions,
-            Promise promise,
-            long producerPauseMillis) {}
+            Promise promise) {}
 
     /** NOTIFY: the producer writes this long after the last fault; the first seconds are the bridge's to listen. */
     private static final Duration CALM = Duration.ofSeconds(12);
@@ -102,8 +101,9 @@ final class ChaosRun {
         String name = "chaos_" + Long.toString(seed & 0xffffffffL, 36) + "_"
                 + scenario.source().name().toLowerCase(java.util.Locale.ROOT).charAt(0);
         System.out.printf(
-                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dchaos -Dit.test='ChaosIT#%s'"
-                        + " -Dchaos.seed=%d%n",
+                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dtest='Checker*'"
+                        + " -Dit.test='ChaosIT#%s' -Dchaos.seed=%d -Dsurefire.failIfNoSpecifiedTests=false"
+                        + " -Dfailsafe.failIfNoSpecifiedTests=false%n",
                 scenario.test(), seed, scenario.test(), seed);
         Workload workload = new Workload(scenario.source(), name, scenario.routes());
         List<Nemesis.Planned> plan =
@@ -119,7 +119,7 @@ final class ChaosRun {
             env.putAll(sink.environment());
             Report report;
             try (Bridges bridges = new Bridges(name, env, sink.uri(), scenario.jvmOptions(), scenario.bridges());
-                    Producer producer = new Producer(workload, new Random(seed), scenario.producerPauseMillis())) {
+                    Producer producer = new Producer(workload, new Random(seed))) {
                 bridges.startAll();
                 if (workload.slot() != null) {
                     await().atMost(Duration.ofMinutes(1)).until(() -> slotExists(workload.slot()));

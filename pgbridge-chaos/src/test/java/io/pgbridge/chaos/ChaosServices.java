@@ -11,14 +11,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The suite's own PostgreSQL cluster and RabbitMQ node, on ports no other test uses ({@value #PG_PORT},
- * {@value #AMQP_PORT}), started from scratch by {@code src/test/scripts/chaos-services.sh} so that the nemesis can
- * crash and restart them without disturbing the shared services or anyone's private set. A leftover of an earlier run
- * is stopped and its data removed on {@link #start()}.
+ * The suite's own PostgreSQL cluster, RabbitMQ node, Mosquitto broker and Redis server, on ports no other test uses
+ * ({@value #PG_PORT}, {@value #AMQP_PORT}, {@value #MQTT_PORT}, {@value #REDIS_PORT}), started from scratch by {@code
+ * src/test/scripts/chaos-services.sh} so that the nemesis can crash and restart them without disturbing the shared
+ * services or anyone's private set, and so that the suite does not depend on the machine's brokers (other modules'
+ * tests stop and start those). A leftover of an earlier run is stopped and its data removed on {@link #start()}.
  */
 final class ChaosServices {
     static final int PG_PORT = 5499;
     static final int AMQP_PORT = 5699;
+    static final int MQTT_PORT = 1899;
+    static final int REDIS_PORT = 6399;
 
     private ChaosServices() {}
 

@@ -4,21 +4,20 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperty;
-import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The MQTT side (the machine's broker, {@code PGBRIDGE_TEST_MQTT_URL}): a topic per route, a QoS 1 subscriber per
+ * The MQTT side (the suite's own Mosquitto, {@link ChaosServices#MQTT_PORT}): a topic per route, a QoS 1 subscriber per
  * run recording the event id from the {@code pgbridge-event-id} user property. The broker is not stopped: Mosquitto
  * without persistence forgets acknowledged messages on a restart, which would be its loss, not the bridge's.
  */
 final class MqttSide implements SinkSide {
     private final String name;
     private final int routes;
-    private final URI broker = URI.create(TestServices.mqttUrl());
+    private final URI broker = URI.create("mqtt://127.0.0.1:" + ChaosServices.MQTT_PORT);
     private final Mqtt5AsyncClient client;
 
     MqttSide(String name, int routes) throws Exception {

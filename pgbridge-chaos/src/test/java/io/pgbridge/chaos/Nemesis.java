@@ -158,9 +158,16 @@ final class Nemesis {
         }
     }
 
-    /** Waits for the end of the schedule (which fits the run's length) and returns what was injected. */
+    /**
+     * Waits for the end of the schedule (which fits the run's length, plus up to 5 minutes for slow injections such as
+     * bridge restarts) and returns what was injected. The limit follows the schedule: a fixed one cut the long mode
+     * short (a 30-minute schedule stopped after 5 minutes).
+     */
     List<Injected> awaitEnd() throws InterruptedException {
-        thread.join(300_000);
+        long planned = schedule.stream()
+                .mapToLong(p -> p.delayMillis() + p.holdMillis())
+                .sum();
+        thread.join(planned + 300_000);
         stopping = true;
         thread.join(60_000);
         if (failure != null) {

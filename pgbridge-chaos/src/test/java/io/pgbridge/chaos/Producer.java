@@ -28,7 +28,9 @@ final class Producer implements AutoCloseable {
 
     private final Workload workload;
     private final Random random;
-    private final long pauseMillis;
+    /** The pause between two transactions: a steady rate, not a flood. */
+    static final long PAUSE_MILLIS = 100;
+
     private final List<Commit> committed = new CopyOnWriteArrayList<>();
     private final List<Commit> inDoubt = new CopyOnWriteArrayList<>();
     private final Thread thread;
@@ -39,12 +41,10 @@ final class Producer implements AutoCloseable {
 
     /**
      * @param random the seeded source of transaction sizes and routes
-     * @param pauseMillis the pause between two transactions (a steady rate, not a flood)
      */
-    Producer(Workload workload, Random random, long pauseMillis) {
+    Producer(Workload workload, Random random) {
         this.workload = workload;
         this.random = random;
-        this.pauseMillis = pauseMillis;
         this.thread = new Thread(this::loop, "chaos-producer");
         thread.setDaemon(true);
     }
@@ -109,7 +109,7 @@ final class Producer implements AutoCloseable {
         try {
             while (!stopping) {
                 transaction(random.nextInt(workload.routes()), size(random));
-                Thread.sleep(pauseMillis);
+                Thread.sleep(PAUSE_MILLIS);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,7 +5,6 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -13,14 +12,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Redis side (the machine's server, {@code PGBRIDGE_TEST_REDIS_URL}): a stream per route, read from its start by
+ * The Redis side (the suite's own server, {@link ChaosServices#REDIS_PORT}): a stream per route, read from its start by
  * one thread per route ({@code XREAD BLOCK}); the entry's {@code event_id} field is the event id. Redis is not
  * stopped: without AOF it forgets the stream on a restart, which would be its loss, not the bridge's.
  */
 final class RedisSide implements SinkSide {
     private final String name;
     private final int routes;
-    private final URI server = URI.create(TestServices.redisUrl());
+    private final URI server = URI.create("redis://127.0.0.1:" + ChaosServices.REDIS_PORT);
     private final RedisClient client = RedisClient.create(server.toString());
     private final List<Thread> readers = new ArrayList<>();
     private final List<StatefulRedisConnection<byte[], byte[]>> connections = new ArrayList<>();

@@ -120,7 +120,7 @@ final class Workload {
         }
         env.put("PGBRIDGE_BRIDGE_CHANNELS", channels.toString());
         switch (source) {
-            case WAL -> env.put("PGBRIDGE_REPLICATION_SLOT", schema);
+            case WAL -> env.put("PGBRIDGE_WAL_SLOT", schema);
             case STREAMING_OUTBOX, POLLING_OUTBOX -> {
                 env.put("PGBRIDGE_SOURCES", "outbox");
                 env.put("PGBRIDGE_OUTBOX_SCHEMA", schema);

@@ -2,8 +2,8 @@ package io.pgbridge.internal;
 
 import io.pgbridge.internal.config.PostgresUri;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Redaction;
-import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;

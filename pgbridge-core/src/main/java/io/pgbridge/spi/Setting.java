@@ -31,6 +31,7 @@ public final class Setting {
     private final String defaultValue;
     private final boolean secret;
     private final List<String> aliases;
+    private final List<String> deprecatedKeys;
     private final long min;
     private final long max;
 
@@ -41,6 +42,7 @@ public final class Setting {
             String defaultValue,
             boolean secret,
             List<String> aliases,
+            List<String> deprecatedKeys,
             long min,
             long max) {
         this.key = Objects.requireNonNull(key, "key");
@@ -49,41 +51,65 @@ public final class Setting {
         this.defaultValue = defaultValue;
         this.secret = secret;
         this.aliases = List.copyOf(aliases);
+        this.deprecatedKeys = List.copyOf(deprecatedKeys);
         this.min = min;
         this.max = max;
     }
 
     public static Setting string(String key, String description) {
-        return new Setting(key, Type.STRING, description, null, false, List.of(), 0, 0);
+        return new Setting(key, Type.STRING, description, null, false, List.of(), List.of(), 0, 0);
     }
 
     /** A secret string: its value is printed as {@code ****} everywhere. */
     public static Setting secret(String key, String description) {
-        return new Setting(key, Type.STRING, description, null, true, List.of(), 0, 0);
+        return new Setting(key, Type.STRING, description, null, true, List.of(), List.of(), 0, 0);
     }
 
     public static Setting integer(String key, String description, long defaultValue, long min, long max) {
-        return new Setting(key, Type.INTEGER, description, Long.toString(defaultValue), false, List.of(), min, max);
+        return new Setting(
+                key, Type.INTEGER, description, Long.toString(defaultValue), false, List.of(), List.of(), min, max);
     }
 
     public static Setting bool(String key, String description, boolean defaultValue) {
-        return new Setting(key, Type.BOOLEAN, description, Boolean.toString(defaultValue), false, List.of(), 0, 0);
+        return new Setting(
+                key, Type.BOOLEAN, description, Boolean.toString(defaultValue), false, List.of(), List.of(), 0, 0);
     }
 
     /** A duration in milliseconds; the key should end in {@code -ms}. */
     public static Setting durationMs(String key, String description, long defaultMillis, long min, long max) {
         return new Setting(
-                key, Type.DURATION_MS, description, Long.toString(defaultMillis), false, List.of(), min, max);
+                key,
+                Type.DURATION_MS,
+                description,
+                Long.toString(defaultMillis),
+                false,
+                List.of(),
+                List.of(),
+                min,
+                max);
     }
 
     /** A copy with a default value for a string setting. */
     public Setting withDefault(String value) {
-        return new Setting(key, type, description, value, secret, aliases, min, max);
+        return new Setting(key, type, description, value, secret, aliases, deprecatedKeys, min, max);
     }
 
     /** A copy that also answers to these names (environment variables of the seed, such as {@code PGPROXY_LOCAL-...}). */
     public Setting withAliases(String... names) {
-        return new Setting(key, type, description, defaultValue, secret, List.of(names), min, max);
+        return new Setting(key, type, description, defaultValue, secret, List.of(names), deprecatedKeys, min, max);
+    }
+
+    /**
+     * A copy that still answers to former keys ({@code delivery-mode} for {@code amqp.delivery-mode}), and to their
+     * environment variables: accepted with a warning logged once per key, so that old configurations keep working.
+     */
+    public Setting withDeprecatedKeys(String... keys) {
+        return new Setting(key, type, description, defaultValue, secret, aliases, List.of(keys), min, max);
+    }
+
+    /** Former keys, still accepted with a warning; see {@link #withDeprecatedKeys}. */
+    public List<String> deprecatedKeys() {
+        return deprecatedKeys;
     }
 
     public String key() {

@@ -1,6 +1,8 @@
 package io.pgbridge.spi;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -48,6 +50,21 @@ public final class Settings {
             copy.remove(key);
         } else {
             copy.put(key, value);
+        }
+        return new Settings(Collections.unmodifiableMap(copy));
+    }
+
+    /**
+     * A copy holding only the values of these settings: what one component may see (a sink never gets the database
+     * password).
+     */
+    public Settings only(Collection<Setting> settings) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        for (Setting s : settings) {
+            String v = values.get(s.key());
+            if (v != null) {
+                copy.put(s.key(), v);
+            }
         }
         return new Settings(Collections.unmodifiableMap(copy));
     }

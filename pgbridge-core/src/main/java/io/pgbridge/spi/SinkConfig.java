@@ -1,8 +1,8 @@
 package io.pgbridge.spi;
 
+import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;
 
@@ -35,8 +35,15 @@ public interface SinkConfig {
      *
      * @param form how the sink's URI is written, for the message ({@code mqtt://host:1883 or mqtts://host:8883})
      */
-    default URI parsedUri(String form, List<String> problems) {
-        String text = uri();
+    default URI parsedUri(String form, Problems problems) {
+        return parseUri(uri(), form, problems);
+    }
+
+    /**
+     * An upstream URI given in code (a sink config's builder) parsed as {@link #parsedUri} does: {@code null} after
+     * adding a problem naming {@code PGBRIDGE_UPSTREAM_URI} when it is missing, invalid or without a scheme.
+     */
+    static URI parseUri(String text, String form, Problems problems) {
         if (text == null) {
             problems.add(UpstreamSettings.URI.envName() + " is missing: write it as " + form);
             return null;

@@ -1,14 +1,14 @@
 package io.pgbridge.kafka;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Secret;
-import io.pgbridge.spi.ServerList;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.ServerList;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -113,7 +113,7 @@ public final class KafkaSinkConfig {
      */
     static KafkaSinkConfig from(SinkConfig sink) {
         Settings s = sink.settings();
-        List<String> problems = new ArrayList<>(s.problems(SETTINGS));
+        Problems problems = new Problems().check(s, SETTINGS);
         String compression = s.string(COMPRESSION);
         if (compression != null && !COMPRESSIONS.contains(compression.trim().toLowerCase(Locale.ROOT))) {
             problems.add(Settings.problem(COMPRESSION, compression, "must be one of " + sorted(COMPRESSIONS)));
@@ -132,7 +132,7 @@ public final class KafkaSinkConfig {
                 SETTINGS,
                 problems);
         if (servers == null) {
-            throw new ConfigurationException(problems);
+            throw problems.exception();
         }
         String user = servers.user();
         Secret pass = servers.password();
@@ -143,9 +143,7 @@ public final class KafkaSinkConfig {
                     + "/" + UpstreamSettings.PASSWORD.envName() + "); only the "
                     + (username == null ? "password" : "user") + " is given");
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return new KafkaSinkConfig(
                 String.join(",", servers.hostPorts()),
                 servers.scheme().equals("kafkas"),

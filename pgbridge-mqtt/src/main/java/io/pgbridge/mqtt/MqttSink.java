@@ -19,7 +19,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,7 +56,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A payload over {@code mqtt.max-message-bytes} or over the broker's maximum packet size (MQTT 5 CONNACK) is
  * refused for good with a message naming both sizes, never dropped silently. After the first connection the client
- * reconnects by itself (exponential backoff from 0.5 s to 30 s, ±25% jitter); while it is disconnected publishes fail
+ * reconnects by itself (exponential backoff from 0.5 s to 30 s, ±25% jitter), also after a silent network path (keep
+ * alive {@value #KEEP_ALIVE_SECONDS} s); while it is disconnected publishes fail
  * and are retried by the pipeline. Duplicates are possible after a failure (at least once), and every message carries
  * the event id to deduplicate.
  *
@@ -69,6 +71,13 @@ public final class MqttSink implements Sink {
     private static final int MAX_TOPIC_BYTES = 65_535;
     private static final long RECONNECT_INITIAL_MS = 500;
     private static final long RECONNECT_MAX_MS = 30_000;
+    /**
+     * The MQTT keep alive, in seconds: the client sends PINGREQ once nothing was read for this long and closes the
+     * connection when no PINGRESP came a keep alive later, then reconnects. A network path that stops carrying bytes
+     * without closing (a dead NAT entry) is thus left within 20 s; with the client's default of 60 s a lane retried
+     * QoS flows that could never complete for up to two minutes (found by pgbridge-chaos).
+     */
+    static final int KEEP_ALIVE_SECONDS = 10;
     /** Fixed header, packet id and property lengths of a PUBLISH, generously; the rest: topic, properties, payload. */
     private static final int PUBLISH_OVERHEAD_BYTES = 32;
     // PUBACK/PUBREC reason codes that no retry can cure (MQTT 5 section 3.4.2.1)
@@ -76,15 +85,21 @@ public final class MqttSink implements Sink {
     private static final int PAYLOAD_FORMAT_INVALID = 0x99;
 
     private final MqttConfig config;
-    private final SinkConfig sinkConfig;
+    private final ThreadFactory threads;
     private final Object lock = new Object();
     private volatile Client client;
     private volatile boolean connectedOnce;
     private volatile boolean closed;
 
-    MqttSink(MqttConfig config, SinkConfig sinkConfig) {
+    /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-mqtt-<n>}. */
+    public MqttSink(MqttConfig config) {
+        this(config, new NamedThreadFactory("mqtt", null));
+    }
+
+    /** @param threads creates every thread the MQTT client's callbacks run on */
+    public MqttSink(MqttConfig config, ThreadFactory threads) {
         this.config = config;
-        this.sinkConfig = sinkConfig;
+        this.threads = threads;
     }
 
     @Override
@@ -338,8 +353,7 @@ public final class MqttSink implements Sink {
                 .serverHost(config.host)
                 .serverPort(config.port)
                 .executorConfig()
-                .nettyExecutor(
-                        command -> sinkConfig.threadFactory().newThread(command).start())
+                .nettyExecutor(command -> threads.newThread(command).start())
                 .nettyThreads(1)
                 .applyExecutorConfig()
                 .addDisconnectedListener(this::onDisconnected);
@@ -390,6 +404,7 @@ public final class MqttSink implements Sink {
         @Override
         public CompletableFuture<?> connect() {
             return mqtt.connectWith()
+                    .keepAlive(KEEP_ALIVE_SECONDS)
                     .cleanStart(config.cleanSession)
                     .sessionExpiryInterval(config.sessionExpirySeconds)
                     .send();
@@ -460,7 +475,10 @@ public final class MqttSink implements Sink {
 
         @Override
         public CompletableFuture<?> connect() {
-            return mqtt.connectWith().cleanSession(config.cleanSession).send();
+            return mqtt.connectWith()
+                    .keepAlive(KEEP_ALIVE_SECONDS)
+                    .cleanSession(config.cleanSession)
+                    .send();
         }
 
         @Override

@@ -31,6 +31,6 @@ public final class MqttSinkProvider implements SinkProvider {
     /** @throws io.pgbridge.ConfigurationException listing every invalid setting or URI part */
     @Override
     public Sink create(SinkConfig config) {
-        return new MqttSink(MqttConfig.from(config), config);
+        return new MqttSink(MqttConfig.from(config), config.threadFactory());
     }
 }

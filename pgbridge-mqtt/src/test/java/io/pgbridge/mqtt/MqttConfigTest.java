@@ -87,4 +87,31 @@ class MqttConfigTest {
         assertThat(MqttSink.topicProblem("events/signup")).isNull();
         assertThat(MqttSink.topicProblem("events.signup")).isNull();
     }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        MqttConfig c = MqttConfig.builder()
+                .uri("mqtts://broker.example")
+                .credentials("app", "topsecret")
+                .qos(2)
+                .retain(true)
+                .build();
+        assertThat(c.port).isEqualTo(8883);
+        assertThat(c.username).isEqualTo("app");
+        assertThat(c.qos).isEqualTo(2);
+        assertThat(c.retain).isTrue();
+        assertThat(c.toString()).doesNotContain("topsecret");
+        assertThat(new MqttSink(c).name()).isEqualTo("mqtt");
+
+        assertThatThrownBy(() -> MqttConfig.builder().qos(3)).hasMessage("qos must be 0, 1 or 2, was 3");
+        assertThatThrownBy(() -> MqttConfig.builder()
+                        .uri("mqtt://u:secret@h/path")
+                        .protocolVersion("3.1.1")
+                        .qos(2)
+                        .build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("path and QoS 2 on 3.1.1, together, password redacted")
+                        .hasSize(2)
+                        .noneSatisfy(p -> assertThat(p).contains("secret")));
+    }
 }

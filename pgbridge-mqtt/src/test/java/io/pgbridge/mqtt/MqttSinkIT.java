@@ -9,6 +9,7 @@ import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.FrozenPath;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
@@ -57,6 +58,23 @@ class MqttSinkIT {
                     .as("user properties")
                     .containsEntry(MqttSink.CHANNEL_PROPERTY, channel)
                     .containsKey(MqttSink.EVENT_ID_PROPERTY);
+        }
+    }
+
+    /**
+     * QoS 1 flows lost on a frozen path: with the client's default 60 s keep alive the route retried them until the
+     * broker ended the silent connection, some 90 s (found by pgbridge-chaos, seed 369138520339832187); the sink's 10 s
+     * keep alive leaves the path within 20 s.
+     */
+    @Test
+    void aRouteDeliversAgainAfterItsNetworkPathToTheBrokerFroze() throws Exception {
+        String topic = "pgbridge-it/frozen/" + UUID.randomUUID();
+        try (MqttReceiver receiver = new MqttReceiver(topic)) {
+            FrozenPath.assertRouteDeliversAgainAfterItsPathFroze(
+                    TestServices.mqttUrl(),
+                    "topic:" + topic,
+                    Map.of("PGBRIDGE_MQTT_QOS", "1", "PGBRIDGE_MQTT_PUBLISH_TIMEOUT_MS", "5000"),
+                    receiver);
         }
     }
 

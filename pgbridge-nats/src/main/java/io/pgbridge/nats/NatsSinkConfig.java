@@ -2,15 +2,15 @@ package io.pgbridge.nats;
 
 import io.nats.client.Options;
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Secret;
-import io.pgbridge.spi.ServerList;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.ServerList;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
@@ -74,7 +74,7 @@ public final class NatsSinkConfig {
     /** @throws ConfigurationException listing every problem, values redacted */
     static NatsSinkConfig from(SinkConfig sink) {
         Settings s = sink.settings();
-        List<String> problems = new ArrayList<>(s.problems(SETTINGS));
+        Problems problems = new Problems().check(s, SETTINGS);
         ServerList list = ServerList.parse(
                 sink,
                 Set.of("nats", "tls"),
@@ -83,16 +83,14 @@ public final class NatsSinkConfig {
                 SETTINGS,
                 problems);
         if (list == null) {
-            throw new ConfigurationException(problems);
+            throw problems.exception();
         }
         String user = list.user();
         Secret pass = list.password();
         List<String> servers = list.hostPorts().stream()
                 .map(hostPort -> list.scheme() + "://" + hostPort)
                 .toList();
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         if (user == null && pass == null) {
             user = s.string(UpstreamSettings.USERNAME);
             pass = s.secret(UpstreamSettings.PASSWORD);

@@ -3,17 +3,19 @@ package io.pgbridge.redis;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Secret;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The Redis sink's settings, read once from the upstream URI and the {@link Setting}s below. Immutable;
@@ -23,6 +25,8 @@ import java.util.Locale;
  * certificate and hostname verification ({@link SslVerifyMode#FULL}, the JVM's trust store). User and password may
  * instead come from {@code PGBRIDGE_UPSTREAM_USERNAME}/{@code _PASSWORD}; the URI wins when both are given. Without
  * a user, the password authenticates the {@code default} user ({@code requirepass}).
+ *
+ * <p>In code: {@code new RedisSink(RedisConfig.builder().uri("rediss://cache:6380/2").build())}.
  */
 public final class RedisConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
@@ -64,14 +68,13 @@ public final class RedisConfig {
     final Duration connectTimeout;
     final Duration commandTimeout;
 
-    private RedisConfig(SinkConfig sink, URI uri, List<String> problems) {
-        Settings s = sink.settings();
-        this.redactedUri = sink.redactedUri();
+    private RedisConfig(Builder b, URI uri, Problems problems) {
+        this.redactedUri = Redaction.redact(b.uri);
         this.tls = uri.getScheme().toLowerCase(Locale.ROOT).equals("rediss");
         this.host = uri.getHost();
         this.port = uri.getPort() > 0 ? uri.getPort() : 6379;
         if (host == null) {
-            problems.add(Settings.problem(UpstreamSettings.URI, sink.uri(), "names no host"));
+            problems.add(UpstreamSettings.URI, b.uri, "names no host");
         }
         String path = uri.getPath() == null ? "" : uri.getPath();
         Integer pathDatabase = null;
@@ -79,17 +82,16 @@ public final class RedisConfig {
             try {
                 pathDatabase = Integer.parseInt(path.substring(1));
             } catch (NumberFormatException e) {
-                problems.add(Settings.problem(
-                        UpstreamSettings.URI, sink.uri(), "path must be a database index, such as /0"));
+                problems.add(UpstreamSettings.URI, b.uri, "path must be a database index, such as /0");
             }
         }
         if (uri.getRawQuery() != null) {
-            problems.add(Settings.problem(
+            problems.add(
                     UpstreamSettings.URI,
-                    sink.uri(),
-                    "takes no query; write it as redis://[[user]:password@]host[:port][/database]"));
+                    b.uri,
+                    "takes no query; write it as redis://[[user]:password@]host[:port][/database]");
         }
-        this.database = pathDatabase != null ? pathDatabase : (int) s.integer(DATABASE);
+        this.database = pathDatabase != null ? pathDatabase : b.database;
         UserInfo userInfo = UserInfo.of(uri);
         String user = userInfo.user();
         Secret pass = userInfo.password();
@@ -98,29 +100,113 @@ public final class RedisConfig {
             pass = Secret.of(user);
             user = null;
         }
-        this.username = user != null ? user : s.string(UpstreamSettings.USERNAME);
-        this.password = pass != null ? pass : s.secret(UpstreamSettings.PASSWORD);
+        this.username = user != null ? user : b.username;
+        this.password = pass != null ? pass : b.password;
         if (username != null && password == null) {
             problems.add(UpstreamSettings.USERNAME.envName() + "='" + username
                     + "': a Redis user needs a password (AUTH user password)");
         }
-        this.streamMaxLength = s.integer(STREAM_MAX_LENGTH);
-        this.connectTimeout = s.duration(CONNECT_TIMEOUT);
-        this.commandTimeout = s.duration(COMMAND_TIMEOUT);
+        this.streamMaxLength = b.streamMaxLength;
+        this.connectTimeout = b.connectTimeout;
+        this.commandTimeout = b.commandTimeout;
+    }
+
+    /** A builder with every default; {@link Builder#uri} is required. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /** @throws ConfigurationException listing every problem */
     static RedisConfig from(SinkConfig sink) {
-        List<String> problems = new ArrayList<>(sink.settings().problems(SETTINGS));
-        URI uri = sink.parsedUri("redis://host:6379 or rediss://host:6380", problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
+        Settings s = sink.settings();
+        Problems problems = new Problems().check(s, SETTINGS);
+        Builder b = builder();
+        b.uri = sink.uri();
+        b.username = s.string(UpstreamSettings.USERNAME);
+        b.password = s.secret(UpstreamSettings.PASSWORD);
+        if (problems.isEmpty()) {
+            b.database = (int) s.integer(DATABASE);
+            b.streamMaxLength = s.integer(STREAM_MAX_LENGTH);
+            b.connectTimeout = s.duration(CONNECT_TIMEOUT);
+            b.commandTimeout = s.duration(COMMAND_TIMEOUT);
         }
-        RedisConfig config = new RedisConfig(sink, uri, problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
+        return b.build(problems);
+    }
+
+    /** Collects the Redis sink's settings in code; not thread-safe. */
+    public static final class Builder {
+        private String uri;
+        private String username;
+        private Secret password;
+        private int database;
+        private long streamMaxLength;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+
+        private Builder() {}
+
+        /** {@code redis://[[user]:password@]host[:port][/database]} or {@code rediss://...}; required. */
+        public Builder uri(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri").trim();
+            return this;
         }
-        return config;
+
+        /** User and password when the URI has none; the password is never shown. */
+        public Builder credentials(String username, String password) {
+            this.username = username;
+            this.password = Secret.of(Objects.requireNonNull(password, "password"));
+            return this;
+        }
+
+        /** Database index when the URI has no {@code /database} path; default 0. */
+        public Builder database(int database) {
+            if (database < 0) {
+                throw new IllegalArgumentException("database must be 0 or more, was " + database);
+            }
+            this.database = database;
+            return this;
+        }
+
+        /** Trim each stream to about this many entries (MAXLEN ~); 0 (default) keeps every entry. */
+        public Builder streamMaxLength(long entries) {
+            if (entries < 0) {
+                throw new IllegalArgumentException("streamMaxLength must be 0 or more, was " + entries);
+            }
+            this.streamMaxLength = entries;
+            return this;
+        }
+
+        /** How long {@code start()} waits to connect and authenticate; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive("connectTimeout", timeout);
+            return this;
+        }
+
+        /** How long a publish waits for replies; default {@link #DEFAULT_COMMAND_TIMEOUT}. */
+        public Builder commandTimeout(Duration timeout) {
+            this.commandTimeout = positive("commandTimeout", timeout);
+            return this;
+        }
+
+        /** @throws ConfigurationException listing every problem, the URI's password redacted */
+        public RedisConfig build() {
+            return build(new Problems());
+        }
+
+        private static Duration positive(String option, Duration d) {
+            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(option + " must be positive, was " + d);
+            }
+            return d;
+        }
+
+        private RedisConfig build(Problems problems) {
+            URI parsed = SinkConfig.parseUri(uri, "redis://host:6379 or rediss://host:6380", problems);
+            problems.throwIfAny();
+            RedisConfig config = new RedisConfig(this, parsed, problems);
+            problems.throwIfAny();
+            return config;
+        }
     }
 
     /** What lettuce connects to: TLS with full verification for rediss. */

@@ -17,7 +17,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -60,16 +61,22 @@ public final class RedisSink implements Sink {
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
 
     private final RedisConfig config;
-    private final SinkConfig sinkConfig;
+    private final ThreadFactory threads;
     private final Object lock = new Object();
     private ClientResources resources;
     private RedisClient client;
     private StatefulRedisConnection<String, byte[]> connection;
     private boolean closed;
 
-    RedisSink(RedisConfig config, SinkConfig sinkConfig) {
+    /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-redis-<n>}. */
+    public RedisSink(RedisConfig config) {
+        this(config, new NamedThreadFactory("redis", null));
+    }
+
+    /** @param threads creates every thread the Redis client starts */
+    public RedisSink(RedisConfig config, ThreadFactory threads) {
         this.config = config;
-        this.sinkConfig = sinkConfig;
+        this.threads = threads;
     }
 
     @Override
@@ -98,7 +105,7 @@ public final class RedisSink implements Sink {
             resources = DefaultClientResources.builder()
                     .ioThreadPoolSize(1)
                     .computationThreadPoolSize(1)
-                    .threadFactoryProvider(pool -> sinkConfig.threadFactory())
+                    .threadFactoryProvider(pool -> threads)
                     .build();
             client = RedisClient.create(resources);
             client.setOptions(ClientOptions.builder()

@@ -30,6 +30,6 @@ public final class RedisSinkProvider implements SinkProvider {
     /** @throws io.pgbridge.ConfigurationException listing every invalid setting or URI part */
     @Override
     public Sink create(SinkConfig config) {
-        return new RedisSink(RedisConfig.from(config), config);
+        return new RedisSink(RedisConfig.from(config), config.threadFactory());
     }
 }

@@ -67,4 +67,27 @@ class RedisConfigTest {
         assertThatThrownBy(() -> config("redis://cache", Map.of("redis.stream-max-length", "-1")))
                 .hasMessageContaining("PGBRIDGE_REDIS_STREAM_MAX_LENGTH='-1'");
     }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        RedisConfig c = RedisConfig.builder()
+                .uri("rediss://cache.example/2")
+                .credentials("app", "topsecret")
+                .streamMaxLength(1000)
+                .build();
+        assertThat(c.tls).isTrue();
+        assertThat(c.database).as("the URI's path wins").isEqualTo(2);
+        assertThat(c.username).isEqualTo("app");
+        assertThat(c.streamMaxLength).isEqualTo(1000);
+        assertThat(c.toString()).doesNotContain("topsecret");
+        assertThat(new RedisSink(c).name()).isEqualTo("redis");
+
+        assertThatThrownBy(() -> RedisConfig.builder().database(-1)).hasMessage("database must be 0 or more, was -1");
+        assertThatThrownBy(() ->
+                        RedisConfig.builder().uri("redis://:secret@h/x?a=b").build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("path and query, together, password redacted")
+                        .hasSize(2)
+                        .noneSatisfy(p -> assertThat(p).contains("secret")));
+    }
 }

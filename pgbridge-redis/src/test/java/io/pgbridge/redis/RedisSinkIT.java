@@ -16,6 +16,7 @@ import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
+import io.pgbridge.sinktck.FrozenPath;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
@@ -31,7 +32,10 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** What is Redis's own beyond the kit: the seed's pub/sub, stream fields, MAXLEN, credentials. */
+/**
+ * What is Redis's own beyond the kit: the seed's pub/sub, stream fields, MAXLEN, credentials, recovery from a frozen
+ * network path.
+ */
 class RedisSinkIT {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -69,6 +73,22 @@ class RedisSinkIT {
             assertThat(new String(subscriber.received().get(0).payload(), StandardCharsets.UTF_8))
                     .as("message on channel %s", channel)
                     .isEqualTo("A new user signup");
+        }
+    }
+
+    /**
+     * A reply lost on a frozen path left every later command on that connection waiting (Redis answers in order):
+     * the route retried "did not reply within 5000 ms" for ever (found by pgbridge-chaos, seed -3014620732306670627).
+     */
+    @Test
+    void aRouteDeliversAgainAfterItsNetworkPathToRedisFroze() throws Exception {
+        String stream = newStream();
+        try (RedisStreamReceiver receiver = new RedisStreamReceiver(stream)) {
+            FrozenPath.assertRouteDeliversAgainAfterItsPathFroze(
+                    TestServices.redisUrl(),
+                    "stream:" + stream,
+                    Map.of("PGBRIDGE_REDIS_COMMAND_TIMEOUT_MS", "1000"),
+                    receiver);
         }
     }
 

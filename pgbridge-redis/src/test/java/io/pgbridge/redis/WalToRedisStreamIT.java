@@ -61,7 +61,7 @@ class WalToRedisStreamIT {
                 .postgres(TestServices.postgresUrl())
                 .upstream(TestServices.redisUrl())
                 .routes(table + "->stream:" + name)
-                .setting("replication.slot", name)
+                .setting("wal.slot", name)
                 .build()) {
             bridge.start();
             for (int id = 1; id <= 50; id += 10) {

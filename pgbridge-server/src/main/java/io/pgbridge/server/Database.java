@@ -2,7 +2,7 @@ package io.pgbridge.server;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.PgBridgeConfig;
-import io.pgbridge.spi.Redaction;
+import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.sql.PgBridgeSchema;
 import java.sql.Connection;
 import java.sql.SQLException;

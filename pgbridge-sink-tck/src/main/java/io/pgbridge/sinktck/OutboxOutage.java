@@ -21,7 +21,8 @@ import java.util.regex.Pattern;
 /**
  * The outbox with a sink's broker stopped for a while under a steady stream of {@code pgbridge.send}: the part every
  * sink's outbox outage test shares. It installs an outbox schema of its own, sends {@link #TOTAL} events on channel
- * {@code events} ({@code {"seq": n}}, routing key {@link #routingKey}, trace context {@link #traceparent}), 10 ms
+ * {@code events} ({@code {"seq": n}}, routing key {@link #routingKey}, W3C trace context {@link #traceparent} and
+ * {@link #tracestate} as headers), 10 ms
  * apart: the first 100, then, once the bridge delivered 50 of them and the broker is stopped, the rest; it starts the
  * broker again once 50 more are committed, and waits until the bridge delivered every one. The test then reads what its broker holds. {@link #close()} drops the schema,
  * the slot and the publication.
@@ -83,8 +84,7 @@ public final class OutboxOutage implements AutoCloseable {
                     if (i == BEFORE_OUTAGE + 1) {
                         stopped.await(); // the rest goes into the outage, however long stopping the broker takes
                     }
-                    st.execute("select " + schema + ".send('events', '{\"seq\": " + i + "}'::jsonb, '" + routingKey(i)
-                            + "', '{\"traceparent\": \"" + traceparent(i) + "\"}'::jsonb)");
+                    send(st, i);
                     sent.set(i);
                     Thread.sleep(10); // a steady stream through the outage
                 }
@@ -107,6 +107,21 @@ public final class OutboxOutage implements AutoCloseable {
         await().atMost(WAIT).until(() -> bridge.stats().delivered() >= TOTAL);
     }
 
+    /** Sends events 1 to {@code count} as the outage does (the same payload, routing key and headers), at once. */
+    public void send(int count) throws SQLException {
+        try (Statement st = pg.createStatement()) {
+            for (int i = 1; i <= count; i++) {
+                send(st, i);
+            }
+        }
+    }
+
+    private void send(Statement st, int seq) throws SQLException {
+        st.execute("select " + schema + ".send('events', '{\"seq\": " + seq + "}'::jsonb, '" + routingKey(seq)
+                + "', '{\"traceparent\": \"" + traceparent(seq) + "\", \"tracestate\": \"" + tracestate(seq)
+                + "\"}'::jsonb)");
+    }
+
     /** The {@code seq} of a delivered payload; fails the test when it holds none. */
     public static int seq(byte[] payload) {
         Matcher m = SEQ.matcher(new String(payload, StandardCharsets.UTF_8));
@@ -122,6 +137,11 @@ public final class OutboxOutage implements AutoCloseable {
     /** The W3C trace context event {@code seq} was sent with, as its {@code traceparent} header. */
     public static String traceparent(int seq) {
         return "00-" + String.format("%032x", seq) + "-00f067aa0ba902b7-01";
+    }
+
+    /** The W3C {@code tracestate} event {@code seq} was sent with, beside its {@link #traceparent}. */
+    public static String tracestate(int seq) {
+        return "pgbridge=s" + seq + ",congo=t61rcWkgMzE";
     }
 
     /** Waits until the outbox's slot is released, then drops it, its publication and the schema. */

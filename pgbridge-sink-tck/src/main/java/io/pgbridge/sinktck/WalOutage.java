@@ -63,7 +63,7 @@ public final class WalOutage implements AutoCloseable {
                 .postgres(TestServices.postgresUrl())
                 .upstream(upstream)
                 .routes(table() + "->" + target)
-                .setting("replication.slot", name)
+                .setting("wal.slot", name)
                 .setting("wal.status-interval-ms", "200")
                 .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
     }

@@ -1,16 +1,16 @@
 package io.pgbridge.webhook;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Redaction;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -139,14 +139,12 @@ public final class WebhookConfig {
      * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
      */
     public static WebhookConfig of(String uri, Settings settings) {
-        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
+        Problems problems = new Problems().check(settings, SETTINGS);
         URI endpoint = endpoint(uri, problems);
         Map<String, String> headers = headers(settings, problems);
         byte[] key = signingKey(settings, problems);
         Set<Integer> permanent = permanentStatuses(settings, problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         if (endpoint.getRawUserInfo() != null) {
             UserInfo userInfo = UserInfo.of(endpoint);
             String basic = (userInfo.user() == null ? "" : userInfo.user()) + ":"
@@ -167,7 +165,7 @@ public final class WebhookConfig {
                 settings.duration(RETRY_AFTER_MAX));
     }
 
-    private static URI endpoint(String uri, List<String> problems) {
+    private static URI endpoint(String uri, Problems problems) {
         String env = Setting.envName("upstream.uri");
         if (uri == null || uri.isBlank()) {
             problems.add(env + " is missing: the webhook sink needs the URL to POST to, http(s)://host/path");
@@ -202,7 +200,7 @@ public final class WebhookConfig {
                 uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + rest);
     }
 
-    private static Map<String, String> headers(Settings settings, List<String> problems) {
+    private static Map<String, String> headers(Settings settings, Problems problems) {
         Map<String, String> headers = new LinkedHashMap<>();
         String text = settings.string(HEADERS);
         if (text == null) {
@@ -235,7 +233,7 @@ public final class WebhookConfig {
         return headers;
     }
 
-    private static Set<Integer> permanentStatuses(Settings settings, List<String> problems) {
+    private static Set<Integer> permanentStatuses(Settings settings, Problems problems) {
         String text = settings.string(PERMANENT_STATUSES);
         Set<Integer> statuses = new TreeSet<>();
         for (String entry : text.split(",")) {
@@ -260,7 +258,7 @@ public final class WebhookConfig {
         return Collections.unmodifiableSet(statuses);
     }
 
-    private static byte[] signingKey(Settings settings, List<String> problems) {
+    private static byte[] signingKey(Settings settings, Problems problems) {
         String secret = settings.string(SECRET);
         if (secret == null) {
             return null;

@@ -3,10 +3,10 @@ package io.pgbridge.webhook;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Redaction;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.support.NamedThreadFactory;
+import io.pgbridge.spi.support.Redaction;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * delivered: they fail, are retried, and the error names the Location to configure instead. Headers: {@code webhook-id} (the event id, the same on
  * every retry, for deduplication), {@code webhook-timestamp} (Unix seconds of this attempt), {@code
  * webhook-signature} ({@code v1,<base64>} when {@code webhook.secret} is set), {@code content-type:
- * application/json}, and the configured ones.
+ * application/json}, the event's W3C trace context ({@code traceparent} and {@code tracestate} from its headers, when
+ * valid: {@link TraceContext}), and the configured ones.
  *
  * <p>{@code Retry-After} (seconds or an HTTP date, on any retryable response) is honoured as a pause of the whole
  * endpoint, capped at {@code webhook.retry-after-max-ms}: until it ends, {@link #publish} sends nothing and reports a
@@ -258,6 +259,7 @@ public final class WebhookSink implements Sink {
         if (signature != null) {
             request.header("webhook-signature", signature);
         }
+        TraceContext.headers(event).forEach(request::header);
         if (sameOrigin(uri, config.endpoint())) { // configured headers and Basic auth may hold credentials
             config.headers().forEach(request::header);
         }

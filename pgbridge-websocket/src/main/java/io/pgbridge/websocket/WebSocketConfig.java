@@ -1,9 +1,10 @@
 package io.pgbridge.websocket;
 
 import io.pgbridge.ConfigurationException;
-import io.pgbridge.spi.Redaction;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -109,7 +110,7 @@ public final class WebSocketConfig {
      * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
      */
     public static WebSocketConfig of(String uri, Settings settings) {
-        List<String> problems = new ArrayList<>(settings.problems(SETTINGS));
+        Problems problems = new Problems().check(settings, SETTINGS);
         URI parsed = uri(uri == null ? "ws://" + DEFAULT_HOST + ":" + DEFAULT_PORT : uri, problems);
         List<Pattern> channels = globs(CHANNELS, settings.string(CHANNELS), ",", problems);
         Set<String> origins = new LinkedHashSet<>();
@@ -128,9 +129,7 @@ public final class WebSocketConfig {
             }
         }
         Map<String, List<Pattern>> tokens = tokens(settings.string(TOKENS), problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         String path = parsed.getPath() == null ? "" : parsed.getPath();
         String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         return new WebSocketConfig(
@@ -144,7 +143,7 @@ public final class WebSocketConfig {
                 (int) settings.integer(CLIENT_QUEUE_MAX));
     }
 
-    private static URI uri(String uri, List<String> problems) {
+    private static URI uri(String uri, Problems problems) {
         String env = Setting.envName("upstream.uri");
         URI parsed;
         try {
@@ -169,7 +168,7 @@ public final class WebSocketConfig {
         return problems.isEmpty() ? parsed : URI.create("ws://" + DEFAULT_HOST);
     }
 
-    private static List<Pattern> globs(Setting setting, String text, String separator, List<String> problems) {
+    private static List<Pattern> globs(Setting setting, String text, String separator, Problems problems) {
         List<Pattern> patterns = new ArrayList<>();
         for (String g : text.split(Pattern.quote(separator))) {
             String glob = g.trim();
@@ -190,7 +189,7 @@ public final class WebSocketConfig {
         return List.copyOf(patterns);
     }
 
-    private static Map<String, List<Pattern>> tokens(String text, List<String> problems) {
+    private static Map<String, List<Pattern>> tokens(String text, Problems problems) {
         if (text == null) {
             return Map.of();
         }
@@ -206,7 +205,7 @@ public final class WebSocketConfig {
                         TOKENS, text, "each entry must be token=glob|glob with a token of at least 16 characters"));
                 continue;
             }
-            List<String> sub = new ArrayList<>();
+            Problems sub = new Problems();
             tokens.put(token, globs(TOKENS, entry.substring(eq + 1), "|", sub));
             if (!sub.isEmpty()) {
                 problems.add(Settings.problem(TOKENS, text, "an entry has an invalid channel glob"));

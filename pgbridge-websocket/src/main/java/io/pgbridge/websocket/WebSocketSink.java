@@ -2,10 +2,10 @@ package io.pgbridge.websocket;
 
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.spi.NamedThreadFactory;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;

@@ -1,5 +1,6 @@
 package io.pgbridge.internal.config;
 
+import io.pgbridge.PipelineOptions;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.UpstreamSettings;
 import java.util.List;
@@ -26,6 +27,10 @@ public final class CoreSettings {
     public static final Setting UPSTREAM_URI = UpstreamSettings.URI;
     public static final Setting UPSTREAM_USERNAME = UpstreamSettings.USERNAME;
     public static final Setting UPSTREAM_PASSWORD = UpstreamSettings.PASSWORD;
+    public static final Setting SINKS = Setting.string(
+            "sinks",
+            "Named sinks, comma-separated (rabbit,hooks); each is configured under sink.<name>. (PGBRIDGE_SINK_<NAME>_URI,"
+                    + " PGBRIDGE_SINK_<NAME>_<SETTING>) and routes pick one as channel->name/kind:target");
     public static final Setting BRIDGE_CHANNELS = Setting.string(
                     "bridge.channels", "Routes: channel->kind:name, ... (the seed's BRIDGE_CHANNELS syntax)")
             .withAliases("PGPROXY_LOCAL-UPSTREAM_CONFIG-BRIDGE_CHANNELS", "PGPROXY_LOCAL-BRIDGE_CHANNELS");
@@ -34,19 +39,23 @@ public final class CoreSettings {
             "Sources to run, comma-separated (notify, wal, outbox); default: notify when a plain channel is routed, "
                     + "wal when a schema.table channel or the wal2json channel is routed");
     public static final Setting BUFFER_MAX_EVENTS = Setting.integer(
-            "buffer.max-events", "Most events in flight between sources and sink confirmations", 10_000, 1, 10_000_000);
+            "buffer.max-events",
+            "Most events in flight between sources and sink confirmations",
+            PipelineOptions.DEFAULT_BUFFER_MAX_EVENTS,
+            1,
+            10_000_000);
     public static final Setting BUFFER_MAX_BYTES = Setting.integer(
             "buffer.max-bytes",
             "Most payload bytes in flight between sources and sink confirmations",
-            64L * 1024 * 1024,
+            PipelineOptions.DEFAULT_BUFFER_MAX_BYTES,
             1024,
             Long.MAX_VALUE);
-    public static final Setting DELIVERY_THREADS =
-            Setting.integer("delivery.threads", "Threads that publish to sinks", 4, 1, 256);
+    public static final Setting DELIVERY_THREADS = Setting.integer(
+            "delivery.threads", "Threads that publish to sinks", PipelineOptions.DEFAULT_DELIVERY_THREADS, 1, 256);
     public static final Setting DELIVERY_MAX_BATCH = Setting.integer(
             "delivery.max-batch",
             "Most events handed to a sink in one publish call, which are all in flight at once on their route",
-            500,
+            PipelineOptions.DEFAULT_MAX_BATCH_SIZE,
             1,
             100_000);
     public static final Setting DELIVERY_STRICT_ORDER = Setting.bool(
@@ -58,18 +67,33 @@ public final class CoreSettings {
     public static final Setting RETRY_INITIAL_BACKOFF = Setting.durationMs(
             "retry.initial-backoff-ms",
             "First wait before retrying a failed delivery; doubles per attempt",
-            100,
+            PipelineOptions.DEFAULT_RETRY_INITIAL_BACKOFF.toMillis(),
             1,
             3_600_000);
-    public static final Setting RETRY_MAX_BACKOFF =
-            Setting.durationMs("retry.max-backoff-ms", "Longest wait between delivery retries", 30_000, 1, 3_600_000);
+    public static final Setting RETRY_MAX_BACKOFF = Setting.durationMs(
+            "retry.max-backoff-ms",
+            "Longest wait between delivery retries",
+            PipelineOptions.DEFAULT_RETRY_MAX_BACKOFF.toMillis(),
+            1,
+            3_600_000);
     public static final Setting DEAD_LETTER_TARGET = Setting.string(
             "dead-letter.target",
             "Where on a route's own sink an event goes that the sink refused for good, as kind:name (for example "
                     + "queue:pgbridge.dead-letters); without it (and without the outbox's dead-letter table or a "
                     + "handler in code) such an event halts its route, except for NOTIFY, which logs and drops it");
     public static final Setting SHUTDOWN_TIMEOUT = Setting.durationMs(
-            "shutdown.timeout-ms", "How long close() waits for in-flight events to be confirmed", 30_000, 0, 3_600_000);
+            "shutdown.timeout-ms",
+            "How long close() waits for in-flight events to be confirmed",
+            PipelineOptions.DEFAULT_SHUTDOWN_TIMEOUT.toMillis(),
+            0,
+            3_600_000);
+    public static final Setting HEALTH_LAG_THRESHOLD = Setting.integer(
+            "health.lag-threshold-bytes",
+            "PgBridge.health() reports a source not ready while its replication slot is more than this many bytes"
+                    + " behind the server's WAL (pg_current_wal_lsn() - confirmed_flush_lsn)",
+            1024L * 1024 * 1024,
+            1,
+            Long.MAX_VALUE);
 
     public static final List<Setting> ALL = List.of(
             POSTGRESQL_URI,
@@ -80,6 +104,7 @@ public final class CoreSettings {
             UPSTREAM_URI,
             UPSTREAM_USERNAME,
             UPSTREAM_PASSWORD,
+            SINKS,
             BRIDGE_CHANNELS,
             SOURCES,
             BUFFER_MAX_EVENTS,
@@ -90,7 +115,8 @@ public final class CoreSettings {
             RETRY_INITIAL_BACKOFF,
             RETRY_MAX_BACKOFF,
             DEAD_LETTER_TARGET,
-            SHUTDOWN_TIMEOUT);
+            SHUTDOWN_TIMEOUT,
+            HEALTH_LAG_THRESHOLD);
 
     private CoreSettings() {}
 }

@@ -1,8 +1,8 @@
 package io.pgbridge.internal.config;
 
-import io.pgbridge.spi.Redaction;
-import io.pgbridge.spi.Secret;
-import io.pgbridge.spi.UserInfo;
+import io.pgbridge.spi.support.Redaction;
+import io.pgbridge.spi.support.Secret;
+import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
 import java.net.URISyntaxException;
 

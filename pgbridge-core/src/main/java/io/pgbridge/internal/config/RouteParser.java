@@ -3,6 +3,7 @@ package io.pgbridge.internal.config;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.Route;
 import io.pgbridge.Target;
+import io.pgbridge.spi.Problems;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,7 +22,7 @@ public final class RouteParser {
      */
     public static List<Route> parse(String key, String text) {
         List<Route> routes = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         if (text == null || text.isBlank()) {
             throw new ConfigurationException(key + "='" + (text == null ? "" : text) + "': no routes; " + SYNTAX);
         }
@@ -39,9 +40,7 @@ public final class RouteParser {
                 problems.add(key + " entry '" + entry + "': " + problem);
             }
         }
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        problems.throwIfAny();
         return List.copyOf(routes);
     }
 

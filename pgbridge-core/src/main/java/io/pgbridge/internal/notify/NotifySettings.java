@@ -1,40 +1,41 @@
 package io.pgbridge.internal.notify;
 
+import io.pgbridge.NotifyOptions;
 import io.pgbridge.spi.Setting;
 import java.util.List;
 
 /** The settings of the NOTIFY source. */
-final class NotifySettings {
-    static final Setting ROUTING_KEY_FROM_PAYLOAD = Setting.bool(
+public final class NotifySettings {
+    public static final Setting ROUTING_KEY_FROM_PAYLOAD = Setting.bool(
             "notify.routing-key-from-payload",
             "Split 'routing_key|message' payloads into a routing key and the message (the seed's convention)",
-            true);
-    static final Setting POLL_INTERVAL = Setting.durationMs(
+            NotifyOptions.DEFAULT_ROUTING_KEY_FROM_PAYLOAD);
+    public static final Setting POLL_INTERVAL = Setting.durationMs(
             "notify.poll-interval-ms",
             "How long one wait for notifications lasts; also how quickly the source notices a stop",
-            500,
+            NotifyOptions.DEFAULT_POLL_INTERVAL.toMillis(),
             10,
             60_000);
-    static final Setting PROBE_INTERVAL = Setting.durationMs(
+    public static final Setting PROBE_INTERVAL = Setting.durationMs(
             "notify.probe-interval-ms",
             "After this long without traffic the LISTEN connection is probed with a query, to find dead connections",
-            2_000,
+            NotifyOptions.DEFAULT_PROBE_INTERVAL.toMillis(),
             100,
             600_000);
-    static final Setting PROBE_TIMEOUT = Setting.durationMs(
+    public static final Setting PROBE_TIMEOUT = Setting.durationMs(
             "notify.probe-timeout-ms",
             "A probe that gets no answer in this time marks the connection dead (a half-open socket)",
-            5_000,
+            NotifyOptions.DEFAULT_PROBE_TIMEOUT.toMillis(),
             1_000,
             600_000);
-    static final Setting RECONNECT_MAX_BACKOFF = Setting.durationMs(
+    public static final Setting RECONNECT_MAX_BACKOFF = Setting.durationMs(
             "notify.reconnect-max-backoff-ms",
             "The longest wait between two reconnection attempts (starts at 250 ms and doubles)",
-            10_000,
+            NotifyOptions.DEFAULT_RECONNECT_MAX_BACKOFF.toMillis(),
             250,
             600_000);
 
-    static final List<Setting> ALL =
+    public static final List<Setting> ALL =
             List.of(ROUTING_KEY_FROM_PAYLOAD, POLL_INTERVAL, PROBE_INTERVAL, PROBE_TIMEOUT, RECONNECT_MAX_BACKOFF);
 
     private NotifySettings() {}

@@ -3,6 +3,7 @@ package io.pgbridge.internal.notify;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
+import io.pgbridge.NotifyOptions;
 import io.pgbridge.SourceState;
 import io.pgbridge.internal.Ids;
 import io.pgbridge.internal.Reconnection;
@@ -10,7 +11,6 @@ import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -60,17 +60,14 @@ final class NotifySource implements EventSource {
     private SourceContext context;
     private Instant lastAlive; // the last notification read or probe answered, or when LISTEN began; listener thread
 
-    NotifySource(PostgresConnector postgres, Set<String> channels, Settings settings) {
+    NotifySource(PostgresConnector postgres, Set<String> channels, NotifyOptions options) {
         this.postgres = postgres;
         this.channels = Set.copyOf(channels);
-        this.routingKeyFromPayload = settings.bool(NotifySettings.ROUTING_KEY_FROM_PAYLOAD);
-        this.pollMillis = (int) settings.duration(NotifySettings.POLL_INTERVAL).toMillis();
-        this.probeIntervalNanos =
-                settings.duration(NotifySettings.PROBE_INTERVAL).toNanos();
-        this.socketTimeoutSeconds = (int)
-                Math.max(1, (settings.duration(NotifySettings.PROBE_TIMEOUT).toMillis() + pollMillis + 999) / 1000);
-        this.reconnectBackoff =
-                new Backoff(Duration.ofMillis(250), settings.duration(NotifySettings.RECONNECT_MAX_BACKOFF));
+        this.routingKeyFromPayload = options.routingKeyFromPayload();
+        this.pollMillis = (int) options.pollInterval().toMillis();
+        this.probeIntervalNanos = options.probeInterval().toNanos();
+        this.socketTimeoutSeconds = (int) Math.max(1, (options.probeTimeout().toMillis() + pollMillis + 999) / 1000);
+        this.reconnectBackoff = new Backoff(Duration.ofMillis(250), options.reconnectMaxBackoff());
     }
 
     @Override

@@ -1,7 +1,10 @@
 package io.pgbridge.internal.notify;
 
+import io.pgbridge.NotifyOptions;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.SourceConfig;
 import io.pgbridge.spi.SourceProvider;
@@ -40,6 +43,12 @@ public final class NotifySourceProvider implements SourceProvider {
 
     @Override
     public EventSource create(SourceConfig config) {
-        return new NotifySource(config.postgres(), channelsServed(config.channels()), config.settings());
+        return create(
+                config, OptionsBinder.notify(config.settings(), new Problems()).build());
+    }
+
+    /** The source with options the bridge already bound (and checked) from settings and code. */
+    public EventSource create(SourceConfig config, NotifyOptions options) {
+        return new NotifySource(config.postgres(), channelsServed(config.channels()), options);
     }
 }

@@ -1,10 +1,10 @@
 package io.pgbridge.internal.outbox;
 
 import io.pgbridge.Event;
+import io.pgbridge.OutboxOptions;
 import io.pgbridge.Target;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -24,8 +24,8 @@ final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
     private Connection connection;
 
     /** The handler when {@code outbox.dead-letter-table} is on, else {@code null} (the bridge's own handler). */
-    static OutboxDeadLetters ifEnabled(PostgresConnector postgres, OutboxTables tables, Settings settings) {
-        return settings.bool(OutboxSettings.DEAD_LETTER_TABLE) ? new OutboxDeadLetters(postgres, tables) : null;
+    static OutboxDeadLetters ifEnabled(PostgresConnector postgres, OutboxTables tables, OutboxOptions options) {
+        return options.deadLetterTable() ? new OutboxDeadLetters(postgres, tables) : null;
     }
 
     private OutboxDeadLetters(PostgresConnector postgres, OutboxTables tables) {

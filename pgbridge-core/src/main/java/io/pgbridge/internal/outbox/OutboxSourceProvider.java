@@ -1,8 +1,11 @@
 package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.OutboxOptions;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceConfig;
@@ -39,20 +42,27 @@ public final class OutboxSourceProvider implements SourceProvider {
 
     @Override
     public EventSource create(SourceConfig config) {
-        String schema = config.settings().string(OutboxSettings.SCHEMA);
-        String problem = Identifiers.problem("outbox schema", schema);
+        Problems problems = new Problems();
+        OutboxOptions options =
+                OptionsBinder.outbox(config.settings(), problems).build();
+        problems.throwIfAny();
+        return create(config, options);
+    }
+
+    /**
+     * The source with options the bridge already bound from settings and code.
+     *
+     * @throws ConfigurationException when the schema is not a plain identifier
+     */
+    public EventSource create(SourceConfig config, OutboxOptions options) {
+        String problem = Identifiers.problem("outbox schema", options.schema());
         if (problem != null) {
-            throw new ConfigurationException(Settings.problem(OutboxSettings.SCHEMA, schema, problem));
+            throw new ConfigurationException(Settings.problem(OutboxSettings.SCHEMA, options.schema(), problem));
         }
-        String mode = config.settings().string(OutboxSettings.MODE).trim();
-        OutboxTables tables = new OutboxTables(schema);
-        if (mode.equals(OutboxSettings.STREAMING)) {
-            return new StreamingOutboxSource(config.postgres(), tables, config.settings());
-        }
-        if (mode.equals(OutboxSettings.POLLING)) {
-            return new PollingOutboxSource(config.postgres(), tables, config.settings());
-        }
-        throw new ConfigurationException(Settings.problem(
-                OutboxSettings.MODE, mode, "must be " + OutboxSettings.STREAMING + " or " + OutboxSettings.POLLING));
+        OutboxTables tables = new OutboxTables(options.schema());
+        return switch (options.mode()) {
+            case STREAMING -> new StreamingOutboxSource(config.postgres(), tables, options);
+            case POLLING -> new PollingOutboxSource(config.postgres(), tables, options);
+        };
     }
 }

@@ -1,7 +1,7 @@
 package io.pgbridge.internal.outbox;
 
+import io.pgbridge.OutboxOptions;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -49,13 +49,12 @@ final class PartitionMaintenance {
     private Thread thread;
     private SourceContext context;
 
-    PartitionMaintenance(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+    PartitionMaintenance(PostgresConnector postgres, OutboxTables tables, OutboxOptions options) {
         this.postgres = postgres;
         this.tables = tables;
-        this.ahead = (int) settings.integer(OutboxSettings.PARTITIONS_AHEAD);
-        this.retention = (int) settings.integer(OutboxSettings.RETENTION);
-        this.intervalMillis =
-                settings.duration(OutboxSettings.MAINTENANCE_INTERVAL).toMillis();
+        this.ahead = options.partitionsAheadDays();
+        this.retention = options.retentionDays();
+        this.intervalMillis = options.maintenanceInterval().toMillis();
     }
 
     /** Starts the maintenance thread, which runs once at once and then on a schedule; returns at once. */

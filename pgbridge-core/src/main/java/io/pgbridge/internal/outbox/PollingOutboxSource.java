@@ -2,6 +2,7 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
+import io.pgbridge.OutboxOptions;
 import io.pgbridge.SourceState;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
@@ -9,7 +10,6 @@ import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -80,17 +80,16 @@ final class PollingOutboxSource implements EventSource {
     private Thread thread;
     private SourceContext context;
 
-    PollingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+    PollingOutboxSource(PostgresConnector postgres, OutboxTables tables, OutboxOptions options) {
         this.postgres = postgres;
         this.tables = tables;
-        this.streamId = settings.integer(OutboxSettings.STREAM_ID);
-        this.pollMillis = (int) settings.duration(OutboxSettings.POLL_INTERVAL).toMillis();
-        this.batchSize = (int) settings.integer(OutboxSettings.BATCH_SIZE);
-        this.leaseMillis = settings.duration(OutboxSettings.LEASE).toMillis();
-        this.maintenance = new PartitionMaintenance(postgres, tables, settings);
-        this.reconnectBackoff =
-                new Backoff(Duration.ofMillis(250), settings.duration(OutboxSettings.RECONNECT_MAX_BACKOFF));
-        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, settings);
+        this.streamId = options.streamId();
+        this.pollMillis = (int) options.pollInterval().toMillis();
+        this.batchSize = options.batchSize();
+        this.leaseMillis = options.lease().toMillis();
+        this.maintenance = new PartitionMaintenance(postgres, tables, options);
+        this.reconnectBackoff = new Backoff(Duration.ofMillis(250), options.reconnectMaxBackoff());
+        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, options);
     }
 
     @Override

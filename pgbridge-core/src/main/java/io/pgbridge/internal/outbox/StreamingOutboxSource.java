@@ -2,7 +2,9 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
+import io.pgbridge.OutboxOptions;
 import io.pgbridge.SchemaException;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
@@ -10,7 +12,6 @@ import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -59,25 +60,26 @@ final class StreamingOutboxSource implements EventSource {
 
     private volatile Thread backlogThread;
 
-    StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, Settings settings) {
+    StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, OutboxOptions options) {
         this.postgres = postgres;
         this.tables = tables;
-        this.streamId = settings.integer(OutboxSettings.STREAM_ID);
-        this.slot = settings.raw(OutboxSettings.SLOT).orElse(tables.defaultSlot(streamId));
-        this.publication = settings.raw(OutboxSettings.PUBLICATION).orElse(slot);
-        this.replay =
-                new OutboxReplay(postgres, tables, streamId, slot, settings.duration(OutboxSettings.REPLAY_AFTER));
+        this.streamId = options.streamId();
+        this.slot = options.slot() != null ? options.slot() : tables.defaultSlot(streamId);
+        this.publication = options.publication() != null ? options.publication() : slot;
+        this.replay = new OutboxReplay(postgres, tables, streamId, slot, options.replayAfter());
         this.slotSetup = new OutboxSlotSetup(postgres, tables, streamId, slot, publication);
         this.stream = WalSource.forPublication(
                 "outbox",
                 postgres,
-                settings,
+                WalOptions.builder()
+                        .reconnectMaxBackoff(options.reconnectMaxBackoff())
+                        .build(),
                 slot,
                 publication,
                 Set.of(tables.schema() + ".events"),
                 emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId, replay));
-        this.maintenance = new PartitionMaintenance(postgres, tables, settings);
-        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, settings);
+        this.maintenance = new PartitionMaintenance(postgres, tables, options);
+        this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, options);
     }
 
     @Override

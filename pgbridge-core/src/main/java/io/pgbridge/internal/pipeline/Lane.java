@@ -60,6 +60,12 @@ final class Lane implements Runnable {
 
     private final LongAdder delivered = new LongAdder();
     private final LongAdder deadLettered = new LongAdder();
+    private final LongAdder retried = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private Delivery refusedHead; // touched by the running actor only: the head last counted as refused for good
+    /** Set once by the pipeline before the lane takes any event. */
+    private Metrics.RouteMetrics metrics = Metrics.RouteMetrics.NONE;
+
     private volatile Status status = Status.DELIVERING;
 
     private record Status(RouteState state, Instant since, int attempts, String lastError) {
@@ -198,8 +204,10 @@ final class Lane implements Runnable {
             events.add(d.event);
         }
         PublishResult result;
+        long started = metrics.publishing();
         try {
             result = sink.publish(route.target(), events);
+            metrics.published(started);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.debug("Lane {} interrupted while publishing; {} events stay unacknowledged", route, batch.size());
@@ -235,6 +243,7 @@ final class Lane implements Runnable {
                 queue.removeFirst();
             }
         }
+        metrics.confirmed(batch, count);
         Delivery.settle(batch.subList(0, count));
         delivered.add(count);
         stats.onDelivered(count);
@@ -242,6 +251,10 @@ final class Lane implements Runnable {
 
     /** The head of the queue can never be delivered: to the dead-letter destination, or the route halts. */
     private void refusedForGood(Delivery head, String reason) {
+        if (head != refusedHead) { // a halted route refuses the same event again at every retry: count it once
+            refusedHead = head;
+            refused.increment();
+        }
         DeadLetterHandler handler = policy.handlerFor(head.event, sink);
         if (handler == null) {
             failed(reason, true);
@@ -267,6 +280,7 @@ final class Lane implements Runnable {
     }
 
     private void succeeded() {
+        refusedHead = null;
         if (attempts > 0) {
             log.info("Delivery to {} recovered after {} failed attempt(s)", route, attempts);
             attempts = 0;
@@ -286,6 +300,7 @@ final class Lane implements Runnable {
         }
         status = new Status(halt ? RouteState.HALTED : RouteState.RETRYING, failingSince, attempts, reason);
         stats.onRetry();
+        retried.increment();
         long delay = halt ? backoff.maxMillis() : backoff.delayMillis(attempts);
         Delivery head;
         synchronized (this) {
@@ -332,6 +347,34 @@ final class Lane implements Runnable {
 
     Route route() {
         return route;
+    }
+
+    void measure(Metrics.RouteMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    String sinkName() {
+        return sink.name();
+    }
+
+    RouteState state() {
+        return status.state;
+    }
+
+    long deliveredCount() {
+        return delivered.sum();
+    }
+
+    long deadLetteredCount() {
+        return deadLettered.sum();
+    }
+
+    long retriedCount() {
+        return retried.sum();
+    }
+
+    long refusedCount() {
+        return refused.sum();
     }
 
     RouteStats stats() {

@@ -31,6 +31,7 @@ public final class Pipeline {
     private ExecutorService deliveryExecutor; // null when lanes run on a given scheduler
     private ScheduledExecutorService retryScheduler;
     private final PipelineStats stats = new PipelineStats();
+    private final Metrics metrics;
     private volatile boolean open = true;
 
     /** The pipeline's tunables, already validated. */
@@ -60,6 +61,8 @@ public final class Pipeline {
      * @param sinkFor the sink of each route
      * @param catchAllBySource channels that take every event of a source, by source name
      * @param threads names and creates every thread (the caller's factory behind pgbridge's names)
+     * @param meterRegistry a Micrometer {@code MeterRegistry} the pipeline's meters are registered in (and removed from
+     *     at {@link #shutdown}), or {@code null} for none; typed {@code Object} so that Micrometer stays optional
      */
     public Pipeline(
             List<Route> routes,
@@ -67,13 +70,15 @@ public final class Pipeline {
             Map<String, String> catchAllBySource,
             FailurePolicy failurePolicy,
             Options options,
-            Function<String, ThreadFactory> threads) {
+            Function<String, ThreadFactory> threads,
+            Object meterRegistry) {
         this(
                 routes,
                 sinkFor,
                 catchAllBySource,
                 failurePolicy,
                 options,
+                meterRegistry,
                 Executors.newFixedThreadPool(options.deliveryThreads, threads.apply("delivery")),
                 Executors.newSingleThreadScheduledExecutor(threads.apply("retry")));
     }
@@ -84,9 +89,10 @@ public final class Pipeline {
             Map<String, String> catchAllBySource,
             FailurePolicy failurePolicy,
             Options options,
+            Object meterRegistry,
             ExecutorService deliveryExecutor,
             ScheduledExecutorService retryScheduler) {
-        this(routes, sinkFor, catchAllBySource, failurePolicy, options, new LaneScheduler() {
+        this(routes, sinkFor, catchAllBySource, failurePolicy, options, meterRegistry, new LaneScheduler() {
             @Override
             public void execute(Runnable lane) {
                 deliveryExecutor.execute(lane);
@@ -108,12 +114,17 @@ public final class Pipeline {
             Map<String, String> catchAllBySource,
             FailurePolicy failurePolicy,
             Options options,
+            Object meterRegistry,
             LaneScheduler scheduler) {
         this.limit = new InFlightLimit(options.maxEvents, options.maxBytes);
+        // MicrometerMetrics is named only on this branch, so that without a registry Micrometer is never loaded.
+        this.metrics = meterRegistry == null ? Metrics.NONE : MicrometerMetrics.bind(meterRegistry, limit);
         List<Lane> lanes = new ArrayList<>();
         for (Route route : routes) {
-            lanes.add(new Lane(
-                    route, sinkFor.apply(route), failurePolicy, scheduler, options.backoff, options.maxBatch, stats));
+            Lane lane = new Lane(
+                    route, sinkFor.apply(route), failurePolicy, scheduler, options.backoff, options.maxBatch, stats);
+            lane.measure(metrics.route(lane));
+            lanes.add(lane);
         }
         this.lanes = List.copyOf(lanes);
         this.router = new Router(lanes, catchAllBySource);
@@ -123,6 +134,7 @@ public final class Pipeline {
     public SourceContext attach(EventSource source, ThreadFactory threadFactory, Consumer<Throwable> onFailure) {
         SourceChannel channel = new SourceChannel(source, this, limit.maxEvents(), threadFactory, onFailure);
         channels.add(channel);
+        metrics.source(channel);
         return channel;
     }
 
@@ -131,13 +143,20 @@ public final class Pipeline {
         return limit.awaitEmpty(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Stops delivery threads (interrupting publishes still waiting on a broker) and refuses further events. */
+    /**
+     * Stops delivery threads (interrupting publishes still waiting on a broker), refuses further events, and removes
+     * the pipeline's meters from the registry.
+     */
     public void shutdown(Duration timeout) throws InterruptedException {
         open = false;
-        if (deliveryExecutor != null) {
-            retryScheduler.shutdownNow();
-            deliveryExecutor.shutdownNow();
-            deliveryExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            if (deliveryExecutor != null) {
+                retryScheduler.shutdownNow();
+                deliveryExecutor.shutdownNow();
+                deliveryExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } finally {
+            metrics.close();
         }
     }
 

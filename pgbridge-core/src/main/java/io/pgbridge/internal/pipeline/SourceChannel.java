@@ -266,6 +266,18 @@ final class SourceChannel implements SourceContext {
         return source;
     }
 
+    SourceState state() {
+        return status.state;
+    }
+
+    long receivedCount() {
+        return received.sum();
+    }
+
+    long droppedCount() {
+        return dropped.sum();
+    }
+
     /** Events handed over and not yet settled on every route. */
     int unsettled() {
         return ledger.unsettled() + unsettledWithoutPosition.get();

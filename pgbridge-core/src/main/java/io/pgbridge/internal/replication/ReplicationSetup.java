@@ -2,6 +2,7 @@ package io.pgbridge.internal.replication;
 
 import io.pgbridge.SchemaException;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.spi.Problems;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -77,12 +78,12 @@ public final class ReplicationSetup {
      * @throws SchemaException listing every unmet prerequisite with its fix
      */
     public static boolean prepare(Connection c, Spec spec) throws SQLException {
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         boolean slotExists = check(c, spec, problems);
         List<String> missing = checkTables(c, spec, problems);
         if (!problems.isEmpty()) {
             throw new SchemaException("PostgreSQL is not ready for logical replication (slot " + spec.slot()
-                    + "):\n  - " + String.join("\n  - ", problems));
+                    + "):\n  - " + String.join("\n  - ", problems.list()));
         }
         if (spec.publication() != null) {
             ensurePublication(c, spec, missing);
@@ -95,7 +96,7 @@ public final class ReplicationSetup {
      * free WAL sender. What {@code pgbridge check} reports.
      */
     public static List<String> problems(Connection c, Spec spec) throws SQLException {
-        List<String> problems = new ArrayList<>();
+        Problems problems = new Problems();
         check(c, spec, problems);
         List<String> notPublished = checkTables(c, spec, problems);
         boolean publicationExists = spec.publication() != null
@@ -124,11 +125,11 @@ public final class ReplicationSetup {
             problems.add("no free WAL sender (" + senders + " of max_wal_senders=" + maxSenders + " in use): stop an "
                     + "idle replication client or raise max_wal_senders and restart PostgreSQL");
         }
-        return problems;
+        return problems.list();
     }
 
     /** wal_level, the REPLICATION attribute, the slot and the output plugin; returns whether the slot exists. */
-    private static boolean check(Connection c, Spec spec, List<String> problems) throws SQLException {
+    private static boolean check(Connection c, Spec spec, Problems problems) throws SQLException {
         String walLevel = single(c, "SELECT current_setting('wal_level')");
         if (!"logical".equals(walLevel)) {
             problems.add("wal_level is '" + walLevel + "', logical decoding needs 'logical': run ALTER SYSTEM SET "
@@ -146,7 +147,7 @@ public final class ReplicationSetup {
         return slotExists;
     }
 
-    private static boolean checkSlot(Connection c, Spec spec, List<String> problems) throws SQLException {
+    private static boolean checkSlot(Connection c, Spec spec, Problems problems) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT plugin, database, current_database(), wal_status FROM pg_replication_slots WHERE slot_name = ?")) {
             ps.setString(1, spec.slot());
@@ -266,7 +267,7 @@ public final class ReplicationSetup {
         return true;
     }
 
-    private static void checkPlugin(Connection c, String plugin, List<String> problems) throws SQLException {
+    private static void checkPlugin(Connection c, String plugin, Problems problems) throws SQLException {
         String allowed;
         try (Statement st = c.createStatement();
                 ResultSet rs =
@@ -288,7 +289,7 @@ public final class ReplicationSetup {
     }
 
     /** Returns the routed tables the publication does not hold yet (all of them when it does not exist). */
-    private static List<String> checkTables(Connection c, Spec spec, List<String> problems) throws SQLException {
+    private static List<String> checkTables(Connection c, Spec spec, Problems problems) throws SQLException {
         List<String> notPublished = new ArrayList<>();
         for (String qualified : spec.tables()) {
             int dot = qualified.indexOf('.');

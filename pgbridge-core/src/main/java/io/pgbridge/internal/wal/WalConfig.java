@@ -1,14 +1,14 @@
 package io.pgbridge.internal.wal;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.ReplicationSetup;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Settings;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -31,39 +31,26 @@ final class WalConfig {
     final Duration heartbeatInterval;
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
-    final SnapshotMode snapshot;
+    final WalOptions.Snapshot snapshot;
 
-    /** {@code wal.snapshot}. */
-    enum SnapshotMode {
-        NEVER("never"),
-        INITIAL("initial"),
-        INITIAL_ONLY("initial-only");
-
-        final String text;
-
-        SnapshotMode(String text) {
-            this.text = text;
-        }
-    }
-
-    private WalConfig(Settings s, Set<String> tables, boolean allTables, List<String> problems) {
-        this.slot = s.string(WalSettings.SLOT);
+    private WalConfig(WalOptions s, Set<String> tables, boolean allTables, Problems problems) {
+        this.slot = s.slot();
         String slotProblem = ReplicationSetup.slotNameProblem(slot);
         if (slotProblem != null) {
             problems.add(Settings.problem(WalSettings.SLOT, slot, slotProblem));
         }
-        this.temporarySlot = s.bool(WalSettings.TEMPORARY_SLOT);
-        this.plugin = s.string(WalSettings.OUTPUT_PLUGIN).trim();
+        this.temporarySlot = s.temporarySlot();
+        this.plugin = s.outputPlugin();
         this.tables = Set.copyOf(tables);
         this.allTables = allTables;
-        this.statusInterval = s.duration(WalSettings.STATUS_INTERVAL);
-        this.heartbeatInterval = s.duration(WalSettings.HEARTBEAT_INTERVAL);
-        this.lagWarningBytes = s.integer(WalSettings.LAG_WARNING_BYTES);
-        this.reconnectMaxBackoff = s.duration(WalSettings.RECONNECT_MAX_BACKOFF);
-        this.snapshot = snapshotMode(s, tables, temporarySlot, problems);
+        this.statusInterval = s.statusInterval();
+        this.heartbeatInterval = s.heartbeatInterval();
+        this.lagWarningBytes = s.lagWarningBytes();
+        this.reconnectMaxBackoff = s.reconnectMaxBackoff();
+        this.snapshot = snapshotMode(s.snapshot(), tables, temporarySlot, problems);
         Map<String, String> options = new LinkedHashMap<>();
         if (plugin.equals(PGOUTPUT)) {
-            this.publication = s.raw(WalSettings.PUBLICATION).orElse(slot).trim();
+            this.publication = s.publication() != null ? s.publication() : slot;
             String pubProblem = Identifiers.problem("publication name", publication);
             if (pubProblem != null) {
                 problems.add(Settings.problem(WalSettings.PUBLICATION, publication, pubProblem));
@@ -73,7 +60,7 @@ final class WalConfig {
             options.put("messages", "true");
         } else if (plugin.equals(WAL2JSON)) {
             this.publication = null;
-            String params = s.string(WalSettings.WAL2JSON_PARAMS);
+            String params = s.wal2jsonParams();
             wal2JsonOptions(params, options, problems);
             if (!"2".equals(options.get("format-version"))) {
                 problems.add(Settings.problem(
@@ -94,57 +81,46 @@ final class WalConfig {
     }
 
     /** @throws ConfigurationException listing every invalid setting */
-    static WalConfig from(Settings settings, Set<String> channels, String catchAll) {
+    static WalConfig from(WalOptions options, Set<String> channels, String catchAll) {
         Set<String> tables = new LinkedHashSet<>();
         for (String c : channels) {
             if (c.indexOf('.') > 0) {
                 tables.add(c);
             }
         }
-        List<String> problems = new ArrayList<>(settings.problems(WalSettings.ALL));
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
-        WalConfig config = new WalConfig(settings, tables, channels.contains(catchAll), problems);
-        if (!problems.isEmpty()) {
-            throw new ConfigurationException(problems);
-        }
+        Problems problems = new Problems();
+        WalConfig config = new WalConfig(options, tables, channels.contains(catchAll), problems);
+        problems.throwIfAny();
         return config;
     }
 
-    private SnapshotMode snapshotMode(Settings s, Set<String> tables, boolean temporary, List<String> problems) {
-        String text = s.string(WalSettings.SNAPSHOT).trim();
-        for (SnapshotMode mode : SnapshotMode.values()) {
-            if (mode.text.equals(text)) {
-                if (mode != SnapshotMode.NEVER) {
-                    if (!plugin.equals(PGOUTPUT)) {
-                        problems.add(
-                                Settings.problem(
-                                        WalSettings.SNAPSHOT,
-                                        text,
-                                        "needs wal.output-plugin=pgoutput (snapshot rows are written in pgoutput's event shape)"));
-                    } else if (temporary && mode == SnapshotMode.INITIAL) {
-                        problems.add(Settings.problem(
-                                WalSettings.SNAPSHOT,
-                                text,
-                                "needs a persistent slot: set wal.temporary-slot=false (a temporary slot is created "
-                                        + "anew on every connection, so there is no consistent point to resume at)"));
-                    } else if (tables.isEmpty()) {
-                        problems.add(Settings.problem(
-                                WalSettings.SNAPSHOT,
-                                text,
-                                "needs at least one routed schema.table channel (the catch-all channel is not "
-                                        + "snapshotted)"));
-                    }
-                }
-                return mode;
-            }
+    /** The snapshot mode, with a problem added when this source cannot take it. */
+    private WalOptions.Snapshot snapshotMode(
+            WalOptions.Snapshot mode, Set<String> tables, boolean temporary, Problems problems) {
+        if (mode == WalOptions.Snapshot.NEVER) {
+            return mode;
         }
-        problems.add(Settings.problem(WalSettings.SNAPSHOT, text, "must be never, initial or initial-only"));
-        return SnapshotMode.NEVER;
+        if (!plugin.equals(PGOUTPUT)) {
+            problems.add(
+                    WalSettings.SNAPSHOT,
+                    mode.text(),
+                    "needs wal.output-plugin=pgoutput (snapshot rows are written in pgoutput's event shape)");
+        } else if (temporary && mode == WalOptions.Snapshot.INITIAL) {
+            problems.add(
+                    WalSettings.SNAPSHOT,
+                    mode.text(),
+                    "needs a persistent slot: set wal.temporary-slot=false (a temporary slot is created anew on every"
+                            + " connection, so there is no consistent point to resume at)");
+        } else if (tables.isEmpty()) {
+            problems.add(
+                    WalSettings.SNAPSHOT,
+                    mode.text(),
+                    "needs at least one routed schema.table channel (the catch-all channel is not snapshotted)");
+        }
+        return mode;
     }
 
-    private static void wal2JsonOptions(String text, Map<String, String> into, List<String> problems) {
+    private static void wal2JsonOptions(String text, Map<String, String> into, Problems problems) {
         Matcher m = OPTION.matcher(text);
         int at = 0;
         while (at < text.length() && m.find(at) && m.start() == at) {

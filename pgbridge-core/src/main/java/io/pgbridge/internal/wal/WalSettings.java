@@ -1,63 +1,63 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.WalOptions;
 import io.pgbridge.spi.Setting;
 import java.util.List;
 
 /** The settings of the WAL source. */
-final class WalSettings {
-    static final String DEFAULT_SLOT = "pgbridge";
-    static final String DEFAULT_WAL2JSON_PARAMS = "\"format-version\" '2', \"include-types\" '0'";
-
-    static final Setting SLOT = Setting.string(
-                    "replication.slot",
+public final class WalSettings {
+    public static final Setting SLOT = Setting.string(
+                    "wal.slot",
                     "Logical replication slot; created when missing. Lower-case letters, digits and '_' only")
-            .withDefault(DEFAULT_SLOT)
-            .withAliases("PGPROXY_LOCAL-REPLICATION_SLOT");
-    static final Setting TEMPORARY_SLOT = Setting.bool(
+            .withDefault(WalOptions.DEFAULT_SLOT)
+            .withAliases("PGPROXY_LOCAL-REPLICATION_SLOT")
+            .withDeprecatedKeys("replication.slot");
+    public static final Setting TEMPORARY_SLOT = Setting.bool(
             "wal.temporary-slot",
             "Use a temporary slot that PostgreSQL drops when the connection ends: nothing is kept while the bridge is "
                     + "down or reconnecting, so changes made meanwhile are not delivered",
             false);
-    static final Setting OUTPUT_PLUGIN = Setting.string(
+    public static final Setting OUTPUT_PLUGIN = Setting.string(
                     "wal.output-plugin",
                     "Output plugin: pgoutput (typed change events) or wal2json (wal2json's JSON passed on as is)")
-            .withDefault("pgoutput");
-    static final Setting PUBLICATION = Setting.string(
+            .withDefault(WalOptions.DEFAULT_OUTPUT_PLUGIN);
+    public static final Setting PUBLICATION = Setting.string(
             "wal.publication",
             "pgoutput publication; default: the slot name. Created when missing (the routed tables, or FOR ALL "
                     + "TABLES when wal2json is routed); an existing one is used and routed tables are added to it");
-    static final Setting WAL2JSON_PARAMS = Setting.string(
-                    "replication.wal2json-params",
+    public static final Setting WAL2JSON_PARAMS = Setting.string(
+                    "wal.wal2json-params",
                     "wal2json options as in the seed: \"name\" 'value', ... (include-lsn is added when absent)")
-            .withDefault(DEFAULT_WAL2JSON_PARAMS)
-            .withAliases("PGBRIDGE_WAL2JSON_PARAMS", "PGPROXY_LOCAL-WAL2JSON_PARAMS");
-    static final Setting STATUS_INTERVAL = Setting.durationMs(
+            .withDefault(WalOptions.DEFAULT_WAL2JSON_PARAMS)
+            .withAliases("PGBRIDGE_WAL2JSON_PARAMS", "PGPROXY_LOCAL-WAL2JSON_PARAMS")
+            .withDeprecatedKeys("replication.wal2json-params");
+    public static final Setting STATUS_INTERVAL = Setting.durationMs(
             "wal.status-interval-ms",
             "Interval of replication status updates to the server; keep it well below wal_sender_timeout",
-            10_000,
+            WalOptions.DEFAULT_STATUS_INTERVAL.toMillis(),
             100,
             3_600_000);
-    static final Setting HEARTBEAT_INTERVAL = Setting.durationMs(
+    public static final Setting HEARTBEAT_INTERVAL = Setting.durationMs(
             "wal.heartbeat-interval-ms",
             "Interval of heartbeats (pg_logical_emit_message) that let the slot advance in idle or filtered "
                     + "databases, and of slot lag measurements; 0 turns both off",
-            10_000,
+            WalOptions.DEFAULT_HEARTBEAT_INTERVAL.toMillis(),
             0,
             3_600_000);
-    static final Setting LAG_WARNING_BYTES = Setting.integer(
+    public static final Setting LAG_WARNING_BYTES = Setting.integer(
             "wal.lag-warning-bytes",
             "Log a warning while the slot's confirmed position is this many bytes behind the server's WAL",
-            1024L * 1024 * 1024,
+            WalOptions.DEFAULT_LAG_WARNING_BYTES,
             1,
             Long.MAX_VALUE);
-    static final Setting RECONNECT_MAX_BACKOFF = Setting.durationMs(
+    public static final Setting RECONNECT_MAX_BACKOFF = Setting.durationMs(
             "wal.reconnect-max-backoff-ms",
             "Longest wait between reconnection attempts (starts at 250 ms and doubles)",
-            10_000,
+            WalOptions.DEFAULT_RECONNECT_MAX_BACKOFF.toMillis(),
             250,
             600_000);
 
-    static final Setting SNAPSHOT = Setting.string(
+    public static final Setting SNAPSHOT = Setting.string(
                     "wal.snapshot",
                     "Initial snapshot of the routed tables: never (stream only changes made after the slot exists), "
                             + "initial (when the slot is created, read the tables in its exported snapshot as op 'r' "
@@ -65,7 +65,7 @@ final class WalSettings {
                             + "stream nothing, create no slot)")
             .withDefault("never");
 
-    static final List<Setting> ALL = List.of(
+    public static final List<Setting> ALL = List.of(
             SLOT,
             TEMPORARY_SLOT,
             OUTPUT_PLUGIN,

@@ -7,13 +7,13 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.SourceState;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceContext;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
@@ -159,16 +159,18 @@ public final class WalSource implements EventSource {
     public static WalSource forPublication(
             String name,
             PostgresConnector postgres,
-            Settings settings,
+            WalOptions options,
             String slot,
             String publication,
             Set<String> tables,
             DecoderFactory decoders) {
-        Settings own = settings.with(WalSettings.SLOT.key(), slot)
-                .with(WalSettings.PUBLICATION.key(), publication)
-                .with(WalSettings.OUTPUT_PLUGIN.key(), WalConfig.PGOUTPUT)
-                .with(WalSettings.TEMPORARY_SLOT.key(), "false")
-                .with(WalSettings.SNAPSHOT.key(), "never");
+        WalOptions own = options.toBuilder()
+                .slot(slot)
+                .publication(publication)
+                .outputPlugin(WalConfig.PGOUTPUT)
+                .temporarySlot(false)
+                .snapshot(WalOptions.Snapshot.NEVER)
+                .build();
         return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders, null);
     }
 
@@ -182,13 +184,13 @@ public final class WalSource implements EventSource {
         this.context = context;
         long confirmed;
         try (Connection c = postgres.connect()) {
-            if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+            if (config.snapshot == WalOptions.Snapshot.INITIAL_ONLY) {
                 confirmed = 0;
                 prepareSnapshot(c, false, Long.MAX_VALUE);
             } else {
                 boolean exists = ReplicationSetup.prepare(c, config.spec());
                 SetupStep.reached("wal-publication");
-                boolean initial = config.snapshot == WalConfig.SnapshotMode.INITIAL && !config.temporarySlot;
+                boolean initial = config.snapshot == WalOptions.Snapshot.INITIAL && !config.temporarySlot;
                 if (initial) {
                     checkSnapshotTables(c);
                 }
@@ -230,7 +232,7 @@ public final class WalSource implements EventSource {
                 return reading;
             }
         });
-        if (snapshot == null && config.snapshot != WalConfig.SnapshotMode.INITIAL_ONLY) {
+        if (snapshot == null && config.snapshot != WalOptions.Snapshot.INITIAL_ONLY) {
             openStreamAtStart();
         }
         reading = true;
@@ -238,7 +240,7 @@ public final class WalSource implements EventSource {
         reader = context.threadFactory().newThread(this::run);
         reader.setName("pgbridge-wal-reader-" + config.slot);
         reader.start();
-        if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+        if (config.snapshot == WalOptions.Snapshot.INITIAL_ONLY) {
             return;
         }
         monitor.start(context.threadFactory());
@@ -269,7 +271,7 @@ public final class WalSource implements EventSource {
             throw new ConfigurationException("backfill needs wal.output-plugin=pgoutput: its watermarks are "
                     + "logical decoding messages, and the rows are written in pgoutput's event shape");
         }
-        if (!reading || config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+        if (!reading || config.snapshot == WalOptions.Snapshot.INITIAL_ONLY) {
             throw new IllegalStateException("the WAL source is not streaming: start the bridge first (and a backfill "
                     + "needs a slot: not with wal.snapshot=initial-only)");
         }
@@ -372,7 +374,7 @@ public final class WalSource implements EventSource {
         List<String> problems = SnapshotTables.problems(c, snapshotTables());
         if (!problems.isEmpty()) {
             throw new SchemaException(
-                    "wal.snapshot=" + config.snapshot.text + " cannot read:\n  - " + String.join("\n  - ", problems));
+                    "wal.snapshot=" + config.snapshot.text() + " cannot read:\n  - " + String.join("\n  - ", problems));
         }
     }
 
@@ -716,7 +718,7 @@ public final class WalSource implements EventSource {
                         "Initial snapshot for slot " + config.slot + " cannot go on: " + e.getMessage(), e));
                 return;
             }
-            if (config.snapshot == WalConfig.SnapshotMode.INITIAL_ONLY) {
+            if (config.snapshot == WalOptions.Snapshot.INITIAL_ONLY) {
                 log.info("wal.snapshot=initial-only: the snapshot is read; nothing is streamed");
                 synchronized (this) {
                     while (reading) {

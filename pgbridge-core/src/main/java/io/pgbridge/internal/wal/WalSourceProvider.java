@@ -1,6 +1,9 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.WalOptions;
+import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.SourceConfig;
 import io.pgbridge.spi.SourceProvider;
@@ -45,7 +48,18 @@ public final class WalSourceProvider implements SourceProvider {
 
     @Override
     public EventSource create(SourceConfig config) {
-        return new WalSource(
-                config.postgres(), WalConfig.from(config.settings(), config.channels(), CATCH_ALL_CHANNEL));
+        Problems problems = new Problems();
+        WalOptions options = OptionsBinder.wal(config.settings(), problems).build();
+        problems.throwIfAny();
+        return create(config, options);
+    }
+
+    /**
+     * The source with options the bridge already bound from settings and code.
+     *
+     * @throws io.pgbridge.ConfigurationException listing every invalid option (slot or publication name, plugin)
+     */
+    public EventSource create(SourceConfig config, WalOptions options) {
+        return new WalSource(config.postgres(), WalConfig.from(options, config.channels(), CATCH_ALL_CHANNEL));
     }
 }

@@ -37,7 +37,7 @@ public final class WalChild {
         long expected = Long.parseLong(args[4]);
         PgBridge.Builder builder = PgBridge.builder()
                 .postgres(args[0])
-                .setting("replication.slot", args[1])
+                .setting("wal.slot", args[1])
                 .routes(args[2])
                 .sink(sink)
                 .setting("wal.status-interval-ms", "200");

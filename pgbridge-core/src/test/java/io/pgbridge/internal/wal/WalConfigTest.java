@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.WalOptions;
+import io.pgbridge.internal.config.OptionsBinder;
+import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Settings;
 import java.util.Map;
 import java.util.Set;
@@ -13,7 +16,7 @@ class WalConfigTest {
 
     @Test
     void pgoutputDefaults() {
-        WalConfig c = WalConfig.from(Settings.empty(), Set.of("public.users", "events"), "wal2json");
+        WalConfig c = WalConfig.from(WalOptions.builder().build(), Set.of("public.users", "events"), "wal2json");
         assertThat(c.slot).as("default slot").isEqualTo("pgbridge");
         assertThat(c.publication).as("publication defaults to the slot name").isEqualTo("pgbridge");
         assertThat(c.tables).as("schema.table channels").containsExactly("public.users");
@@ -27,9 +30,10 @@ class WalConfigTest {
     @Test
     void wal2jsonParamsAsInTheSeed() {
         WalConfig c = WalConfig.from(
-                Settings.of(Map.of(
-                        "wal.output-plugin", "wal2json",
-                        "replication.wal2json-params", "\"format-version\" '2' , \"include-types\" '1'")),
+                WalOptions.builder()
+                        .outputPlugin("wal2json")
+                        .wal2jsonParams("\"format-version\" '2' , \"include-types\" '1'")
+                        .build(),
                 Set.of("public.users"),
                 "wal2json");
         assertThat(c.pluginOptions)
@@ -43,50 +47,52 @@ class WalConfigTest {
     @Test
     void badValuesAreReportedTogether() {
         assertThatThrownBy(() -> WalConfig.from(
-                        Settings.of(Map.of(
-                                "replication.slot", "my-slot",
-                                "wal.output-plugin", "wal2json",
-                                "replication.wal2json-params", "\"format-version\" '1', junk")),
+                        WalOptions.builder()
+                                .slot("my-slot")
+                                .outputPlugin("wal2json")
+                                .wal2jsonParams("\"format-version\" '1', junk")
+                                .build(),
                         Set.of("wal2json"),
                         "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("PGBRIDGE_REPLICATION_SLOT='my-slot'")
+                .hasMessageContaining("PGBRIDGE_WAL_SLOT='my-slot'")
                 .hasMessageContaining("\"name\" 'value' pairs")
                 .hasMessageContaining("must hold \"format-version\" '2'");
     }
 
     @Test
     void snapshotModes() {
-        assertThat(WalConfig.from(Settings.empty(), Set.of("public.users"), "wal2json").snapshot)
+        assertThat(WalConfig.from(WalOptions.builder().build(), Set.of("public.users"), "wal2json").snapshot)
                 .as("default")
-                .isEqualTo(WalConfig.SnapshotMode.NEVER);
-        assertThat(WalConfig.from(
-                                Settings.of(Map.of("wal.snapshot", "initial-only")), Set.of("public.users"), "wal2json")
-                        .snapshot)
-                .isEqualTo(WalConfig.SnapshotMode.INITIAL_ONLY);
-        assertThatThrownBy(() -> WalConfig.from(
-                        Settings.of(Map.of("wal.snapshot", "always")), Set.of("public.users"), "wal2json"))
-                .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("PGBRIDGE_WAL_SNAPSHOT='always'")
-                .hasMessageContaining("must be never, initial or initial-only");
+                .isEqualTo(WalOptions.Snapshot.NEVER);
+        Problems problems = new Problems();
+        assertThat(OptionsBinder.wal(Settings.of(Map.of("wal.snapshot", "initial-only")), problems)
+                        .build()
+                        .snapshot())
+                .isEqualTo(WalOptions.Snapshot.INITIAL_ONLY);
+        assertThat(problems.list()).isEmpty();
+        OptionsBinder.wal(Settings.of(Map.of("wal.snapshot", "always")), problems);
+        assertThat(problems.list())
+                .singleElement()
+                .asString()
+                .contains("PGBRIDGE_WAL_SNAPSHOT='always'")
+                .contains("must be never, initial or initial-only");
     }
 
     @Test
     void snapshotNeedsPgoutputAPersistentSlotAndATable() {
-        assertThatThrownBy(() -> WalConfig.from(
-                        Settings.of(Map.of("wal.snapshot", "initial", "wal.output-plugin", "wal2json")),
-                        Set.of("public.users"),
-                        "wal2json"))
+        WalOptions.Builder initial = WalOptions.builder().snapshot(WalOptions.Snapshot.INITIAL);
+        assertThatThrownBy(() ->
+                        WalConfig.from(initial.outputPlugin("wal2json").build(), Set.of("public.users"), "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("needs wal.output-plugin=pgoutput");
         assertThatThrownBy(() -> WalConfig.from(
-                        Settings.of(Map.of("wal.snapshot", "initial", "wal.temporary-slot", "true")),
+                        initial.outputPlugin("pgoutput").temporarySlot(true).build(),
                         Set.of("public.users"),
                         "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("needs a persistent slot");
-        assertThatThrownBy(() ->
-                        WalConfig.from(Settings.of(Map.of("wal.snapshot", "initial")), Set.of("wal2json"), "wal2json"))
+        assertThatThrownBy(() -> WalConfig.from(initial.temporarySlot(false).build(), Set.of("wal2json"), "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("needs at least one routed schema.table channel");
     }

@@ -51,7 +51,7 @@ final class WalFixture implements AutoCloseable {
                 .postgres(TestServices.postgresUrl())
                 .routes(routes)
                 .sink(sink)
-                .setting("replication.slot", slot)
+                .setting("wal.slot", slot)
                 .setting("wal.status-interval-ms", "200")
                 .setting("wal.heartbeat-interval-ms", "500")
                 .shutdownTimeout(Duration.ofSeconds(20));

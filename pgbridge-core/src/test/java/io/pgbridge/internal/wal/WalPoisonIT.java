@@ -7,14 +7,13 @@ import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
 import io.pgbridge.SourceState;
 import io.pgbridge.SourceStats;
+import io.pgbridge.WalOptions;
 import io.pgbridge.internal.PgConnector;
 import io.pgbridge.internal.config.PostgresUri;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.testkit.TestServices;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +36,10 @@ class WalPoisonIT {
             WalSource source = WalSource.forPublication(
                     "wal",
                     new PgConnector(PostgresUri.parse(url), null, null, "pgbridge-poison-it"),
-                    Settings.of(Map.of("wal.status-interval-ms", "200", "wal.reconnect-max-backoff-ms", "2000")),
+                    WalOptions.builder()
+                            .statusInterval(Duration.ofMillis(200))
+                            .reconnectMaxBackoff(Duration.ofSeconds(2))
+                            .build(),
                     f.slot,
                     f.slot,
                     Set.of(f.schema + ".t"),

@@ -159,7 +159,7 @@ class WalSetupIT {
                         .setting("wal.publication", "Pub")
                         .build())
                 .isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("PGBRIDGE_REPLICATION_SLOT='Bad-Slot'")
+                .hasMessageContaining("PGBRIDGE_WAL_SLOT='Bad-Slot'")
                 .hasMessageContaining("PGBRIDGE_WAL_PUBLICATION='Pub'");
     }
 

@@ -1,4 +1,4 @@
-package io.pgbridge.spi;
+package io.pgbridge.spi.support;
 
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,5 +1,10 @@
-package io.pgbridge.spi;
+package io.pgbridge.spi.support;
 
+import io.pgbridge.spi.Problems;
+import io.pgbridge.spi.Setting;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
@@ -42,7 +47,7 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
             int defaultPort,
             String form,
             List<Setting> settings,
-            List<String> problems) {
+            Problems problems) {
         URI uri = sink.parsedUri(form, problems);
         if (uri == null) {
             return null;

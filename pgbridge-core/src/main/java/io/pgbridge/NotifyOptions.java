@@ -1,0 +1,118 @@
+package io.pgbridge;
+
+import io.pgbridge.internal.config.Ranges;
+import io.pgbridge.internal.notify.NotifySettings;
+import java.time.Duration;
+
+/**
+ * Options of the {@code notify} source (LISTEN on the routed channels). Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * PgBridge.builder().notify(n -> n.routingKeyFromPayload(false).pollInterval(Duration.ofMillis(200)))
+ * }</pre>
+ *
+ * <p>String keys: {@code notify.*} ({@code PGBRIDGE_NOTIFY_*}); a value set in code wins over the string setting.
+ * Setters throw {@link IllegalArgumentException} for a value out of range.
+ */
+public final class NotifyOptions {
+    /** {@code notify.routing-key-from-payload}: split {@code routing_key|message} payloads (the seed's convention). */
+    public static final boolean DEFAULT_ROUTING_KEY_FROM_PAYLOAD = true;
+    /** {@code notify.poll-interval-ms}: one wait for notifications; also how quickly a stop is noticed. */
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(500);
+    /** {@code notify.probe-interval-ms}: after this long without traffic the connection is probed. */
+    public static final Duration DEFAULT_PROBE_INTERVAL = Duration.ofSeconds(2);
+    /** {@code notify.probe-timeout-ms}: a probe unanswered this long marks the connection dead. */
+    public static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(5);
+    /** {@code notify.reconnect-max-backoff-ms}: longest wait between reconnection attempts (from 250 ms, doubling). */
+    public static final Duration DEFAULT_RECONNECT_MAX_BACKOFF = Duration.ofSeconds(10);
+
+    private final boolean routingKeyFromPayload;
+    private final Duration pollInterval;
+    private final Duration probeInterval;
+    private final Duration probeTimeout;
+    private final Duration reconnectMaxBackoff;
+
+    private NotifyOptions(Builder b) {
+        this.routingKeyFromPayload = b.routingKeyFromPayload;
+        this.pollInterval = b.pollInterval;
+        this.probeInterval = b.probeInterval;
+        this.probeTimeout = b.probeTimeout;
+        this.reconnectMaxBackoff = b.reconnectMaxBackoff;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public boolean routingKeyFromPayload() {
+        return routingKeyFromPayload;
+    }
+
+    public Duration pollInterval() {
+        return pollInterval;
+    }
+
+    public Duration probeInterval() {
+        return probeInterval;
+    }
+
+    public Duration probeTimeout() {
+        return probeTimeout;
+    }
+
+    public Duration reconnectMaxBackoff() {
+        return reconnectMaxBackoff;
+    }
+
+    @Override
+    public String toString() {
+        return "NotifyOptions{routingKeyFromPayload=" + routingKeyFromPayload + ", pollInterval="
+                + pollInterval.toMillis() + "ms, probeInterval=" + probeInterval.toMillis() + "ms, probeTimeout="
+                + probeTimeout.toMillis() + "ms, reconnectMaxBackoff=" + reconnectMaxBackoff.toMillis() + "ms}";
+    }
+
+    /** Collects NOTIFY options; not thread-safe. */
+    public static final class Builder {
+        private boolean routingKeyFromPayload = DEFAULT_ROUTING_KEY_FROM_PAYLOAD;
+        private Duration pollInterval = DEFAULT_POLL_INTERVAL;
+        private Duration probeInterval = DEFAULT_PROBE_INTERVAL;
+        private Duration probeTimeout = DEFAULT_PROBE_TIMEOUT;
+        private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
+
+        private Builder() {}
+
+        /** Split {@code routing_key|message} payloads into routing key and message; default {@code true}. */
+        public Builder routingKeyFromPayload(boolean split) {
+            this.routingKeyFromPayload = split;
+            return this;
+        }
+
+        /** One wait for notifications, 10 ms to 1 min; default 500 ms. */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = Ranges.check(NotifySettings.POLL_INTERVAL, "pollInterval", interval);
+            return this;
+        }
+
+        /** Quiet time before the LISTEN connection is probed with a query, 100 ms to 10 min; default 2 s. */
+        public Builder probeInterval(Duration interval) {
+            this.probeInterval = Ranges.check(NotifySettings.PROBE_INTERVAL, "probeInterval", interval);
+            return this;
+        }
+
+        /** A probe unanswered this long marks the connection dead, 1 s to 10 min; default 5 s. */
+        public Builder probeTimeout(Duration timeout) {
+            this.probeTimeout = Ranges.check(NotifySettings.PROBE_TIMEOUT, "probeTimeout", timeout);
+            return this;
+        }
+
+        /** Longest wait between reconnection attempts, 250 ms to 10 min; default 10 s. */
+        public Builder reconnectMaxBackoff(Duration max) {
+            this.reconnectMaxBackoff = Ranges.check(NotifySettings.RECONNECT_MAX_BACKOFF, "reconnectMaxBackoff", max);
+            return this;
+        }
+
+        public NotifyOptions build() {
+            return new NotifyOptions(this);
+        }
+    }
+}
