@@ -147,12 +147,19 @@ public final class OutboxOutage implements AutoCloseable {
     }
 
     /**
-     * Asserts that {@code received} holds events 1 to {@code count} of {@link #send}, in that order, each with the
-     * {@link #traceparent} and {@link #tracestate} it was sent with among its {@link Received#headers()}.
+     * Sends events 1 to {@code count} through the started {@code bridge}, waits up to 30 s until {@code receiver} has
+     * at least that many messages, and asserts that they are those events, in order, each with the {@link
+     * #traceparent} and {@link #tracestate} it was sent with among its {@link Received#headers()}.
      *
      * @param carriedAs how the protocol carries the headers (for example {@code "user properties"}), for the messages
      */
-    public static void assertSentTraceContext(List<Received> received, int count, String carriedAs) {
+    public void sendAndAssertTraceContext(PgBridge bridge, Receiver receiver, int count, String carriedAs)
+            throws SQLException {
+        send(count);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(receiver.received())
+                .as("received; %s", bridge.stats())
+                .hasSizeGreaterThanOrEqualTo(count));
+        List<Received> received = receiver.received();
         for (Received r : received) {
             int seq = seq(r.payload());
             assertThat(r.headers())
