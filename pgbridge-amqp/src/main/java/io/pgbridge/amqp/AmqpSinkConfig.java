@@ -7,6 +7,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -197,32 +198,25 @@ public final class AmqpSinkConfig {
 
         /** How long a batch waits for publisher confirms; default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
         public Builder confirmTimeout(Duration timeout) {
-            this.confirmTimeout = positive("confirmTimeout", timeout);
+            this.confirmTimeout = Arguments.positive("confirmTimeout", timeout);
             return this;
         }
 
         /** TCP connect, handshake and channel opening, each; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts; default {@link #DEFAULT_RECOVERY_INTERVAL}. */
         public Builder recoveryInterval(Duration interval) {
-            this.recoveryInterval = positive("recoveryInterval", interval);
+            this.recoveryInterval = Arguments.positive("recoveryInterval", interval);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem of the URI, value redacted */
         public AmqpSinkConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration positive(String option, Duration d) {
-            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, was " + d);
-            }
-            return d;
         }
 
         private AmqpSinkConfig build(Problems problems) {

@@ -6,6 +6,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -289,26 +290,19 @@ public final class MqttConfig {
 
         /** How long {@code start()} waits for CONNACK; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for its QoS flow; default {@link #DEFAULT_PUBLISH_TIMEOUT}. */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = positive("publishTimeout", timeout);
+            this.publishTimeout = Arguments.positive("publishTimeout", timeout);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem, the URI's password redacted */
         public MqttConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration positive(String option, Duration d) {
-            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, was " + d);
-            }
-            return d;
         }
 
         private MqttConfig build(Problems problems) {

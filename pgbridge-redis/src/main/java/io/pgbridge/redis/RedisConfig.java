@@ -8,6 +8,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -178,26 +179,19 @@ public final class RedisConfig {
 
         /** How long {@code start()} waits to connect and authenticate; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for replies; default {@link #DEFAULT_COMMAND_TIMEOUT}. */
         public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = positive("commandTimeout", timeout);
+            this.commandTimeout = Arguments.positive("commandTimeout", timeout);
             return this;
         }
 
         /** @throws ConfigurationException listing every problem, the URI's password redacted */
         public RedisConfig build() {
             return build(new Problems());
-        }
-
-        private static Duration positive(String option, Duration d) {
-            if (Objects.requireNonNull(d, option).isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(option + " must be positive, was " + d);
-            }
-            return d;
         }
 
         private RedisConfig build(Problems problems) {

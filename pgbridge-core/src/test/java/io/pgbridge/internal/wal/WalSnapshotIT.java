@@ -82,12 +82,7 @@ class WalSnapshotIT {
     @Test
     void snapshotUnderConcurrentWritersRebuildsTheTable() throws Exception {
         InMemorySink sink = new InMemorySink();
-        startWriters();
-        try (PgBridge bridge = db.bridge(table + "->queue:items", sink)
-                .setting("wal.snapshot", "initial")
-                .build()) {
-            bridge.start();
-            await().atMost(Duration.ofSeconds(60)).until(() -> !sink.events().isEmpty());
+        try (PgBridge bridge = snapshotUnderWriters(sink)) {
             long writesAtStart = writes.get();
             await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(snapshotState()));
             assertThat(writes.get() - writesAtStart)
@@ -369,12 +364,7 @@ class WalSnapshotIT {
     @Test
     void readingConnectionTerminatedMidSnapshotGoesOn() throws Exception {
         InMemorySink sink = new InMemorySink();
-        startWriters();
-        try (PgBridge bridge = db.bridge(table + "->queue:items", sink)
-                .setting("wal.snapshot", "initial")
-                .build()) {
-            bridge.start();
-            await().atMost(Duration.ofSeconds(60)).until(() -> !sink.events().isEmpty());
+        try (PgBridge bridge = snapshotUnderWriters(sink)) {
             // the backend of the snapshot's reading transaction: its chunk queries read this table through alias r
             boolean terminated = false;
             try (PreparedStatement ps = db.sql.prepareStatement("SELECT pg_terminate_backend(pid) FROM "
@@ -426,6 +416,22 @@ class WalSnapshotIT {
     }
 
     /** Waits until the events rebuild the table, then asserts it: no missing row, no stale row, no deleted row. */
+    /** Starts the writers and a bridge snapshotting the table into {@code sink}; returns it once an event arrived. */
+    private PgBridge snapshotUnderWriters(InMemorySink sink) {
+        startWriters();
+        PgBridge bridge = db.bridge(table + "->queue:items", sink)
+                .setting("wal.snapshot", "initial")
+                .build();
+        try {
+            bridge.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !sink.events().isEmpty());
+            return bridge;
+        } catch (RuntimeException | Error e) {
+            bridge.close();
+            throw e;
+        }
+    }
+
     private void awaitRebuilt(java.util.concurrent.Callable<List<String>> events) throws Exception {
         try {
             await().atMost(Duration.ofSeconds(120))
