@@ -27,15 +27,6 @@ class FailurePolicyTest {
     private final InMemorySink sink = new InMemorySink();
     private PgBridge bridge;
 
-    private PgBridge.Builder builder(ScriptedSource source, Sink sink) {
-        return PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("a->queue:a, b->queue:b")
-                .source(source)
-                .sink(sink)
-                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
-    }
-
     @AfterEach
     void close() {
         if (bridge != null) {
@@ -53,7 +44,7 @@ class FailurePolicyTest {
     @Test
     void anEventRefusedForGoodHaltsItsRouteUntilTheSinkTakesIt() throws Exception {
         ScriptedSource source = new ScriptedSource();
-        bridge = builder(source, sink).build();
+        bridge = source.bridgeTo(sink).build();
         sink.rejectWhen(e -> e.payloadAsString().equals("poison"));
         bridge.start();
         source.publish("a", "1");
@@ -90,7 +81,7 @@ class FailurePolicyTest {
     @Test
     void anAtMostOnceSourceDropsARefusedEventWithALogLineAndGoesOn() throws Exception {
         ScriptedSource source = new ScriptedSource(DeliveryGuarantee.AT_MOST_ONCE);
-        bridge = builder(source, sink).build();
+        bridge = source.bridgeTo(sink).build();
         sink.rejectWhen(e -> e.payloadAsString().equals("poison"));
         bridge.start();
         source.publish("a", "poison");
@@ -104,7 +95,7 @@ class FailurePolicyTest {
     @Test
     void aDeadLetterTargetOnTheSinkTakesRefusedEventsWithTheReason() throws Exception {
         ScriptedSource source = new ScriptedSource();
-        bridge = builder(source, sink)
+        bridge = source.bridgeTo(sink)
                 .setting("dead-letter.target", "queue:dead")
                 .build();
         sink.rejectWhen(
@@ -128,7 +119,7 @@ class FailurePolicyTest {
     void anUndecodableEventNeverReachesTheSinkAndGoesToTheFailurePolicy() throws Exception {
         ScriptedSource source = new ScriptedSource();
         List<String> dead = new CopyOnWriteArrayList<>();
-        bridge = builder(source, sink)
+        bridge = source.bridgeTo(sink)
                 .deadLetterHandler((event, target, reason) -> dead.add(event.id() + " " + reason))
                 .build();
         bridge.start();
@@ -152,7 +143,7 @@ class FailurePolicyTest {
             default -> sink.publish(Target.queue("a"), events);
         });
         ScriptedSource source = new ScriptedSource();
-        bridge = builder(source, misbehaving).build();
+        bridge = source.bridgeTo(misbehaving).build();
         bridge.start();
         source.publish("a", "1");
         source.publish("a", "2");
@@ -191,7 +182,7 @@ class FailurePolicyTest {
                     : PublishResult.confirmed(events.size());
         });
         ScriptedSource source = new ScriptedSource();
-        PgBridge b = builder(source, broker).build();
+        PgBridge b = source.bridgeTo(broker).build();
         try {
             b.start();
             source.publishDeferred("a", "x", WAIT);
@@ -215,7 +206,7 @@ class FailurePolicyTest {
                 ? PublishResult.failed(0, "queue " + target.name() + " is down", null)
                 : sink.publish(target, events));
         ScriptedSource source = new ScriptedSource();
-        bridge = builder(source, sinkDownForA).bufferMaxEvents(500).build();
+        bridge = source.bridgeTo(sinkDownForA).bufferMaxEvents(500).build();
         bridge.start();
         for (int i = 0; i < 400; i++) {
             source.publish(i % 4 == 0 ? "a" : "b", Integer.toString(i));

@@ -14,13 +14,8 @@ class HealthTest {
     private PgBridge bridge;
 
     private PgBridge.Builder builder() {
-        return PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("a->queue:a, b->queue:b")
-                .source(source)
-                .sink(sink)
+        return source.bridgeTo(sink)
                 .setting("health.lag-threshold-bytes", "1000")
-                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20))
                 .shutdownTimeout(Duration.ofMillis(200));
     }
 

@@ -24,13 +24,7 @@ class MetricsTest {
     private PgBridge bridge;
 
     private PgBridge.Builder builder() {
-        return PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("a->queue:a, b->queue:b")
-                .source(source)
-                .sink(sink)
-                .meterRegistry(registry)
-                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
+        return source.bridgeTo(sink).meterRegistry(registry);
     }
 
     @AfterEach

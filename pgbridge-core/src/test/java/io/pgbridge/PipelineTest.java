@@ -21,15 +21,6 @@ class PipelineTest {
     private final ScriptedSource source = new ScriptedSource();
     private PgBridge bridge;
 
-    private PgBridge.Builder builder() {
-        return PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("a->queue:a, b->queue:b")
-                .source(source)
-                .sink(sink)
-                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
-    }
-
     @AfterEach
     void close() {
         if (bridge != null) {
@@ -39,7 +30,7 @@ class PipelineTest {
 
     @Test
     void deliversEachRouteInOrder() throws Exception {
-        bridge = builder().maxBatchSize(7).build();
+        bridge = source.bridgeTo(sink).maxBatchSize(7).build();
         bridge.start();
         for (int i = 0; i < 1000; i++) {
             source.publish(i % 2 == 0 ? "a" : "b", Integer.toString(i));
@@ -61,7 +52,7 @@ class PipelineTest {
 
     @Test
     void retriesAFailedEventBeforeAnythingBehindIt() throws Exception {
-        bridge = builder().maxBatchSize(1).build();
+        bridge = source.bridgeTo(sink).maxBatchSize(1).build();
         bridge.start();
         sink.failNext(3);
         for (int i = 0; i < 20; i++) {
@@ -103,7 +94,7 @@ class PipelineTest {
             @Override
             public void close() {}
         };
-        bridge = builder().sink(failingOnA).build();
+        bridge = source.bridgeTo(sink).sink(failingOnA).build();
         bridge.start();
         source.publish("a", "first");
         source.publish("b", "second");
@@ -123,7 +114,7 @@ class PipelineTest {
     @Test
     void sendsRefusedEventsToTheDeadLetterHandlerAndMovesOn() throws Exception {
         List<String> dead = new CopyOnWriteArrayList<>();
-        bridge = builder()
+        bridge = source.bridgeTo(sink)
                 .deadLetterHandler((event, target, reason) -> dead.add(event.payloadAsString() + ": " + reason))
                 .build();
         sink.rejectWhen(e -> e.payloadAsString().equals("poison"));
@@ -141,7 +132,7 @@ class PipelineTest {
 
     @Test
     void blocksTheSourceWhenTheBufferIsFull() throws Exception {
-        bridge = builder().bufferMaxEvents(5).build();
+        bridge = source.bridgeTo(sink).bufferMaxEvents(5).build();
         bridge.start();
         sink.setAvailable(false);
         Thread producer = new Thread(() -> {
@@ -166,7 +157,7 @@ class PipelineTest {
 
     @Test
     void deferredEventsWaitForAFlushThenArriveInOrder() throws Exception {
-        bridge = builder().build();
+        bridge = source.bridgeTo(sink).build();
         bridge.start();
         for (int i = 0; i < 10; i++) {
             assertThat(source.publishDeferred("a", Integer.toString(i), Duration.ofSeconds(1)))
@@ -186,7 +177,7 @@ class PipelineTest {
 
     @Test
     void deferredEventsGoOnWithoutAFlushOnceABatchIsHeld() throws Exception {
-        bridge = builder().build();
+        bridge = source.bridgeTo(sink).build();
         bridge.start();
         for (int i = 0; i < 300; i++) {
             source.publishDeferred(i % 2 == 0 ? "a" : "b", Integer.toString(i), Duration.ofSeconds(1));
@@ -207,7 +198,7 @@ class PipelineTest {
 
     @Test
     void deferredPublishingLetsHeldEventsGoWhenTheBufferIsFull() throws Exception {
-        bridge = builder().bufferMaxEvents(5).build();
+        bridge = source.bridgeTo(sink).bufferMaxEvents(5).build();
         bridge.start();
         for (int i = 0; i < 20; i++) {
             assertThat(source.publishDeferred("a", Integer.toString(i), Duration.ofSeconds(5)))
@@ -222,7 +213,7 @@ class PipelineTest {
 
     @Test
     void closeDrainsInFlightEvents() throws Exception {
-        bridge = builder().build();
+        bridge = source.bridgeTo(sink).build();
         bridge.start();
         sink.setAvailable(false);
         for (int i = 0; i < 50; i++) {
@@ -242,7 +233,7 @@ class PipelineTest {
     @Test
     void namesItsThreadsAndUsesTheCallersFactory() throws Exception {
         List<String> names = new CopyOnWriteArrayList<>();
-        bridge = builder()
+        bridge = source.bridgeTo(sink)
                 .threadFactory(r -> {
                     Thread t = new Thread(r);
                     t.setDaemon(true);

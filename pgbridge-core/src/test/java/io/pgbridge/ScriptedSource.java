@@ -1,6 +1,7 @@
 package io.pgbridge;
 
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,19 @@ final class ScriptedSource implements EventSource {
 
     ScriptedSource() {
         this(DeliveryGuarantee.AT_LEAST_ONCE);
+    }
+
+    /**
+     * The bridge the pipeline tests start from: this source into {@code sink} on routes {@code a->queue:a} and {@code
+     * b->queue:b}, retrying after 5 to 20 ms; the PostgreSQL URI is never used.
+     */
+    PgBridge.Builder bridgeTo(Sink sink) {
+        return PgBridge.builder()
+                .postgres("postgresql://localhost/unused")
+                .routes("a->queue:a, b->queue:b")
+                .source(this)
+                .sink(sink)
+                .retryBackoff(Duration.ofMillis(5), Duration.ofMillis(20));
     }
 
     ScriptedSource(DeliveryGuarantee guarantee) {

@@ -7,6 +7,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -197,19 +198,19 @@ public final class AmqpSinkConfig {
 
         /** How long a batch waits for publisher confirms; default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
         public Builder confirmTimeout(Duration timeout) {
-            this.confirmTimeout = CONFIRM_TIMEOUT.requireInRange("confirmTimeout", timeout);
+            this.confirmTimeout = Arguments.inRange(CONFIRM_TIMEOUT, "confirmTimeout", timeout);
             return this;
         }
 
         /** TCP connect, handshake and channel opening, each; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts; default {@link #DEFAULT_RECOVERY_INTERVAL}. */
         public Builder recoveryInterval(Duration interval) {
-            this.recoveryInterval = RECOVERY_INTERVAL.requireInRange("recoveryInterval", interval);
+            this.recoveryInterval = Arguments.inRange(RECOVERY_INTERVAL, "recoveryInterval", interval);
             return this;
         }
 

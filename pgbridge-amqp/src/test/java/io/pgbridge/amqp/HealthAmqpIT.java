@@ -3,12 +3,10 @@ package io.pgbridge.amqp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.Health;
 import io.pgbridge.PgBridge;
 import io.pgbridge.testkit.TestServices;
+import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
@@ -25,10 +23,10 @@ class HealthAmqpIT {
     void notReadyWithinSecondsOfRabbitMqStoppingAndReadyAgainWhenItReturns() throws Exception {
         String name =
                 "pgb_health_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        withAdmin(ch -> ch.queueDeclare(name, true, false, false, null));
+        AmqpAdmin.run(ch -> ch.queueDeclare(name, true, false, false, null));
         AtomicBoolean producing = new AtomicBoolean(true);
         Thread producer = new Thread(() -> {
-            try (java.sql.Connection c = TestServices.postgresConnection();
+            try (Connection c = TestServices.postgresConnection();
                     Statement st = c.createStatement()) {
                 for (int i = 0; producing.get(); i++) {
                     st.execute("NOTIFY " + name + ", 'event " + i + "'");
@@ -80,22 +78,7 @@ class HealthAmqpIT {
         } finally {
             producing.set(false);
             producer.join(5000);
-            withAdmin(ch -> ch.queueDelete(name));
-        }
-    }
-
-    @FunctionalInterface
-    private interface AdminAction {
-        void run(Channel channel) throws Exception;
-    }
-
-    private static void withAdmin(AdminAction action) throws Exception {
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setUri(TestServices.amqpUrl());
-        factory.setAutomaticRecoveryEnabled(false);
-        try (Connection c = factory.newConnection("pgbridge-health-it-admin");
-                Channel ch = c.createChannel()) {
-            action.run(ch);
+            AmqpAdmin.run(ch -> ch.queueDelete(name));
         }
     }
 }

@@ -2,9 +2,6 @@ package io.pgbridge.amqp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.pgbridge.PgBridge;
 import io.pgbridge.sinktck.OutboxOutage;
@@ -32,12 +29,12 @@ class OutboxAmqpIT {
     void setUp() throws Exception {
         outbox = OutboxOutage.install("pgb_amqp_");
         queue = outbox.schema() + "_q";
-        withAdmin(ch -> ch.queueDeclare(queue, true, false, false, null));
+        AmqpAdmin.run(ch -> ch.queueDeclare(queue, true, false, false, null));
     }
 
     @AfterEach
     void cleanUp() throws Exception {
-        withAdmin(ch -> ch.queueDelete(queue));
+        AmqpAdmin.run(ch -> ch.queueDelete(queue));
         outbox.close();
     }
 
@@ -54,7 +51,7 @@ class OutboxAmqpIT {
 
         Map<String, Integer> firstBySeq = new LinkedHashMap<>();
         List<GetResponse> messages = new ArrayList<>();
-        withAdmin(ch -> {
+        AmqpAdmin.run(ch -> {
             for (GetResponse r = ch.basicGet(queue, true); r != null; r = ch.basicGet(queue, true)) {
                 messages.add(r);
             }
@@ -76,20 +73,5 @@ class OutboxAmqpIT {
                         messages.size())
                 .containsExactlyElementsOf(
                         IntStream.rangeClosed(1, OutboxOutage.TOTAL).boxed().toList());
-    }
-
-    @FunctionalInterface
-    private interface AdminAction {
-        void run(Channel channel) throws Exception;
-    }
-
-    private static void withAdmin(AdminAction action) throws Exception {
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setUri(TestServices.amqpUrl());
-        factory.setAutomaticRecoveryEnabled(false);
-        try (Connection c = factory.newConnection("pgbridge-outbox-it-admin");
-                Channel ch = c.createChannel()) {
-            action.run(ch);
-        }
     }
 }

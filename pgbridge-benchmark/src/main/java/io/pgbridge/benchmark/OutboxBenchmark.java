@@ -2,7 +2,6 @@ package io.pgbridge.benchmark;
 
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.sql.PgBridgeSchema;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -52,11 +51,10 @@ public final class OutboxBenchmark {
         if (amqp.equals("none")) {
             sinks = sinks.stream().filter(s -> !s.equals("amqp")).toList();
         }
-        URI uri = URI.create(postgres);
+        JdbcTarget target = JdbcTarget.of(postgres);
         PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL("jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
-                + uri.getPath());
-        ds.setUser(uri.getUserInfo() == null ? "postgres" : uri.getUserInfo().split(":")[0]);
+        ds.setURL(target.url());
+        ds.setUser(target.user());
         System.out.printf(
                 Locale.ROOT,
                 "Outbox benchmark: %d events in transactions of %d, %d cores%n",

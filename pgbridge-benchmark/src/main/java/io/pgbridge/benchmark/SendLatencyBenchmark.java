@@ -3,7 +3,6 @@ package io.pgbridge.benchmark;
 import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
 import io.pgbridge.sql.PgBridgeSchema;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -63,13 +62,10 @@ public final class SendLatencyBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
-        URI uri = URI.create(postgres);
-        String jdbc =
-                "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getPath();
-        String user = uri.getUserInfo() == null ? "postgres" : uri.getUserInfo().split(":")[0];
+        JdbcTarget target = JdbcTarget.of(postgres);
         PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setURL(jdbc);
-        ds.setUser(user);
+        ds.setURL(target.url());
+        ds.setUser(target.user());
         System.out.printf(
                 Locale.ROOT,
                 "Send latency benchmark: %d writers, phases of %d s (outages %d s), %d cores%n",
@@ -81,7 +77,7 @@ public final class SendLatencyBenchmark {
                 Statement st = admin.createStatement()) {
             cleanUp(st);
             PgBridgeSchema.migrate(ds, SCHEMA);
-            Writers w = new Writers(jdbc, user, writers);
+            Writers w = new Writers(target, writers);
             long[] base;
 
             // The same polling bridge delivering every event, with no partition to create or drop: what the
@@ -247,13 +243,13 @@ public final class SendLatencyBenchmark {
         private String waits = "";
         private long startedAt;
 
-        Writers(String jdbc, String user, int count) throws Exception {
-            sampler = new WaitSampler(DriverManager.getConnection(jdbc, user, null), WRITER_APPLICATION, 10);
+        Writers(JdbcTarget target, int count) throws Exception {
+            sampler = new WaitSampler(target.connect(), WRITER_APPLICATION, 10);
             for (int i = 0; i < count; i++) {
                 Properties props = new Properties();
-                props.setProperty("user", user);
+                props.setProperty("user", target.user());
                 props.setProperty("ApplicationName", WRITER_APPLICATION);
-                Connection c = DriverManager.getConnection(jdbc, props);
+                Connection c = DriverManager.getConnection(target.url(), props);
                 PreparedStatement send = c.prepareStatement("select " + SCHEMA
                         + ".send('bench', jsonb_build_object('w', ?::int, 'pad', repeat('x', 150)))");
                 send.setInt(1, i);

@@ -6,9 +6,7 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import java.io.OutputStream;
-import java.net.URI;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,16 +52,13 @@ public final class SnapshotBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
-        URI uri = URI.create(postgres);
-        String user = uri.getUserInfo() == null ? "postgres" : uri.getUserInfo().split(":")[0];
-        String jdbc =
-                "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getPath();
+        JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,
                 "Snapshot benchmark: %s rows, %d cores%n",
                 sizes,
                 Runtime.getRuntime().availableProcessors());
-        try (Connection c = DriverManager.getConnection(jdbc, user, null)) {
+        try (Connection c = target.connect()) {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (int rows : sizes) {
                 RowProducer.createTable(c, TABLE);

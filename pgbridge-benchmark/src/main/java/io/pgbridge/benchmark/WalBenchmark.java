@@ -1,9 +1,7 @@
 package io.pgbridge.benchmark;
 
 import com.rabbitmq.client.ConnectionFactory;
-import java.net.URI;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,10 +52,7 @@ public final class WalBenchmark {
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
-        URI uri = URI.create(postgres);
-        String user = uri.getUserInfo() == null ? "postgres" : uri.getUserInfo().split(":")[0];
-        String jdbc =
-                "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()) + uri.getPath();
+        JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,
                 "WAL benchmark: %d rows in transactions of %d, %d cores%n",
@@ -67,12 +62,12 @@ public final class WalBenchmark {
         if (amqp.equals("none")) {
             modes = modes.stream().filter(m -> !m.startsWith("amqp")).toList();
         }
-        try (Connection c = DriverManager.getConnection(jdbc, user, null)) {
+        try (Connection c = target.connect()) {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (boolean live : new boolean[] {true, false}) {
                 Map<String, Double> eventsPerSecond = new HashMap<>();
                 for (String mode : modes) {
-                    eventsPerSecond.put(mode, run(c, mode, live, rows, perTxn, postgres, jdbc, user, amqp, jvm));
+                    eventsPerSecond.put(mode, run(c, mode, live, rows, perTxn, postgres, target, amqp, jvm));
                 }
                 if (eventsPerSecond.containsKey("amqp") && eventsPerSecond.containsKey("amqp-strict")) {
                     double batched = eventsPerSecond.get("amqp");
@@ -98,8 +93,7 @@ public final class WalBenchmark {
             int rows,
             int perTxn,
             String postgres,
-            String jdbc,
-            String user,
+            JdbcTarget target,
             String amqp,
             List<String> jvm)
             throws Exception {
@@ -118,7 +112,8 @@ public final class WalBenchmark {
         if (!live) {
             producerRate = RowProducer.insert(c, TABLE, rows, perTxn);
         }
-        List<String> args = new ArrayList<>(List.of(mode, postgres, jdbc, user, slot, TABLE, Integer.toString(rows)));
+        List<String> args = new ArrayList<>(
+                List.of(mode, postgres, target.url(), target.user(), slot, TABLE, Integer.toString(rows)));
         if (toAmqp) {
             args.addAll(List.of(amqp, queue));
         }

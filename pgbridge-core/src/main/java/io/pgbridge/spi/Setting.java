@@ -1,6 +1,5 @@
 package io.pgbridge.spi;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -88,38 +87,6 @@ public final class Setting {
                 List.of(),
                 min,
                 max);
-    }
-
-    /**
-     * Checks a duration given in code, such as a sink config builder's option, against this duration setting's range,
-     * so that code accepts exactly what the setting accepts.
-     *
-     * @param option the builder method's name, for the message
-     * @return {@code value}
-     * @throws IllegalArgumentException {@code "timeout must be PT0.001S to PT1H, was PT0S"} when outside the range
-     * @throws NullPointerException when {@code value} is {@code null}
-     */
-    public Duration requireInRange(String option, Duration value) {
-        Objects.requireNonNull(value, option);
-        Duration low = Duration.ofMillis(min);
-        Duration high = Duration.ofMillis(max);
-        if (value.compareTo(low) < 0 || value.compareTo(high) > 0) {
-            throw new IllegalArgumentException(option + " must be " + low + " to " + high + ", was " + value);
-        }
-        return value;
-    }
-
-    /**
-     * Checks a number given in code against this integer setting's range, as {@link #requireInRange(String,
-     * Duration)} does.
-     *
-     * @throws IllegalArgumentException {@code "maxConnections must be 1 to 1000000, was 0"} when outside the range
-     */
-    public long requireInRange(String option, long value) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(option + " must be " + min + " to " + max + ", was " + value);
-        }
-        return value;
     }
 
     /** A copy with a default value for a string setting. */

@@ -6,6 +6,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.ServerList;
 import java.time.Duration;
@@ -210,13 +211,13 @@ public final class KafkaSinkConfig {
 
         /** How long the producer waits to fill a batch, 0 to 1 minute; default {@link #DEFAULT_LINGER}. */
         public Builder linger(Duration linger) {
-            this.linger = LINGER.requireInRange("linger", linger);
+            this.linger = Arguments.inRange(LINGER, "linger", linger);
             return this;
         }
 
         /** Largest batch per partition in bytes, 0 to 64 MiB; default {@link #DEFAULT_BATCH_SIZE}. */
         public Builder batchSize(int bytes) {
-            this.batchSize = (int) BATCH_SIZE.requireInRange("batchSize", bytes);
+            this.batchSize = (int) Arguments.inRange(BATCH_SIZE, "batchSize", bytes);
             return this;
         }
 
@@ -225,7 +226,7 @@ public final class KafkaSinkConfig {
          * {@link #DEFAULT_DELIVERY_TIMEOUT}.
          */
         public Builder deliveryTimeout(Duration timeout) {
-            this.deliveryTimeout = DELIVERY_TIMEOUT.requireInRange("deliveryTimeout", timeout);
+            this.deliveryTimeout = Arguments.inRange(DELIVERY_TIMEOUT, "deliveryTimeout", timeout);
             return this;
         }
 
@@ -234,7 +235,7 @@ public final class KafkaSinkConfig {
          * {@link #DEFAULT_CONNECT_TIMEOUT}.
          */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 

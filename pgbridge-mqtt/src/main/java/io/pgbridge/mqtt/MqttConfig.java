@@ -6,6 +6,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -289,13 +290,13 @@ public final class MqttConfig {
 
         /** How long {@code start()} waits for CONNACK; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for its QoS flow; default {@link #DEFAULT_PUBLISH_TIMEOUT}. */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = PUBLISH_TIMEOUT.requireInRange("publishTimeout", timeout);
+            this.publishTimeout = Arguments.inRange(PUBLISH_TIMEOUT, "publishTimeout", timeout);
             return this;
         }
 

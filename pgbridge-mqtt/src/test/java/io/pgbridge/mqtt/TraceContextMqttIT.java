@@ -1,14 +1,8 @@
 package io.pgbridge.mqtt;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.pgbridge.PgBridge;
 import io.pgbridge.sinktck.OutboxOutage;
-import io.pgbridge.sinktck.Received;
 import io.pgbridge.testkit.TestServices;
-import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The W3C trace context given to {@code pgbridge.send} arrives as MQTT 5 user properties. */
@@ -22,21 +16,7 @@ class TraceContextMqttIT {
                     PgBridge bridge = outbox.builder(TestServices.mqttUrl(), "events->topic:" + topic, "polling")
                             .build()) {
                 bridge.start();
-                outbox.send(3);
-                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(receiver.received())
-                        .as("received; %s", bridge.stats())
-                        .hasSizeGreaterThanOrEqualTo(3));
-                List<Received> received = receiver.received();
-                for (Received r : received) {
-                    int seq = OutboxOutage.seq(r.payload());
-                    assertThat(r.headers())
-                            .as("user properties of event %d", seq)
-                            .containsEntry("traceparent", OutboxOutage.traceparent(seq))
-                            .containsEntry("tracestate", OutboxOutage.tracestate(seq));
-                }
-                assertThat(received)
-                        .extracting(r -> OutboxOutage.seq(r.payload()))
-                        .containsExactly(1, 2, 3);
+                outbox.sendAndAssertTraceContext(bridge, receiver, 3, "user properties");
             }
         }
     }

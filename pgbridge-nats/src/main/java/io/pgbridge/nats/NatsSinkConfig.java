@@ -7,6 +7,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.ServerList;
 import java.security.NoSuchAlgorithmException;
@@ -139,19 +140,19 @@ public final class NatsSinkConfig {
          * default {@link #DEFAULT_PUBLISH_TIMEOUT}.
          */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = PUBLISH_TIMEOUT.requireInRange("publishTimeout", timeout);
+            this.publishTimeout = Arguments.inRange(PUBLISH_TIMEOUT, "publishTimeout", timeout);
             return this;
         }
 
         /** How long {@code start()} waits to connect, up to 10 minutes; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts, 10 ms to 1 hour; default {@link #DEFAULT_RECONNECT_WAIT}. */
         public Builder reconnectWait(Duration wait) {
-            this.reconnectWait = RECONNECT_WAIT.requireInRange("reconnectWait", wait);
+            this.reconnectWait = Arguments.inRange(RECONNECT_WAIT, "reconnectWait", wait);
             return this;
         }
 

@@ -8,6 +8,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.Secret;
 import io.pgbridge.spi.support.UserInfo;
@@ -178,13 +179,13 @@ public final class RedisConfig {
 
         /** How long {@code start()} waits to connect and authenticate; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for replies; default {@link #DEFAULT_COMMAND_TIMEOUT}. */
         public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = COMMAND_TIMEOUT.requireInRange("commandTimeout", timeout);
+            this.commandTimeout = Arguments.inRange(COMMAND_TIMEOUT, "commandTimeout", timeout);
             return this;
         }
 

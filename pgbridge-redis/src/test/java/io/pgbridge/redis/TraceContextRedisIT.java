@@ -1,15 +1,9 @@
 package io.pgbridge.redis;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.lettuce.core.RedisClient;
 import io.pgbridge.PgBridge;
 import io.pgbridge.sinktck.OutboxOutage;
-import io.pgbridge.sinktck.Received;
 import io.pgbridge.testkit.TestServices;
-import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The W3C trace context given to {@code pgbridge.send} arrives as Redis stream fields ({@code header.<name>}). */
@@ -23,22 +17,8 @@ class TraceContextRedisIT {
                 try (PgBridge bridge = outbox.builder(TestServices.redisUrl(), "events->stream:" + stream, "polling")
                         .build()) {
                     bridge.start();
-                    outbox.send(3);
-                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(receiver.received())
-                            .as("received; %s", bridge.stats())
-                            .hasSizeGreaterThanOrEqualTo(3));
+                    outbox.sendAndAssertTraceContext(bridge, receiver, 3, "header.* fields");
                 }
-                List<Received> received = receiver.received();
-                for (Received r : received) {
-                    int seq = OutboxOutage.seq(r.payload());
-                    assertThat(r.headers())
-                            .as("header.* fields of event %d", seq)
-                            .containsEntry("traceparent", OutboxOutage.traceparent(seq))
-                            .containsEntry("tracestate", OutboxOutage.tracestate(seq));
-                }
-                assertThat(received)
-                        .extracting(r -> OutboxOutage.seq(r.payload()))
-                        .containsExactly(1, 2, 3);
             } finally {
                 RedisClient client = RedisClient.create(TestServices.redisUrl());
                 try (var c = client.connect()) {

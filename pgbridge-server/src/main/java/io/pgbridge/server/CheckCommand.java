@@ -28,7 +28,6 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * Checks everything {@code run} needs, without changing anything, and prints one line per check on standard output:
@@ -49,9 +48,6 @@ import picocli.CommandLine.ParentCommand;
             "Prints one line per check; exit code 0 all ok, 2 configuration, 3 a check failed."
         })
 final class CheckCommand implements Callable<Integer> {
-    @ParentCommand
-    PgBridgeServer server;
-
     @Mixin
     PgBridgeServer.CommonOptions common;
 
@@ -61,7 +57,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         out = System.out;
-        PgBridgeConfig settings = server.settings(common);
+        PgBridgeConfig settings = common.settings();
         Assembly.Input in = new Assembly.Input();
         in.settings = Settings.of(values(settings));
         Assembly parts = Assembly.build(in);

@@ -14,7 +14,6 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * Shows pgbridge at work on a machine with nothing installed: an embedded PostgreSQL, a few sample {@code NOTIFY}s,
@@ -32,15 +31,12 @@ import picocli.CommandLine.ParentCommand;
 final class DemoCommand implements Callable<Integer> {
     private static final String DEMO_CLASS = "io.pgbridge.server.demo.Demo";
 
-    @ParentCommand
-    PgBridgeServer server;
-
     @Mixin
     PgBridgeServer.CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        return runDemo(server.settings(common));
+        return runDemo(common.settings());
     }
 
     @SuppressWarnings("unchecked")

@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code pgbridge} command: {@code run} (the default), {@code demo}, {@code check}, {@code schema migrate|sql},
@@ -109,7 +111,6 @@ public final class PgBridgeServer implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         RunCommand run = new RunCommand();
-        run.server = this;
         run.common = common;
         return run.call();
     }
@@ -189,6 +190,10 @@ public final class PgBridgeServer implements Callable<Integer> {
 
     /** {@code --config} and {@code --log-level}, on every command. */
     static final class CommonOptions {
+        /** The command these options are mixed into; its root command is the {@link PgBridgeServer}. */
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec mixee;
+
         @Option(
                 names = {"-c", "--config"},
                 paramLabel = "FILE",
@@ -204,6 +209,11 @@ public final class PgBridgeServer implements Callable<Integer> {
             ch.qos.logback.classic.Logger root =
                     (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
             root.setLevel(Level.toLevel(level, Level.INFO));
+        }
+
+        /** The command's settings: {@link PgBridgeServer#settings(CommonOptions)} of these options. */
+        PgBridgeConfig settings() {
+            return ((PgBridgeServer) mixee.root().userObject()).settings(this);
         }
     }
 

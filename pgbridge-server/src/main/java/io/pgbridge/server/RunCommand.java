@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * Bridges the configured database until stopped (SIGTERM or Ctrl-C close the bridge: intake stops, in-flight events
@@ -35,15 +34,12 @@ import picocli.CommandLine.ParentCommand;
                     + "installs or upgrades the pgbridge schema."
         })
 final class RunCommand implements Callable<Integer> {
-    @ParentCommand
-    PgBridgeServer server;
-
     @Mixin
     PgBridgeServer.CommonOptions common;
 
     @Override
     public Integer call() throws Exception {
-        PgBridgeConfig settings = server.settings(common);
+        PgBridgeConfig settings = common.settings();
         if (settings.isEmpty() && common.config == null) {
             log.info("No PGBRIDGE_* setting and no --config: running the demo (pgbridge demo). Set "
                     + "PGBRIDGE_POSTGRESQL_URI, PGBRIDGE_UPSTREAM_URI and PGBRIDGE_BRIDGE_CHANNELS to bridge your "

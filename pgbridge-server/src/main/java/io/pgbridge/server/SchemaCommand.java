@@ -12,7 +12,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code schema migrate} and {@code schema sql}: the pgbridge schema (outbox, subscriptions) from pgbridge-sql. */
 @Command(
@@ -22,24 +21,18 @@ import picocli.CommandLine.ParentCommand;
                 + "SQL",
         subcommands = {SchemaCommand.Migrate.class, SchemaCommand.Sql.class})
 final class SchemaCommand {
-    @ParentCommand
-    PgBridgeServer server;
-
     @Command(
             name = "migrate",
             mixinStandardHelpOptions = true,
             description = "Installs or upgrades the pgbridge schema (PGBRIDGE_OUTBOX_SCHEMA, default pgbridge) in the "
                     + "configured database; safe to run from several places at once (Flyway's advisory lock)")
     static final class Migrate implements Callable<Integer> {
-        @ParentCommand
-        SchemaCommand parent;
-
         @Mixin
         PgBridgeServer.CommonOptions common;
 
         @Override
         public Integer call() throws SQLException {
-            PgBridgeConfig settings = parent.server.settings(common);
+            PgBridgeConfig settings = common.settings();
             Database.connect(settings).close(); // one clear connection error before Flyway's
             int applied = PgBridgeSchema.migrate(settings);
             log.info(
@@ -62,15 +55,12 @@ final class SchemaCommand {
                 description = "The schema name (default: PGBRIDGE_OUTBOX_SCHEMA, else pgbridge)")
         String schema;
 
-        @ParentCommand
-        SchemaCommand parent;
-
         @Mixin
         PgBridgeServer.CommonOptions common;
 
         @Override
         public Integer call() {
-            String name = schema != null ? schema : PgBridgeSchema.schema(parent.server.settings(common));
+            String name = schema != null ? schema : PgBridgeSchema.schema(common.settings());
             Map<String, String> scripts;
             try {
                 scripts = PgBridgeSchema.scripts(name);

@@ -4,7 +4,6 @@ import static io.pgbridge.server.PgBridgeServer.log;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.ConnectionException;
-import io.pgbridge.PgBridgeConfig;
 import java.io.PrintStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,7 +14,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code slots list} and {@code slots drop}: the database's replication slots. An abandoned slot keeps WAL on the
@@ -27,26 +25,19 @@ import picocli.CommandLine.ParentCommand;
         description = "Replication slots of the configured database: list them, drop unused ones",
         subcommands = {SlotsCommand.ListSlots.class, SlotsCommand.Drop.class})
 final class SlotsCommand {
-    @ParentCommand
-    PgBridgeServer server;
-
     @Command(
             name = "list",
             mixinStandardHelpOptions = true,
             description = "Lists every replication slot: name, plugin, database, whether a client streams from it, "
                     + "and the WAL it holds back")
     static final class ListSlots implements Callable<Integer> {
-        @ParentCommand
-        SlotsCommand parent;
-
         @Mixin
         PgBridgeServer.CommonOptions common;
 
         @Override
         public Integer call() throws SQLException {
-            PgBridgeConfig settings = parent.server.settings(common);
             PrintStream out = System.out;
-            try (Connection c = Database.connect(settings);
+            try (Connection c = Database.connect(common.settings());
                     PreparedStatement ps = c.prepareStatement("SELECT slot_name, coalesce(plugin, ''), slot_type, "
                             + "coalesce(database, ''), active, coalesce(pg_size_pretty(pg_wal_lsn_diff("
                             + "pg_current_wal_lsn(), restart_lsn)), ''), coalesce(wal_status, '') "
@@ -79,16 +70,12 @@ final class SlotsCommand {
         @Parameters(arity = "1..*", paramLabel = "SLOT", description = "slot names, as slots list shows them")
         List<String> slots;
 
-        @ParentCommand
-        SlotsCommand parent;
-
         @Mixin
         PgBridgeServer.CommonOptions common;
 
         @Override
         public Integer call() throws SQLException {
-            PgBridgeConfig settings = parent.server.settings(common);
-            try (Connection c = Database.connect(settings)) {
+            try (Connection c = Database.connect(common.settings())) {
                 for (String slot : slots) {
                     drop(c, slot);
                     log.info("Dropped replication slot {}", slot);

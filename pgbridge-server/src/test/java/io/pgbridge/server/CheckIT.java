@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.assertj.core.api.AbstractStringAssert;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -106,11 +107,7 @@ class CheckIT {
         try {
             Runner.Result result = check(settings(POSTGRES, "check_it.keyless->queue:" + QUEUE));
 
-            assertThat(failures(result))
-                    .as("%s", result)
-                    .singleElement()
-                    .asString()
-                    .startsWith("FAIL  source wal: table check_it.keyless has no replica identity");
+            onlyFailure(result).startsWith("FAIL  source wal: table check_it.keyless has no replica identity");
             assertThat(result.exit()).isEqualTo(3);
         } finally {
             sql("DROP TABLE check_it.keyless");
@@ -149,10 +146,7 @@ class CheckIT {
             }
             Runner.Result result = check(settings(POSTGRES, "check_it.orders->queue:" + QUEUE));
 
-            assertThat(failures(result))
-                    .as("%s", result)
-                    .singleElement()
-                    .asString()
+            onlyFailure(result)
                     .startsWith("FAIL  source wal: no free replication slot (")
                     .endsWith("used): drop unused slots (SELECT slot_name FROM pg_replication_slots WHERE NOT "
                             + "active) or raise max_replication_slots and restart PostgreSQL");
@@ -183,10 +177,7 @@ class CheckIT {
 
             Runner.Result result = check(env);
 
-            assertThat(failures(result))
-                    .as("%s", result)
-                    .singleElement()
-                    .asString()
+            onlyFailure(result)
                     .startsWith("FAIL  source wal: output plugin wal2json is not in output_plugin_libraries");
             assertThat(result.exit()).isEqualTo(3);
         } finally {
@@ -207,10 +198,7 @@ class CheckIT {
     void anUnreachableDatabaseFails() {
         Runner.Result result = check(settings("postgresql://postgres@127.0.0.1:1/postgres", "events->queue:" + QUEUE));
 
-        assertThat(failures(result))
-                .as("%s", result)
-                .singleElement()
-                .asString()
+        onlyFailure(result)
                 .startsWith("FAIL  Cannot connect to PostgreSQL at postgresql://postgres@127.0.0.1:1/postgres: ")
                 .endsWith("(check host and port in PGBRIDGE_POSTGRESQL_URI and that PostgreSQL runs and listens "
                         + "there)");
@@ -222,7 +210,7 @@ class CheckIT {
         Runner.Result result =
                 check(settings(POSTGRES.replace("postgres@", "check_it_nobody:pw@"), "events->queue:" + QUEUE));
 
-        assertThat(failures(result)).as("%s", result).singleElement().asString().startsWith("FAIL  Cannot connect");
+        onlyFailure(result).startsWith("FAIL  Cannot connect");
         assertThat(result.exit()).isEqualTo(3);
     }
 
@@ -265,10 +253,7 @@ class CheckIT {
 
         Runner.Result result = check(env);
 
-        assertThat(failures(result))
-                .as("%s", result)
-                .singleElement()
-                .asString()
+        onlyFailure(result)
                 .startsWith("FAIL  sink amqp: Cannot connect to RabbitMQ at amqp://guest:****@127.0.0.1:1/%2f");
         assertThat(result.exit()).isEqualTo(3);
     }
@@ -307,6 +292,11 @@ class CheckIT {
 
     private static List<String> failures(Runner.Result result) {
         return result.stdoutLines().stream().filter(l -> l.startsWith("FAIL")).toList();
+    }
+
+    /** The one {@code FAIL} line of the check's output; fails the test (printing the output) when there is not one. */
+    private static AbstractStringAssert<?> onlyFailure(Runner.Result result) {
+        return assertThat(failures(result)).as("%s", result).singleElement().asString();
     }
 
     private static void awaitPluginLibraries(String expected) {

@@ -26,6 +26,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 class StartupErrorsIT {
     private static final String POSTGRES = TestServices.postgresUrl();
     private static final String AMQP = TestServices.amqpUrl();
+    /** Settings whose database is not there (port 1): the bridge fails to start with exit code 3. */
+    private static final Map<String, String> UNREACHABLE_DATABASE = Map.copyOf(env(
+            "PGBRIDGE_POSTGRESQL_URI",
+            "postgresql://postgres@127.0.0.1:1/postgres",
+            "PGBRIDGE_UPSTREAM_URI",
+            "memory:",
+            "PGBRIDGE_BRIDGE_CHANNELS",
+            "events->queue:e"));
 
     static Stream<Arguments> badInputs() {
         return Stream.of(
@@ -117,13 +125,7 @@ class StartupErrorsIT {
                                 + "or a jdbc:postgresql: URL"),
                 bad(
                         "an unreachable database",
-                        env(
-                                "PGBRIDGE_POSTGRESQL_URI",
-                                "postgresql://postgres@127.0.0.1:1/postgres",
-                                "PGBRIDGE_UPSTREAM_URI",
-                                "memory:",
-                                "PGBRIDGE_BRIDGE_CHANNELS",
-                                "events->queue:e"),
+                        UNREACHABLE_DATABASE,
                         3,
                         "Cannot LISTEN on jdbc:postgresql://127.0.0.1:1/postgres as postgres: Connection to "
                                 + "127.0.0.1:1 refused."),
@@ -176,15 +178,7 @@ class StartupErrorsIT {
 
     @Test
     void debugAddsTheStackTrace() {
-        Runner.Result result = Runner.run(
-                env(
-                        "PGBRIDGE_POSTGRESQL_URI",
-                        "postgresql://postgres@127.0.0.1:1/postgres",
-                        "PGBRIDGE_UPSTREAM_URI",
-                        "memory:",
-                        "PGBRIDGE_BRIDGE_CHANNELS",
-                        "events->queue:e"),
-                "--log-level=debug");
+        Runner.Result result = Runner.run(UNREACHABLE_DATABASE, "--log-level=debug");
         try {
             assertThat(result.exit()).isEqualTo(3);
             assertThat(result.stderr()).contains("Stack trace", "\tat ");

@@ -12,11 +12,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 
 /**
  * The outbox with a sink's broker stopped for a while under a steady stream of {@code pgbridge.send}: the part every
@@ -142,6 +144,33 @@ public final class OutboxOutage implements AutoCloseable {
     /** The W3C {@code tracestate} event {@code seq} was sent with, beside its {@link #traceparent}. */
     public static String tracestate(int seq) {
         return "pgbridge=s" + seq + ",congo=t61rcWkgMzE";
+    }
+
+    /**
+     * Sends events 1 to {@code count} through the started {@code bridge}, waits up to 30 s until {@code receiver} has
+     * at least that many messages, and asserts that they are those events, in order, each with the {@link
+     * #traceparent} and {@link #tracestate} it was sent with among its {@link Received#headers()}.
+     *
+     * @param carriedAs how the protocol carries the headers (for example {@code "user properties"}), for the messages
+     */
+    public void sendAndAssertTraceContext(PgBridge bridge, Receiver receiver, int count, String carriedAs)
+            throws SQLException {
+        send(count);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(receiver.received())
+                .as("received; %s", bridge.stats())
+                .hasSizeGreaterThanOrEqualTo(count));
+        List<Received> received = receiver.received();
+        for (Received r : received) {
+            int seq = seq(r.payload());
+            assertThat(r.headers())
+                    .as("%s of event %d", carriedAs, seq)
+                    .containsEntry("traceparent", traceparent(seq))
+                    .containsEntry("tracestate", tracestate(seq));
+        }
+        assertThat(received)
+                .extracting(r -> seq(r.payload()))
+                .containsExactlyElementsOf(
+                        IntStream.rangeClosed(1, count).boxed().toList());
     }
 
     /** Waits until the outbox's slot is released, then drops it, its publication and the schema. */

@@ -6,6 +6,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
@@ -208,13 +209,13 @@ public final class WebhookConfig {
 
         /** Longest wait for the response to one request, up to 1 hour; default {@link #DEFAULT_TIMEOUT}. */
         public Builder timeout(Duration timeout) {
-            this.timeout = TIMEOUT.requireInRange("timeout", timeout);
+            this.timeout = Arguments.inRange(TIMEOUT, "timeout", timeout);
             return this;
         }
 
         /** Longest wait for a connection, up to 10 minutes; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = CONNECT_TIMEOUT.requireInRange("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
@@ -235,7 +236,7 @@ public final class WebhookConfig {
 
         /** Longest {@code Retry-After} honoured, 0 to 1 day; default {@link #DEFAULT_RETRY_AFTER_MAX}. */
         public Builder retryAfterMax(Duration max) {
-            this.retryAfterMax = RETRY_AFTER_MAX.requireInRange("retryAfterMax", max);
+            this.retryAfterMax = Arguments.inRange(RETRY_AFTER_MAX, "retryAfterMax", max);
             return this;
         }
 

@@ -6,6 +6,7 @@ import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -190,7 +191,7 @@ public final class WebSocketConfig {
 
         /** Most open WebSocket and SSE connections, 1 to 1,000,000; default {@link #DEFAULT_MAX_CONNECTIONS}. */
         public Builder maxConnections(int connections) {
-            this.maxConnections = (int) MAX_CONNECTIONS.requireInRange("maxConnections", connections);
+            this.maxConnections = (int) Arguments.inRange(MAX_CONNECTIONS, "maxConnections", connections);
             return this;
         }
 
@@ -199,7 +200,7 @@ public final class WebSocketConfig {
          * {@link #DEFAULT_CLIENT_QUEUE_MAX}.
          */
         public Builder clientQueueMax(int messages) {
-            this.clientQueueMax = (int) CLIENT_QUEUE_MAX.requireInRange("clientQueueMax", messages);
+            this.clientQueueMax = (int) Arguments.inRange(CLIENT_QUEUE_MAX, "clientQueueMax", messages);
             return this;
         }
 

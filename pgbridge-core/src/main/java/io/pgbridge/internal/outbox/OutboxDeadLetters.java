@@ -36,15 +36,8 @@ final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
     @Override
     public synchronized void deadLetter(Event event, Target target, String reason) throws SQLException {
         if (connection == null) {
-            Connection c = postgres.connect();
-            try {
-                // A lock wait past the lock timeout fails the insert; the event is then dead-lettered again.
-                OutboxTables.limitLockWaits(c);
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            connection = c;
+            // A lock wait past the lock timeout fails the insert; the event is then dead-lettered again.
+            connection = OutboxTables.limitingLockWaits(postgres.connect());
         }
         String[] keys = event.headers().keySet().toArray(new String[0]);
         String[] values = event.headers().values().toArray(new String[0]);

@@ -475,15 +475,9 @@ final class OutboxReplay {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            Connection c = postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS));
-            try {
-                // A lock wait past the lock timeout fails the statement; the stream then restarts from the slot.
-                OutboxTables.limitLockWaits(c);
-            } catch (SQLException e) {
-                c.close();
-                throw e;
-            }
-            connection = c;
+            // A lock wait past the lock timeout fails the statement; the stream then restarts from the slot.
+            connection =
+                    OutboxTables.limitingLockWaits(postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS)));
         }
         return connection;
     }

@@ -60,6 +60,20 @@ final class OutboxTables {
         limitLockWaits(c, LOCK_TIMEOUT);
     }
 
+    /**
+     * Sets {@link #LOCK_TIMEOUT} for the session of a newly opened connection that only pgbridge uses and returns it;
+     * if that fails, closes the connection and throws. Meant for connections kept open across calls.
+     */
+    static Connection limitingLockWaits(Connection c) throws SQLException {
+        try {
+            limitLockWaits(c);
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
     /** Sets a lock timeout (a PostgreSQL duration such as {@code 10ms}) for the session of a pgbridge connection. */
     static void limitLockWaits(Connection c, String timeout) throws SQLException {
         try (Statement st = c.createStatement()) {
