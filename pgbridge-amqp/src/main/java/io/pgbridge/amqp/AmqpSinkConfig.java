@@ -198,19 +198,19 @@ public final class AmqpSinkConfig {
 
         /** How long a batch waits for publisher confirms; default {@link #DEFAULT_CONFIRM_TIMEOUT}. */
         public Builder confirmTimeout(Duration timeout) {
-            this.confirmTimeout = Arguments.positive("confirmTimeout", timeout);
+            this.confirmTimeout = Arguments.inRange(CONFIRM_TIMEOUT, "confirmTimeout", timeout);
             return this;
         }
 
         /** TCP connect, handshake and channel opening, each; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** Wait between reconnection attempts; default {@link #DEFAULT_RECOVERY_INTERVAL}. */
         public Builder recoveryInterval(Duration interval) {
-            this.recoveryInterval = Arguments.positive("recoveryInterval", interval);
+            this.recoveryInterval = Arguments.inRange(RECOVERY_INTERVAL, "recoveryInterval", interval);
             return this;
         }
 

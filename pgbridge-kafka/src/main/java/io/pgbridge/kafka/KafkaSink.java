@@ -81,7 +81,11 @@ final class KafkaSink implements Sink {
     private Producer<byte[], byte[]> producer; // guarded by lock
     private boolean closed; // guarded by lock
 
-    KafkaSink(KafkaSinkConfig config) {
+    /**
+     * A sink for {@code PgBridge.Builder.sink(...)}. The Kafka client names and starts its own threads
+     * ({@code kafka-producer-network-thread | <client.id>}).
+     */
+    public KafkaSink(KafkaSinkConfig config) {
         this.config = config;
     }
 
@@ -166,6 +170,30 @@ final class KafkaSink implements Sink {
             throw e;
         }
         log.info("Kafka sink connected: {}", config);
+    }
+
+    /**
+     * Asks the cluster whether the topic exists (an admin {@code describeTopics}), waiting at most
+     * {@code kafka.connect-timeout-ms}. A topic missing while {@code kafka.auto-create-topics} is on is
+     * {@link Existence#CANNOT_CHECK}: the broker creates it on first use if its {@code auto.create.topics.enable}
+     * is on, which a client cannot see.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     * @throws ConnectionException when the cluster does not answer in time or refuses the request
+     */
+    @Override
+    public Existence targetExists(Target target) throws InterruptedException {
+        Admin a;
+        synchronized (lock) {
+            a = admin;
+        }
+        if (a == null) {
+            throw new IllegalStateException("targetExists() needs start() first");
+        }
+        if (checkTopic(a, target.name()) == null) {
+            return Existence.EXISTS;
+        }
+        return config.autoCreateTopics() ? Existence.CANNOT_CHECK : Existence.MISSING;
     }
 
     /**

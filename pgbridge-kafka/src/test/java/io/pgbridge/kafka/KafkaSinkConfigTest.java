@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -88,5 +89,45 @@ class KafkaSinkConfigTest {
         assertThatThrownBy(() -> config("kafka://broker/path", Map.of()))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("no path");
+    }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        KafkaSinkConfig c = KafkaSinkConfig.builder()
+                .uri("kafkas://k1:9093,k2")
+                .credentials("app", "topsecret")
+                .saslMechanism("scram-sha-256")
+                .compression("zstd")
+                .linger(Duration.ZERO)
+                .deliveryTimeout(Duration.ofSeconds(60))
+                .build();
+        assertThat(c.bootstrapServers()).isEqualTo("k1:9093,k2:9092");
+        assertThat(c.producerProperties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-256")
+                .containsEntry("compression.type", "zstd")
+                .containsEntry("linger.ms", 0)
+                .containsEntry("delivery.timeout.ms", 60_000);
+        assertThat(c.toString()).doesNotContain("topsecret");
+        assertThat(new KafkaSink(c).name()).isEqualTo("kafka");
+        assertThat(KafkaSinkConfig.builder().uri("kafka://k").build().producerProperties())
+                .as("the builder's defaults are the settings' defaults")
+                .isEqualTo(config("kafka://k", Map.of()).producerProperties());
+
+        assertThatThrownBy(() -> KafkaSinkConfig.builder().deliveryTimeout(Duration.ofMillis(10)))
+                .hasMessage("deliveryTimeout must be PT1S to PT1H, was PT0.01S");
+        assertThatThrownBy(() -> KafkaSinkConfig.builder()
+                        .uri("kafka://onlyuser:hunter2@good,bad_host:x/path")
+                        .compression("brotli")
+                        .saslMechanism("GSSAPI")
+                        .build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("every problem together, the password redacted")
+                        .hasSize(4)
+                        .anySatisfy(p -> assertThat(p).contains("brotli"))
+                        .anySatisfy(p -> assertThat(p).contains("GSSAPI"))
+                        .anySatisfy(p -> assertThat(p).contains("no path"))
+                        .anySatisfy(p -> assertThat(p).contains("'bad_host:x'"))
+                        .noneSatisfy(p -> assertThat(p).contains("hunter2")));
     }
 }

@@ -75,6 +75,32 @@ class KafkaSinkIT {
         }
     }
 
+    @Test
+    void targetExistsAsksTheClusterWithoutCreatingTheTopic() throws Exception {
+        String topic = "pgbridge-exists-" + UUID.randomUUID();
+        String missing = "pgbridge-missing-" + UUID.randomUUID();
+        KafkaTopics.create(topic, 1);
+        try (Sink sink = sink()) {
+            sink.start();
+            assertThat(sink.targetExists(Target.topic(topic))).isEqualTo(Sink.Existence.EXISTS);
+            assertThat(sink.targetExists(Target.topic(missing))).isEqualTo(Sink.Existence.MISSING);
+            assertThat(sink.targetExists(Target.topic(missing)))
+                    .as("asking did not create it")
+                    .isEqualTo(Sink.Existence.MISSING);
+        } finally {
+            KafkaTopics.delete(topic);
+        }
+        try (Sink sink = new KafkaSink(KafkaSinkConfig.builder()
+                .uri(TestServices.kafkaUrl())
+                .autoCreateTopics(true)
+                .build())) {
+            sink.start();
+            assertThat(sink.targetExists(Target.topic(missing)))
+                    .as("the broker may create it on first use: a client cannot tell")
+                    .isEqualTo(Sink.Existence.CANNOT_CHECK);
+        }
+    }
+
     /** {@code count} small events; the one at index 5 has {@code largeBytes} of payload when that is not 0. */
     private static List<Event> events(int count, int largeBytes) {
         List<Event> events = new ArrayList<>();

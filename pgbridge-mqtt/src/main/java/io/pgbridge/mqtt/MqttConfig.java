@@ -290,13 +290,13 @@ public final class MqttConfig {
 
         /** How long {@code start()} waits for CONNACK; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for its QoS flow; default {@link #DEFAULT_PUBLISH_TIMEOUT}. */
         public Builder publishTimeout(Duration timeout) {
-            this.publishTimeout = Arguments.positive("publishTimeout", timeout);
+            this.publishTimeout = Arguments.inRange(PUBLISH_TIMEOUT, "publishTimeout", timeout);
             return this;
         }
 

@@ -17,7 +17,7 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.support.NamedThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +27,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -60,7 +61,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: one connection shared by all delivery threads; while it is down publishes fail at once and jnats
  * reconnects by itself. Its threads come from the sink's thread factory.
  */
-final class NatsSink implements Sink {
+public final class NatsSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(NatsSink.class);
 
     static final String HEADER_EVENT_ID = "pgbridge-event-id";
@@ -73,7 +74,7 @@ final class NatsSink implements Sink {
     private static final String CORE = "";
 
     private final NatsSinkConfig config;
-    private final SinkConfig sinkConfig;
+    private final ThreadFactory threads;
     private final Set<String> declaredSubjects = ConcurrentHashMap.newKeySet();
     private final Map<String, String> streamBySubject = new ConcurrentHashMap<>();
 
@@ -83,9 +84,15 @@ final class NatsSink implements Sink {
     private JetStreamManagement management; // guarded by lock
     private boolean closed; // guarded by lock
 
-    NatsSink(NatsSinkConfig config, SinkConfig sinkConfig) {
+    /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-nats-<n>}. */
+    public NatsSink(NatsSinkConfig config) {
+        this(config, new NamedThreadFactory("nats", null));
+    }
+
+    /** @param threads creates every thread the NATS client starts */
+    public NatsSink(NatsSinkConfig config, ThreadFactory threads) {
         this.config = config;
-        this.sinkConfig = sinkConfig;
+        this.threads = threads;
     }
 
     @Override
@@ -132,7 +139,7 @@ final class NatsSink implements Sink {
         }
         Connection c;
         try {
-            c = Nats.connect(config.options(sinkConfig.threadFactory()));
+            c = Nats.connect(config.options(threads));
         } catch (IOException | RuntimeException e) {
             throw new ConnectionException(
                     "Cannot connect to NATS at " + config.endpoint() + config.who() + ": " + describe(e), e);
@@ -210,6 +217,44 @@ final class NatsSink implements Sink {
         return "no JetStream stream on " + config.endpoint() + " captures subject '" + subject + "': create one "
                 + "(nats stream add --subjects '" + subject + "'), or set " + NatsSinkConfig.CORE_SUBJECTS.envName()
                 + "=true to publish it on core NATS at most once";
+    }
+
+    /**
+     * Asks JetStream whether a stream captures the subject (the stream names filtered by subject), waiting at most
+     * {@code nats.connect-timeout-ms}. Without one the subject is {@link Existence#MISSING}, or
+     * {@link Existence#CANNOT_CHECK} when {@code nats.core-subjects} is on: core NATS needs nothing to exist and
+     * keeps nothing. An account without JetStream has no stream, so its subjects are missing too.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     * @throws ConnectionException when the server does not answer in time
+     */
+    @Override
+    public Existence targetExists(Target target) throws InterruptedException {
+        Connection c;
+        synchronized (lock) {
+            c = connection;
+        }
+        if (c == null) {
+            throw new IllegalStateException("targetExists() needs start() first");
+        }
+        List<String> streams;
+        try {
+            streams = c.jetStreamManagement(JetStreamOptions.builder()
+                            .requestTimeout(config.connectTimeout())
+                            .build())
+                    .getStreamNames(target.name());
+        } catch (JetStreamApiException e) {
+            streams = List.of();
+        } catch (IOException e) {
+            throw new ConnectionException(
+                    "Cannot ask NATS at " + config.endpoint() + " which stream captures subject '" + target.name()
+                            + "': " + describe(e),
+                    e);
+        }
+        if (!streams.isEmpty()) {
+            return Existence.EXISTS;
+        }
+        return config.coreSubjects() ? Existence.CANNOT_CHECK : Existence.MISSING;
     }
 
     @Override

@@ -30,6 +30,6 @@ public final class NatsSinkProvider implements SinkProvider {
     /** @throws io.pgbridge.ConfigurationException listing every invalid setting or URI part */
     @Override
     public Sink create(SinkConfig config) {
-        return new NatsSink(NatsSinkConfig.from(config), config);
+        return new NatsSink(NatsSinkConfig.from(config), config.threadFactory());
     }
 }

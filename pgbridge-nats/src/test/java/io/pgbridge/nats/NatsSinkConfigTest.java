@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.nats.client.Options;
 import io.pgbridge.ConfigurationException;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
@@ -64,5 +65,35 @@ class NatsSinkConfigTest {
                 .hasSize(1);
         assertThat(sink.validateTarget(io.pgbridge.Target.of("subject", "orders.created")))
                 .isEmpty();
+    }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        NatsSinkConfig c = NatsSinkConfig.builder()
+                .uri("tls://n1,n2:4333")
+                .credentials("app", "topsecret")
+                .publishTimeout(Duration.ofSeconds(5))
+                .coreSubjects(true)
+                .build();
+        assertThat(c.endpoint()).isEqualTo("tls://n1:4222,tls://n2:4333");
+        assertThat(c.publishTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.coreSubjects()).isTrue();
+        assertThat(c.toString()).contains("app").doesNotContain("topsecret");
+        assertThat(new NatsSink(c).name()).isEqualTo("nats");
+        assertThat(NatsSinkConfig.builder().uri("nats://n1").build().toString())
+                .as("the builder's defaults are the settings' defaults")
+                .isEqualTo(config("nats://n1", Map.of()).toString());
+
+        assertThatThrownBy(() -> NatsSinkConfig.builder().reconnectWait(Duration.ofMillis(1)))
+                .hasMessage("reconnectWait must be PT0.01S to PT1H, was PT0.001S");
+        assertThatThrownBy(() -> NatsSinkConfig.builder()
+                        .uri("nats://u:hunter2@good,bad_host:x/path")
+                        .build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("every problem together, the password redacted")
+                        .hasSize(2)
+                        .anySatisfy(p -> assertThat(p).contains("no path"))
+                        .anySatisfy(p -> assertThat(p).contains("'bad_host:x'"))
+                        .noneSatisfy(p -> assertThat(p).contains("hunter2")));
     }
 }

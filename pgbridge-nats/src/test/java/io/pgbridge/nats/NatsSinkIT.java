@@ -65,6 +65,28 @@ class NatsSinkIT {
         }
     }
 
+    @Test
+    void targetExistsAsksWhetherAStreamCapturesTheSubject() throws Exception {
+        String id = UUID.randomUUID().toString().replace("-", "");
+        String stream = "IT_" + id;
+        String subject = "pgbridge.it." + id;
+        String missing = "pgbridge.nostream." + id;
+        NatsStreams.create(stream, subject);
+        try (Sink sink = sink(Map.of())) {
+            sink.start();
+            assertThat(sink.targetExists(Target.of("subject", subject))).isEqualTo(Sink.Existence.EXISTS);
+            assertThat(sink.targetExists(Target.of("subject", missing))).isEqualTo(Sink.Existence.MISSING);
+        } finally {
+            NatsStreams.delete(stream);
+        }
+        try (Sink sink = sink(Map.of("nats.core-subjects", "true"))) {
+            sink.start();
+            assertThat(sink.targetExists(Target.of("subject", subject)))
+                    .as("the stream is gone; core NATS needs nothing to exist")
+                    .isEqualTo(Sink.Existence.CANNOT_CHECK);
+        }
+    }
+
     private static List<Event> events(int count, int largeBytes) {
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < count; i++) {

@@ -179,13 +179,13 @@ public final class RedisConfig {
 
         /** How long {@code start()} waits to connect and authenticate; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Arguments.positive("connectTimeout", timeout);
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
             return this;
         }
 
         /** How long a publish waits for replies; default {@link #DEFAULT_COMMAND_TIMEOUT}. */
         public Builder commandTimeout(Duration timeout) {
-            this.commandTimeout = Arguments.positive("commandTimeout", timeout);
+            this.commandTimeout = Arguments.inRange(COMMAND_TIMEOUT, "commandTimeout", timeout);
             return this;
         }
 

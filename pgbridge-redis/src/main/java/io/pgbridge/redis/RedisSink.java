@@ -138,6 +138,17 @@ public final class RedisSink implements Sink {
         return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
     }
 
+    /**
+     * Always {@link Existence#CANNOT_CHECK}: nothing a route names has to exist in Redis. {@code XADD} creates a
+     * missing stream key with its first entry (redis.io, "XADD": "If the key does not exist, as a side effect of
+     * running this command the key is created with a stream value", unless {@code NOMKSTREAM}), and a pub/sub channel
+     * exists only while someone subscribes, which says nothing about whether a {@code PUBLISH} can succeed.
+     */
+    @Override
+    public Existence targetExists(Target target) {
+        return Existence.CANNOT_CHECK;
+    }
+
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
         StatefulRedisConnection<String, byte[]> current;

@@ -81,6 +81,9 @@ class RedisConfigTest {
         assertThat(c.streamMaxLength).isEqualTo(1000);
         assertThat(c.toString()).doesNotContain("topsecret");
         assertThat(new RedisSink(c).name()).isEqualTo("redis");
+        assertThat(new RedisSink(c).targetExists(io.pgbridge.Target.of("stream", "orders")))
+                .as("XADD creates a missing stream: nothing to check")
+                .isEqualTo(io.pgbridge.spi.Sink.Existence.CANNOT_CHECK);
 
         assertThatThrownBy(() -> RedisConfig.builder().database(-1)).hasMessage("database must be 0 or more, was -1");
         assertThatThrownBy(() ->

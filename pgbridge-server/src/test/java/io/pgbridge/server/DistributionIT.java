@@ -115,9 +115,12 @@ class DistributionIT {
                 st.execute("SELECT " + schema + ".send('distribution_it', '{\"by\": \"outbox\"}'::jsonb)");
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> run.read().stdout.size() >= 2);
-            run.process.destroy(); // SIGTERM: the shutdown hook closes the bridge
+            run.process.destroy(); // SIGTERM: closes the bridge, and the command returns its own exit code
             assertThat(run.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
             run.read();
+            assertThat(run.process.exitValue())
+                    .as("a bridge closed cleanly by SIGTERM exits 0, not the JVM's 143\n%s", run)
+                    .isZero();
 
             assertThat(run.stdout)
                     .as("stdout holds events only\n%s", run)

@@ -4,6 +4,9 @@ import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import io.pgbridge.spi.support.UserInfo;
 import java.net.URI;
@@ -17,17 +20,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * What the webhook sink needs: the endpoint, extra headers, the signing key, timeouts, redirect policy and which
- * statuses are permanent. Read from
- * the upstream URI and the {@code webhook.*} settings by {@link #of(String, Settings)}, which reports every problem
- * at once. Immutable; {@link #toString()} shows neither the signing key nor header values.
+ * statuses are permanent, read once from the upstream URI and the {@code webhook.*} {@link Setting}s below, or built
+ * in code; either way every problem is reported at once. Immutable; {@link #toString()} shows neither the signing key
+ * nor header values.
  *
  * <p>A URI with user information ({@code https://user:password@host/hook}) sends HTTP Basic authentication; the
  * user information is not part of the request line.
+ *
+ * <p>In code: {@code new WebhookSink(WebhookConfig.builder().uri("https://hooks.example.com/pg").secret(whsec)
+ * .header("Authorization", "Bearer " + token).build())}.
  */
 public final class WebhookConfig {
     /** Default of {@link #TIMEOUT}: 10 s. */
@@ -112,39 +119,8 @@ public final class WebhookConfig {
     private final Set<Integer> permanentStatuses;
     private final Duration retryAfterMax;
 
-    private WebhookConfig(
-            URI endpoint,
-            Map<String, String> headers,
-            byte[] signingKey,
-            Duration timeout,
-            Duration connectTimeout,
-            boolean followRedirects,
-            Set<Integer> permanentStatuses,
-            Duration retryAfterMax) {
-        this.endpoint = endpoint;
-        this.headers = headers;
-        this.signingKey = signingKey;
-        this.timeout = timeout;
-        this.connectTimeout = connectTimeout;
-        this.followRedirects = followRedirects;
-        this.permanentStatuses = permanentStatuses;
-        this.retryAfterMax = retryAfterMax;
-    }
-
-    /**
-     * Reads and checks the configuration.
-     *
-     * @param uri the endpoint, {@code http://} or {@code https://}
-     * @param settings the {@code webhook.*} settings; others are ignored
-     * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
-     */
-    public static WebhookConfig of(String uri, Settings settings) {
-        Problems problems = new Problems().check(settings, SETTINGS);
-        URI endpoint = endpoint(uri, problems);
-        Map<String, String> headers = headers(settings, problems);
-        byte[] key = signingKey(settings, problems);
-        Set<Integer> permanent = permanentStatuses(settings, problems);
-        problems.throwIfAny();
+    private WebhookConfig(Builder b, URI endpoint, byte[] signingKey) {
+        Map<String, String> headers = new LinkedHashMap<>(b.headers);
         if (endpoint.getRawUserInfo() != null) {
             UserInfo userInfo = UserInfo.of(endpoint);
             String basic = (userInfo.user() == null ? "" : userInfo.user()) + ":"
@@ -154,19 +130,138 @@ public final class WebhookConfig {
                     "Basic " + Base64.getEncoder().encodeToString(basic.getBytes(StandardCharsets.UTF_8)));
             endpoint = withoutUserInfo(endpoint);
         }
-        return new WebhookConfig(
-                endpoint,
-                Collections.unmodifiableMap(headers),
-                key,
-                settings.duration(TIMEOUT),
-                settings.duration(CONNECT_TIMEOUT),
-                settings.bool(FOLLOW_REDIRECTS),
-                permanent,
-                settings.duration(RETRY_AFTER_MAX));
+        this.endpoint = endpoint;
+        this.headers = Collections.unmodifiableMap(headers);
+        this.signingKey = signingKey;
+        this.timeout = b.timeout;
+        this.connectTimeout = b.connectTimeout;
+        this.followRedirects = b.followRedirects;
+        this.permanentStatuses = Collections.unmodifiableSet(new TreeSet<>(b.permanentStatuses));
+        this.retryAfterMax = b.retryAfterMax;
+    }
+
+    /** A builder with every default; {@link Builder#uri} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads and checks the upstream URI and the {@code webhook.*} settings.
+     *
+     * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
+     */
+    static WebhookConfig from(SinkConfig sink) {
+        Settings s = sink.settings();
+        Problems problems = new Problems().check(s, SETTINGS);
+        Builder b = builder();
+        b.uri = sink.uri();
+        b.secret = s.string(SECRET);
+        parseHeaders(s.string(HEADERS), b, problems);
+        b.permanentStatuses = parseStatuses(s.string(PERMANENT_STATUSES), problems);
+        if (problems.isEmpty()) {
+            b.timeout = s.duration(TIMEOUT);
+            b.connectTimeout = s.duration(CONNECT_TIMEOUT);
+            b.followRedirects = s.bool(FOLLOW_REDIRECTS);
+            b.retryAfterMax = s.duration(RETRY_AFTER_MAX);
+        }
+        return b.build(problems);
+    }
+
+    /** Collects the webhook sink's settings in code; not thread-safe. */
+    public static final class Builder {
+        private String uri;
+        private final Map<String, String> headers = new LinkedHashMap<>();
+        private String secret;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private boolean followRedirects;
+        private Set<Integer> permanentStatuses = parseStatuses(DEFAULT_PERMANENT_STATUSES, new Problems());
+        private Duration retryAfterMax = DEFAULT_RETRY_AFTER_MAX;
+
+        private Builder() {}
+
+        /**
+         * The endpoint, {@code http(s)://[user:password@]host[:port]/path[?query]}; required. User information is
+         * sent as HTTP Basic authentication.
+         */
+        public Builder uri(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri").trim();
+            return this;
+        }
+
+        /**
+         * Adds a request header (its value may be a token: never shown). {@link #build()} refuses the sink's own
+         * headers ({@code content-type}, {@code webhook-*}) and names the JDK's HTTP client will not set.
+         */
+        public Builder header(String name, String value) {
+            headers.put(Objects.requireNonNull(name, "name").trim(), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * The Standard Webhooks signing secret, {@code whsec_<base64>} of 24 to 64 bytes (checked by
+         * {@link #build()}); default none: requests are not signed.
+         */
+        public Builder secret(String secret) {
+            this.secret = Objects.requireNonNull(secret, "secret");
+            return this;
+        }
+
+        /** Longest wait for the response to one request, up to 1 hour; default {@link #DEFAULT_TIMEOUT}. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Arguments.inRange(TIMEOUT, "timeout", timeout);
+            return this;
+        }
+
+        /** Longest wait for a connection, up to 10 minutes; default {@link #DEFAULT_CONNECT_TIMEOUT}. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = Arguments.inRange(CONNECT_TIMEOUT, "connectTimeout", timeout);
+            return this;
+        }
+
+        /** Follow 307 and 308 redirects (never https to http); default off. */
+        public Builder followRedirects(boolean follow) {
+            this.followRedirects = follow;
+            return this;
+        }
+
+        /**
+         * The HTTP statuses, 300 to 599 (checked by {@link #build()}), that refuse an event for good; default
+         * {@link #DEFAULT_PERMANENT_STATUSES}.
+         */
+        public Builder permanentStatuses(Set<Integer> statuses) {
+            this.permanentStatuses = Set.copyOf(statuses);
+            return this;
+        }
+
+        /** Longest {@code Retry-After} honoured, 0 to 1 day; default {@link #DEFAULT_RETRY_AFTER_MAX}. */
+        public Builder retryAfterMax(Duration max) {
+            this.retryAfterMax = Arguments.inRange(RETRY_AFTER_MAX, "retryAfterMax", max);
+            return this;
+        }
+
+        /** @throws ConfigurationException listing every problem, secrets and header values redacted */
+        public WebhookConfig build() {
+            return build(new Problems());
+        }
+
+        private WebhookConfig build(Problems problems) {
+            URI endpoint = endpoint(uri, problems);
+            headers.forEach((name, value) -> checkHeader(name, value, problems));
+            byte[] key = signingKey(secret, problems);
+            for (int status : permanentStatuses) {
+                if (status < 300 || status > 599) {
+                    problems.add(
+                            PERMANENT_STATUSES, String.valueOf(status), status + " is not a status from 300 to 599");
+                }
+            }
+            problems.throwIfAny();
+            return new WebhookConfig(this, endpoint, key);
+        }
     }
 
     private static URI endpoint(String uri, Problems problems) {
-        String env = Setting.envName("upstream.uri");
+        String env = UpstreamSettings.URI.envName();
         if (uri == null || uri.isBlank()) {
             problems.add(env + " is missing: the webhook sink needs the URL to POST to, http(s)://host/path");
             return null;
@@ -200,11 +295,10 @@ public final class WebhookConfig {
                 uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + rest);
     }
 
-    private static Map<String, String> headers(Settings settings, Problems problems) {
-        Map<String, String> headers = new LinkedHashMap<>();
-        String text = settings.string(HEADERS);
+    /** {@code Name=value;Name2=value2} into the builder's headers; an entry without a name is a problem. */
+    private static void parseHeaders(String text, Builder b, Problems problems) {
         if (text == null) {
-            return headers;
+            return;
         }
         for (String entry : text.split(";")) {
             if (entry.isBlank()) {
@@ -213,53 +307,43 @@ public final class WebhookConfig {
             int eq = entry.indexOf('=');
             String name = eq < 0 ? entry.trim() : entry.substring(0, eq).trim();
             if (eq <= 0 || name.isEmpty()) {
-                problems.add(Settings.problem(HEADERS, text, "entry '" + name + "' is not Name=value"));
+                problems.add(HEADERS, text, "entry '" + name + "' is not Name=value");
                 continue;
             }
-            if (OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-                problems.add(Settings.problem(HEADERS, text, "header " + name + " is set by the sink itself"));
-                continue;
-            }
-            String value = entry.substring(eq + 1).trim();
-            try {
-                HttpRequest.newBuilder().header(name, value);
-            } catch (IllegalArgumentException e) {
-                problems.add(Settings.problem(
-                        HEADERS, text, "header " + name + " cannot be set (restricted name or invalid value)"));
-                continue;
-            }
-            headers.put(name, value);
+            b.header(name, entry.substring(eq + 1).trim());
         }
-        return headers;
     }
 
-    private static Set<Integer> permanentStatuses(Settings settings, Problems problems) {
-        String text = settings.string(PERMANENT_STATUSES);
+    private static void checkHeader(String name, String value, Problems problems) {
+        if (OWN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+            problems.add(HEADERS, value, "header " + name + " is set by the sink itself");
+            return;
+        }
+        try {
+            HttpRequest.newBuilder().header(name, value);
+        } catch (IllegalArgumentException e) {
+            problems.add(HEADERS, value, "header " + name + " cannot be set (restricted name or invalid value)");
+        }
+    }
+
+    /** {@code 400,410} into a set; an entry that is not a number is a problem, the range is checked by build(). */
+    private static Set<Integer> parseStatuses(String text, Problems problems) {
         Set<Integer> statuses = new TreeSet<>();
         for (String entry : text.split(",")) {
             if (entry.isBlank()) {
                 continue;
             }
             try {
-                int status = Integer.parseInt(entry.trim());
-                if (status < 300 || status > 599) {
-                    problems.add(Settings.problem(
-                            PERMANENT_STATUSES, text, entry.trim() + " is not a status from 300 to 599"));
-                } else {
-                    statuses.add(status);
-                }
+                statuses.add(Integer.parseInt(entry.trim()));
             } catch (NumberFormatException e) {
-                problems.add(Settings.problem(
-                        PERMANENT_STATUSES,
-                        text,
-                        "'" + entry.trim() + "' is not a number: list statuses like 400,410"));
+                problems.add(
+                        PERMANENT_STATUSES, text, "'" + entry.trim() + "' is not a number: list statuses like 400,410");
             }
         }
-        return Collections.unmodifiableSet(statuses);
+        return statuses;
     }
 
-    private static byte[] signingKey(Settings settings, Problems problems) {
-        String secret = settings.string(SECRET);
+    private static byte[] signingKey(String secret, Problems problems) {
         if (secret == null) {
             return null;
         }
@@ -271,12 +355,11 @@ public final class WebhookConfig {
         try {
             key = Base64.getDecoder().decode(encoded);
         } catch (IllegalArgumentException e) {
-            problems.add(Settings.problem(SECRET, secret, "must be whsec_ followed by base64"));
+            problems.add(SECRET, secret, "must be whsec_ followed by base64");
             return null;
         }
         if (key.length < 24 || key.length > 64) {
-            problems.add(Settings.problem(
-                    SECRET, secret, "must decode to 24 to 64 bytes (Standard Webhooks), not " + key.length));
+            problems.add(SECRET, secret, "must decode to 24 to 64 bytes (Standard Webhooks), not " + key.length);
             return null;
         }
         return key;

@@ -29,6 +29,6 @@ public final class WebhookSinkProvider implements SinkProvider {
 
     @Override
     public Sink create(SinkConfig config) {
-        return new WebhookSink(WebhookConfig.of(config.uri(), config.settings()), config.threadFactory());
+        return new WebhookSink(WebhookConfig.from(config), config.threadFactory());
     }
 }

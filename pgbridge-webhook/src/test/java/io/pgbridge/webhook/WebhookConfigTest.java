@@ -8,18 +8,25 @@ import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
 import io.pgbridge.Target;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 class WebhookConfigTest {
+
+    private static WebhookConfig config(String uri, Settings settings) {
+        return WebhookConfig.from(SinkConfig.of(uri, settings, Executors.defaultThreadFactory()));
+    }
+
     private static final String SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     @Test
     void signsLikeTheStandardWebhooksReferenceVector() {
-        WebhookConfig config =
-                WebhookConfig.of("https://example.com/hook", Settings.of(Map.of("webhook.secret", SECRET)));
+        WebhookConfig config = config("https://example.com/hook", Settings.of(Map.of("webhook.secret", SECRET)));
         String signature = new WebhookSigner(config.signingKey())
                 .sign(
                         "msg_p5jXN8AQM9LWM0D4loKWxJek",
@@ -32,7 +39,7 @@ class WebhookConfigTest {
 
     @Test
     void readsDefaultsHeadersAndBasicAuthFromTheUri() {
-        WebhookConfig config = WebhookConfig.of(
+        WebhookConfig config = config(
                 "https://hook-user:s3cret@example.com:8443/in?x=1",
                 Settings.of(Map.of("webhook.headers", "X-Tenant=acme; X-Env = prod")));
         assertThat(config.endpoint().toString())
@@ -51,7 +58,7 @@ class WebhookConfigTest {
 
     @Test
     void reportsEveryProblemWithoutRevealingSecrets() {
-        assertThatThrownBy(() -> WebhookConfig.of(
+        assertThatThrownBy(() -> config(
                         "ftp://example.com/x",
                         Settings.of(Map.of(
                                 "webhook.secret", "whsec_dG9vLXNob3J0",
@@ -71,16 +78,16 @@ class WebhookConfigTest {
 
     @Test
     void readsPermanentStatusesRetryingAuthAndNotFoundByDefault() {
-        WebhookConfig defaults = WebhookConfig.of("https://example.com/hook", Settings.empty());
+        WebhookConfig defaults = config("https://example.com/hook", Settings.empty());
         assertThat(defaults.permanentStatuses())
                 .as("default permanent statuses")
                 .containsExactly(400, 405, 410, 413, 414, 415, 422)
                 .as("401, 403 and 404 are retried: a deploy answers them for a while")
                 .doesNotContain(401, 403, 404);
-        WebhookConfig custom = WebhookConfig.of(
-                "https://example.com/hook", Settings.of(Map.of("webhook.permanent-statuses", " 404, 400,")));
+        WebhookConfig custom =
+                config("https://example.com/hook", Settings.of(Map.of("webhook.permanent-statuses", " 404, 400,")));
         assertThat(custom.permanentStatuses()).as("configured list").containsExactly(400, 404);
-        assertThatThrownBy(() -> WebhookConfig.of(
+        assertThatThrownBy(() -> config(
                         "https://example.com/hook", Settings.of(Map.of("webhook.permanent-statuses", "400,abc,200"))))
                 .isInstanceOf(ConfigurationException.class)
                 .satisfies(e -> assertThat(((ConfigurationException) e).problems())
@@ -132,5 +139,46 @@ class WebhookConfigTest {
                 .channel("people")
                 .payload(payload)
                 .build();
+    }
+
+    @Test
+    void aConfigBuiltInCodeIsCheckedAsTheSettingsAre() {
+        WebhookConfig c = WebhookConfig.builder()
+                .uri("https://hook:pw@example.com/hook")
+                .secret(SECRET)
+                .header("X-Token", "topsecret")
+                .timeout(Duration.ofSeconds(3))
+                .permanentStatuses(Set.of(410, 400))
+                .build();
+        assertThat(c.endpoint()).hasToString("https://example.com/hook");
+        assertThat(c.headers()).containsKeys("X-Token", "Authorization");
+        assertThat(c.signs()).isTrue();
+        assertThat(c.timeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.permanentStatuses()).containsExactly(400, 410);
+        assertThat(c.toString()).doesNotContain("topsecret", "pw");
+        assertThat(new WebhookSink(c).name()).isEqualTo("webhook");
+        assertThat(WebhookConfig.builder()
+                        .uri("https://example.com/hook")
+                        .build()
+                        .toString())
+                .as("the builder's defaults are the settings' defaults")
+                .isEqualTo(config("https://example.com/hook", Settings.empty()).toString());
+
+        assertThatThrownBy(() -> WebhookConfig.builder().timeout(Duration.ZERO))
+                .hasMessage("timeout must be PT0.001S to PT1H, was PT0S");
+        assertThatThrownBy(() -> WebhookConfig.builder()
+                        .uri("ftp://example.com/x")
+                        .secret("whsec_dG9vLXNob3J0")
+                        .header("webhook-id", "mine")
+                        .permanentStatuses(Set.of(200))
+                        .build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("every problem together, the secret redacted")
+                        .hasSize(4)
+                        .anySatisfy(p -> assertThat(p).contains("http:// or https://"))
+                        .anySatisfy(p -> assertThat(p).contains("24 to 64 bytes"))
+                        .anySatisfy(p -> assertThat(p).contains("set by the sink itself"))
+                        .anySatisfy(p -> assertThat(p).contains("200 is not a status"))
+                        .noneSatisfy(p -> assertThat(p).contains("dG9vLXNob3J0")));
     }
 }

@@ -4,28 +4,38 @@ import io.pgbridge.ConfigurationException;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.UpstreamSettings;
+import io.pgbridge.spi.support.Arguments;
 import io.pgbridge.spi.support.Redaction;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
- * Where the WebSocket server listens and whom it serves. Read from the upstream URI {@code ws://host:port/base-path}
- * and the {@code websocket.*} settings by {@link #of(String, Settings)}, which reports every problem at once.
- * Immutable; {@link #toString()} never shows tokens.
+ * Where the WebSocket server listens and whom it serves, read once from the upstream URI
+ * {@code ws://host:port/base-path} and the {@code websocket.*} {@link Setting}s below, or built in code; either way
+ * every problem is reported at once. Immutable; {@link #toString()} never shows tokens.
  *
  * <p>Safe defaults: the URI's host is the bind address ({@link #DEFAULT_HOST} when the sink is built without one);
  * browsers are served only from the server's own origin unless {@code websocket.allowed-origins} names others; when
  * bound to a loopback address, requests must name a loopback host (a guard against DNS rebinding); tokens, when set,
  * are required.
+ *
+ * <p>In code: {@code new WebSocketSink(WebSocketConfig.builder().uri("ws://0.0.0.0:7700/events").channels("people",
+ * "orders_*").allowedOrigins("https://app.example.com").build())}.
  */
 public final class WebSocketConfig {
     /** Bind address when none is given: {@code 127.0.0.1}. */
@@ -34,6 +44,8 @@ public final class WebSocketConfig {
     public static final int DEFAULT_PORT = 7700;
     /** Default of {@link #MAX_CONNECTIONS}. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+    /** Default of {@link #CHANNELS}: {@code *}, every routed topic. */
+    public static final String DEFAULT_CHANNELS = "*";
     /** Default of {@link #CLIENT_QUEUE_MAX}. */
     public static final int DEFAULT_CLIENT_QUEUE_MAX = 1000;
 
@@ -42,7 +54,7 @@ public final class WebSocketConfig {
                     "websocket.channels",
                     "Channels (route topics) clients may listen to, comma-separated globs (* any characters, ? one); "
                             + "default * (every routed topic)")
-            .withDefault("*");
+            .withDefault(DEFAULT_CHANNELS);
     /** Origins allowed besides the server's own. */
     public static final Setting ALLOWED_ORIGINS = Setting.string(
             "websocket.allowed-origins",
@@ -81,70 +93,164 @@ public final class WebSocketConfig {
     private final int maxConnections;
     private final int clientQueueMax;
 
-    private WebSocketConfig(
-            String host,
-            int port,
-            String basePath,
-            List<Pattern> channels,
-            Set<String> allowedOrigins,
-            Map<String, List<Pattern>> tokens,
-            int maxConnections,
-            int clientQueueMax) {
-        this.host = host;
-        this.port = port;
-        this.basePath = basePath;
+    private WebSocketConfig(Builder b, URI parsed, List<Pattern> channels, Map<String, List<Pattern>> tokens) {
+        String path = parsed.getPath() == null ? "" : parsed.getPath();
+        String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        this.host = parsed.getHost();
+        this.port = parsed.getPort() < 0 ? DEFAULT_PORT : parsed.getPort();
+        this.basePath = base.isEmpty() ? "/" : base;
         this.channels = channels;
-        this.allowedOrigins = allowedOrigins;
+        this.allowedOrigins = b.allowedOrigins.stream()
+                .map(origin -> origin.trim().toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
         this.tokens = tokens;
-        this.maxConnections = maxConnections;
-        this.clientQueueMax = clientQueueMax;
+        this.maxConnections = b.maxConnections;
+        this.clientQueueMax = b.clientQueueMax;
+    }
+
+    /** A builder with every default: {@code ws://127.0.0.1:7700/}, every channel, no token. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
-     * Reads and checks the configuration.
+     * Reads and checks the upstream URI and the {@code websocket.*} settings.
      *
-     * @param uri {@code ws://host[:port][/base-path]}: bind address, port ({@code 0} picks a free one) and the path
-     *     every endpoint lives under; {@code null} means {@code ws://127.0.0.1:7700}. {@code wss} is refused: put a
-     *     TLS-terminating proxy in front.
-     * @param settings the {@code websocket.*} settings; others are ignored
      * @throws ConfigurationException listing every problem: key, value (secrets redacted), rule
      */
-    public static WebSocketConfig of(String uri, Settings settings) {
-        Problems problems = new Problems().check(settings, SETTINGS);
-        URI parsed = uri(uri == null ? "ws://" + DEFAULT_HOST + ":" + DEFAULT_PORT : uri, problems);
-        List<Pattern> channels = globs(CHANNELS, settings.string(CHANNELS), ",", problems);
-        Set<String> origins = new LinkedHashSet<>();
-        String originText = settings.string(ALLOWED_ORIGINS);
-        if (originText != null) {
-            for (String o : originText.split(",")) {
-                String origin = o.trim().toLowerCase(Locale.ROOT);
-                if (origin.isEmpty()) {
-                    continue;
-                }
-                if (!origin.equals("*") && !origin.matches("https?://[^/?#\\s]+")) {
-                    problems.add(Settings.problem(
-                            ALLOWED_ORIGINS, originText, "'" + origin + "' is not scheme://host[:port] or *"));
-                }
-                origins.add(origin);
+    static WebSocketConfig from(SinkConfig sink) {
+        Settings s = sink.settings();
+        Problems problems = new Problems().check(s, SETTINGS);
+        Builder b = builder();
+        b.uri = sink.uri();
+        b.channels = split(s.string(CHANNELS), ",");
+        b.allowedOrigins = new LinkedHashSet<>(split(s.string(ALLOWED_ORIGINS), ","));
+        String tokens = s.string(TOKENS);
+        for (String entry : split(tokens, ";")) {
+            int eq = entry.lastIndexOf('=');
+            if (eq < 0) {
+                problems.add(TOKEN_FORM_PROBLEM);
+            } else {
+                b.tokens.put(entry.substring(0, eq).trim(), split(entry.substring(eq + 1), "|"));
             }
         }
-        Map<String, List<Pattern>> tokens = tokens(settings.string(TOKENS), problems);
-        problems.throwIfAny();
-        String path = parsed.getPath() == null ? "" : parsed.getPath();
-        String base = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return new WebSocketConfig(
-                parsed.getHost(),
-                parsed.getPort() < 0 ? DEFAULT_PORT : parsed.getPort(),
-                base.isEmpty() ? "/" : base,
-                channels,
-                Set.copyOf(origins),
-                tokens,
-                (int) settings.integer(MAX_CONNECTIONS),
-                (int) settings.integer(CLIENT_QUEUE_MAX));
+        if (problems.isEmpty()) {
+            b.maxConnections = (int) s.integer(MAX_CONNECTIONS);
+            b.clientQueueMax = (int) s.integer(CLIENT_QUEUE_MAX);
+        }
+        return b.build(problems);
     }
 
-    private static URI uri(String uri, Problems problems) {
-        String env = Setting.envName("upstream.uri");
+    /** Collects the WebSocket sink's settings in code; not thread-safe. */
+    public static final class Builder {
+        private String uri;
+        private List<String> channels = List.of(DEFAULT_CHANNELS);
+        private Set<String> allowedOrigins = new LinkedHashSet<>();
+        private final Map<String, List<String>> tokens = new LinkedHashMap<>();
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int clientQueueMax = DEFAULT_CLIENT_QUEUE_MAX;
+
+        private Builder() {}
+
+        /**
+         * {@code ws://host[:port][/base-path]}: bind address, port ({@code 0} picks a free one) and the path every
+         * endpoint lives under; default {@code ws://127.0.0.1:7700}. {@code wss} is refused: put a TLS-terminating
+         * proxy in front.
+         */
+        public Builder uri(String uri) {
+            this.uri = Objects.requireNonNull(uri, "uri").trim();
+            return this;
+        }
+
+        /**
+         * The channels (route topics) clients may listen to, globs of letters, digits, {@code _ . : -} with
+         * {@code *} (any characters) and {@code ?} (one), checked by {@link #build()}; default {@code *}.
+         */
+        public Builder channels(String... globs) {
+            this.channels = List.of(globs);
+            return this;
+        }
+
+        /**
+         * Browser origins allowed besides the server's own, {@code scheme://host[:port]} or {@code *} (checked by
+         * {@link #build()}); default none.
+         */
+        public Builder allowedOrigins(String... origins) {
+            this.allowedOrigins = new LinkedHashSet<>(List.of(origins));
+            return this;
+        }
+
+        /**
+         * Adds a bearer token of at least 16 characters (checked by {@link #build()}; never shown) and the channel
+         * globs it may listen to. Once a token is set, every client must present one.
+         */
+        public Builder token(String token, String... channelGlobs) {
+            tokens.put(Objects.requireNonNull(token, "token").trim(), List.of(channelGlobs));
+            return this;
+        }
+
+        /** Most open WebSocket and SSE connections, 1 to 1,000,000; default {@link #DEFAULT_MAX_CONNECTIONS}. */
+        public Builder maxConnections(int connections) {
+            this.maxConnections = (int) Arguments.inRange(MAX_CONNECTIONS, "maxConnections", connections);
+            return this;
+        }
+
+        /**
+         * Most messages waiting for one client, 1 to 1,000,000; a client further behind is disconnected. Default
+         * {@link #DEFAULT_CLIENT_QUEUE_MAX}.
+         */
+        public Builder clientQueueMax(int messages) {
+            this.clientQueueMax = (int) Arguments.inRange(CLIENT_QUEUE_MAX, "clientQueueMax", messages);
+            return this;
+        }
+
+        /** @throws ConfigurationException listing every problem, tokens redacted */
+        public WebSocketConfig build() {
+            return build(new Problems());
+        }
+
+        private WebSocketConfig build(Problems problems) {
+            URI parsed = parseUri(uri == null ? "ws://" + DEFAULT_HOST + ":" + DEFAULT_PORT : uri, problems);
+            List<Pattern> channelPatterns = globs(CHANNELS, channels, problems);
+            for (String o : allowedOrigins) {
+                String origin = o.trim().toLowerCase(Locale.ROOT);
+                if (!origin.equals("*") && !origin.matches("https?://[^/?#\\s]+")) {
+                    problems.add(ALLOWED_ORIGINS, o, "'" + origin + "' is not scheme://host[:port] or *");
+                }
+            }
+            Map<String, List<Pattern>> tokenPatterns = new LinkedHashMap<>();
+            tokens.forEach((token, globs) -> {
+                if (token.length() < 16) {
+                    problems.add(TOKEN_FORM_PROBLEM);
+                    return;
+                }
+                Problems sub = new Problems();
+                tokenPatterns.put(token, globs(TOKENS, globs, sub));
+                if (!sub.isEmpty()) {
+                    problems.add(TOKENS, token, "an entry has an invalid channel glob");
+                }
+            });
+            problems.throwIfAny();
+            return new WebSocketConfig(this, parsed, channelPatterns, Map.copyOf(tokenPatterns));
+        }
+    }
+
+    private static final String TOKEN_FORM_PROBLEM =
+            Settings.problem(TOKENS, "", "each entry must be token=glob|glob with a token of at least 16 characters");
+
+    /** The trimmed, non-empty parts of {@code text}; none for {@code null}. */
+    private static List<String> split(String text, String separator) {
+        if (text == null) {
+            return List.of();
+        }
+        return Arrays.stream(text.split(Pattern.quote(separator)))
+                .map(String::trim)
+                .filter(part -> !part.isEmpty())
+                .toList();
+    }
+
+    private static URI parseUri(String uri, Problems problems) {
+        String env = UpstreamSettings.URI.envName();
         URI parsed;
         try {
             parsed = new URI(uri.trim());
@@ -164,54 +270,29 @@ public final class WebSocketConfig {
         } else if (parsed.getRawUserInfo() != null || parsed.getRawQuery() != null || parsed.getFragment() != null) {
             problems.add(env + "='" + Redaction.redact(uri) + "': must be ws://host:port[/base-path], without user,"
                     + " query or fragment (tokens go in " + TOKENS.envName() + ")");
+        } else {
+            return parsed;
         }
-        return problems.isEmpty() ? parsed : URI.create("ws://" + DEFAULT_HOST);
+        return URI.create("ws://" + DEFAULT_HOST);
     }
 
-    private static List<Pattern> globs(Setting setting, String text, String separator, Problems problems) {
+    private static List<Pattern> globs(Setting setting, List<String> globs, Problems problems) {
         List<Pattern> patterns = new ArrayList<>();
-        for (String g : text.split(Pattern.quote(separator))) {
+        boolean invalid = false;
+        for (String g : globs) {
             String glob = g.trim();
-            if (glob.isEmpty()) {
-                continue;
-            }
             if (!glob.matches("[A-Za-z0-9_.:\\-*?]+")) {
-                problems.add(Settings.problem(
-                        setting, text, "glob '" + glob + "' may hold only letters, digits, _ . : - * ?"));
+                problems.add(setting, glob, "glob '" + glob + "' may hold only letters, digits, _ . : - * ?");
+                invalid = true;
                 continue;
             }
             patterns.add(
                     Pattern.compile(glob.replace(".", "\\.").replace("?", ".").replace("*", ".*")));
         }
-        if (patterns.isEmpty() && problems.isEmpty()) {
-            problems.add(Settings.problem(setting, text, "names no channel"));
+        if (patterns.isEmpty() && !invalid) {
+            problems.add(setting, String.join(",", globs), "names no channel");
         }
         return List.copyOf(patterns);
-    }
-
-    private static Map<String, List<Pattern>> tokens(String text, Problems problems) {
-        if (text == null) {
-            return Map.of();
-        }
-        Map<String, List<Pattern>> tokens = new java.util.LinkedHashMap<>();
-        for (String entry : text.split(";")) {
-            if (entry.isBlank()) {
-                continue;
-            }
-            int eq = entry.lastIndexOf('=');
-            String token = eq < 0 ? "" : entry.substring(0, eq).trim();
-            if (token.length() < 16) {
-                problems.add(Settings.problem(
-                        TOKENS, text, "each entry must be token=glob|glob with a token of at least 16 characters"));
-                continue;
-            }
-            Problems sub = new Problems();
-            tokens.put(token, globs(TOKENS, entry.substring(eq + 1), "|", sub));
-            if (!sub.isEmpty()) {
-                problems.add(Settings.problem(TOKENS, text, "an entry has an invalid channel glob"));
-            }
-        }
-        return Map.copyOf(tokens);
     }
 
     /** The address the server binds. */

@@ -3,7 +3,6 @@ package io.pgbridge.websocket;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.support.NamedThreadFactory;
 import java.util.List;
@@ -45,7 +44,7 @@ public final class WebSocketSink implements Sink {
 
     /** A server on {@code ws://127.0.0.1:7700/} with the default settings. */
     public WebSocketSink() {
-        this(WebSocketConfig.of(null, Settings.empty()));
+        this(WebSocketConfig.builder().build());
     }
 
     /** A server whose threads are daemon threads named {@code pgbridge-websocket-<n>}. */

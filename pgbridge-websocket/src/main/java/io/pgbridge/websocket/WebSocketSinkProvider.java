@@ -29,6 +29,6 @@ public final class WebSocketSinkProvider implements SinkProvider {
 
     @Override
     public Sink create(SinkConfig config) {
-        return new WebSocketSink(WebSocketConfig.of(config.uri(), config.settings()), config.threadFactory());
+        return new WebSocketSink(WebSocketConfig.from(config), config.threadFactory());
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pgbridge.PgBridge;
-import io.pgbridge.spi.Settings;
 import io.pgbridge.testkit.TestServices;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +19,8 @@ class ViewerPageIT {
 
     @Test
     void showsEventsOfTheChannelsEnteredLive() throws Exception {
-        WebSocketSink sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0", Settings.empty()));
+        WebSocketSink sink = new WebSocketSink(
+                WebSocketConfig.builder().uri("ws://127.0.0.1:0").build());
         try (PeopleTable people = new PeopleTable();
                 PgBridge bridge = PgBridge.builder()
                         .postgres(TestServices.postgresUrl())

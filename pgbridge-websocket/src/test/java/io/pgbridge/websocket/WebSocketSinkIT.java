@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgbridge.PgBridge;
 import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.SinkConfig;
 import io.pgbridge.testkit.TestServices;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +58,8 @@ class WebSocketSinkIT {
 
     /** Starts a bridge routing the table's channel to topic:people, served by a sink on a free port. */
     private void startBridge(Map<String, String> settings) {
-        sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0", Settings.of(settings)));
+        sink = new WebSocketSink(WebSocketConfig.from(
+                SinkConfig.of("ws://127.0.0.1:0", Settings.of(settings), Executors.defaultThreadFactory())));
         bridge = PgBridge.builder()
                 .postgres(TestServices.postgresUrl())
                 .sink(sink)
@@ -204,7 +207,8 @@ class WebSocketSinkIT {
 
     @Test
     void servesEverythingUnderTheBasePathOfTheUri() throws Exception {
-        sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0/pgbridge", Settings.empty()));
+        sink = new WebSocketSink(
+                WebSocketConfig.builder().uri("ws://127.0.0.1:0/pgbridge").build());
         sink.start();
         try {
             HttpClient http = HttpClient.newHttpClient();
@@ -238,7 +242,8 @@ class WebSocketSinkIT {
 
     @Test
     void refusesAForeignHostNameWhenBoundToLoopback() throws Exception {
-        sink = new WebSocketSink(WebSocketConfig.of("ws://127.0.0.1:0", Settings.empty()));
+        sink = new WebSocketSink(
+                WebSocketConfig.builder().uri("ws://127.0.0.1:0").build());
         sink.start();
         try (Socket s = new Socket("127.0.0.1", sink.port())) {
             // what a browser sends after DNS rebinding: a name of the attacker's that now resolves to 127.0.0.1

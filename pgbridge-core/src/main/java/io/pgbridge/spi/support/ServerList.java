@@ -48,14 +48,35 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
             String form,
             List<Setting> settings,
             Problems problems) {
-        URI uri = sink.parsedUri(form, problems);
+        return parse(sink.uri(), schemes, defaultPort, form, settings, problems);
+    }
+
+    /**
+     * Parses an upstream URI given in code (a sink config's builder) as {@link #parse(SinkConfig, Set, int, String,
+     * List, Problems)} does.
+     *
+     * @param uri the URI, or {@code null} (a problem: it is missing)
+     */
+    public static ServerList parse(
+            String uri, Set<String> schemes, int defaultPort, String form, List<Setting> settings, Problems problems) {
+        return parse(uri, SinkConfig.parseUri(uri, form, problems), schemes, defaultPort, form, settings, problems);
+    }
+
+    private static ServerList parse(
+            String text,
+            URI uri,
+            Set<String> schemes,
+            int defaultPort,
+            String form,
+            List<Setting> settings,
+            Problems problems) {
         if (uri == null) {
             return null;
         }
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         if (!schemes.contains(scheme)) {
             problems.add(problem(
-                    sink,
+                    text,
                     "must start with "
                             + String.join(
                                     " or ",
@@ -66,7 +87,7 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
         }
         String authority = uri.getRawAuthority();
         if (authority == null || authority.isEmpty()) {
-            problems.add(problem(sink, "names no server; write it as " + form));
+            problems.add(problem(text, "names no server; write it as " + form));
             return null;
         }
         if ((uri.getRawPath() != null
@@ -75,7 +96,7 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
                 || uri.getRawQuery() != null
                 || uri.getRawFragment() != null) {
             problems.add(problem(
-                    sink,
+                    text,
                     "takes no path, query or fragment; use the settings "
                             + settings.stream().map(Setting::envName).toList()));
         }
@@ -93,7 +114,7 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
         for (String server : authority.substring(at + 1).split(",", -1)) {
             String hostPort = hostPort(scheme, server.trim(), defaultPort);
             if (hostPort == null) {
-                problems.add(problem(sink, "has a server that is not host[:port]: '" + server + "'"));
+                problems.add(problem(text, "has a server that is not host[:port]: '" + server + "'"));
             } else {
                 servers.add(hostPort);
             }
@@ -117,8 +138,8 @@ public record ServerList(String scheme, List<String> hostPorts, String user, Sec
         return server.getHost() + ":" + (server.getPort() > 0 ? server.getPort() : defaultPort);
     }
 
-    private static String problem(SinkConfig sink, String rule) {
-        return Settings.problem(UpstreamSettings.URI, sink.uri(), rule);
+    private static String problem(String uri, String rule) {
+        return Settings.problem(UpstreamSettings.URI, uri, rule);
     }
 
     @Override
