@@ -1,0 +1,79 @@
+package io.pgbridge.spring.boot;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+/**
+ * Writes outbox events from application code: {@link #send} calls {@code <schema>.send(channel, payload, routing_key,
+ * headers)} (docs/outbox.md) through the application's {@code DataSource} with a {@link JdbcTemplate}, which takes
+ * the connection of the current Spring transaction when there is one ({@code DataSourceUtils}). So the event commits
+ * with the application's own writes, and a rollback delivers nothing. Outside a transaction the call is its own
+ * autocommit transaction. The schema must be installed ({@code pgbridge.outbox.install-schema}, or your own
+ * migration). Thread-safe.
+ */
+public class OutboxPublisher {
+    private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+    private final JdbcTemplate jdbc;
+    private final String sql;
+
+    /**
+     * @param jdbc over the application's {@code DataSource}
+     * @param schema the outbox schema, lower-case letters, digits and {@code _} (written into SQL unquoted)
+     * @throws IllegalArgumentException when the schema name breaks that rule
+     */
+    public OutboxPublisher(JdbcTemplate jdbc, String schema) {
+        this.jdbc = Objects.requireNonNull(jdbc, "jdbc");
+        if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
+            throw new IllegalArgumentException("pgbridge.outbox.schema must be lower-case letters, digits and _,"
+                    + " starting with a letter or _, at most 63 characters, not '" + schema + "'");
+        }
+        this.sql = "select " + schema + ".send(?, ?::jsonb, ?, jsonb_object(?::text[], ?::text[]))";
+    }
+
+    /**
+     * Writes one event in the current transaction; delivered as {@code application/json} once that transaction
+     * commits.
+     *
+     * @param channel the channel the routes match; never {@code null}
+     * @param jsonPayload the payload, a JSON document; never {@code null}
+     * @param routingKey the routing key, or {@code null} for the route's default
+     * @param headers message headers, or {@code null} or empty for none
+     * @return the event's id (the message id consumers deduplicate on)
+     * @throws org.springframework.dao.DataAccessException when the database refuses it (such as invalid JSON, or a
+     *     schema not installed); the application's transaction is then rolled back by its own rules
+     */
+    public long send(String channel, String jsonPayload, String routingKey, Map<String, String> headers) {
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(jsonPayload, "jsonPayload");
+        String[] keys = null;
+        String[] values = null;
+        if (headers != null && !headers.isEmpty()) {
+            keys = headers.keySet().toArray(String[]::new);
+            values = headers.values().toArray(String[]::new);
+        }
+        String[] k = keys;
+        String[] v = values;
+        Long id = jdbc.query(
+                sql,
+                ps -> {
+                    ps.setString(1, channel);
+                    ps.setString(2, jsonPayload);
+                    ps.setString(3, routingKey);
+                    ps.setArray(4, k == null ? null : ps.getConnection().createArrayOf("text", k));
+                    ps.setArray(5, v == null ? null : ps.getConnection().createArrayOf("text", v));
+                },
+                rs -> rs.next() ? rs.getLong(1) : null);
+        if (id == null) {
+            throw new IllegalStateException("send() returned no id");
+        }
+        return id;
+    }
+
+    @Override
+    public String toString() {
+        return "OutboxPublisher{" + sql + '}';
+    }
+}
