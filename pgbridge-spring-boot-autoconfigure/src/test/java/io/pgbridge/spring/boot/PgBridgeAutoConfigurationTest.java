@@ -1,0 +1,205 @@
+package io.pgbridge.spring.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgbridge.InMemorySink;
+import io.pgbridge.OutboxOptions;
+import io.pgbridge.PgBridge;
+import io.pgbridge.testkit.TestServices;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Every condition of the auto-configuration, with a NOTIFY route on the test PostgreSQL (LISTEN only: no slot, no
+ * schema), so that the bridge really starts and stops with each context.
+ */
+class PgBridgeAutoConfigurationTest {
+    private static final String CHANNEL = "pgbridge_spring_test";
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(
+                    AutoConfigurations.of(PgBridgeAutoConfiguration.class, PgBridgeHealthAutoConfiguration.class))
+            .withPropertyValues(
+                    "pgbridge.postgres.uri=" + TestServices.postgresUrl(), "pgbridge.routes=" + CHANNEL + "->queue:q");
+
+    @Test
+    void propertiesBindWithRelaxedNamesAndTheBridgeRunsWithTheContext() {
+        runner.withPropertyValues(
+                        "pgbridge.pipeline.deliveryThreads=2",
+                        "pgbridge.pipeline.shutdown_timeout=5s",
+                        "pgbridge.outbox.mode=streaming",
+                        "pgbridge.notify.poll-interval=100",
+                        "pgbridge.settings[health.lag-threshold-bytes]=1000")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(PgBridge.class);
+                    PgBridgeProperties p = context.getBean(PgBridgeProperties.class);
+                    assertThat(p.getPipeline().getDeliveryThreads()).isEqualTo(2);
+                    assertThat(p.getPipeline().getShutdownTimeout()).isEqualTo(Duration.ofSeconds(5));
+                    assertThat(p.getOutbox().getMode()).isEqualTo(OutboxOptions.Mode.STREAMING);
+                    assertThat(p.getNotify().getPollInterval()).isEqualTo(Duration.ofMillis(100));
+                    PgBridge bridge = context.getBean(PgBridge.class);
+                    assertThat(bridge.state()).isEqualTo(PgBridge.State.RUNNING);
+                    assertThat(bridge.health().lagThresholdBytes()).isEqualTo(1000);
+                    assertThat(context.getBean(PgBridgeLifecycle.class).isRunning())
+                            .isTrue();
+                    // no DataSource bean: no publisher
+                    assertThat(context).doesNotHaveBean(OutboxPublisher.class);
+                    context.close();
+                    assertThat(bridge.state()).isEqualTo(PgBridge.State.CLOSED);
+                });
+    }
+
+    @Test
+    void aValueOutOfRangeFailsTheStartNamingTheProperty() {
+        runner.withPropertyValues("pgbridge.pipeline.delivery-threads=0").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(allMessages(context.getStartupFailure()))
+                    .contains("pgbridge.pipeline.delivery-threads")
+                    .contains("deliveryThreads");
+        });
+        runner.withPropertyValues("pgbridge.routes=orders").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(allMessages(context.getStartupFailure()))
+                    .contains("pgbridge.routes[0]")
+                    .contains("channel->kind:name");
+        });
+    }
+
+    @Test
+    void disabledCreatesNothing() {
+        runner.withPropertyValues("pgbridge.enabled=false")
+                .withBean(DataSource.class, TestServices::postgresDataSource)
+                .run(context -> assertThat(context)
+                        .hasNotFailed()
+                        .doesNotHaveBean(PgBridge.class)
+                        .doesNotHaveBean(PgBridgeLifecycle.class)
+                        .doesNotHaveBean(OutboxPublisher.class)
+                        .doesNotHaveBean(PgBridgeHealthIndicator.class));
+    }
+
+    @Test
+    void aUserBridgeReplacesTheAutoConfiguredOneAndRunsWithTheContext() {
+        runner.withUserConfiguration(UserBridge.class).run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(PgBridge.class);
+            PgBridge bridge = context.getBean(PgBridge.class);
+            assertThat(bridge).isSameAs(context.getBean(UserBridge.class).bridge);
+            assertThat(bridge.state()).isEqualTo(PgBridge.State.RUNNING);
+            assertThat(context).hasSingleBean(PgBridgeHealthIndicator.class);
+        });
+    }
+
+    @Test
+    void withoutSinkBeanOrUpstreamEventsGoToTheLoggingSink() {
+        runner.run(context -> {
+            assertThat(context).hasNotFailed();
+            PgBridge bridge = context.getBean(PgBridge.class);
+            notify(CHANNEL, "logged");
+            await().atMost(Duration.ofSeconds(10)).until(() -> bridge.stats().delivered() >= 1);
+        });
+    }
+
+    @Test
+    void sinkAndMeterRegistryBeansAreUsed() {
+        runner.withUserConfiguration(SinkAndRegistry.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            InMemorySink sink = context.getBean(InMemorySink.class);
+            notify(CHANNEL, "to-the-sink");
+            sink.await(1, Duration.ofSeconds(10));
+            assertThat(sink.payloads()).contains("to-the-sink");
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.getMeters())
+                    .anySatisfy(m -> assertThat(m.getId().getName()).startsWith("pgbridge"));
+        });
+    }
+
+    @Test
+    void aSchemeWhoseSinkModuleIsMissingFailsTheStartSayingSo() {
+        runner.withPropertyValues("pgbridge.upstream=mqtt://127.0.0.1:1").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(allMessages(context.getStartupFailure())).contains("mqtt");
+        });
+    }
+
+    @Test
+    void theHealthIndicatorFollowsTheBridgeAndBacksOffWithoutHealthSupportOrWhenDisabled() {
+        runner.run(context -> {
+            HealthIndicator indicator = context.getBean("pgbridgeHealthIndicator", HealthIndicator.class);
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> indicator.health().getStatus().equals(Status.UP));
+            assertThat(indicator.health().getDetails()).containsKeys("state", "sources", "routes");
+            context.getBean(PgBridge.class).close();
+            assertThat(indicator.health().getStatus()).isEqualTo(Status.DOWN);
+            assertThat(indicator.health().getDetails().get("problems").toString())
+                    .contains("CLOSED");
+        });
+        runner.withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgBridgeHealthIndicator.class));
+        runner.withPropertyValues("management.health.pgbridge.enabled=false")
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgBridgeHealthIndicator.class));
+    }
+
+    @Test
+    void anOutboxPublisherOverTheApplicationsDataSource() {
+        runner.withBean(DataSource.class, TestServices::postgresDataSource)
+                .withPropertyValues("pgbridge.outbox.schema=events_out")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(OutboxPublisher.class);
+                    assertThat(context.getBean(OutboxPublisher.class).toString())
+                            .contains("events_out.send(");
+                });
+    }
+
+    private static String allMessages(Throwable t) {
+        StringBuilder s = new StringBuilder();
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            s.append(c.getMessage()).append('\n');
+        }
+        return s.toString();
+    }
+
+    private static void notify(String channel, String payload) throws Exception {
+        try (Connection c = TestServices.postgresConnection();
+                Statement s = c.createStatement()) {
+            s.execute("select pg_notify('" + channel + "', '" + payload + "')");
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserBridge {
+        final PgBridge bridge = PgBridge.builder()
+                .postgres(TestServices.postgresUrl())
+                .routes(CHANNEL + "->queue:mine")
+                .build();
+
+        @Bean
+        PgBridge myBridge() {
+            return bridge;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class SinkAndRegistry {
+        @Bean
+        InMemorySink sink() {
+            return new InMemorySink();
+        }
+
+        @Bean
+        MeterRegistry registry() {
+            return new SimpleMeterRegistry();
+        }
+    }
+}
