@@ -7,7 +7,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Writes outbox events from application code: {@link #send} calls {@code <schema>.send(channel, payload, routing_key,
- * headers)} (docs/outbox.md) through the application's {@code DataSource} with a {@link JdbcTemplate}, which takes
+ * headers, stream_id)} (docs/outbox.md) through the application's {@code DataSource} with a {@link JdbcTemplate}, which takes
  * the connection of the current Spring transaction when there is one ({@code DataSourceUtils}). So the event commits
  * with the application's own writes, and a rollback delivers nothing. Outside a transaction the call is its own
  * autocommit transaction. The schema must be installed ({@code pgbridge.outbox.install-schema}, or your own
@@ -18,19 +18,22 @@ public class OutboxPublisher {
 
     private final JdbcTemplate jdbc;
     private final String sql;
+    private final long streamId;
 
     /**
      * @param jdbc over the application's {@code DataSource}
      * @param schema the outbox schema, lower-case letters, digits and {@code _} (written into SQL unquoted)
+     * @param streamId the stream written, the one the bridge reads ({@code pgbridge.outbox.stream-id}, default 1)
      * @throws IllegalArgumentException when the schema name breaks that rule
      */
-    public OutboxPublisher(JdbcTemplate jdbc, String schema) {
+    public OutboxPublisher(JdbcTemplate jdbc, String schema, long streamId) {
         this.jdbc = Objects.requireNonNull(jdbc, "jdbc");
         if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
             throw new IllegalArgumentException("pgbridge.outbox.schema must be lower-case letters, digits and _,"
                     + " starting with a letter or _, at most 63 characters, not '" + schema + "'");
         }
-        this.sql = "select " + schema + ".send(?, ?::jsonb, ?, jsonb_object(?::text[], ?::text[]))";
+        this.streamId = streamId;
+        this.sql = "select " + schema + ".send(?, ?::jsonb, ?, jsonb_object(?::text[], ?::text[]), ?)";
     }
 
     /**
@@ -64,6 +67,7 @@ public class OutboxPublisher {
                     ps.setString(3, routingKey);
                     ps.setArray(4, k == null ? null : ps.getConnection().createArrayOf("text", k));
                     ps.setArray(5, v == null ? null : ps.getConnection().createArrayOf("text", v));
+                    ps.setLong(6, streamId);
                 },
                 rs -> rs.next() ? rs.getLong(1) : null);
         if (id == null) {
@@ -74,6 +78,6 @@ public class OutboxPublisher {
 
     @Override
     public String toString() {
-        return "OutboxPublisher{" + sql + '}';
+        return "OutboxPublisher{" + sql + ", stream " + streamId + '}';
     }
 }

@@ -111,8 +111,9 @@ public class PgBridgeAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         OutboxPublisher outboxPublisher(DataSource dataSource, PgBridgeProperties properties) {
+            PgBridgeProperties.Outbox outbox = properties.getOutbox();
             return new OutboxPublisher(
-                    new JdbcTemplate(dataSource), properties.getOutbox().effectiveSchema());
+                    new JdbcTemplate(dataSource), outbox.effectiveSchema(), outbox.effectiveStreamId());
         }
     }
 

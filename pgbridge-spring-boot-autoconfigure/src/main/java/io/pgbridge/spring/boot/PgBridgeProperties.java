@@ -554,6 +554,11 @@ public class PgBridgeProperties implements Validator {
             return schema != null ? schema : OutboxOptions.DEFAULT_SCHEMA;
         }
 
+        /** The stream in effect: the property, else {@link OutboxOptions#DEFAULT_STREAM_ID}. */
+        long effectiveStreamId() {
+            return streamId != null ? streamId : OutboxOptions.DEFAULT_STREAM_ID;
+        }
+
         public boolean isInstallSchema() {
             return installSchema;
         }

@@ -37,6 +37,7 @@ class PgBridgeSpringIT {
     void committedOutboxEventsArriveRolledBackOnesDoNotAndHealthFollowsTheBroker() throws Exception {
         String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
         String channel = "spring_it_" + suffix;
+        long streamId = ThreadLocalRandom.current().nextLong(1_000_000, 1L << 40);
         String queue = "pgbridge-spring-it-" + suffix;
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(TestServices.amqpUrl());
@@ -54,6 +55,8 @@ class PgBridgeSpringIT {
                         "pgbridge.routes=" + channel + "->queue:" + queue,
                         "pgbridge.sources=outbox",
                         "pgbridge.outbox.mode=polling",
+                        // a stream of its own: no other bridge polling the same database claims these events
+                        "pgbridge.outbox.stream-id=" + streamId,
                         "pgbridge.outbox.poll-interval=100ms",
                         "pgbridge.pipeline.retry-max-backoff=1s")
                 .run(context -> {
@@ -80,7 +83,10 @@ class PgBridgeSpringIT {
                     });
                     assertThat(received).containsExactly("{\"order\": 2}");
                     assertThat(jdbc.queryForObject(
-                                    "select count(*) from pgbridge.events where channel = ?", Long.class, channel))
+                                    "select count(*) from pgbridge.events where channel = ? and stream_id = ?",
+                                    Long.class,
+                                    channel,
+                                    streamId))
                             .as("the rolled-back event never existed; the delivered one is gone")
                             .isZero();
 
