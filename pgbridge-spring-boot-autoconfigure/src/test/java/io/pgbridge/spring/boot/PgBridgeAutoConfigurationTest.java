@@ -8,10 +8,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgbridge.InMemorySink;
 import io.pgbridge.OutboxOptions;
 import io.pgbridge.PgBridge;
+import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -68,7 +71,7 @@ class PgBridgeAutoConfigurationTest {
             assertThat(context).hasFailed();
             assertThat(allMessages(context.getStartupFailure()))
                     .contains("pgbridge.pipeline.delivery-threads")
-                    .contains("deliveryThreads");
+                    .contains("deliveryThreads (delivery.threads) must be between 1 and 256, was 0");
         });
         runner.withPropertyValues("pgbridge.routes=orders").run(context -> {
             assertThat(context).hasFailed();
@@ -112,13 +115,17 @@ class PgBridgeAutoConfigurationTest {
     }
 
     @Test
-    void sinkAndMeterRegistryBeansAreUsed() {
+    void sinkDeadLetterHandlerAndMeterRegistryBeansAreUsed() {
         runner.withUserConfiguration(SinkAndRegistry.class).run(context -> {
             assertThat(context).hasNotFailed();
             InMemorySink sink = context.getBean(InMemorySink.class);
+            sink.rejectWhen(e -> e.payloadAsString().equals("refused"));
+            notify(CHANNEL, "refused");
             notify(CHANNEL, "to-the-sink");
             sink.await(1, Duration.ofSeconds(10));
-            assertThat(sink.payloads()).contains("to-the-sink");
+            assertThat(sink.payloads()).containsExactly("to-the-sink");
+            List<String> deadLetters = context.getBean(SinkAndRegistry.class).deadLetters;
+            await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.contains("refused"));
             MeterRegistry registry = context.getBean(MeterRegistry.class);
             assertThat(registry.getMeters())
                     .anySatisfy(m -> assertThat(m.getId().getName()).startsWith("pgbridge"));
@@ -192,6 +199,13 @@ class PgBridgeAutoConfigurationTest {
 
     @Configuration(proxyBeanMethods = false)
     static class SinkAndRegistry {
+        final List<String> deadLetters = new CopyOnWriteArrayList<>();
+
+        @Bean
+        DeadLetterHandler deadLetterHandler() {
+            return (event, target, reason) -> deadLetters.add(event.payloadAsString());
+        }
+
         @Bean
         InMemorySink sink() {
             return new InMemorySink();
