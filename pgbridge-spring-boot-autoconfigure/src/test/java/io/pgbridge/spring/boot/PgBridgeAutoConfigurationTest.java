@@ -5,16 +5,24 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgbridge.Event;
 import io.pgbridge.InMemorySink;
 import io.pgbridge.OutboxOptions;
 import io.pgbridge.PgBridge;
+import io.pgbridge.Target;
 import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -133,6 +141,28 @@ class PgBridgeAutoConfigurationTest {
     }
 
     @Test
+    void closingTheContextDrainsAnEventInFlight() {
+        runner.withUserConfiguration(Gated.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            GatedSink sink = context.getBean(GatedSink.class);
+            PgBridge bridge = context.getBean(PgBridge.class);
+            notify(CHANNEL, "in-flight");
+            assertThat(sink.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<List<String>> deliveredWhenClosed = CompletableFuture.supplyAsync(() -> {
+                context.close();
+                return sink.delegate.payloads();
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> bridge.state() == PgBridge.State.STOPPING);
+            assertThat(deliveredWhenClosed).isNotDone();
+            sink.release.countDown();
+            assertThat(deliveredWhenClosed.get(20, TimeUnit.SECONDS))
+                    .as("the context's close returned only once the event in flight was confirmed")
+                    .containsExactly("in-flight");
+            assertThat(bridge.state()).isEqualTo(PgBridge.State.CLOSED);
+        });
+    }
+
+    @Test
     void aSchemeWhoseSinkModuleIsMissingFailsTheStartSayingSo() {
         runner.withPropertyValues("pgbridge.upstream=mqtt://127.0.0.1:1").run(context -> {
             assertThat(context).hasFailed();
@@ -194,6 +224,44 @@ class PgBridgeAutoConfigurationTest {
         @Bean
         PgBridge myBridge() {
             return bridge;
+        }
+    }
+
+    /** Holds every publish until released. */
+    static final class GatedSink implements Sink {
+        final InMemorySink delegate = new InMemorySink();
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public String name() {
+            return "gated";
+        }
+
+        @Override
+        public Set<String> targetKinds() {
+            return delegate.targetKinds();
+        }
+
+        @Override
+        public void start() {}
+
+        @Override
+        public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+            entered.countDown();
+            release.await();
+            return delegate.publish(target, events);
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class Gated {
+        @Bean
+        GatedSink gatedSink() {
+            return new GatedSink();
         }
     }
 
