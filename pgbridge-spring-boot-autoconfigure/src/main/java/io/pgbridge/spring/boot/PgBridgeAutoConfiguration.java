@@ -1,6 +1,8 @@
 package io.pgbridge.spring.boot;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
 import io.pgbridge.PgBridge;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.Sink;
@@ -114,10 +116,26 @@ public class PgBridgeAutoConfiguration {
     static class OutboxPublisherConfiguration {
         @Bean
         @ConditionalOnMissingBean
-        OutboxPublisher outboxPublisher(DataSource dataSource, PgBridgeProperties properties) {
+        OutboxPublisher outboxPublisher(
+                DataSource dataSource,
+                PgBridgeProperties properties,
+                ObjectProvider<OutboxHeaderSource> headerSources) {
             PgBridgeProperties.Outbox outbox = properties.getOutbox();
             return new OutboxPublisher(
-                    new JdbcTemplate(dataSource), outbox.effectiveSchema(), outbox.effectiveStreamId());
+                    new JdbcTemplate(dataSource),
+                    outbox.effectiveSchema(),
+                    outbox.effectiveStreamId(),
+                    headerSources.orderedStream().toList());
+        }
+    }
+
+    /** The current trace context on outbox events, when the application has Micrometer Tracing configured. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.tracing.Tracer")
+    static class TracingConfiguration {
+        @Bean
+        OutboxHeaderSource tracingOutboxHeaders(ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+            return new TracingOutboxHeaders(tracer, propagator);
         }
     }
 

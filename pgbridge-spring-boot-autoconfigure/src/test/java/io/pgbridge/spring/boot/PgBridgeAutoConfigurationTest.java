@@ -5,6 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.TraceContext;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import io.micrometer.tracing.test.simple.SimpleTracer;
 import io.pgbridge.Event;
 import io.pgbridge.InMemorySink;
 import io.pgbridge.OutboxOptions;
@@ -13,15 +18,18 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
@@ -32,6 +40,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * Every condition of the auto-configuration, with a NOTIFY route on the test PostgreSQL (LISTEN only: no slot, no
@@ -199,6 +208,38 @@ class PgBridgeAutoConfigurationTest {
                 });
     }
 
+    @Test
+    void outboxEventsCarryTheCurrentTraceContextAndTheCallersHeadersWin() {
+        long streamId = ThreadLocalRandom.current().nextLong(1_000_000, 1L << 40);
+        runner.withBean(DataSource.class, TestServices::postgresDataSource)
+                .withUserConfiguration(Tracing.class)
+                .withPropertyValues("pgbridge.outbox.stream-id=" + streamId)
+                .run(context -> {
+                    DataSource ds = context.getBean(DataSource.class);
+                    PgBridgeSchema.migrate(ds);
+                    OutboxPublisher outbox = context.getBean(OutboxPublisher.class);
+                    SimpleTracer tracer = context.getBean(SimpleTracer.class);
+                    Span span = tracer.nextSpan().name("place order").start();
+                    long traced;
+                    try (Tracer.SpanInScope scope = tracer.withSpan(span)) {
+                        traced = outbox.send("orders", "{}", null, Map.of("tenant", "t1", "x-mine", "caller"));
+                    } finally {
+                        span.end();
+                    }
+                    long untraced = outbox.send("orders", "{}", null, null);
+                    JdbcTemplate jdbc = new JdbcTemplate(ds);
+                    String sql = "select headers::text from pgbridge.events where id = ? and stream_id = ?";
+                    assertThat(jdbc.queryForObject(sql, String.class, traced, streamId))
+                            .contains("\"traceparent\": \"00-" + span.context().traceId() + "-"
+                                    + span.context().spanId() + "-01\"")
+                            .contains("\"tenant\": \"t1\"")
+                            .contains("\"x-mine\": \"caller\"");
+                    assertThat(jdbc.queryForObject(sql, String.class, untraced, streamId))
+                            .as("outside a span: no trace headers")
+                            .isNull();
+                });
+    }
+
     private static String allMessages(Throwable t) {
         StringBuilder s = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {
@@ -262,6 +303,36 @@ class PgBridgeAutoConfigurationTest {
         @Bean
         GatedSink gatedSink() {
             return new GatedSink();
+        }
+    }
+
+    /** Micrometer Tracing's test tracer and a W3C-style propagator that also writes x-mine (the caller's wins). */
+    @Configuration(proxyBeanMethods = false)
+    static class Tracing {
+        @Bean
+        SimpleTracer tracer() {
+            return new SimpleTracer();
+        }
+
+        @Bean
+        Propagator propagator() {
+            return new Propagator() {
+                @Override
+                public List<String> fields() {
+                    return List.of("traceparent", "x-mine");
+                }
+
+                @Override
+                public <C> void inject(TraceContext context, C carrier, Setter<C> setter) {
+                    setter.set(carrier, "traceparent", "00-" + context.traceId() + "-" + context.spanId() + "-01");
+                    setter.set(carrier, "x-mine", "propagator");
+                }
+
+                @Override
+                public <C> Span.Builder extract(C carrier, Getter<C> getter) {
+                    throw new UnsupportedOperationException();
+                }
+            };
         }
     }
 
