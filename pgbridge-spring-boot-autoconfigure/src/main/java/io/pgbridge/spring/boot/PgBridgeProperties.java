@@ -35,28 +35,26 @@ public class PgBridgeProperties implements Validator {
     /** Whether the auto-configuration creates and runs a bridge. */
     private boolean enabled = true;
 
-    /** The database the bridge reads; defaults to {@code spring.datasource.*}. */
+    /** The database the bridge reads; defaults to spring.datasource.*. */
     private final Postgres postgres = new Postgres();
 
     /**
-     * The upstream broker's URI ({@code amqp://user:pass@host:5672/%2f}, {@code mqtt://...}, ...); its scheme selects
+     * The upstream broker's URI (amqp://user:pass@host:5672/%2f, mqtt://..., ...); its scheme selects
      * the sink module, which must be on the class path. Not needed when the application defines a Sink bean; without
      * both, events go to a logging sink.
      */
     private String upstream;
 
     /**
-     * Routes, each {@code channel->kind:name} (as in PGBRIDGE_BRIDGE_CHANNELS), such as {@code
-     * orders->exchange:amq.topic}.
+     * Routes, each channel->kind:name (as in PGBRIDGE_BRIDGE_CHANNELS), such as * orders->exchange:amq.topic.
      */
     private List<String> routes = new ArrayList<>();
 
-    /** Sources to run ({@code notify}, {@code wal}, {@code outbox}); default: chosen from the routes. */
+    /** Sources to run (notify, wal, outbox); default: chosen from the routes. */
     private List<String> sources = new ArrayList<>();
 
     /**
-     * Any other setting by its canonical key (sink settings such as {@code amqp.delivery-mode}, {@code
-     * health.lag-threshold-bytes}), as in docs/settings; the typed properties win over these.
+     * Any other setting by its canonical key (sink settings such as amqp.delivery-mode, * health.lag-threshold-bytes), as in docs/settings; the typed properties win over these.
      */
     private Map<String, String> settings = new LinkedHashMap<>();
 
@@ -145,15 +143,14 @@ public class PgBridgeProperties implements Validator {
     /** {@code pgbridge.postgres.*}: the database the bridge reads. */
     public static class Postgres {
         /**
-         * {@code postgresql://user:password@host:5432/database} or a {@code jdbc:postgresql:} URL; default: {@code
-         * spring.datasource.url}.
+         * postgresql://user:password@host:5432/database or a jdbc:postgresql: URL; default: * spring.datasource.url.
          */
         private String uri;
 
-        /** The user, when not in the URI; default: {@code spring.datasource.username} when the URI is taken from there. */
+        /** The user, when not in the URI; default: spring.datasource.username when the URI is taken from there. */
         private String user;
 
-        /** The password, when not in the URI; default: {@code spring.datasource.password} likewise. */
+        /** The password, when not in the URI; default: spring.datasource.password likewise. */
         private String password;
 
         public String getUri() {

@@ -240,6 +240,20 @@ class PgBridgeAutoConfigurationTest {
                 });
     }
 
+    @Test
+    void configurationMetadataIsGeneratedForTheProperties() throws Exception {
+        try (var in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+            assertThat(in).as("spring-boot-configuration-processor ran").isNotNull();
+            String metadata = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(metadata)
+                    .contains("\"pgbridge.pipeline.delivery-threads\"")
+                    .contains("\"pgbridge.outbox.stream-id\"")
+                    .contains("\"pgbridge.wal.slot\"")
+                    .contains("\"pgbridge.notify.poll-interval\"")
+                    .doesNotContain("{@code");
+        }
+    }
+
     private static String allMessages(Throwable t) {
         StringBuilder s = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {
