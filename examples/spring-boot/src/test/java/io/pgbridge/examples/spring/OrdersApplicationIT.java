@@ -7,6 +7,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import io.pgbridge.testkit.TestServices;
+import io.pgbridge.testkit.TestServices.Service;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,7 +23,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The example application against the test PostgreSQL and RabbitMQ: a committed order's event arrives in RabbitMQ, a
- * refused (rolled-back) order's never does, and {@code /actuator/health} shows the {@code pgbridge} component.
+ * refused (rolled-back) order's never does; {@code /actuator/health} is DOWN (503) while RabbitMQ is stopped (use the
+ * private services: PGBRIDGE_TEST_AMQP_STOP/START) and UP after, and the order placed meanwhile arrives.
  */
 class OrdersApplicationIT {
     @Test
@@ -68,12 +70,37 @@ class OrdersApplicationIT {
             });
             assertThat(received).containsExactly("{\"id\": " + orderId + ", \"total\": 99.5}");
 
-            HttpResponse<String> health = http.send(
-                    HttpRequest.newBuilder(URI.create(base + "/actuator/health"))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(health.body()).contains("\"pgbridge\"").contains("\"UP\"");
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> health(http, base).statusCode() == 200);
+            assertThat(health(http, base).body()).contains("\"pgbridge\"");
+
+            // RabbitMQ stopped: an order placed meanwhile makes the route retry, and the health endpoint says DOWN
+            long duringOutage = orderId + 1;
+            TestServices.stop(Service.AMQP);
+            try {
+                assertThat(post(http, base + "/orders?id=" + duringOutage + "&total=1")
+                                .statusCode())
+                        .isEqualTo(200);
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> health(http, base).statusCode() == 503);
+                assertThat(health(http, base).body()).contains("\"pgbridge\"").contains("DOWN");
+            } finally {
+                TestServices.start(Service.AMQP);
+            }
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> health(http, base).statusCode() == 200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                received.addAll(drain(factory, queue));
+                return received.size() == 2;
+            });
+            assertThat(received.get(1)).isEqualTo("{\"id\": " + duringOutage + ", \"total\": 1}");
         }
+    }
+
+    private static HttpResponse<String> health(HttpClient http, String base) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(base + "/actuator/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> post(HttpClient http, String uri) throws Exception {
