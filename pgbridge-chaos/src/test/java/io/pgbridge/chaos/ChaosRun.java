@@ -101,7 +101,7 @@ final class ChaosRun {
         String name = "chaos_" + Long.toString(seed & 0xffffffffL, 36) + "_"
                 + scenario.source().name().toLowerCase(java.util.Locale.ROOT).charAt(0);
         System.out.printf(
-                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dtest='Checker*'"
+                "chaos: %s seed %d; rerun: ./mvnw -B -Dchaos -pl pgbridge-chaos -am verify -Dtest='Checker*'"
                         + " -Dit.test='ChaosIT#%s' -Dchaos.seed=%d -Dsurefire.failIfNoSpecifiedTests=false"
                         + " -Dfailsafe.failIfNoSpecifiedTests=false%n",
                 scenario.test(), seed, scenario.test(), seed);
