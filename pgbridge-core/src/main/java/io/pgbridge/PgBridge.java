@@ -5,6 +5,7 @@ import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
+import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.Settings;
@@ -325,6 +326,50 @@ public final class PgBridge implements AutoCloseable {
         return parts.routes;
     }
 
+    /**
+     * Starts an online backfill of every row of {@code table}: {@link #backfill(String, String)} without a filter.
+     *
+     * @throws ConfigurationException as {@link #backfill(String, String)}
+     */
+    public BackfillTask backfill(String table) {
+        return backfill(table, null);
+    }
+
+    /**
+     * Starts an online backfill of {@code table} on the WAL source while streaming goes on: the rows matching {@code
+     * filter} are sent again as {@code op: "r"} events through the table's route, chunk by chunk in primary-key order
+     * between watermarks, so that the last event for every row carries its latest committed value (see {@code
+     * docs/wal.md}, "Online backfill"). Its progress is in {@link Stats#backfills()} and the logs; it resumes from its
+     * last confirmed chunk after a restart, until it is done or {@linkplain BackfillTask#cancel() cancelled}. Returns
+     * at once; the backfill runs on a thread of its own ({@code pgbridge-wal-backfill-<slot>}).
+     *
+     * @param table {@code schema.table}, a table a WAL route takes; it needs a primary key, and REPLICA IDENTITY DEFAULT
+     *     or FULL
+     * @param filter a SQL condition on the table's columns ({@code "created_at > now() - interval '1 day'"}), or {@code
+     *     null} for every row; it is SQL written by the application, run as it is: never pass user input
+     * @throws ConfigurationException when there is no WAL source with pgoutput, no route takes the table, or a
+     *     backfill of it runs already
+     * @throws SchemaException when the table cannot be backfilled: missing, without a primary key, another replica
+     *     identity, or a filter that is not valid SQL for it
+     * @throws IllegalStateException when the bridge is not running
+     */
+    public BackfillTask backfill(String table, String filter) {
+        Objects.requireNonNull(table, "table");
+        if (table.indexOf('.') < 1) {
+            throw new ConfigurationException("backfill table '" + table + "' must be schema.table, e.g. public.orders");
+        }
+        if (state() != State.RUNNING) {
+            throw new IllegalStateException("backfill needs a running bridge; it is " + state());
+        }
+        for (EventSource source : parts.sources) {
+            if (source instanceof WalSource wal) {
+                return wal.backfill(table, filter == null || filter.isBlank() ? null : filter);
+            }
+        }
+        throw new ConfigurationException("backfill needs the WAL source: route " + table + " (its channel is "
+                + "schema.table) so that the bridge streams it");
+    }
+
     /** A snapshot of the pipeline's counters; all zero before {@link #start()}. */
     public Stats stats() {
         Pipeline p;
@@ -336,7 +381,13 @@ public final class PgBridge implements AutoCloseable {
             source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
         }
         if (p == null) {
-            return new Stats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of());
+            return new Stats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of());
+        }
+        List<BackfillProgress> backfills = new ArrayList<>();
+        for (EventSource source : parts.sources) {
+            if (source instanceof WalSource wal) {
+                backfills.addAll(wal.backfills());
+            }
         }
         var s = p.stats();
         return new Stats(
@@ -349,7 +400,8 @@ public final class PgBridge implements AutoCloseable {
                 p.inFlightBytes(),
                 lag,
                 p.routeStats(),
-                p.sourceStats());
+                p.sourceStats(),
+                backfills);
     }
 
     /**
@@ -379,6 +431,7 @@ public final class PgBridge implements AutoCloseable {
         private final Map<String, Long> sourceLagBytes;
         private final List<RouteStats> routes;
         private final List<SourceStats> sources;
+        private final List<BackfillProgress> backfills;
 
         Stats(
                 long received,
@@ -390,7 +443,8 @@ public final class PgBridge implements AutoCloseable {
                 long inFlightBytes,
                 Map<String, Long> sourceLagBytes,
                 List<RouteStats> routes,
-                List<SourceStats> sources) {
+                List<SourceStats> sources,
+                List<BackfillProgress> backfills) {
             this.received = received;
             this.delivered = delivered;
             this.retries = retries;
@@ -401,6 +455,15 @@ public final class PgBridge implements AutoCloseable {
             this.sourceLagBytes = Map.copyOf(sourceLagBytes);
             this.routes = List.copyOf(routes);
             this.sources = List.copyOf(sources);
+            this.backfills = List.copyOf(backfills);
+        }
+
+        /**
+         * The online backfills started or resumed since {@link #start()}, running or ended ({@link #backfill}), by
+         * table: rows, chunks, percent and rate; empty when there is none.
+         */
+        public List<BackfillProgress> backfills() {
+            return backfills;
         }
 
         /**
@@ -465,7 +528,7 @@ public final class PgBridge implements AutoCloseable {
             return "Stats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
                     + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
                     + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes
-                    + ", routes=" + routes + ", sources=" + sources + '}';
+                    + ", routes=" + routes + ", sources=" + sources + ", backfills=" + backfills + '}';
         }
     }
 
