@@ -99,6 +99,9 @@ class BackfillWindowsPropertyTest {
         final List<int[]> events = new ArrayList<>();
         final int chunkRows;
         int nextXid = 1;
+        // the newest xid that ended (PostgreSQL's latestCompletedXid): a snapshot's xmax is one more, and a snapshot
+        // lists in its xip only the xids in progress below its xmax; a newer one in progress is left out of it
+        int latestCompleted;
         int runs = 1;
         // chunks whose high watermark the reader handled: WAL index of the high watermark, cursor after the chunk
         final List<int[]> handled = new ArrayList<>();
@@ -138,6 +141,7 @@ class BackfillWindowsPropertyTest {
             }
             Txn t = new ArrayList<>(pending.values()).get(pick % pending.size());
             pending.remove(t.xid());
+            latestCompleted = Math.max(latestCompleted, t.xid());
             if (t.value() == null) {
                 visible.remove(t.key());
             } else {
@@ -154,7 +158,14 @@ class BackfillWindowsPropertyTest {
                     phase = Phase.LOW_WRITTEN;
                 }
                 case LOW_WRITTEN -> {
-                    xip = new HashSet<>(pending.keySet()); // pg_current_snapshot() after the low watermark
+                    // pg_snapshot_xip(pg_current_snapshot()) after the low watermark: the xids in progress below
+                    // its xmax (latestCompletedXid + 1), as GetSnapshotData lists them
+                    xip = new HashSet<>();
+                    for (int x : pending.keySet()) {
+                        if (x <= latestCompleted) {
+                            xip.add(x);
+                        }
+                    }
                     phase = Phase.WAITING;
                 }
                 case WAITING -> {
