@@ -4,7 +4,6 @@ import io.pgbridge.BackfillProgress;
 import io.pgbridge.BackfillTask;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.PostgresConnector;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,7 +11,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -34,8 +32,9 @@ import org.slf4j.LoggerFactory;
  *       transactional: it needs no transaction id, is written into the WAL at once, and pgoutput sends it where it
  *       lies in the WAL, between the commits before and after it. (A transactional message would be sent at its
  *       transaction's commit, and would need an xid for nothing.)
- *   <li>waits until every transaction in progress at a snapshot taken after the low watermark has ended
- *       ({@code pg_visible_in_snapshot}): a transaction whose commit record lies before the low watermark in the WAL
+ *   <li>waits until every transaction in progress after the low watermark has ended: every xid below one taken then
+ *       ({@code pg_current_xact_id()}), not only a snapshot's xip, which leaves out the xids at or above its xmax
+ *       ({@link #awaitInProgress}): a transaction whose commit record lies before the low watermark in the WAL
  *       may still be invisible for a moment (its commit record is written, and flushed, before it leaves the process
  *       array), and the chunk must see it, since its change came before the window;
  *   <li>reads the chunk ({@code WHERE (pk) > (cursor) ORDER BY pk LIMIT n}, a statement of its own) and offers its rows
@@ -332,41 +331,46 @@ final class Backfill implements BackfillTask {
 
     /**
      * Waits until every transaction in progress now (after the low watermark) has ended, so that the chunk's query sees
-     * every transaction whose commit record precedes the low watermark. A transaction left open (idle in transaction)
-     * holds the backfill up: logged every {@link #LOG_EVERY} with its transaction ids.
+     * every transaction whose commit record precedes the low watermark. "In progress now" is every transaction whose
+     * xid is below one taken now ({@code pg_current_xact_id()}, which costs an xid per chunk): not the xip of a
+     * snapshot, which lists only the xids below its xmax ({@code latestCompletedXid + 1}), so the newest transaction
+     * in progress, one whose commit record is written but which has not ended yet, is missing from it (a chunk then
+     * read without waiting for it missed its delete, and resurrected the row). Done when a snapshot's xmin (its oldest
+     * xid in progress) is above that xid. A transaction left open (idle in transaction) holds the backfill up: logged
+     * every {@link #LOG_EVERY}.
      */
     private void awaitInProgress(Connection c) throws SQLException {
-        List<String> xids = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_snapshot_xip(pg_current_snapshot())::text");
+        String bound;
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_xact_id()::text");
                 ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                xids.add(rs.getString(1));
-            }
-        }
-        if (xids.isEmpty()) {
-            return;
+            rs.next();
+            bound = rs.getString(1);
         }
         long since = System.nanoTime();
         long logged = since;
-        try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(bool_and(pg_visible_in_snapshot(x, "
-                + "pg_current_snapshot())), true) FROM unnest(?::xid8[]) x")) {
-            Array array = c.createArrayOf("text", xids.toArray());
-            ps.setArray(1, array);
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_snapshot_xmin(s) > ?::xid8, array(SELECT x FROM "
+                + "pg_snapshot_xip(s) x WHERE x < ?::xid8)::text FROM pg_current_snapshot() s")) {
+            ps.setString(1, bound);
+            ps.setString(2, bound);
             while (going()) {
+                String running;
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     if (rs.getBoolean(1)) {
                         return;
                     }
+                    running = rs.getString(2);
                 }
                 if (System.nanoTime() - logged > LOG_EVERY.toNanos()) {
                     logged = System.nanoTime();
                     log.warn(
-                            "Backfill {} waits {} s for transactions in progress to end (xids {}): a chunk is read "
-                                    + "only once every transaction that was in progress at its low watermark ended",
+                            "Backfill {} waits {} s for transactions in progress to end (xids below {}: {}): a chunk is"
+                                    + " read only once every transaction that was in progress at its low watermark"
+                                    + " ended",
                             id,
                             TimeUnit.NANOSECONDS.toSeconds(logged - since),
-                            xids);
+                            bound,
+                            running);
                 }
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
