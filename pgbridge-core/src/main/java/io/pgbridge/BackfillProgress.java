@@ -4,7 +4,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * One online backfill at one moment, from {@link BackfillTask#progress()} and {@link PgBridge.Stats#backfills()}.
+ * One online backfill at one moment, from {@link BackfillTask#progress()} and {@link BridgeStats#backfills()}.
  * Immutable.
  *
  * @param id the backfill's id: {@code <slot>/backfill/<schema.table>} (one backfill per table and slot at a time)

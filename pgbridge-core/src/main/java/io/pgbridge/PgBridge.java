@@ -14,7 +14,6 @@ import io.pgbridge.spi.SourceContext;
 import io.pgbridge.spi.support.NamedThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -109,7 +108,7 @@ public final class PgBridge implements AutoCloseable {
                     parts.routes,
                     parts.sinkByRoute::get,
                     parts.catchAllBySource,
-                    failurePolicy(),
+                    FailurePolicy.of(deadLetters, parts.deadLetterTarget, parts.sources),
                     parts.options,
                     role -> new NamedThreadFactory(role, parts.threadFactory),
                     meterRegistry);
@@ -339,7 +338,7 @@ public final class PgBridge implements AutoCloseable {
      * Starts an online backfill of {@code table} on the WAL source while streaming goes on: the rows matching {@code
      * filter} are sent again as {@code op: "r"} events through the table's route, chunk by chunk in primary-key order
      * between watermarks, so that the last event for every row carries its latest committed value (see {@code
-     * docs/wal.md}, "Online backfill"). Its progress is in {@link Stats#backfills()} and the logs; it resumes from its
+     * docs/wal.md}, "Online backfill"). Its progress is in {@link BridgeStats#backfills()} and the logs; it resumes from its
      * last confirmed chunk after a restart, until it is done or {@linkplain BackfillTask#cancel() cancelled}. Returns
      * at once; the backfill runs on a thread of its own ({@code pgbridge-wal-backfill-<slot>}).
      *
@@ -371,7 +370,7 @@ public final class PgBridge implements AutoCloseable {
     }
 
     /** A snapshot of the pipeline's counters; all zero before {@link #start()}. */
-    public Stats stats() {
+    public BridgeStats stats() {
         Pipeline p;
         synchronized (lock) {
             p = pipeline;
@@ -381,7 +380,7 @@ public final class PgBridge implements AutoCloseable {
             source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
         }
         if (p == null) {
-            return new Stats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of());
+            return new BridgeStats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of());
         }
         List<BackfillProgress> backfills = new ArrayList<>();
         for (EventSource source : parts.sources) {
@@ -390,7 +389,7 @@ public final class PgBridge implements AutoCloseable {
             }
         }
         var s = p.stats();
-        return new Stats(
+        return new BridgeStats(
                 s.received(),
                 s.delivered(),
                 s.retries(),
@@ -410,126 +409,13 @@ public final class PgBridge implements AutoCloseable {
      * {@link Health}. Never blocks; any thread.
      */
     public Health health() {
-        Stats s = stats();
+        BridgeStats s = stats();
         return new Health(state(), s.sources(), s.routes(), parts.healthLagThresholdBytes, java.time.Instant.now());
     }
 
     @Override
     public String toString() {
         return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
-    }
-
-    /** Counters of a running bridge. Immutable snapshot. */
-    public static final class Stats {
-        private final long received;
-        private final long delivered;
-        private final long retries;
-        private final long deadLettered;
-        private final long unrouted;
-        private final int inFlightEvents;
-        private final long inFlightBytes;
-        private final Map<String, Long> sourceLagBytes;
-        private final List<RouteStats> routes;
-        private final List<SourceStats> sources;
-        private final List<BackfillProgress> backfills;
-
-        Stats(
-                long received,
-                long delivered,
-                long retries,
-                long deadLettered,
-                long unrouted,
-                int inFlightEvents,
-                long inFlightBytes,
-                Map<String, Long> sourceLagBytes,
-                List<RouteStats> routes,
-                List<SourceStats> sources,
-                List<BackfillProgress> backfills) {
-            this.received = received;
-            this.delivered = delivered;
-            this.retries = retries;
-            this.deadLettered = deadLettered;
-            this.unrouted = unrouted;
-            this.inFlightEvents = inFlightEvents;
-            this.inFlightBytes = inFlightBytes;
-            this.sourceLagBytes = Map.copyOf(sourceLagBytes);
-            this.routes = List.copyOf(routes);
-            this.sources = List.copyOf(sources);
-            this.backfills = List.copyOf(backfills);
-        }
-
-        /**
-         * The online backfills started or resumed since {@link #start()}, running or ended ({@link #backfill}), by
-         * table: rows, chunks, percent and rate; empty when there is none.
-         */
-        public List<BackfillProgress> backfills() {
-            return backfills;
-        }
-
-        /**
-         * Each route's state (delivering, retrying since, halted), attempts and last error, in route order; empty
-         * before {@link #start()}.
-         */
-        public List<RouteStats> routes() {
-            return routes;
-        }
-
-        /** Each source's state, guarantee and counters, in start order; empty before {@link #start()}. */
-        public List<SourceStats> sources() {
-            return sources;
-        }
-
-        /** Events sources handed over. */
-        public long received() {
-            return received;
-        }
-
-        /** Route deliveries sinks confirmed (an event on two routes counts twice). */
-        public long delivered() {
-            return delivered;
-        }
-
-        /** Failed delivery attempts (each is retried). */
-        public long retries() {
-            return retries;
-        }
-
-        /** Events a dead-letter destination took. */
-        public long deadLettered() {
-            return deadLettered;
-        }
-
-        /** Events no route took. */
-        public long unrouted() {
-            return unrouted;
-        }
-
-        public int inFlightEvents() {
-            return inFlightEvents;
-        }
-
-        /** Estimated heap bytes of in-flight events. */
-        public long inFlightBytes() {
-            return inFlightBytes;
-        }
-
-        /**
-         * How far each source that measures it is behind the database, in bytes, by source name. For {@code wal}:
-         * {@code pg_current_wal_lsn() - confirmed_flush_lsn} of its replication slot (WAL written since the last
-         * position every sink confirmed; PostgreSQL retains at least that much for the slot), measured every {@code wal.heartbeat-interval-ms} (absent before the first measurement or when
-         * heartbeats are off). Never {@code null}; empty when no source measures lag.
-         */
-        public Map<String, Long> sourceLagBytes() {
-            return sourceLagBytes;
-        }
-
-        @Override
-        public String toString() {
-            return "Stats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
-                    + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
-                    + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes
-                    + ", routes=" + routes + ", sources=" + sources + ", backfills=" + backfills + '}';
-        }
     }
 
     /**
@@ -782,19 +668,5 @@ public final class PgBridge implements AutoCloseable {
             return "PgBridge.Builder{settings=" + settings.keySet() + ", routes=" + routes + ", sinks=" + sinks.keySet()
                     + ", sources=" + sourceNames + '}';
         }
-    }
-
-    /** Where refused events go: the builder's handler, the dead-letter target, each source's own place. */
-    private FailurePolicy failurePolicy() {
-        Map<String, DeadLetterHandler> own = new HashMap<>();
-        Map<String, DeliveryGuarantee> guarantees = new HashMap<>();
-        for (EventSource source : parts.sources) {
-            DeadLetterHandler handler = source.deadLetterHandler();
-            if (handler != null) {
-                own.put(source.name(), handler);
-            }
-            guarantees.put(source.name(), source.guarantee());
-        }
-        return new FailurePolicy(deadLetters, parts.deadLetterTarget, own, guarantees);
     }
 }

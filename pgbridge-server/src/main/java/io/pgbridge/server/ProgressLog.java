@@ -2,6 +2,7 @@ package io.pgbridge.server;
 
 import static io.pgbridge.server.PgBridgeServer.log;
 
+import io.pgbridge.BridgeStats;
 import io.pgbridge.PgBridge;
 import io.pgbridge.spi.support.NamedThreadFactory;
 import java.time.Duration;
@@ -21,7 +22,7 @@ import java.util.stream.Collectors;
 final class ProgressLog implements AutoCloseable {
     /** What one look at the bridge saw, for the difference between two looks. */
     record Snapshot(long nanos, long received, long delivered, long retries, int inFlight, Map<String, Long> lag) {
-        static Snapshot of(PgBridge.Stats stats, long nanos) {
+        static Snapshot of(BridgeStats stats, long nanos) {
             return new Snapshot(
                     nanos,
                     stats.received(),

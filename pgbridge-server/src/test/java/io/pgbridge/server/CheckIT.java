@@ -8,8 +8,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
+import io.pgbridge.testkit.ThrowawayPostgres;
 import java.net.URI;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -191,6 +193,25 @@ class CheckIT {
                 st.execute("SELECT pg_reload_conf()");
             }
             awaitPluginLibraries(allowed);
+        }
+    }
+
+    /** The machine's cluster must stay logical, so this runs a cluster of its own at {@code wal_level=replica}. */
+    @Test
+    void aServerWithoutLogicalDecodingFails() throws Exception {
+        try (ThrowawayPostgres replica = ThrowawayPostgres.start(List.of("wal_level = replica"))) {
+            try (Connection c = DriverManager.getConnection(
+                            replica.url().replace("postgresql://postgres@", "jdbc:postgresql://"), "postgres", "");
+                    Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE orders (id int PRIMARY KEY)");
+            }
+
+            Runner.Result result = check(settings(replica.url(), "public.orders->queue:" + QUEUE));
+
+            assertThat(failures(result)).as("%s", result).anySatisfy(line -> assertThat(line)
+                    .startsWith("FAIL  source wal: wal_level is 'replica', logical decoding needs 'logical':"
+                            + " run ALTER SYSTEM SET wal_level = logical"));
+            assertThat(result.exit()).isEqualTo(3);
         }
     }
 

@@ -4,7 +4,10 @@ import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.DeadLetterHandler;
+import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.Sink;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,25 @@ public final class FailurePolicy {
         this.deadLetterTarget = deadLetterTarget;
         this.bySource = Map.copyOf(bySource);
         this.guarantees = Map.copyOf(guarantees);
+    }
+
+    /**
+     * The policy of a bridge: the builder's handler, the dead-letter target, and each source's own place and guarantee.
+     *
+     * @param configured the builder's handler, or {@code null}
+     * @param deadLetterTarget where on a route's own sink refused events go, or {@code null}
+     */
+    public static FailurePolicy of(DeadLetterHandler configured, Target deadLetterTarget, List<EventSource> sources) {
+        Map<String, DeadLetterHandler> own = new HashMap<>();
+        Map<String, DeliveryGuarantee> guarantees = new HashMap<>();
+        for (EventSource source : sources) {
+            DeadLetterHandler handler = source.deadLetterHandler();
+            if (handler != null) {
+                own.put(source.name(), handler);
+            }
+            guarantees.put(source.name(), source.guarantee());
+        }
+        return new FailurePolicy(configured, deadLetterTarget, own, guarantees);
     }
 
     /** Where {@code event}, on a route to {@code sink}, goes; {@code null} when the route must halt. */
