@@ -17,6 +17,7 @@ public final class BridgeStats {
     private final Map<String, Long> sourceLagBytes;
     private final List<RouteStats> routes;
     private final List<SourceStats> sources;
+    private final List<BackfillProgress> backfills;
 
     BridgeStats(
             long received,
@@ -28,7 +29,8 @@ public final class BridgeStats {
             long inFlightBytes,
             Map<String, Long> sourceLagBytes,
             List<RouteStats> routes,
-            List<SourceStats> sources) {
+            List<SourceStats> sources,
+            List<BackfillProgress> backfills) {
         this.received = received;
         this.delivered = delivered;
         this.retries = retries;
@@ -39,6 +41,15 @@ public final class BridgeStats {
         this.sourceLagBytes = Map.copyOf(sourceLagBytes);
         this.routes = List.copyOf(routes);
         this.sources = List.copyOf(sources);
+        this.backfills = List.copyOf(backfills);
+    }
+
+    /**
+     * The online backfills started or resumed since {@link PgBridge#start()}, running or ended
+     * ({@link PgBridge#backfill}), by table: rows, chunks, percent and rate; empty when there is none.
+     */
+    public List<BackfillProgress> backfills() {
+        return backfills;
     }
 
     /**
@@ -103,6 +114,6 @@ public final class BridgeStats {
         return "BridgeStats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
                 + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
                 + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes
-                + ", routes=" + routes + ", sources=" + sources + '}';
+                + ", routes=" + routes + ", sources=" + sources + ", backfills=" + backfills + '}';
     }
 }

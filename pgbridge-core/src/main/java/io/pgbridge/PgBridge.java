@@ -5,6 +5,7 @@ import io.pgbridge.internal.config.CoreSettings;
 import io.pgbridge.internal.config.KnownSettings;
 import io.pgbridge.internal.pipeline.FailurePolicy;
 import io.pgbridge.internal.pipeline.Pipeline;
+import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.Settings;
@@ -324,6 +325,50 @@ public final class PgBridge implements AutoCloseable {
         return parts.routes;
     }
 
+    /**
+     * Starts an online backfill of every row of {@code table}: {@link #backfill(String, String)} without a filter.
+     *
+     * @throws ConfigurationException as {@link #backfill(String, String)}
+     */
+    public BackfillTask backfill(String table) {
+        return backfill(table, null);
+    }
+
+    /**
+     * Starts an online backfill of {@code table} on the WAL source while streaming goes on: the rows matching {@code
+     * filter} are sent again as {@code op: "r"} events through the table's route, chunk by chunk in primary-key order
+     * between watermarks, so that the last event for every row carries its latest committed value (see {@code
+     * docs/wal.md}, "Online backfill"). Its progress is in {@link BridgeStats#backfills()} and the logs; it resumes from its
+     * last confirmed chunk after a restart, until it is done or {@linkplain BackfillTask#cancel() cancelled}. Returns
+     * at once; the backfill runs on a thread of its own ({@code pgbridge-wal-backfill-<slot>}).
+     *
+     * @param table {@code schema.table}, a table a WAL route takes; it needs a primary key, and REPLICA IDENTITY DEFAULT
+     *     or FULL
+     * @param filter a SQL condition on the table's columns ({@code "created_at > now() - interval '1 day'"}), or {@code
+     *     null} for every row; it is SQL written by the application, run as it is: never pass user input
+     * @throws ConfigurationException when there is no WAL source with pgoutput, no route takes the table, or a
+     *     backfill of it runs already
+     * @throws SchemaException when the table cannot be backfilled: missing, without a primary key, another replica
+     *     identity, or a filter that is not valid SQL for it
+     * @throws IllegalStateException when the bridge is not running
+     */
+    public BackfillTask backfill(String table, String filter) {
+        Objects.requireNonNull(table, "table");
+        if (table.indexOf('.') < 1) {
+            throw new ConfigurationException("backfill table '" + table + "' must be schema.table, e.g. public.orders");
+        }
+        if (state() != State.RUNNING) {
+            throw new IllegalStateException("backfill needs a running bridge; it is " + state());
+        }
+        for (EventSource source : parts.sources) {
+            if (source instanceof WalSource wal) {
+                return wal.backfill(table, filter == null || filter.isBlank() ? null : filter);
+            }
+        }
+        throw new ConfigurationException("backfill needs the WAL source: route " + table + " (its channel is "
+                + "schema.table) so that the bridge streams it");
+    }
+
     /** A snapshot of the pipeline's counters; all zero before {@link #start()}. */
     public BridgeStats stats() {
         Pipeline p;
@@ -335,7 +380,13 @@ public final class PgBridge implements AutoCloseable {
             source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
         }
         if (p == null) {
-            return new BridgeStats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of());
+            return new BridgeStats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of());
+        }
+        List<BackfillProgress> backfills = new ArrayList<>();
+        for (EventSource source : parts.sources) {
+            if (source instanceof WalSource wal) {
+                backfills.addAll(wal.backfills());
+            }
         }
         var s = p.stats();
         return new BridgeStats(
@@ -348,7 +399,8 @@ public final class PgBridge implements AutoCloseable {
                 p.inFlightBytes(),
                 lag,
                 p.routeStats(),
-                p.sourceStats());
+                p.sourceStats(),
+                backfills);
     }
 
     /**

@@ -1,13 +1,17 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.Event;
 import io.pgbridge.internal.replication.PgOutputDecoder;
 import io.pgbridge.internal.replication.PgOutputHandler;
 import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TupleData;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import org.postgresql.replication.LogSequenceNumber;
 
 /** pgoutput messages to change events ({@link ChangeEventJson}), one per row change, truncated table or message. */
 final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
@@ -15,14 +19,17 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     private final ChangeEventJson json = new ChangeEventJson();
     private final Emitter emitter;
     private final String heartbeatPrefix;
+    private final BackfillWindows windows;
     private ChangeEventJson.Txn txn;
     private Relation relation;
     private String channel;
     private boolean relationWanted;
 
-    PgOutputEvents(Emitter emitter, String heartbeatPrefix) {
+    /** @param windows the online backfills' watermark windows, told of every change while one is open */
+    PgOutputEvents(Emitter emitter, String heartbeatPrefix, BackfillWindows windows) {
         this.emitter = emitter;
         this.heartbeatPrefix = heartbeatPrefix;
+        this.windows = windows;
     }
 
     @Override
@@ -44,6 +51,9 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
 
     @Override
     public void insert(Relation r, TupleData newRow) throws InterruptedException, SQLException {
+        if (windows.anyOpen()) {
+            backfilled(r, newRow);
+        }
         if (emitter.next() && wanted(r)) {
             byte[] payload;
             try {
@@ -59,6 +69,12 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     @Override
     public void update(Relation r, char oldKind, TupleData oldRow, TupleData newRow)
             throws InterruptedException, SQLException {
+        if (windows.anyOpen()) {
+            backfilled(r, newRow);
+            if (oldRow != null) {
+                backfilled(r, oldRow);
+            }
+        }
         if (emitter.next() && wanted(r)) {
             byte[] payload;
             try {
@@ -73,6 +89,9 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
 
     @Override
     public void delete(Relation r, char oldKind, TupleData oldRow) throws InterruptedException, SQLException {
+        if (windows.anyOpen()) {
+            backfilled(r, oldRow);
+        }
         if (emitter.next() && wanted(r)) {
             byte[] payload;
             try {
@@ -96,6 +115,9 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     public void truncate(List<Relation> relations, boolean cascade, boolean restartIdentity)
             throws InterruptedException, SQLException {
         for (Relation r : relations) {
+            if (windows.anyOpen()) {
+                windows.truncated(r.qualifiedName());
+            }
             if (emitter.next() && wanted(r)) {
                 emit(channel, json.truncate(r, txn, cascade, restartIdentity));
             }
@@ -108,6 +130,10 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
         if (prefix.equals(heartbeatPrefix)) {
             return; // its only job is to give the server a position to report; FlushTracker flushes it when idle
         }
+        if (prefix.equals(Backfill.PREFIX) && !transactional) {
+            watermark(lsn, new String(content, StandardCharsets.UTF_8));
+            return;
+        }
         if (!transactional) {
             emitter.standalone(lsn, prefix, json.message(lsn, null, prefix, content));
             return;
@@ -115,6 +141,65 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
         if (emitter.next() && emitter.wants(prefix)) {
             emit(prefix, json.message(lsn, txn, prefix, content));
         }
+    }
+
+    /** Tells the backfill windows of a change to a row of {@code r} while a window on it is open. */
+    private void backfilled(Relation r, TupleData row) {
+        List<String> names = windows.keyNames(r.qualifiedName());
+        if (names == null) {
+            return;
+        }
+        List<String> key = new ArrayList<>(names.size());
+        for (String name : names) {
+            int i = column(r, name);
+            byte[] value = i < 0 || row.kind(i) != TupleData.TEXT ? null : row.value(i);
+            if (value == null) {
+                return; // not a key this table's backfill reads (a replica identity other than the key)
+            }
+            key.add(new String(value, StandardCharsets.UTF_8));
+        }
+        windows.changed(r.qualifiedName(), key);
+    }
+
+    private static int column(Relation r, String name) {
+        for (int i = 0; i < r.columns().size(); i++) {
+            if (r.columns().get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A backfill watermark ({@code <chunk>:low} or {@code <chunk>:high}). At a high watermark the chunk's rows that did
+     * not change inside the window are handed over as a transaction of their own at position {@code lsn - 1}, sealed
+     * there, like any non-transactional message ({@link Emitter#standalone}): pgoutput gives a message the LSN where
+     * its record ends, which can be the commit LSN of the very next transaction, so the rows must sit below it.
+     */
+    private void watermark(long lsn, String content) throws InterruptedException, SQLException {
+        int colon = content.lastIndexOf(':');
+        String chunk = content.substring(0, Math.max(colon, 0));
+        if (content.endsWith(":low")) {
+            windows.low(chunk);
+            return;
+        }
+        String table = windows.table(chunk);
+        List<InitialSnapshot.Row> rows = windows.high(chunk, lsn - 1);
+        if (rows == null) {
+            return; // not this bridge's chunk (written before a restart), or handled already
+        }
+        emitter.begin(lsn - 1);
+        String id = LogSequenceNumber.valueOf(lsn).asString() + ":b:";
+        for (InitialSnapshot.Row row : rows) {
+            if (emitter.next() && emitter.wants(table)) {
+                emitter.emit(Event.builder()
+                        .id(id + emitter.ordinal())
+                        .channel(table)
+                        .payloadUnsafe(row.payload())
+                        .contentType(Emitter.CONTENT_JSON));
+            }
+        }
+        emitter.commit(lsn);
     }
 
     /**

@@ -38,8 +38,9 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     private final Connection connection;
     private final List<Table> tables = new ArrayList<>();
     private final ChangeEventJson json = new ChangeEventJson();
-    private final SerializedString lsn;
-    private final ExecutorService prefetcher;
+    private SerializedString lsn;
+    private final ExecutorService prefetcher; // null for a live read (no prefetch)
+    private String count; // a live read's count query
     // the chunk being fetched ahead (null when none) and the request it answers
     private Future<List<byte[][]>> next;
     private int nextTable;
@@ -52,7 +53,61 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     private SnapshotTables(Connection connection, String lsn, ThreadFactory threads) {
         this.connection = connection;
         this.lsn = new SerializedString(lsn);
-        this.prefetcher = Executors.newSingleThreadExecutor(threads);
+        this.prefetcher = threads == null ? null : Executors.newSingleThreadExecutor(threads);
+    }
+
+    /**
+     * Opens one table for an online backfill: each chunk is one query in a transaction of its own (autocommit,
+     * {@code READ COMMITTED}), so that it sees every change committed before it; no chunk is fetched ahead (a chunk
+     * must be read between its watermarks). The {@code lsn} of the events is set per chunk ({@link #lsn(long)}).
+     *
+     * @param filter a SQL condition on the table's columns ({@code r.} qualifies them), or {@code null} for all rows
+     * @throws SQLException when the table cannot be read, or the filter is not valid SQL for it
+     */
+    static SnapshotTables live(PostgresConnector postgres, String tableName, String filter) throws SQLException {
+        Connection c = postgres.connect();
+        try {
+            SnapshotTables tables = new SnapshotTables(c, "0/0", null);
+            Table t = table(c, tableName, filter);
+            tables.tables.add(t);
+            t.first().setInt(1, 0);
+            t.first().executeQuery().close(); // checks the filter now
+            tables.count = "SELECT count(*) FROM " + quoted(tableName) + " AS r"
+                    + (filter == null ? "" : " WHERE (" + filter + ")");
+            return tables;
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** A live read's rows now: {@code count(*)} with its filter. */
+    long count() throws SQLException {
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery(count)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** The primary key's column names of table {@code table}, in key order. */
+    List<String> keyNames(int table) {
+        Table t = tables.get(table);
+        List<String> names = new ArrayList<>(t.keyColumns().length);
+        for (int k : t.keyColumns()) {
+            names.add(t.relation().columns().get(k).name());
+        }
+        return names;
+    }
+
+    /** The replica identity of table {@code table} ({@code pg_class.relreplident}: d, f, i or n). */
+    char replicaIdentity(int table) {
+        return tables.get(table).relation().replicaIdentity();
+    }
+
+    /** The {@code lsn} written into the events of the next chunks. */
+    void lsn(long lsn) {
+        this.lsn = new SerializedString(LogSequenceNumber.valueOf(lsn).asString());
     }
 
     /**
@@ -92,7 +147,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
             }
             SnapshotTables tables = new SnapshotTables(c, lsn, threads);
             for (String name : tableNames) {
-                tables.tables.add(table(c, name));
+                tables.tables.add(table(c, name, null));
             }
             return tables;
         } catch (SQLException | RuntimeException e) {
@@ -129,7 +184,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
         return problems;
     }
 
-    private static Table table(Connection c, String name) throws SQLException {
+    private static Table table(Connection c, String name, String filter) throws SQLException {
         int dot = name.indexOf('.');
         String schema = name.substring(0, dot);
         String table = name.substring(dot + 1);
@@ -197,12 +252,13 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
                     .append(')');
         }
         String limit = " LIMIT ?";
+        String where = filter == null ? " WHERE " : " WHERE (" + filter + ") AND ";
         Relation relation = new Relation(oid, schema, table, identity, columns);
         return new Table(
                 relation,
                 keyColumns,
-                c.prepareStatement(select + order.toString() + limit),
-                c.prepareStatement(select + " WHERE " + left + ") > " + right + ")" + order + limit));
+                c.prepareStatement(select + (filter == null ? "" : " WHERE (" + filter + ")") + order + limit),
+                c.prepareStatement(select + where + left + ") > " + right + ")" + order + limit));
     }
 
     /**
@@ -223,9 +279,9 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
             raw = fetch(table, after, limit);
         }
         Table t = tables.get(table);
-        if (raw.size() == limit) {
+        if (prefetcher != null && raw.size() == limit) {
             prefetch(table, key(t, raw.get(raw.size() - 1)), limit);
-        } else if (table + 1 < tables.size()) {
+        } else if (prefetcher != null && table + 1 < tables.size()) {
             prefetch(table + 1, null, limit);
         }
         List<InitialSnapshot.Row> rows = new ArrayList<>(raw.size());
@@ -252,7 +308,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
 
     /** Waits for a prefetch nobody wants any more: the connection serves one query at a time. */
     private void settlePrefetch() {
-        if (next != null) {
+        if (prefetcher != null && next != null) {
             try {
                 next.get();
             } catch (ExecutionException e) {
@@ -316,9 +372,13 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     @Override
     public void close() throws SQLException {
         settlePrefetch();
-        prefetcher.shutdown();
+        if (prefetcher != null) {
+            prefetcher.shutdown();
+        }
         try {
-            connection.rollback();
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+            }
         } finally {
             connection.close();
         }

@@ -1,5 +1,8 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.BackfillProgress;
+import io.pgbridge.BackfillTask;
+import io.pgbridge.ConfigurationException;
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
@@ -19,11 +22,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +71,8 @@ public final class WalSource implements EventSource {
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
     /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
     static final int FAILED_AFTER = 3;
+    /** The key of a backfill's progress record: {@code <slot>/backfill/<schema.table>}. */
+    private static final String BACKFILL_KEY = "/backfill/";
 
     private static final long NOT_FAILING = Long.MIN_VALUE;
 
@@ -81,6 +88,10 @@ public final class WalSource implements EventSource {
     private final WalConfig config;
     private final Backoff reconnectBackoff;
     private final SlotMonitor monitor;
+    // the online backfills' windows (null when the decoder cannot serve them: wal2json, a source of its own decoder)
+    // and the backfills running, by table
+    private final BackfillWindows windows;
+    private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
 
     private volatile boolean reading;
     private volatile boolean closing;
@@ -107,17 +118,28 @@ public final class WalSource implements EventSource {
     private long consistentPoint;
 
     WalSource(PostgresConnector postgres, WalConfig config) {
-        this(
-                "wal",
-                postgres,
-                config,
-                config.isWal2Json()
-                        ? emitter -> new Wal2JsonEvents(emitter, SlotMonitor.PREFIX)
-                        : emitter -> new PgOutputEvents(emitter, SlotMonitor.PREFIX));
+        this("wal", postgres, config, config.isWal2Json() ? null : new BackfillWindows());
     }
 
-    private WalSource(String name, PostgresConnector postgres, WalConfig config, DecoderFactory decoders) {
+    private WalSource(String name, PostgresConnector postgres, WalConfig config, BackfillWindows windows) {
+        this(
+                name,
+                postgres,
+                config,
+                windows == null
+                        ? emitter -> new Wal2JsonEvents(emitter, SlotMonitor.PREFIX)
+                        : emitter -> new PgOutputEvents(emitter, SlotMonitor.PREFIX, windows),
+                windows);
+    }
+
+    private WalSource(
+            String name,
+            PostgresConnector postgres,
+            WalConfig config,
+            DecoderFactory decoders,
+            BackfillWindows windows) {
         this.name = name;
+        this.windows = windows;
         this.decoders = decoders;
         this.postgres = postgres;
         this.config = config;
@@ -132,7 +154,7 @@ public final class WalSource implements EventSource {
      *
      * @param name the source's name, also {@link io.pgbridge.Event#source()} of its events
      * @param tables the published tables, as {@code schema.table}
-     * @throws io.pgbridge.ConfigurationException listing every invalid setting
+     * @throws ConfigurationException listing every invalid setting
      */
     public static WalSource forPublication(
             String name,
@@ -149,7 +171,7 @@ public final class WalSource implements EventSource {
                 .temporarySlot(false)
                 .snapshot(WalOptions.Snapshot.NEVER)
                 .build();
-        return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders);
+        return new WalSource(name, postgres, WalConfig.from(own, tables, ""), decoders, null);
     }
 
     @Override
@@ -222,6 +244,7 @@ public final class WalSource implements EventSource {
             return;
         }
         monitor.start(context.threadFactory());
+        resumeBackfills();
         log.info(
                 "Streaming WAL from slot {} ({}{}) at {}, resuming after {}{}",
                 config.slot,
@@ -230,6 +253,120 @@ public final class WalSource implements EventSource {
                 postgres.describe(),
                 LogSequenceNumber.valueOf(confirmed).asString(),
                 snapshot == null ? "" : ", once the initial snapshot is read");
+    }
+
+    /**
+     * Starts an online backfill of {@code table} ({@link Backfill}), from its start, while streaming goes on.
+     *
+     * @param table {@code schema.table}, a table a route takes
+     * @param filter a SQL condition on the table's columns, or {@code null} for every row
+     * @throws ConfigurationException when this source cannot backfill (wal2json), no route takes the table,
+     *     or a backfill of it runs already
+     * @throws IllegalStateException when the source is not streaming
+     * @throws SchemaException when the table cannot be backfilled (missing, no primary key, a replica identity other
+     *     than DEFAULT or FULL, a filter that is not valid SQL for it)
+     */
+    public BackfillTask backfill(String table, String filter) {
+        if (windows == null) {
+            throw new ConfigurationException("backfill needs wal.output-plugin=pgoutput: its watermarks are "
+                    + "logical decoding messages, and the rows are written in pgoutput's event shape");
+        }
+        if (!reading || config.snapshot == WalOptions.Snapshot.INITIAL_ONLY) {
+            throw new IllegalStateException("the WAL source is not streaming: start the bridge first (and a backfill "
+                    + "needs a slot: not with wal.snapshot=initial-only)");
+        }
+        if (!context.isRouted(table)) {
+            throw new ConfigurationException("no route takes table " + table + ": backfill sends its rows "
+                    + "through the table's route; add a route for it (channel " + table + ")");
+        }
+        Backfill running = backfills.get(table);
+        if (running != null && running.progress().state() == BackfillProgress.State.RUNNING) {
+            throw new ConfigurationException(
+                    "a backfill of " + table + " runs already (" + running.id() + "): cancel it first, or wait for it");
+        }
+        return startBackfill(table, filter, InitialSnapshot.Progress.START);
+    }
+
+    /** The backfills this source started or resumed since it started, running or ended. */
+    public List<BackfillProgress> backfills() {
+        List<BackfillProgress> all = new ArrayList<>();
+        for (Backfill b : backfills.values()) {
+            all.add(b.progress());
+        }
+        all.sort(Comparator.comparing(BackfillProgress::table));
+        return all;
+    }
+
+    private Backfill startBackfill(String table, String filter, InitialSnapshot.Progress from) {
+        String key = config.slot + BACKFILL_KEY + table;
+        SnapshotTables tables = null;
+        try {
+            tables = SnapshotTables.live(postgres, table, filter);
+            char identity = tables.replicaIdentity(0);
+            if (identity != 'd' && identity != 'f') {
+                throw new SchemaException(
+                        "table " + table + " has REPLICA IDENTITY " + (identity == 'n' ? "NOTHING" : "USING INDEX")
+                                + ": a backfill must see the primary key of every deleted row in the WAL; "
+                                + "ALTER TABLE " + table + " REPLICA IDENTITY DEFAULT (or FULL)");
+            }
+            SnapshotStore store = new SnapshotStore(postgres, key, List.of(table), filter);
+            try (Connection c = postgres.connect()) {
+                store.load(c);
+            }
+            store.record(from);
+            Backfill b = new Backfill(
+                    key,
+                    table,
+                    filter,
+                    postgres,
+                    windows,
+                    tracker::acknowledged,
+                    store,
+                    tables,
+                    from,
+                    tables.count(),
+                    InitialSnapshot.CHUNK_ROWS);
+            backfills.put(table, b);
+            b.start(context.threadFactory(), config.slot);
+            return b;
+        } catch (SQLException e) {
+            closeQuietly(tables);
+            throw new SchemaException(
+                    "Cannot backfill " + table + (filter == null ? "" : " where " + filter) + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(tables);
+            throw e;
+        }
+    }
+
+    /** Resumes the backfills that a previous bridge on this slot left unfinished, from their last confirmed chunk. */
+    private void resumeBackfills() {
+        if (windows == null || config.temporarySlot) {
+            return;
+        }
+        String prefix = config.slot + BACKFILL_KEY;
+        try (Connection c = postgres.connect()) {
+            for (Map.Entry<String, String> record :
+                    SnapshotStore.unfinished(c, prefix).entrySet()) {
+                String table = record.getKey().substring(prefix.length());
+                if (!context.isRouted(table)) {
+                    log.warn(
+                            "Unfinished backfill {} is not resumed: no route takes {} any more",
+                            record.getKey(),
+                            table);
+                    continue;
+                }
+                SnapshotStore.Record r =
+                        new SnapshotStore(postgres, record.getKey(), List.of(table), record.getValue()).load(c);
+                try {
+                    startBackfill(table, record.getValue(), r.progress());
+                } catch (RuntimeException e) {
+                    log.error("Unfinished backfill {} cannot resume: {}", record.getKey(), e.getMessage());
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.error("Unfinished backfills of slot {} cannot be resumed: {}", config.slot, e.getMessage());
+        }
     }
 
     /** Refuses tables the snapshot cannot read in key order, all at once. */
@@ -804,6 +941,13 @@ public final class WalSource implements EventSource {
 
     @Override
     public void stop() {
+        for (Backfill b : backfills.values()) {
+            try {
+                b.stop(); // before the reader stops: a backfill waits for the reader to hand its chunk over
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         reading = false;
         if (context != null) {
             context.state(SourceState.STOPPED, null);

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * A bridge in a process of its own, for tests that kill the JVM or cap its heap. Arguments: postgres URL, slot,
  * routes, ledger file, events to wait for (then it closes and exits 0; a negative number runs until killed),
- * extra settings as {@code key=value}.
+ * extra settings as {@code key=value}. With {@code -Dpgbridge.test.backfill=<schema.table>} it starts an online backfill
+ * of that table once running.
  */
 public final class WalChild {
     private WalChild() {}
@@ -46,6 +47,10 @@ public final class WalChild {
         }
         try (PgBridge bridge = builder.build()) {
             bridge.start();
+            String backfill = System.getProperty("pgbridge.test.backfill");
+            if (backfill != null) {
+                bridge.backfill(backfill);
+            }
             if (expected < 0) {
                 bridge.awaitTermination(java.time.Duration.ofDays(1));
             } else {

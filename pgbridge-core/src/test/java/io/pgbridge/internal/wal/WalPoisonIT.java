@@ -44,7 +44,7 @@ class WalPoisonIT {
                     f.slot,
                     Set.of(f.schema + ".t"),
                     emitter -> {
-                        PgOutputEvents events = new PgOutputEvents(emitter, SlotMonitor.PREFIX);
+                        PgOutputEvents events = new PgOutputEvents(emitter, SlotMonitor.PREFIX, new BackfillWindows());
                         return (message, lsn) -> {
                             if (poisonous && contains(message, POISON)) {
                                 throw new IllegalStateException("cannot parse the message at " + lsn);

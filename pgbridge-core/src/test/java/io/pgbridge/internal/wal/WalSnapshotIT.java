@@ -36,9 +36,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code wal.snapshot=initial} against a real PostgreSQL while writers update, delete and insert rows throughout:
- * the events rebuild the table (no missing row, no row whose last event is older than its last committed change),
- * in one bridge and across a SIGKILL of the bridge's JVM in the middle of the snapshot.
+ * {@code wal.snapshot=initial}, and the online backfill ({@link PgBridge#backfill}), against a real PostgreSQL while
+ * writers update, delete and insert rows throughout: the events rebuild the table (no missing row, no row whose last
+ * event is older than its last committed change), in one bridge and across a SIGKILL of the bridge's JVM in the middle
+ * of the snapshot.
  */
 class WalSnapshotIT {
     static final int ROWS = 50_000;
@@ -67,8 +68,10 @@ class WalSnapshotIT {
     @AfterEach
     void tearDown() throws Exception {
         stopWriters();
-        try (PreparedStatement ps = db.sql.prepareStatement("DELETE FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+        try (PreparedStatement ps = db.sql.prepareStatement(
+                "DELETE FROM " + SnapshotStore.TABLE + " WHERE slot = ? OR starts_with(slot, ? || '/')")) {
             ps.setString(1, db.slot);
+            ps.setString(2, db.slot);
             ps.execute();
         } catch (SQLException e) {
             // the table is created by the first snapshot; a test that failed before has none
@@ -109,6 +112,197 @@ class WalSnapshotIT {
             }
             System.out.println("WalSnapshotIT: " + reads + " rows read in the snapshot, " + (payloads.size() - reads)
                     + " changes streamed, " + writes.get() + " writes");
+        }
+    }
+
+    @Test
+    void backfillWhileWritersChangeTheTableAndAnotherTableStreamsRebuildsTheTable() throws Exception {
+        String other = db.schema + ".other";
+        db.exec("CREATE TABLE " + other + " (id bigserial PRIMARY KEY, v int NOT NULL)");
+        InMemorySink sink = new InMemorySink();
+        LatencySink latencies = new LatencySink(sink, other);
+        try (PgBridge bridge = db.bridge(table + "->queue:items, " + other + "->queue:other", latencies)
+                .build()) {
+            bridge.start();
+            startWriters();
+            AtomicLong otherRows = new AtomicLong();
+            Thread streaming = new Thread(
+                    () -> {
+                        try (Connection c = TestServices.postgresConnection();
+                                PreparedStatement ps = c.prepareStatement("INSERT INTO " + other + " (v) VALUES (1)")) {
+                            while (writing.get()) {
+                                ps.executeUpdate();
+                                otherRows.incrementAndGet();
+                            }
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    },
+                    "backfill-it-other-writer");
+            streaming.start();
+            writers.add(streaming);
+            // the baseline: 3 s of streaming once the start's backlog is gone (p99 of the last second under 100 ms)
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                long now = System.nanoTime();
+                return latencies.p99(now - TimeUnit.SECONDS.toNanos(1), now) < 100;
+            });
+            long baselineFrom = System.nanoTime();
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> System.nanoTime() - baselineFrom > TimeUnit.SECONDS.toNanos(3));
+            long writesAtStart = writes.get();
+            long backfillFrom = System.nanoTime();
+            io.pgbridge.BackfillTask backfill = bridge.backfill(table);
+            assertThat(backfill.await(Duration.ofSeconds(180)))
+                    .as("backfill ended")
+                    .isTrue();
+            long backfillTo = System.nanoTime();
+            io.pgbridge.BackfillProgress done = backfill.progress();
+            assertThat(done.state()).as("backfill %s", done).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+            assertThat(writes.get() - writesAtStart)
+                    .as("writes committed while the backfill ran")
+                    .isPositive();
+            assertThat(bridge.stats().backfills())
+                    .as("stats().backfills()")
+                    .singleElement()
+                    .satisfies(p -> {
+                        assertThat(p.table()).isEqualTo(table);
+                        assertThat(p.rows())
+                                .as(
+                                        "rows read, of %s matching at the start, while writers delete and insert",
+                                        p.totalRows())
+                                .isCloseTo(p.totalRows(), org.assertj.core.data.Percentage.withPercentage(20));
+                        assertThat(p.chunks())
+                                .as("chunks of %s rows", p.rows())
+                                .isEqualTo(p.rows() / InitialSnapshot.CHUNK_ROWS + 1);
+                        assertThat(p.percent()).isEqualTo(100.0);
+                        assertThat(p.rowsPerSecond()).isPositive();
+                    });
+            assertThat(recordState(db.slot + "/backfill/" + table)).as("record").isEqualTo("done");
+            stopWriters();
+            awaitRebuilt(() -> payloads(channel(sink.events(), table)));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> channel(sink.events(), other).size() >= otherRows.get());
+            assertThat(channel(sink.events(), other))
+                    .as("the other table's inserts, streamed while the backfill ran")
+                    .hasSize((int) otherRows.get());
+            long reads = 0;
+            for (String p : payloads(channel(sink.events(), table))) {
+                if (WalFixture.JSON.readTree(p).get("op").asText().equals("r")) {
+                    reads++;
+                }
+            }
+            System.out.println("WalSnapshotIT (backfill): " + reads + " rows backfilled in " + done.chunks()
+                    + " chunks at " + Math.round(done.rowsPerSecond()) + " rows/s, " + writes.get() + " writes, "
+                    + otherRows.get() + " rows of the other table streamed in all; the other table's latency "
+                    + "(delivery - commit), before the backfill: " + latencies.describe(baselineFrom, backfillFrom)
+                    + "; while it ran: " + latencies.describe(backfillFrom, backfillTo));
+        }
+    }
+
+    @Test
+    void backfillWithAFilterReadsOnlyItsRowsAndCanBeCancelled() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(table + "->queue:items", sink).build()) {
+            bridge.start();
+            io.pgbridge.BackfillTask some = bridge.backfill(table, "id <= 3000 AND id % 2 = 0");
+            assertThat(some.await(Duration.ofSeconds(60)))
+                    .as("filtered backfill ended")
+                    .isTrue();
+            assertThat(some.progress().state()).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+            assertThat(some.progress().totalRows()).isEqualTo(1500);
+            await().atMost(Duration.ofSeconds(30)).until(() -> sink.events().size() >= 1500);
+            Set<Long> ids = new HashSet<>();
+            for (String p : sink.payloads()) {
+                JsonNode e = WalFixture.JSON.readTree(p);
+                assertThat(e.get("op").asText()).isEqualTo("r");
+                ids.add(e.get("key").get("id").asLong());
+            }
+            assertThat(ids).hasSize(1500).allMatch(id -> id <= 3000 && id % 2 == 0);
+
+            io.pgbridge.BackfillTask all = bridge.backfill(table);
+            await().atMost(Duration.ofSeconds(30)).until(() -> all.progress().chunks() >= 1);
+            all.cancel();
+            assertThat(all.await(Duration.ofSeconds(30)))
+                    .as("cancelled backfill ended")
+                    .isTrue();
+            assertThat(all.progress().state()).isEqualTo(io.pgbridge.BackfillProgress.State.CANCELLED);
+            assertThat(all.progress().rows()).as("stopped early").isLessThan(ROWS);
+            assertThat(recordState(db.slot + "/backfill/" + table)).isEqualTo("cancelled");
+        }
+    }
+
+    @Test
+    void bridgeKilledInTheMiddleOfABackfillResumesIt() throws Exception {
+        Path first = dir.resolve("first.ledger");
+        Path second = dir.resolve("second.ledger");
+        Path log = dir.resolve("child.log");
+        String routes = table + "->queue:items";
+        String key = db.slot + "/backfill/" + table;
+        startWriters(); // changes before the bridge creates its slot are not streamed: the backfill reads them
+        Process child = WalChild.start(
+                log,
+                List.of("-Xmx128m", "-Dpgbridge.test.ledger-delay-ms=20", "-Dpgbridge.test.backfill=" + table),
+                TestServices.postgresUrl(),
+                db.slot,
+                routes,
+                first.toString(),
+                "-1",
+                "buffer.max-events=2000");
+        Process resumed = null;
+        try {
+            await().atMost(Duration.ofSeconds(120)).until(() -> recordChunk(key) >= 3);
+            child.destroyForcibly(); // SIGKILL
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
+            assertThat(recordState(key))
+                    .as("killed in the middle of the backfill")
+                    .isEqualTo("reading");
+            long chunkAtKill = recordChunk(key);
+            resumed = WalChild.start(
+                    log, List.of("-Xmx128m"), TestServices.postgresUrl(), db.slot, routes, second.toString(), "-1");
+            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(recordState(key)));
+            stopWriters();
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> rebuild(ledgers(first, second)).equals(tableState()));
+            assertThat(difference(rebuild(ledgers(first, second))))
+                    .as("the table rebuilt from the events of both bridges")
+                    .isEmpty();
+            assertThat(Files.readString(log))
+                    .as("the second bridge says it resumes")
+                    .contains("resumes after chunk " + chunkAtKill);
+            System.out.println("WalSnapshotIT (backfill SIGKILL): killed after chunk " + chunkAtKill + " was recorded; "
+                    + lines(first).size() + " events before the kill, "
+                    + lines(second).size() + " after, "
+                    + writes.get() + " writes");
+        } finally {
+            child.destroyForcibly();
+            if (resumed != null) {
+                resumed.destroy();
+                resumed.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void backfillRefusesWhatItCannotReadByName() throws Exception {
+        db.exec(
+                "CREATE TABLE " + db.schema + ".nokey (v int)",
+                "ALTER TABLE " + db.schema + ".nokey REPLICA IDENTITY FULL");
+        InMemorySink sink = new InMemorySink();
+        try (PgBridge bridge = db.bridge(table + "->queue:items, " + db.schema + ".nokey->queue:nokey", sink)
+                .build()) {
+            bridge.start();
+            assertThatThrownBy(() -> bridge.backfill(db.schema + ".nokey"))
+                    .isInstanceOf(SchemaException.class)
+                    .hasMessageContaining("no primary key");
+            assertThatThrownBy(() -> bridge.backfill(table, "no_such_column > 1"))
+                    .isInstanceOf(SchemaException.class)
+                    .hasMessageContaining("no_such_column");
+            assertThatThrownBy(() -> bridge.backfill(db.schema + ".unrouted"))
+                    .isInstanceOf(io.pgbridge.ConfigurationException.class)
+                    .hasMessageContaining("no route takes");
+            assertThatThrownBy(() -> bridge.backfill("items"))
+                    .isInstanceOf(io.pgbridge.ConfigurationException.class)
+                    .hasMessageContaining("schema.table");
         }
     }
 
@@ -286,6 +480,110 @@ class WalSnapshotIT {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * A sink that passes everything on and notes, for the events of one channel, when each was delivered and how long
+     * after its commit (milliseconds).
+     */
+    static final class LatencySink implements io.pgbridge.spi.Sink {
+        final io.pgbridge.spi.Sink next;
+        final String channel;
+        final List<long[]> samples = new ArrayList<>(); // {delivered at (nanoTime), latency ms}
+
+        LatencySink(io.pgbridge.spi.Sink next, String channel) {
+            this.next = next;
+            this.channel = channel;
+        }
+
+        @Override
+        public String name() {
+            return next.name();
+        }
+
+        @Override
+        public Set<String> targetKinds() {
+            return next.targetKinds();
+        }
+
+        @Override
+        public void start() {
+            next.start();
+        }
+
+        @Override
+        public io.pgbridge.spi.PublishResult publish(io.pgbridge.Target target, List<Event> events)
+                throws InterruptedException {
+            io.pgbridge.spi.PublishResult result = next.publish(target, events);
+            long now = System.nanoTime();
+            long wall = System.currentTimeMillis();
+            synchronized (samples) {
+                for (Event e : events) {
+                    if (e.channel().equals(channel) && e.commitTime() != null) {
+                        samples.add(new long[] {now, wall - e.commitTime().toEpochMilli()});
+                    }
+                }
+            }
+            return result;
+        }
+
+        @Override
+        public void close() {
+            next.close();
+        }
+
+        /** The latencies (ms) of the events delivered in [from, to), sorted. */
+        List<Long> latencies(long from, long to) {
+            synchronized (samples) {
+                return samples.stream()
+                        .filter(s -> s[0] >= from && s[0] < to)
+                        .map(s -> s[1])
+                        .sorted()
+                        .toList();
+            }
+        }
+
+        /** The p99 latency (ms) of the events delivered in [from, to); {@link Long#MAX_VALUE} when there is none. */
+        long p99(long from, long to) {
+            List<Long> ms = latencies(from, to);
+            return ms.isEmpty() ? Long.MAX_VALUE : ms.get((int) (ms.size() * 0.99));
+        }
+
+        /** "n events, p50 x ms, p99 y ms" of the events delivered in [from, to). */
+        String describe(long from, long to) {
+            List<Long> ms = latencies(from, to);
+            return ms.isEmpty()
+                    ? "no events"
+                    : ms.size() + " events, p50 " + ms.get(ms.size() / 2) + " ms, p99 " + p99(from, to) + " ms";
+        }
+    }
+
+    private String recordState(String key) {
+        try (PreparedStatement ps =
+                db.sql.prepareStatement("SELECT state FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        } catch (SQLException e) {
+            return null; // the table is created when the bridge starts
+        }
+    }
+
+    private long recordChunk(String key) {
+        try (PreparedStatement ps =
+                db.sql.prepareStatement("SELECT chunk FROM " + SnapshotStore.TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (SQLException e) {
+            return -1; // the table is created when the bridge starts
+        }
+    }
+
+    private static List<Event> channel(List<Event> events, String channel) {
+        return events.stream().filter(e -> e.channel().equals(channel)).toList();
     }
 
     private String snapshotState() throws SQLException {
