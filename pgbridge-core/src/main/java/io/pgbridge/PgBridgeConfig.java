@@ -72,7 +72,9 @@ public final class PgBridgeConfig {
 
     /**
      * Reads settings from environment-style variables: {@code PGBRIDGE_*} names and the seed's names. Variables of
-     * other programs are ignored, and so are {@code PGBRIDGE_TEST_*} (the test suite's own).
+     * other programs are ignored, and so are {@code PGBRIDGE_TEST_*} (the test suite's own). A former name
+     * ({@code PGBRIDGE_REPLICATION_SLOT}) is accepted with a warning logged once, the current name winning when both are
+     * set; each sink named in {@code PGBRIDGE_SINKS} takes its {@code PGBRIDGE_SINK_<NAME>_*} variables.
      *
      * @throws ConfigurationException naming every problem at once: a {@code PGBRIDGE_*} variable that is not a known
      *     setting (with the closest known name), a value that does not fit its setting's type, even of a component
