@@ -101,7 +101,7 @@ final class ChaosRun {
         String name = "chaos_" + Long.toString(seed & 0xffffffffL, 36) + "_"
                 + scenario.source().name().toLowerCase(java.util.Locale.ROOT).charAt(0);
         System.out.printf(
-                "chaos: %s seed %d; rerun: ./mvnw -B -Dchaos -pl pgbridge-chaos -am verify -Dtest='Checker*'"
+                "chaos: %s seed %d; rerun: ./mvnw -B -pl pgbridge-chaos -am verify -Dtest='Checker*'"
                         + " -Dit.test='ChaosIT#%s' -Dchaos.seed=%d -Dsurefire.failIfNoSpecifiedTests=false"
                         + " -Dfailsafe.failIfNoSpecifiedTests=false%n",
                 scenario.test(), seed, scenario.test(), seed);
@@ -146,8 +146,10 @@ final class ChaosRun {
                         (System.nanoTime() - drainStart) / 1_000_000);
                 report = Checker.check(commits, producer.inDoubtCount(), deliveries, faults, calmFrom);
                 long held = workload.slot() == null ? 0 : awaitSlotQuiet(workload.slot());
+                long brokerDropped = sink.brokerDropped();
                 System.out.println("chaos: " + scenario.test() + " seed " + seed + ": " + report.summary()
-                        + (workload.slot() == null ? "" : "; slot holds " + held + " bytes after the quiet period"));
+                        + (workload.slot() == null ? "" : "; slot holds " + held + " bytes after the quiet period")
+                        + "; the broker dropped " + brokerDropped);
                 record(scenario, seed, report, held);
                 assertThat(bridges.unexpectedExits())
                         .as("bridges that stopped by themselves")
@@ -160,7 +162,10 @@ final class ChaosRun {
                             .isPositive();
                 } else {
                     assertThat(report.lost())
-                            .as("rows lost (seed %d): %s", seed, report.lostSample())
+                            .as(
+                                    "rows lost (seed %d; messages the broker acknowledged and then dropped itself: %d):"
+                                            + " %s",
+                                    seed, brokerDropped, report.lostSample())
                             .isZero();
                 }
                 assertThat(report.phantoms())

@@ -16,6 +16,15 @@ interface SinkSide extends AutoCloseable {
     /** Starts consuming every route into {@code deliveries}. */
     void consume(Deliveries deliveries) throws Exception;
 
+    /**
+     * Messages the broker acknowledged to the bridge and then dropped itself since {@link #consume} (a queue limit of
+     * its own), as the broker reports them; 0 when it reports none or cannot tell. A loss the checker finds is the
+     * bridge's only while this is 0.
+     */
+    default long brokerDropped() {
+        return 0;
+    }
+
     /** The sink refuses every message until {@link #accept()}. */
     default void refuse() throws Exception {
         throw new UnsupportedOperationException("this sink has no refusal fault");
