@@ -19,9 +19,11 @@ import java.util.regex.Pattern;
  * ({@code -Xmx128m}), so its peak RSS and CPU time are its own. Prints one line per run, and, when both RabbitMQ
  * readers ran, a {@code strict-order} line per phase: events/s with and without strict order and their ratio.
  *
- * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
- * amqp=amqp://guest:guest@127.0.0.1:5672/%2f only=bare,memory,amqp,amqp-strict jvm="-XX:..."} ({@code amqp=none}
- * skips RabbitMQ; {@code only} picks readers, in the order given, and a {@code -metrics} suffix (such as {@code
+ * <p>Arguments (all optional): {@code rows=200000 txn=1000 writers=1
+ * postgres=postgresql://postgres@127.0.0.1:5432/postgres amqp=amqp://guest:guest@127.0.0.1:5672/%2f
+ * only=bare,memory,amqp,amqp-strict jvm="-XX:..."} ({@code writers} inserts from that many concurrent sessions, each
+ * its share of the rows: workload W2 is {@code rows=20000 txn=1 writers=4}, 20,000 single-row transactions from 4
+ * writers; {@code amqp=none} skips RabbitMQ; {@code only} picks readers, in the order given, and a {@code -metrics} suffix (such as {@code
  * only=memory,memory-metrics}) runs a reader with a Micrometer registry; {@code jvm} adds options to the readers'
  * JVMs).
  */
@@ -36,6 +38,7 @@ public final class WalBenchmark {
     public static void main(String[] args) throws Exception {
         int rows = 200_000;
         int perTxn = 1_000;
+        int writers = 1;
         String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
         String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
         List<String> modes = new ArrayList<>(List.of("bare", "memory", "amqp", "amqp-strict"));
@@ -45,6 +48,7 @@ public final class WalBenchmark {
             switch (a.substring(0, a.indexOf('='))) {
                 case "rows" -> rows = Integer.parseInt(value);
                 case "txn" -> perTxn = Integer.parseInt(value);
+                case "writers" -> writers = Integer.parseInt(value);
                 case "postgres" -> postgres = value;
                 case "amqp" -> amqp = value;
                 case "only" -> modes = List.of(value.split(","));
@@ -55,9 +59,10 @@ public final class WalBenchmark {
         JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,
-                "WAL benchmark: %d rows in transactions of %d, %d cores%n",
+                "WAL benchmark: %d rows in transactions of %d from %d writer(s), %d cores%n",
                 rows,
                 perTxn,
+                writers,
                 Runtime.getRuntime().availableProcessors());
         if (amqp.equals("none")) {
             modes = modes.stream().filter(m -> !m.startsWith("amqp")).toList();
@@ -67,7 +72,7 @@ public final class WalBenchmark {
             for (boolean live : new boolean[] {true, false}) {
                 Map<String, Double> eventsPerSecond = new HashMap<>();
                 for (String mode : modes) {
-                    eventsPerSecond.put(mode, run(c, mode, live, rows, perTxn, postgres, target, amqp, jvm));
+                    eventsPerSecond.put(mode, run(c, mode, live, rows, perTxn, writers, postgres, target, amqp, jvm));
                 }
                 if (eventsPerSecond.containsKey("amqp") && eventsPerSecond.containsKey("amqp-strict")) {
                     double batched = eventsPerSecond.get("amqp");
@@ -92,6 +97,7 @@ public final class WalBenchmark {
             boolean live,
             int rows,
             int perTxn,
+            int writers,
             String postgres,
             JdbcTarget target,
             String amqp,
@@ -110,7 +116,7 @@ public final class WalBenchmark {
         }
         double producerRate = 0;
         if (!live) {
-            producerRate = RowProducer.insert(c, TABLE, rows, perTxn);
+            producerRate = RowProducer.insert(c, target, TABLE, rows, perTxn, writers);
         }
         List<String> args = new ArrayList<>(
                 List.of(mode, postgres, target.url(), target.user(), slot, TABLE, Integer.toString(rows)));
@@ -121,7 +127,7 @@ public final class WalBenchmark {
         try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
             child.awaitLine("READY");
             if (live) {
-                producerRate = RowProducer.insert(c, TABLE, rows, perTxn);
+                producerRate = RowProducer.insert(c, target, TABLE, rows, perTxn, writers);
             }
             result = child.awaitLine("RESULT");
         } finally {

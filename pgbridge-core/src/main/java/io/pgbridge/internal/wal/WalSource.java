@@ -52,9 +52,18 @@ import org.slf4j.LoggerFactory;
  *       turns that into the LSN). pgjdbc's automatic flush is off: it would advance the flushed LSN to a keepalive's
  *       position whenever the client had flushed up to the last message's start, which is not a statement about
  *       confirmations. The source flushes keepalive positions itself, and only when nothing is in flight.
- *   <li>Status updates keep flowing while sinks are slow: the reader polls with {@code readPending}, which sends a
- *       status update every {@code wal.status-interval-ms}, and waits for room in the pipeline in slices, forcing a
- *       status update between slices. So {@code wal_sender_timeout} never drops the connection.
+ *   <li>Status updates keep flowing while sinks are slow: the reader reads with {@code readPending}, which answers
+ *       the server's keepalive requests and sends a status update every {@code wal.status-interval-ms}, and waits for
+ *       room in the pipeline in slices, forcing a status update between slices. So {@code wal_sender_timeout} never
+ *       drops the connection. A flushed LSN that moved is sent within {@link #ACK_REPORT_INTERVAL} (100 ms), not
+ *       only at the next status interval.
+ *   <li>The reader blocks rather than spins: {@code readPending} waits on the socket itself when nothing is buffered
+ *       (pgjdbc's {@code PGStream.hasMessagePending}: a blocking read of up to 1 ms, which data ends at once), and
+ *       acknowledgements reach it from the delivery threads through {@link FlushTracker}, whose hand-over wakes it
+ *       where it waits for them (the initial snapshot's confirmation, the drain after a stop). pgjdbc's blocking
+ *       {@code read()} is not used: it keeps the connection's lock while it waits, so no status update could be
+ *       forced meanwhile, and since 42.7.11 (42.7.14 too) a read timeout ends its COPY, so a status interval without
+ *       data ends the stream (pgjdbc issue 4328).
  *   <li>Restart resumes at the slot's {@code confirmed_flush_lsn}; a reconnect resumes at the last flushed LSN and
  *       skips what was handed over already. Reconnects back off from 250 ms up to
  *       {@code wal.reconnect-max-backoff-ms}.
@@ -64,9 +73,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class WalSource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(WalSource.class);
-    private static final long IDLE_POLL_MILLIS = 5;
-    private static final int BRIEF_POLLS = 200;
-    private static final long BRIEF_POLL_NANOS = 50_000;
+    /** The least time between two status updates the source sends because the flushed LSN moved. */
+    static final Duration ACK_REPORT_INTERVAL = Duration.ofMillis(100);
+    /**
+     * An empty {@code readPending} that returned sooner than this did not wait on the socket (a pgjdbc that changed
+     * its wait): the reader then waits {@link #IDLE_WAIT} itself, or until an acknowledgement arrives.
+     */
+    private static final long MIN_SOCKET_WAIT_NANOS = 500_000;
+
+    private static final Duration IDLE_WAIT = Duration.ofMillis(1);
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
     /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
@@ -104,6 +119,9 @@ public final class WalSource implements EventSource {
     private PGReplicationStream stream;
     private ChangeDecoder decoder;
     private long reported;
+    // Reader thread: whether the flushed LSN moved since the last status update the source sent, and when that was
+    private boolean statusPending;
+    private long statusSentAt = System.nanoTime();
     // Reader thread: failed attempts since the stream was last past the LSN where it failed (NOT_FAILING when it is),
     // and how many of them failed with the same error in a row.
     private int attempts;
@@ -224,7 +242,7 @@ public final class WalSource implements EventSource {
             @Override
             public void keepAlive() throws SQLException {
                 reportFlush();
-                stream.forceUpdateStatus();
+                sendStatus();
             }
 
             @Override
@@ -539,9 +557,11 @@ public final class WalSource implements EventSource {
             while (reading && !snapshot.complete()) {
                 try {
                     if (snapshot.read()) {
+                        long known = tracker.acknowledged();
                         snapshot.recordConfirmed();
                         if (!snapshot.complete()) {
-                            Thread.sleep(IDLE_POLL_MILLIS); // polls the ledger's acknowledgement
+                            // until the ledger acknowledges more (stop() ends the wait early)
+                            tracker.awaitAcknowledged(known, MAX_PUBLISH_WAIT.toNanos());
                         }
                         continue;
                     }
@@ -815,9 +835,14 @@ public final class WalSource implements EventSource {
         }
     }
 
+    /**
+     * Reads until stopped. An empty {@code readPending} has waited on the socket already (see the class comment), so
+     * the loop blocks in the kernel while the stream is idle and takes each message as soon as it arrives; between
+     * waits it lets held events go, gives the decoder its turn, and reports the acknowledgements that arrived.
+     */
     private void read() throws SQLException, InterruptedException {
-        int idlePolls = 0;
         while (reading) {
+            long started = System.nanoTime();
             ByteBuffer message = stream.readPending();
             if (message == null) {
                 progressed(stream.getLastReceiveLSN().asLong());
@@ -825,17 +850,14 @@ public final class WalSource implements EventSource {
                 if (!emitter.inTransaction()) {
                     decoder.betweenTransactions();
                 }
+                long known = tracker.acknowledged();
                 reportFlush();
-                // pgjdbc has no blocking read that keeps sending status updates: poll, briefly while data flows (the
-                // server decodes a backlog in bursts), then at a relaxed pace once the stream is idle
-                if (++idlePolls < BRIEF_POLLS) {
-                    LockSupport.parkNanos(BRIEF_POLL_NANOS);
-                } else {
-                    Thread.sleep(IDLE_POLL_MILLIS);
+                sendStatusIfDue();
+                if (System.nanoTime() - started < MIN_SOCKET_WAIT_NANOS) {
+                    tracker.awaitAcknowledged(known, IDLE_WAIT.toNanos());
                 }
                 continue;
             }
-            idlePolls = 0;
             long lsn = stream.getLastReceiveLSN().asLong();
             decoder.decode(message, lsn);
             progressed(lsn);
@@ -843,18 +865,32 @@ public final class WalSource implements EventSource {
                 emitter.flush();
                 decoder.betweenTransactions();
                 reportFlush();
+                sendStatusIfDue();
             }
         }
     }
 
-    /** After intake stopped: keeps reporting acknowledgements while the pipeline drains, until close(). */
+    /**
+     * After intake stopped: keeps reporting acknowledgements while the pipeline drains, until close(). Each new
+     * acknowledgement wakes it (sent at most every {@link #ACK_REPORT_INTERVAL}); without one, a status update goes out
+     * every status interval (at most every second) all the same.
+     */
     private void drain() {
+        long keepAlive = Math.min(config.statusInterval.toNanos(), TimeUnit.SECONDS.toNanos(1));
         while (!closing && stream != null) {
             try {
+                long known = tracker.acknowledged();
                 reportFlush();
-                stream.forceUpdateStatus();
-                synchronized (this) {
-                    wait(Math.min(config.statusInterval.toMillis(), 1000));
+                long since = System.nanoTime() - statusSentAt;
+                if (since >= keepAlive || (statusPending && since >= ACK_REPORT_INTERVAL.toNanos())) {
+                    sendStatus();
+                    since = 0;
+                }
+                if (statusPending) {
+                    // the acknowledgement is sent once the interval since the last status update has passed
+                    tracker.awaitAcknowledged(Long.MAX_VALUE, ACK_REPORT_INTERVAL.toNanos() - since);
+                } else {
+                    tracker.awaitAcknowledged(known, keepAlive - since); // close() ends the wait early
                 }
             } catch (SQLException | RuntimeException e) {
                 log.debug("Status update while draining failed", e);
@@ -867,7 +903,7 @@ public final class WalSource implements EventSource {
         if (stream != null) {
             try {
                 reportFlush();
-                stream.forceUpdateStatus();
+                sendStatus();
                 log.info(
                         "Slot {} confirmed up to {}",
                         config.slot,
@@ -882,14 +918,33 @@ public final class WalSource implements EventSource {
         closeConnection();
     }
 
+    /**
+     * Sets the flushed LSN the next status update carries to what {@link FlushTracker} allows: the one place where
+     * the source tells pgjdbc a flushed position (pgjdbc's automatic flush is off, so it never moves it itself).
+     */
     private void reportFlush() {
         long flushed = tracker.advance(stream.getLastReceiveLSN().asLong(), emitter.inTransaction());
         if (flushed > reported) {
             reported = flushed;
+            statusPending = true;
             LogSequenceNumber lsn = LogSequenceNumber.valueOf(flushed);
             stream.setFlushedLSN(lsn);
             stream.setAppliedLSN(lsn);
         }
+    }
+
+    /** Sends a status update now when the flushed LSN moved and the last one went out an interval ago or more. */
+    private void sendStatusIfDue() throws SQLException {
+        if (statusPending && System.nanoTime() - statusSentAt >= ACK_REPORT_INTERVAL.toNanos()) {
+            sendStatus();
+        }
+    }
+
+    /** Sends a status update with the flushed LSN last reported, now (the server answers with a keepalive). */
+    private void sendStatus() throws SQLException {
+        stream.forceUpdateStatus();
+        statusSentAt = System.nanoTime();
+        statusPending = false;
     }
 
     /** Errors that no reconnect cures: the slot is gone or invalidated, the publication or privilege is missing. */
@@ -956,6 +1011,8 @@ public final class WalSource implements EventSource {
         if (t == null || t == Thread.currentThread()) {
             return;
         }
+        LockSupport.unpark(t); // ends a wait for an acknowledgement
+
         try {
             if (!readingStopped.await(config.statusInterval.toMillis() + 5_000, TimeUnit.MILLISECONDS)) {
                 t.interrupt();
@@ -976,6 +1033,7 @@ public final class WalSource implements EventSource {
         }
         Thread t = reader;
         if (t != null && t != Thread.currentThread()) {
+            LockSupport.unpark(t); // ends the drain's wait for an acknowledgement
             try {
                 t.join(10_000);
             } catch (InterruptedException e) {

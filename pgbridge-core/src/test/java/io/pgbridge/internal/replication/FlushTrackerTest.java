@@ -2,6 +2,8 @@ package io.pgbridge.internal.replication;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class FlushTrackerTest {
@@ -37,5 +39,27 @@ class FlushTrackerTest {
         FlushTracker t = new FlushTracker(10);
         assertThat(t.advance(2_000, false)).isEqualTo(2_000);
         assertThat(t.advance(3_000, true)).as("inside a transaction").isEqualTo(2_000);
+    }
+
+    @Test
+    void anAcknowledgementBetweenReadingAndWaitingEndsTheWaitAtOnce() throws Exception {
+        FlushTracker t = new FlushTracker(0);
+        long known = t.acknowledged();
+        Thread delivery = new Thread(() -> t.acknowledge(559));
+        delivery.start();
+        delivery.join();
+        long started = System.nanoTime();
+        assertThat(t.awaitAcknowledged(known, TimeUnit.SECONDS.toNanos(30))).isEqualTo(559);
+        assertThat(System.nanoTime() - started).as("no wait").isLessThan(TimeUnit.SECONDS.toNanos(5));
+    }
+
+    @Test
+    void anUnparkBeforeTheWaitEndsItEarlyAsTheSourceStops() throws Exception {
+        FlushTracker t = new FlushTracker(0);
+        LockSupport.unpark(Thread.currentThread()); // stop() does this to the reader
+        long started = System.nanoTime();
+        assertThat(t.awaitAcknowledged(t.acknowledged(), TimeUnit.SECONDS.toNanos(30)))
+                .isEqualTo(Long.MIN_VALUE);
+        assertThat(System.nanoTime() - started).isLessThan(TimeUnit.SECONDS.toNanos(5));
     }
 }

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Prerequisite errors, the seed's wal2json mode and configuration, and an idle database. */
+/**
+ * Prerequisite errors, the seed's wal2json mode and configuration, an idle database, and a confirmation reported
+ * before the status interval.
+ */
 class WalSetupIT {
     private WalFixture db;
 
@@ -207,6 +210,25 @@ class WalSetupIT {
 
     private static List<Event> ofChannel(InMemorySink sink, String channel) {
         return sink.events().stream().filter(e -> e.channel().equals(channel)).toList();
+    }
+
+    @Test
+    void aConfirmedTransactionReachesTheSlotWithoutWaitingForTheStatusInterval() throws Exception {
+        db.exec("CREATE TABLE " + db.schema + ".orders (id int PRIMARY KEY)");
+        InMemorySink sink = new InMemorySink();
+        // no keepalive request from the server either (it asks for a reply every wal_sender_timeout / 2)
+        String url = TestServices.postgresUrl() + "?options=-c%20wal_sender_timeout%3D600000";
+        try (PgBridge bridge = db.bridge(db.schema + ".orders->queue:orders", sink)
+                .postgres(url)
+                .setting("wal.status-interval-ms", "60000")
+                .build()) {
+            bridge.start();
+            db.exec("INSERT INTO " + db.schema + ".orders VALUES (1)");
+            long afterCommit = db.currentWalLsn();
+            assertThat(sink.await(1, Duration.ofSeconds(30))).hasSize(1);
+            // a status interval of a minute: only the source's prompt report moves the slot this soon
+            await().atMost(Duration.ofSeconds(10)).until(() -> db.confirmedFlush() >= afterCommit);
+        }
     }
 
     @Test
