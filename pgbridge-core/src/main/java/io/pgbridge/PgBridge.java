@@ -118,6 +118,9 @@ public final class PgBridge implements AutoCloseable {
             for (EventSource source : parts.sources) {
                 ThreadFactory threads = new NamedThreadFactory(source.name(), parts.threadFactory);
                 SourceContext context = p.attach(source, threads, cause -> failed(source, cause));
+                if (source instanceof WalSource wal) {
+                    wal.onBackfill(table -> p.backfillMeters(source.name(), table, () -> wal.backfillProgress(table)));
+                }
                 synchronized (lock) {
                     started.add(source);
                 }

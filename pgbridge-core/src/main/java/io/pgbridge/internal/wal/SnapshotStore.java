@@ -32,7 +32,8 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
     private static final String ADD_FILTER = "ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS filter text";
 
     /**
-     * The stored record: its state, the consistent point (null while pending, and for a backfill), the confirmed
+     * The stored record: its state, the consistent point (null while pending; for a backfill the WAL position when it
+     * started, the prefix of its rows' event ids; null for a backfill recorded before that was kept), the confirmed
      * progress, and a backfill's filter (null for none).
      */
     record Record(String state, Long consistentPoint, InitialSnapshot.Progress progress, String filter) {

@@ -20,11 +20,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
@@ -33,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -92,6 +95,7 @@ public final class WalSource implements EventSource {
     // and the backfills running, by table
     private final BackfillWindows windows;
     private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
+    private volatile Consumer<String> backfillStarted = table -> {};
 
     private volatile boolean reading;
     private volatile boolean closing;
@@ -287,6 +291,21 @@ public final class WalSource implements EventSource {
         return startBackfill(table, filter, InitialSnapshot.Progress.START);
     }
 
+    /**
+     * Calls {@code listener} with the table of every backfill this source starts or resumes, on the thread that
+     * starts it, before the backfill reads its first chunk (the bridge registers the table's meters with it). Set it
+     * before {@link #start}.
+     */
+    public void onBackfill(Consumer<String> listener) {
+        backfillStarted = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** The progress of the latest backfill of {@code table} this source started or resumed, or {@code null}. */
+    public BackfillProgress backfillProgress(String table) {
+        Backfill b = backfills.get(table);
+        return b == null ? null : b.progress();
+    }
+
     /** The backfills this source started or resumed since it started, running or ended. */
     public List<BackfillProgress> backfills() {
         List<BackfillProgress> all = new ArrayList<>();
@@ -310,14 +329,18 @@ public final class WalSource implements EventSource {
                                 + "ALTER TABLE " + table + " REPLICA IDENTITY DEFAULT (or FULL)");
             }
             SnapshotStore store = new SnapshotStore(postgres, key, List.of(table), filter);
+            long start;
             try (Connection c = postgres.connect()) {
-                store.load(c);
+                SnapshotStore.Record record = store.load(c);
+                Long recorded = record == null || from.chunk() == 0 ? null : record.consistentPoint();
+                start = recorded != null ? recorded : currentWalLsn(c);
+                store.started(c, start, from);
             }
-            store.record(from);
             Backfill b = new Backfill(
                     key,
                     table,
                     filter,
+                    LogSequenceNumber.valueOf(start).asString() + ":b:",
                     postgres,
                     windows,
                     tracker::acknowledged,
@@ -327,6 +350,7 @@ public final class WalSource implements EventSource {
                     tables.count(),
                     InitialSnapshot.CHUNK_ROWS);
             backfills.put(table, b);
+            backfillStarted.accept(table);
             b.start(context.threadFactory(), config.slot);
             return b;
         } catch (SQLException e) {
@@ -336,6 +360,15 @@ public final class WalSource implements EventSource {
         } catch (RuntimeException e) {
             closeQuietly(tables);
             throw e;
+        }
+    }
+
+    /** The server's WAL position now: a new backfill's start, the prefix of its rows' event ids. */
+    private static long currentWalLsn(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
         }
     }
 
