@@ -89,6 +89,23 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
         return found;
     }
 
+    /** The state recorded under {@code key}, or {@code null} when there is no record (or no table). */
+    static String state(Connection c, String key) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('" + TABLE + "') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return null;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT state FROM " + TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
+    }
+
     /** The slot's record, or {@code null}; creates the table when missing. */
     Record load(Connection c) throws SQLException {
         create(c);

@@ -96,6 +96,8 @@ public final class WalSource implements EventSource {
     private final BackfillWindows windows;
     private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
     private volatile Consumer<String> backfillStarted = table -> {};
+    // the table of backfill requests this source takes, null when off
+    private volatile BackfillRequests requests;
 
     private volatile boolean reading;
     private volatile boolean closing;
@@ -249,6 +251,7 @@ public final class WalSource implements EventSource {
         }
         monitor.start(context.threadFactory());
         resumeBackfills();
+        takeBackfillRequests();
         log.info(
                 "Streaming WAL from slot {} ({}{}) at {}, resuming after {}{}",
                 config.slot,
@@ -361,6 +364,36 @@ public final class WalSource implements EventSource {
             closeQuietly(tables);
             throw e;
         }
+    }
+
+    /** Starts taking the requests of {@code wal.backfill-requests} ({@link BackfillRequests}), unless they are off. */
+    private void takeBackfillRequests() {
+        if (windows == null || config.temporarySlot || config.backfillRequests == null) {
+            return;
+        }
+        requests =
+                new BackfillRequests(config.backfillRequests, config.slot, postgres, new BackfillRequests.Backfills() {
+                    @Override
+                    public BackfillTask start(String table, String filter) {
+                        return backfill(table, filter);
+                    }
+
+                    @Override
+                    public BackfillTask current(String table) {
+                        return backfills.get(table);
+                    }
+
+                    @Override
+                    public boolean routed(String table) {
+                        return context.isRouted(table);
+                    }
+
+                    @Override
+                    public String recordedState(Connection c, String table) throws SQLException {
+                        return SnapshotStore.state(c, config.slot + BACKFILL_KEY + table);
+                    }
+                });
+        requests.start(context.threadFactory());
     }
 
     /** The server's WAL position now: a new backfill's start, the prefix of its rows' event ids. */
@@ -974,12 +1007,24 @@ public final class WalSource implements EventSource {
 
     @Override
     public void stop() {
+        BackfillRequests r = requests;
+        if (r != null) {
+            try {
+                r.stop(); // takes no more requests
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Backfill b : backfills.values()) {
             try {
                 b.stop(); // before the reader stops: a backfill waits for the reader to hand its chunk over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (r != null) {
+            requests = null;
+            r.close(); // the requests' last progress: stopped, or how they ended
         }
         reading = false;
         if (context != null) {
