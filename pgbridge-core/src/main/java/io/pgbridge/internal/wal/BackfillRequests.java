@@ -98,8 +98,12 @@ final class BackfillRequests {
         this.backfills = backfills;
     }
 
-    /** Starts polling on a thread made by {@code threads}. */
+    /**
+     * Polls once on the calling thread (so that the requests a previous run of this slot left are taken up again by the
+     * time the source has started), then every {@link #POLL} on a thread made by {@code threads}.
+     */
     void start(ThreadFactory threads) {
+        pollOnce();
         thread = threads.newThread(this::run);
         thread.setName("pgbridge-wal-backfill-requests-" + slot);
         thread.setDaemon(true);
@@ -134,26 +138,32 @@ final class BackfillRequests {
 
     private void run() {
         while (!stopping) {
-            try {
-                poll();
-                if (failing) {
-                    failing = false;
-                    log.info("Backfill requests in {} are read again", table);
-                }
-            } catch (SQLException | RuntimeException e) {
-                if (!failing) {
-                    log.warn(
-                            "Cannot read the backfill requests in {} ({}); retried every {} s",
-                            table,
-                            message(e),
-                            POLL.toSeconds());
-                } else {
-                    log.debug("Reading the backfill requests in {} failed again", table, e);
-                }
-                failing = true;
-                closeConnection();
-            }
             LockSupport.parkNanos(POLL.toNanos()); // the poll interval; stop() wakes it
+            if (!stopping) {
+                pollOnce();
+            }
+        }
+    }
+
+    private void pollOnce() {
+        try {
+            poll();
+            if (failing) {
+                failing = false;
+                log.info("Backfill requests in {} are read again", table);
+            }
+        } catch (SQLException | RuntimeException e) {
+            if (!failing) {
+                log.warn(
+                        "Cannot read the backfill requests in {} ({}); retried every {} s",
+                        table,
+                        message(e),
+                        POLL.toSeconds());
+            } else {
+                log.debug("Reading the backfill requests in {} failed again", table, e);
+            }
+            failing = true;
+            closeConnection();
         }
     }
 

@@ -291,7 +291,7 @@ public final class WalSource implements EventSource {
             throw new ConfigurationException(
                     "a backfill of " + table + " runs already (" + running.id() + "): cancel it first, or wait for it");
         }
-        return startBackfill(table, filter, InitialSnapshot.Progress.START);
+        return startBackfill(table, filter, null);
     }
 
     /**
@@ -319,7 +319,12 @@ public final class WalSource implements EventSource {
         return all;
     }
 
-    private Backfill startBackfill(String table, String filter, InitialSnapshot.Progress from) {
+    /**
+     * @param resumed the record of the backfill to resume, {@code null} for a new one (from the start, with a new start
+     *     LSN)
+     */
+    private Backfill startBackfill(String table, String filter, SnapshotStore.Record resumed) {
+        InitialSnapshot.Progress from = resumed == null ? InitialSnapshot.Progress.START : resumed.progress();
         String key = config.slot + BACKFILL_KEY + table;
         SnapshotTables tables = null;
         try {
@@ -334,8 +339,8 @@ public final class WalSource implements EventSource {
             SnapshotStore store = new SnapshotStore(postgres, key, List.of(table), filter);
             long start;
             try (Connection c = postgres.connect()) {
-                SnapshotStore.Record record = store.load(c);
-                Long recorded = record == null || from.chunk() == 0 ? null : record.consistentPoint();
+                store.load(c); // creates the table when missing
+                Long recorded = resumed == null ? null : resumed.consistentPoint();
                 start = recorded != null ? recorded : currentWalLsn(c);
                 store.started(c, start, from);
             }
@@ -425,7 +430,7 @@ public final class WalSource implements EventSource {
                 SnapshotStore.Record r =
                         new SnapshotStore(postgres, record.getKey(), List.of(table), record.getValue()).load(c);
                 try {
-                    startBackfill(table, record.getValue(), r.progress());
+                    startBackfill(table, record.getValue(), r);
                 } catch (RuntimeException e) {
                     log.error("Unfinished backfill {} cannot resume: {}", record.getKey(), e.getMessage());
                 }
