@@ -2,7 +2,6 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.BackfillProgress;
 import io.pgbridge.BackfillTask;
-import io.pgbridge.PgBridgeException;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.support.Redaction;
@@ -57,7 +56,7 @@ final class BackfillRequests {
         /**
          * Starts a backfill.
          *
-         * @throws PgBridgeException when it is refused (the message says why)
+         * @throws io.pgbridge.PgBridgeException when it is refused (the message says why)
          */
         BackfillTask start(String table, String filter);
 
@@ -278,9 +277,8 @@ final class BackfillRequests {
                 taken.put(p.id(), task);
                 log.info(
                         "Backfill request {} taken: {}{}", p.id(), p.table(), filter == null ? "" : " where " + filter);
-            } catch (PgBridgeException | IllegalStateException e) {
-                log.warn("Backfill request {} ({}) refused: {}", p.id(), p.table(), e.getMessage());
-                end(c, p.id(), "failed", e.getMessage());
+            } catch (RuntimeException e) { // a refusal (PgBridgeException, IllegalStateException), or a failure
+                end(c, p.id(), "failed", String.valueOf(e.getMessage())); // logged there
             }
         }
     }

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code wal.snapshot=initial}, and the online backfill ({@link PgBridge#backfill}), against a real PostgreSQL while
  * writers update, delete and insert rows throughout: the events rebuild the table (no missing row, no row whose last
  * event is older than its last committed change), in one bridge and across a SIGKILL of the bridge's JVM in the middle
- * of the snapshot.
+ * of the snapshot. The table's size and the writers are system properties ({@link #ROWS}, {@link #WRITERS}): CI runs
+ * 50,000 rows; the issue's 1,000,000 rows with four writers is run by hand (docs/wal.md has the command and figures).
  */
 class WalSnapshotIT {
     /**
