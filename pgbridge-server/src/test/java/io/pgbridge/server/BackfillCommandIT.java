@@ -61,9 +61,10 @@ class BackfillCommandIT {
     void tearDown() throws SQLException {
         try {
             exec(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + name
-                            + "'",
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name IN ('" + name
+                            + "', '" + name + "_b')",
                     "DROP PUBLICATION IF EXISTS " + name,
+                    "DROP PUBLICATION IF EXISTS " + name + "_b",
                     "DROP SCHEMA " + name + " CASCADE",
                     "DROP SCHEMA " + pgbridge + " CASCADE");
             exec("DELETE FROM pgbridge_snapshot WHERE starts_with(slot, '" + name + "/')");
@@ -110,6 +111,32 @@ class BackfillCommandIT {
                 assertThat(rs.getDouble(5)).isEqualTo(100.0);
                 assertThat(rs.getString(6)).isEqualTo("id <= 3000");
             }
+        }
+    }
+
+    @Test
+    void ofTwoBridgesThatRouteTheTableExactlyOneTakesTheRequest() throws Exception {
+        InMemorySink a = new InMemorySink();
+        InMemorySink b = new InMemorySink();
+        try (PgBridge first = bridge(a, name);
+                PgBridge second = bridge(b, name + "_b")) {
+            first.start();
+            second.start();
+
+            Runner.Result result = Runner.run(env, "backfill", items);
+
+            assertThat(result.exit()).as("%s", result).isZero();
+            assertThat(first.stats().backfills().size()
+                            + second.stats().backfills().size())
+                    .as("backfills started by the two bridges")
+                    .isEqualTo(1);
+            PgBridge taker = first.stats().backfills().isEmpty() ? second : first;
+            InMemorySink takerSink = taker == first ? a : b;
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> takerSink.events().size() >= ROWS);
+            assertThat((taker == first ? b : a).events())
+                    .as("the other bridge sent nothing")
+                    .isEmpty();
         }
     }
 
@@ -238,11 +265,15 @@ class BackfillCommandIT {
     }
 
     private PgBridge bridge(Sink sink) {
+        return bridge(sink, name);
+    }
+
+    private PgBridge bridge(Sink sink, String slot) {
         return PgBridge.builder()
                 .postgres(TestServices.postgresUrl())
                 .routes(items + "->queue:items")
                 .sink(sink)
-                .setting("wal.slot", name)
+                .setting("wal.slot", slot)
                 .setting("wal.backfill-requests", requests)
                 .setting("wal.status-interval-ms", "200")
                 .setting("buffer.max-events", "100")
