@@ -118,6 +118,9 @@ public final class PgBridge implements AutoCloseable {
             for (EventSource source : parts.sources) {
                 ThreadFactory threads = new NamedThreadFactory(source.name(), parts.threadFactory);
                 SourceContext context = p.attach(source, threads, cause -> failed(source, cause));
+                if (source instanceof WalSource wal) {
+                    wal.onBackfill(table -> p.backfillMeters(source.name(), table, () -> wal.backfillProgress(table)));
+                }
                 synchronized (lock) {
                     started.add(source);
                 }
@@ -340,7 +343,9 @@ public final class PgBridge implements AutoCloseable {
      * between watermarks, so that the last event for every row carries its latest committed value (see {@code
      * docs/wal.md}, "Online backfill"). Its progress is in {@link BridgeStats#backfills()} and the logs; it resumes from its
      * last confirmed chunk after a restart, until it is done or {@linkplain BackfillTask#cancel() cancelled}. Returns
-     * at once; the backfill runs on a thread of its own ({@code pgbridge-wal-backfill-<slot>}).
+     * at once; the backfill runs on a thread of its own ({@code pgbridge-wal-backfill-<slot>}). From outside the
+     * process, {@code pgbridge backfill} asks the same of a running bridge through the table of {@code
+     * wal.backfill-requests}, which the bridge polls.
      *
      * @param table {@code schema.table}, a table a WAL route takes; it needs a primary key, and REPLICA IDENTITY DEFAULT
      *     or FULL

@@ -35,6 +35,14 @@ public final class WalOptions {
     /** {@code wal.snapshot}: no initial snapshot, only changes made after the slot exists. */
     public static final Snapshot DEFAULT_SNAPSHOT = Snapshot.NEVER;
 
+    /**
+     * {@code wal.backfill-requests}: the table of online backfill requests ({@code pgbridge backfill}) in the pgbridge
+     * schema's default place.
+     */
+    public static final String DEFAULT_BACKFILL_REQUESTS = "pgbridge.backfill_requests";
+    /** {@code wal.backfill-requests}: the value that turns backfill requests off. */
+    public static final String NO_BACKFILL_REQUESTS = "none";
+
     /** {@code wal.snapshot}: whether the routed tables' existing rows are read before streaming (docs/wal.md). */
     public enum Snapshot {
         /** Stream only the changes made after the slot exists. */
@@ -79,6 +87,7 @@ public final class WalOptions {
     private final long lagWarningBytes;
     private final Duration reconnectMaxBackoff;
     private final Snapshot snapshot;
+    private final String backfillRequests;
 
     private WalOptions(Builder b) {
         this.slot = b.slot;
@@ -91,6 +100,7 @@ public final class WalOptions {
         this.lagWarningBytes = b.lagWarningBytes;
         this.reconnectMaxBackoff = b.reconnectMaxBackoff;
         this.snapshot = b.snapshot;
+        this.backfillRequests = b.backfillRequests;
     }
 
     public static Builder builder() {
@@ -110,6 +120,7 @@ public final class WalOptions {
         b.lagWarningBytes = lagWarningBytes;
         b.reconnectMaxBackoff = reconnectMaxBackoff;
         b.snapshot = snapshot;
+        b.backfillRequests = backfillRequests;
         return b;
     }
 
@@ -155,6 +166,11 @@ public final class WalOptions {
         return snapshot;
     }
 
+    /** The table of online backfill requests this bridge takes, {@code schema.table}, or {@value #NO_BACKFILL_REQUESTS}. */
+    public String backfillRequests() {
+        return backfillRequests;
+    }
+
     @Override
     public String toString() {
         return "WalOptions{slot=" + slot + ", temporarySlot=" + temporarySlot + ", outputPlugin=" + outputPlugin
@@ -175,6 +191,7 @@ public final class WalOptions {
         private long lagWarningBytes = DEFAULT_LAG_WARNING_BYTES;
         private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
         private Snapshot snapshot = DEFAULT_SNAPSHOT;
+        private String backfillRequests = DEFAULT_BACKFILL_REQUESTS;
 
         private Builder() {}
 
@@ -241,6 +258,16 @@ public final class WalOptions {
         /** Whether existing rows are read before streaming; default {@link Snapshot#NEVER}. */
         public Builder snapshot(Snapshot snapshot) {
             this.snapshot = Objects.requireNonNull(snapshot, "snapshot");
+            return this;
+        }
+
+        /**
+         * The table of online backfill requests this bridge takes ({@code pgbridge backfill}, docs/wal.md),
+         * {@code schema.table}, polled every second while it exists; {@value #NO_BACKFILL_REQUESTS} turns requests
+         * off; default {@value #DEFAULT_BACKFILL_REQUESTS}, which the pgbridge schema (pgbridge-sql) creates.
+         */
+        public Builder backfillRequests(String table) {
+            this.backfillRequests = Objects.requireNonNull(table, "table").trim();
             return this;
         }
 

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code pgbridge} command: {@code run} (the default), {@code demo}, {@code check}, {@code schema migrate|sql},
- * {@code slots list|drop}. Settings come from {@code PGBRIDGE_*} environment variables and/or {@code --config file}
+ * {@code slots list|drop}, {@code backfill}. Settings come from {@code PGBRIDGE_*} environment variables and/or {@code --config file}
  * (a properties file; the environment wins), checked strictly: an unknown {@code PGBRIDGE_*} variable or key, or a
  * value that does not fit its type, stops the command before anything connects.
  *
@@ -50,6 +50,7 @@ import picocli.CommandLine.Spec;
             CheckCommand.class,
             SchemaCommand.class,
             SlotsCommand.class,
+            BackfillCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PgBridgeServer implements Callable<Integer> {

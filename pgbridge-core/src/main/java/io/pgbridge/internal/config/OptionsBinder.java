@@ -73,6 +73,7 @@ public final class OptionsBinder {
                 problems.add(WalSettings.SNAPSHOT, text.trim(), "must be never, initial or initial-only");
             }
         });
+        bound.string(WalSettings.BACKFILL_REQUESTS, b::backfillRequests);
         return b;
     }
 

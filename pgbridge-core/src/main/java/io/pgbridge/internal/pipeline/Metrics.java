@@ -1,6 +1,8 @@
 package io.pgbridge.internal.pipeline;
 
+import io.pgbridge.BackfillProgress;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Where the pipeline reports to a meter registry. {@link #NONE} records nothing and allocates nothing: without a
@@ -17,6 +19,16 @@ interface Metrics {
 
     /** Registers the meters of one source; called once, when it attaches. */
     default void source(SourceChannel channel) {}
+
+    /**
+     * Registers the meters of the online backfills of one table; called when a backfill of it starts or resumes (again
+     * for a later backfill of the same table, which then does nothing). Any thread.
+     *
+     * @param source the source's name (tag {@code source})
+     * @param table {@code schema.table} (tag {@code table})
+     * @param progress the table's latest backfill, read when the registry is; {@code null} when there is none
+     */
+    default void backfill(String source, String table, Supplier<BackfillProgress> progress) {}
 
     /** Removes every meter this registered (the bridge stopped). */
     default void close() {}

@@ -6,14 +6,19 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.pgbridge.BackfillProgress;
 import io.pgbridge.RouteState;
 import io.pgbridge.SourceState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The pipeline's meters in a Micrometer {@link MeterRegistry}; the names, types, units and tags are documented in
@@ -24,11 +29,14 @@ import java.util.concurrent.TimeUnit;
 final class MicrometerMetrics implements Metrics {
     static final String EVENTS = "events";
     static final String BYTES = "bytes";
+    static final String ROWS = "rows";
     /** Timers cover broker outages: their histograms reach 10 minutes. */
     private static final Duration LONGEST_EXPECTED = Duration.ofMinutes(10);
 
     private final MeterRegistry registry;
     private final List<Meter> registered = new CopyOnWriteArrayList<>();
+    /** {@code source/table} of every table whose backfill meters are registered. */
+    private final Set<String> backfillTables = ConcurrentHashMap.newKeySet();
 
     private MicrometerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -166,15 +174,88 @@ final class MicrometerMetrics implements Metrics {
     }
 
     @Override
+    public void backfill(String source, String table, Supplier<BackfillProgress> progress) {
+        if (!backfillTables.add(source + '/' + table)) {
+            return;
+        }
+        Tags tags = Tags.of("source", source, "table", table);
+        add(backfillGauge(
+                "pgbridge.backfill.rows",
+                ROWS,
+                tags,
+                progress,
+                BackfillProgress::rows,
+                "Rows the table's latest online backfill read so far (across restarts)"));
+        add(backfillGauge(
+                "pgbridge.backfill.total.rows",
+                ROWS,
+                tags,
+                progress,
+                BackfillProgress::totalRows,
+                "Rows matching the latest backfill's filter when it started (count(*)), the base of its percent"));
+        add(backfillGauge(
+                "pgbridge.backfill.chunks",
+                "chunks",
+                tags,
+                progress,
+                BackfillProgress::chunks,
+                "Chunks the table's latest online backfill read so far (across restarts)"));
+        add(backfillGauge(
+                "pgbridge.backfill.percent",
+                "percent",
+                tags,
+                progress,
+                BackfillProgress::percent,
+                "Rows read in percent of total rows (100 once done)"));
+        add(backfillGauge(
+                "pgbridge.backfill.rate",
+                "rows.per.second",
+                tags,
+                progress,
+                BackfillProgress::rowsPerSecond,
+                "Rows read per second since this bridge started or resumed the latest backfill"));
+        for (BackfillProgress.State state : BackfillProgress.State.values()) {
+            add(Gauge.builder("pgbridge.backfill.state", () -> {
+                        BackfillProgress p = progress.get();
+                        return p != null && p.state() == state ? 1 : 0;
+                    })
+                    .description("1 for the state of the table's latest online backfill, 0 for the others")
+                    .tags(tags)
+                    .tag("state", name(state))
+                    .strongReference(true)
+                    .register(registry));
+        }
+    }
+
+    private Gauge backfillGauge(
+            String name,
+            String unit,
+            Tags tags,
+            Supplier<BackfillProgress> progress,
+            ToDoubleFunction<BackfillProgress> value,
+            String description) {
+        return Gauge.builder(name, () -> {
+                    BackfillProgress p = progress.get();
+                    return p == null ? Double.NaN : value.applyAsDouble(p);
+                })
+                .description(description)
+                .baseUnit(unit)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    @Override
     public void close() {
         for (Meter meter : registered) {
             registry.remove(meter);
         }
         registered.clear();
+        backfillTables.clear();
     }
 
     private <T> FunctionCounter counter(
-            String name, T owner, java.util.function.ToDoubleFunction<T> count, Tags tags, String description) {
+            String name, T owner, ToDoubleFunction<T> count, Tags tags, String description) {
         return FunctionCounter.builder(name, owner, count)
                 .description(description)
                 .baseUnit(EVENTS)

@@ -1,5 +1,6 @@
 package io.pgbridge.internal.pipeline;
 
+import io.pgbridge.BackfillProgress;
 import io.pgbridge.Route;
 import io.pgbridge.RouteStats;
 import io.pgbridge.SourceStats;
@@ -18,6 +19,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Routes events from sources to ordered lanes, bounds what is in flight, and reports acknowledged positions back to
@@ -136,6 +138,14 @@ public final class Pipeline {
         channels.add(channel);
         metrics.source(channel);
         return channel;
+    }
+
+    /**
+     * Registers the meters of the online backfills of {@code table} on source {@code source} (once per table; later
+     * calls for it do nothing); {@code progress} gives its latest backfill, or {@code null}. Any thread.
+     */
+    public void backfillMeters(String source, String table, Supplier<BackfillProgress> progress) {
+        metrics.backfill(source, table, progress);
     }
 
     /** Waits until every published event is done; returns whether that happened in time. */

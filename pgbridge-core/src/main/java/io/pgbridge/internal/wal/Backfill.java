@@ -59,6 +59,7 @@ final class Backfill implements BackfillTask {
     private final String id;
     private final String table;
     private final String filter;
+    private final String idPrefix;
     private final PostgresConnector postgres;
     private final BackfillWindows windows;
     private final LongSupplier acknowledged;
@@ -85,6 +86,8 @@ final class Backfill implements BackfillTask {
     private record Pending(long position, InitialSnapshot.Progress progress) {}
 
     /**
+     * @param idPrefix the prefix of its rows' event ids ({@link RowIds}), {@code <start LSN>:b:}: recorded when the
+     *     backfill starts and kept when it resumes, so that a row sent again after a crash has the same id
      * @param tables the table opened for a live read ({@link SnapshotTables#live}); the backfill closes it
      * @param from the recorded progress to go on from ({@link InitialSnapshot.Progress#START} for a new backfill)
      */
@@ -92,6 +95,7 @@ final class Backfill implements BackfillTask {
             String id,
             String table,
             String filter,
+            String idPrefix,
             PostgresConnector postgres,
             BackfillWindows windows,
             LongSupplier acknowledged,
@@ -103,6 +107,7 @@ final class Backfill implements BackfillTask {
         this.id = id;
         this.table = table;
         this.filter = filter;
+        this.idPrefix = idPrefix;
         this.postgres = postgres;
         this.windows = windows;
         this.acknowledged = acknowledged;
@@ -180,6 +185,7 @@ final class Backfill implements BackfillTask {
 
     private void run() {
         long lastLog = System.nanoTime();
+        long lastRows = handed.rows();
         int failures = 0;
         Connection c = null;
         try {
@@ -217,16 +223,10 @@ final class Backfill implements BackfillTask {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(delay)); // backoff; cancel and stop wake it
                 }
                 recordConfirmed();
-                if (System.nanoTime() - lastLog > LOG_EVERY.toNanos()) {
-                    lastLog = System.nanoTime();
-                    BackfillProgress p = progress();
-                    log.info(
-                            "Backfill {}: {} rows in {} chunks ({}%), {} rows/s",
-                            id,
-                            p.rows(),
-                            p.chunks(),
-                            String.format(Locale.ROOT, "%.1f", p.percent()),
-                            Math.round(p.rowsPerSecond()));
+                long now = System.nanoTime();
+                if (now - lastLog > LOG_EVERY.toNanos()) {
+                    lastRows = logProgress(lastRows, now - lastLog);
+                    lastLog = now;
                 }
             }
             while (going() && !unconfirmed.isEmpty()) {
@@ -247,6 +247,28 @@ final class Backfill implements BackfillTask {
             }
             ended.countDown();
         }
+    }
+
+    /**
+     * The progress line, every {@link #LOG_EVERY} while the backfill reads: rows read of those matching at the start,
+     * percent, chunks, the rate since this bridge started it and over the last interval, and the chunks the sinks have
+     * not confirmed yet. Returns the rows read now.
+     */
+    private long logProgress(long rowsBefore, long intervalNanos) {
+        BackfillProgress p = progress();
+        log.info(
+                "Backfill {}: {} of {} rows ({}%) in {} chunks, {} rows/s ({} rows/s in the last {} s), {} chunk(s)"
+                        + " awaiting the sinks' confirmation",
+                id,
+                p.rows(),
+                p.totalRows(),
+                String.format(Locale.ROOT, "%.1f", p.percent()),
+                p.chunks(),
+                Math.round(p.rowsPerSecond()),
+                Math.round((p.rows() - rowsBefore) / Math.max(1e-3, intervalNanos / 1e9)),
+                TimeUnit.NANOSECONDS.toSeconds(intervalNanos),
+                unconfirmed.size());
+        return p.rows();
     }
 
     private void end() {
@@ -291,7 +313,7 @@ final class Backfill implements BackfillTask {
         InitialSnapshot.Progress from = handed;
         long number = from.chunk() + 1;
         String chunk = run + ':' + number;
-        windows.expect(chunk, table, tables.keyNames(0));
+        windows.expect(chunk, table, tables.keyNames(0), idPrefix);
         try {
             long low = emit(c, chunk + ":low");
             awaitInProgress(c);

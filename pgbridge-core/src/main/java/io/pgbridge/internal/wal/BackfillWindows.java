@@ -27,15 +27,17 @@ final class BackfillWindows {
     private static final class Window {
         final String table;
         final List<String> keyNames;
+        final String idPrefix;
         List<InitialSnapshot.Row> rows;
         boolean open;
         long closedAt = -1;
         boolean truncated;
         final Set<List<String>> changed = new HashSet<>();
 
-        Window(String table, List<String> keyNames) {
+        Window(String table, List<String> keyNames, String idPrefix) {
             this.table = table;
             this.keyNames = List.copyOf(keyNames);
+            this.idPrefix = idPrefix;
         }
     }
 
@@ -46,9 +48,11 @@ final class BackfillWindows {
      * The backfill thread: chunk {@code id} of {@code table} will be read; call before writing its low watermark.
      *
      * @param keyNames the table's primary key columns, in key order: the key of a row and of a change
+     * @param idPrefix the prefix of the event ids of the chunk's rows ({@link RowIds}), the same for every chunk of one
+     *     backfill, also after a resume
      */
-    synchronized void expect(String id, String table, List<String> keyNames) {
-        windows.put(id, new Window(table, keyNames));
+    synchronized void expect(String id, String table, List<String> keyNames, String idPrefix) {
+        windows.put(id, new Window(table, keyNames, idPrefix));
     }
 
     /** The reader: the primary key columns of {@code table} while a window on it is open, else {@code null}. */
@@ -65,6 +69,12 @@ final class BackfillWindows {
     synchronized String table(String id) {
         Window w = windows.get(id);
         return w == null ? null : w.table;
+    }
+
+    /** The reader: the prefix of the event ids of chunk {@code id}'s rows, {@code null} when the chunk is not known. */
+    synchronized String idPrefix(String id) {
+        Window w = windows.get(id);
+        return w == null ? null : w.idPrefix;
     }
 
     /** The backfill thread: the rows chunk {@code id} read; call before writing its high watermark. */

@@ -62,11 +62,13 @@ final class InitialSnapshot {
     private final Store store;
     private final Output output;
     private final ArrayDeque<Progress> unconfirmed = new ArrayDeque<>();
+    private final RowIds ids = new RowIds();
     private Progress handed;
     private Progress recorded;
 
     /**
      * @param tableNames the tables, as {@code schema.table}, in reading order
+     * @param idPrefix the prefix of the rows' event ids ({@link RowIds}): {@code <consistent point>:r:}
      * @param consistentPoint the slot's consistent point (the {@code lsn} of the events, and the bound below which
      *     chunk positions stay); {@link Long#MAX_VALUE} when there is no slot
      * @param from the last recorded progress ({@link Progress#START} for a new snapshot)
@@ -132,11 +134,11 @@ final class InitialSnapshot {
                     + consistentPoint + "; raise the chunk size"); // needs ~2^24 chunks on a fresh cluster
         }
         List<Row> rows = tables.chunk(handed.table(), handed.lastKey(), chunkRows);
-        String id = idPrefix + number + ':';
+        String table = tableNames.get(handed.table());
         for (int i = 0; i < rows.size(); i++) {
             Event.Builder event = Event.builder()
-                    .id(id + i)
-                    .channel(tableNames.get(handed.table()))
+                    .id(ids.id(idPrefix, table, rows.get(i).key()))
+                    .channel(table)
                     .payloadUnsafe(rows.get(i).payload())
                     .contentType(Emitter.CONTENT_JSON);
             if (!output.hand(event, number)) {

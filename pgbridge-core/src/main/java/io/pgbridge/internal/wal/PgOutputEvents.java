@@ -11,7 +11,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.postgresql.replication.LogSequenceNumber;
 
 /** pgoutput messages to change events ({@link ChangeEventJson}), one per row change, truncated table or message. */
 final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
@@ -20,6 +19,7 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
     private final Emitter emitter;
     private final String heartbeatPrefix;
     private final BackfillWindows windows;
+    private final RowIds rowIds = new RowIds();
     private ChangeEventJson.Txn txn;
     private Relation relation;
     private String channel;
@@ -184,16 +184,16 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
             return;
         }
         String table = windows.table(chunk);
+        String idPrefix = windows.idPrefix(chunk);
         List<InitialSnapshot.Row> rows = windows.high(chunk, lsn - 1);
         if (rows == null) {
             return; // not this bridge's chunk (written before a restart), or handled already
         }
         emitter.begin(lsn - 1);
-        String id = LogSequenceNumber.valueOf(lsn).asString() + ":b:";
         for (InitialSnapshot.Row row : rows) {
             if (emitter.next() && emitter.wants(table)) {
                 emitter.emit(Event.builder()
-                        .id(id + emitter.ordinal())
+                        .id(rowIds.id(idPrefix, table, row.key()))
                         .channel(table)
                         .payloadUnsafe(row.payload())
                         .contentType(Emitter.CONTENT_JSON));

@@ -32,7 +32,8 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
     private static final String ADD_FILTER = "ALTER TABLE " + TABLE + " ADD COLUMN IF NOT EXISTS filter text";
 
     /**
-     * The stored record: its state, the consistent point (null while pending, and for a backfill), the confirmed
+     * The stored record: its state, the consistent point (null while pending; for a backfill the WAL position when it
+     * started, the prefix of its rows' event ids; null for a backfill recorded before that was kept), the confirmed
      * progress, and a backfill's filter (null for none).
      */
     record Record(String state, Long consistentPoint, InitialSnapshot.Progress progress, String filter) {
@@ -86,6 +87,23 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
             }
         }
         return found;
+    }
+
+    /** The state recorded under {@code key}, or {@code null} when there is no record (or no table). */
+    static String state(Connection c, String key) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('" + TABLE + "') IS NOT NULL")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                return null;
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT state FROM " + TABLE + " WHERE slot = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : null;
+            }
+        }
     }
 
     /** The slot's record, or {@code null}; creates the table when missing. */

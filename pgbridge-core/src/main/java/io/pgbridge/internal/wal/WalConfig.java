@@ -32,6 +32,8 @@ final class WalConfig {
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
     final WalOptions.Snapshot snapshot;
+    /** The table of online backfill requests, {@code schema.table}; {@code null} when they are off. */
+    final String backfillRequests;
 
     private WalConfig(WalOptions s, Set<String> tables, boolean allTables, Problems problems) {
         this.slot = s.slot();
@@ -48,6 +50,7 @@ final class WalConfig {
         this.lagWarningBytes = s.lagWarningBytes();
         this.reconnectMaxBackoff = s.reconnectMaxBackoff();
         this.snapshot = snapshotMode(s.snapshot(), tables, temporarySlot, problems);
+        this.backfillRequests = backfillRequests(s.backfillRequests(), problems);
         Map<String, String> options = new LinkedHashMap<>();
         if (plugin.equals(PGOUTPUT)) {
             this.publication = s.publication() != null ? s.publication() : slot;
@@ -92,6 +95,24 @@ final class WalConfig {
         WalConfig config = new WalConfig(options, tables, channels.contains(catchAll), problems);
         problems.throwIfAny();
         return config;
+    }
+
+    /** The table of backfill requests, {@code null} for none, with a problem added when it is not schema.table. */
+    private static String backfillRequests(String table, Problems problems) {
+        if (table.equals(WalOptions.NO_BACKFILL_REQUESTS)) {
+            return null;
+        }
+        int dot = table.indexOf('.');
+        String problem = dot < 0
+                ? "must be schema.table (or " + WalOptions.NO_BACKFILL_REQUESTS + ")"
+                : Identifiers.problem("schema", table.substring(0, dot));
+        if (problem == null) {
+            problem = Identifiers.problem("table", table.substring(dot + 1));
+        }
+        if (problem != null) {
+            problems.add(Settings.problem(WalSettings.BACKFILL_REQUESTS, table, problem));
+        }
+        return table;
     }
 
     /** The snapshot mode, with a problem added when this source cannot take it. */

@@ -65,6 +65,13 @@ public final class WalSettings {
                             + "stream nothing, create no slot)")
             .withDefault("never");
 
+    public static final Setting BACKFILL_REQUESTS = Setting.string(
+                    "wal.backfill-requests",
+                    "The table of online backfill requests this bridge takes (pgbridge backfill inserts them; "
+                            + "created by the pgbridge schema, version 7), schema.table, polled every second while it "
+                            + "exists; none: no requests are taken")
+            .withDefault(WalOptions.DEFAULT_BACKFILL_REQUESTS);
+
     public static final List<Setting> ALL = List.of(
             SLOT,
             TEMPORARY_SLOT,
@@ -75,7 +82,8 @@ public final class WalSettings {
             HEARTBEAT_INTERVAL,
             LAG_WARNING_BYTES,
             RECONNECT_MAX_BACKOFF,
-            SNAPSHOT);
+            SNAPSHOT,
+            BACKFILL_REQUESTS);
 
     private WalSettings() {}
 }

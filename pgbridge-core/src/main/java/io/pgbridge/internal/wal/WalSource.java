@@ -20,11 +20,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
@@ -33,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -107,6 +110,9 @@ public final class WalSource implements EventSource {
     // and the backfills running, by table
     private final BackfillWindows windows;
     private final Map<String, Backfill> backfills = new ConcurrentHashMap<>();
+    private volatile Consumer<String> backfillStarted = table -> {};
+    // the table of backfill requests this source takes, null when off
+    private volatile BackfillRequests requests;
 
     private volatile boolean reading;
     private volatile boolean closing;
@@ -263,6 +269,7 @@ public final class WalSource implements EventSource {
         }
         monitor.start(context.threadFactory());
         resumeBackfills();
+        takeBackfillRequests();
         log.info(
                 "Streaming WAL from slot {} ({}{}) at {}, resuming after {}{}",
                 config.slot,
@@ -302,7 +309,22 @@ public final class WalSource implements EventSource {
             throw new ConfigurationException(
                     "a backfill of " + table + " runs already (" + running.id() + "): cancel it first, or wait for it");
         }
-        return startBackfill(table, filter, InitialSnapshot.Progress.START);
+        return startBackfill(table, filter, null);
+    }
+
+    /**
+     * Calls {@code listener} with the table of every backfill this source starts or resumes, on the thread that
+     * starts it, before the backfill reads its first chunk (the bridge registers the table's meters with it). Set it
+     * before {@link #start}.
+     */
+    public void onBackfill(Consumer<String> listener) {
+        backfillStarted = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** The progress of the latest backfill of {@code table} this source started or resumed, or {@code null}. */
+    public BackfillProgress backfillProgress(String table) {
+        Backfill b = backfills.get(table);
+        return b == null ? null : b.progress();
     }
 
     /** The backfills this source started or resumed since it started, running or ended. */
@@ -315,7 +337,12 @@ public final class WalSource implements EventSource {
         return all;
     }
 
-    private Backfill startBackfill(String table, String filter, InitialSnapshot.Progress from) {
+    /**
+     * @param resumed the record of the backfill to resume, {@code null} for a new one (from the start, with a new start
+     *     LSN)
+     */
+    private Backfill startBackfill(String table, String filter, SnapshotStore.Record resumed) {
+        InitialSnapshot.Progress from = resumed == null ? InitialSnapshot.Progress.START : resumed.progress();
         String key = config.slot + BACKFILL_KEY + table;
         SnapshotTables tables = null;
         try {
@@ -328,14 +355,18 @@ public final class WalSource implements EventSource {
                                 + "ALTER TABLE " + table + " REPLICA IDENTITY DEFAULT (or FULL)");
             }
             SnapshotStore store = new SnapshotStore(postgres, key, List.of(table), filter);
+            long start;
             try (Connection c = postgres.connect()) {
-                store.load(c);
+                store.load(c); // creates the table when missing
+                Long recorded = resumed == null ? null : resumed.consistentPoint();
+                start = recorded != null ? recorded : currentWalLsn(c);
+                store.started(c, start, from);
             }
-            store.record(from);
             Backfill b = new Backfill(
                     key,
                     table,
                     filter,
+                    LogSequenceNumber.valueOf(start).asString() + ":b:",
                     postgres,
                     windows,
                     tracker::acknowledged,
@@ -345,6 +376,7 @@ public final class WalSource implements EventSource {
                     tables.count(),
                     InitialSnapshot.CHUNK_ROWS);
             backfills.put(table, b);
+            backfillStarted.accept(table);
             b.start(context.threadFactory(), config.slot);
             return b;
         } catch (SQLException e) {
@@ -354,6 +386,45 @@ public final class WalSource implements EventSource {
         } catch (RuntimeException e) {
             closeQuietly(tables);
             throw e;
+        }
+    }
+
+    /** Starts taking the requests of {@code wal.backfill-requests} ({@link BackfillRequests}), unless they are off. */
+    private void takeBackfillRequests() {
+        if (windows == null || config.temporarySlot || config.backfillRequests == null) {
+            return;
+        }
+        requests =
+                new BackfillRequests(config.backfillRequests, config.slot, postgres, new BackfillRequests.Backfills() {
+                    @Override
+                    public BackfillTask start(String table, String filter) {
+                        return backfill(table, filter);
+                    }
+
+                    @Override
+                    public BackfillTask current(String table) {
+                        return backfills.get(table);
+                    }
+
+                    @Override
+                    public boolean routed(String table) {
+                        return context.isRouted(table);
+                    }
+
+                    @Override
+                    public String recordedState(Connection c, String table) throws SQLException {
+                        return SnapshotStore.state(c, config.slot + BACKFILL_KEY + table);
+                    }
+                });
+        requests.start(context.threadFactory());
+    }
+
+    /** The server's WAL position now: a new backfill's start, the prefix of its rows' event ids. */
+    private static long currentWalLsn(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
         }
     }
 
@@ -377,7 +448,7 @@ public final class WalSource implements EventSource {
                 SnapshotStore.Record r =
                         new SnapshotStore(postgres, record.getKey(), List.of(table), record.getValue()).load(c);
                 try {
-                    startBackfill(table, record.getValue(), r.progress());
+                    startBackfill(table, record.getValue(), r);
                 } catch (RuntimeException e) {
                     log.error("Unfinished backfill {} cannot resume: {}", record.getKey(), e.getMessage());
                 }
@@ -996,12 +1067,24 @@ public final class WalSource implements EventSource {
 
     @Override
     public void stop() {
+        BackfillRequests r = requests;
+        if (r != null) {
+            try {
+                r.stop(); // takes no more requests
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Backfill b : backfills.values()) {
             try {
                 b.stop(); // before the reader stops: a backfill waits for the reader to hand its chunk over
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (r != null) {
+            requests = null;
+            r.close(); // the requests' last progress: stopped, or how they ended
         }
         reading = false;
         if (context != null) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,8 @@ class BackfillWindowsPropertyTest {
     static final int KEYS = 16;
     /** In a recorded cursor: the chunk was the table's last (the backfill is done). */
     static final int DONE_MARK = Integer.MIN_VALUE;
+    /** The prefix of the backfill's event ids: recorded when it starts, kept across crashes ({@link Backfill}). */
+    static final String ID_PREFIX = "0/1A2B3C4:b:";
     /** The value of a delete event. */
     static final int DELETED = Integer.MIN_VALUE;
 
@@ -97,6 +100,10 @@ class BackfillWindowsPropertyTest {
         // the events delivered, in order: {WAL index of their record, key, value or DELETED}
         final List<int[]> events = new ArrayList<>();
         final int chunkRows;
+        // the backfill rows' event ids: one per row, the same every time the row is sent
+        final RowIds ids = new RowIds();
+        final Map<Integer, String> idByKey = new HashMap<>();
+        final Map<String, Integer> keyById = new HashMap<>();
         int nextXid = 1;
         int runs = 1;
         // chunks whose high watermark the reader handled: WAL index of the high watermark, cursor after the chunk
@@ -148,7 +155,7 @@ class BackfillWindowsPropertyTest {
             switch (phase) {
                 case NEXT -> {
                     id = "run" + runs + ":" + (++chunk);
-                    windows.expect(id, TABLE, List.of("k"));
+                    windows.expect(id, TABLE, List.of("k"), ID_PREFIX);
                     wal.add(new Mark(id, true));
                     phase = Phase.LOW_WRITTEN;
                 }
@@ -209,14 +216,21 @@ class BackfillWindowsPropertyTest {
             } else if (r instanceof Mark mark && mark.low()) {
                 windows.low(mark.id());
             } else if (r instanceof Mark mark) {
+                String prefix = windows.idPrefix(mark.id());
                 List<InitialSnapshot.Row> rows = windows.high(mark.id(), at);
                 if (rows != null) {
                     for (InitialSnapshot.Row row : rows) {
-                        events.add(new int[] {
-                            at,
-                            Integer.parseInt(row.key().get(0)),
-                            Integer.parseInt(new String(row.payload(), StandardCharsets.UTF_8))
-                        });
+                        int key = Integer.parseInt(row.key().get(0));
+                        events.add(
+                                new int[] {at, key, Integer.parseInt(new String(row.payload(), StandardCharsets.UTF_8))
+                                });
+                        String eventId = ids.id(prefix, TABLE, row.key()); // as PgOutputEvents names it
+                        assertThat(idByKey.computeIfAbsent(key, k -> eventId))
+                                .as("event id of row %d when sent again (after a crash or a reconnect)", key)
+                                .isEqualTo(eventId);
+                        assertThat(keyById.computeIfAbsent(eventId, i -> key))
+                                .as("rows sharing event id %s", eventId)
+                                .isEqualTo(key);
                     }
                 }
             }

@@ -14,6 +14,7 @@ import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -193,6 +194,7 @@ class InitialSnapshotPropertyTest {
         }
 
         void check() {
+            checkIds();
             for (int t = 0; t < TABLES.size(); t++) {
                 Map<Integer, String> rebuilt = new TreeMap<>();
                 Set<Integer> read = new HashSet<>();
@@ -219,6 +221,28 @@ class InitialSnapshotPropertyTest {
                 assertThat(rebuilt)
                         .as("table %s rebuilt from its events, after %s", TABLES.get(t), trace)
                         .isEqualTo(live.get(t));
+            }
+        }
+
+        /**
+         * Every snapshot row's event id names one row (table and key), and a row sent again (after a crash, read again
+         * from the recorded chunk, with other rows around it) carries the id it had before, so that consumers can
+         * deduplicate on it.
+         */
+        void checkIds() {
+            Map<String, String> rowById = new HashMap<>();
+            Map<String, String> idByRow = new HashMap<>();
+            for (String[] event : delivered) {
+                if (event.length < 3 || !event[1].startsWith("r:")) {
+                    continue;
+                }
+                String row = event[0] + "/" + event[1].substring(2, event[1].indexOf('='));
+                assertThat(rowById.computeIfAbsent(event[2], id -> row))
+                        .as("rows sharing event id %s, after %s", event[2], trace)
+                        .isEqualTo(row);
+                assertThat(idByRow.computeIfAbsent(row, r -> event[2]))
+                        .as("event id of row %s when sent again, after %s", row, trace)
+                        .isEqualTo(event[2]);
             }
         }
 
@@ -327,7 +351,7 @@ class InitialSnapshotPropertyTest {
                         return PublishResult.failed(0, "broker down", null);
                     }
                     for (Event e : events) {
-                        delivered.add(new String[] {e.channel(), e.payloadAsString()});
+                        delivered.add(new String[] {e.channel(), e.payloadAsString(), e.id()});
                     }
                     return PublishResult.confirmed(events.size());
                 }

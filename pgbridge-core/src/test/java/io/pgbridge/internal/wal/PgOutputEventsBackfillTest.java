@@ -74,7 +74,7 @@ class PgOutputEventsBackfillTest {
 
     @Test
     void rowsChangedInTheWindowAreDroppedAndTheNextTransactionStillComes() throws Exception {
-        windows.expect("run:1", "public.t", List.of("id"));
+        windows.expect("run:1", "public.t", List.of("id"), "0/5:b:");
         watermark(1_000, "run:1:low");
         transaction(2_000, "update", 2, 20); // inside the window: row 2's chunk value is stale
         windows.offer("run:1", List.of(row(1, 1), row(2, 2), row(3, 3)));
@@ -87,6 +87,13 @@ class PgOutputEventsBackfillTest {
                 .as("events in order")
                 .containsExactly("update 2=20", "r 1=1", "r 3=3", "insert 4=40", "update 1=10");
         assertThat(windows.taken("run:1")).as("position of the chunk's rows").isEqualTo(2_999);
+        RowIds ids = new RowIds();
+        assertThat(sink.events().stream()
+                        .filter(e -> e.payloadAsString().contains("\"op\":\"r\""))
+                        .map(io.pgbridge.Event::id))
+                .as("the rows' event ids: the backfill's prefix and a hash of table and key, whatever the chunk")
+                .containsExactly(
+                        ids.id("0/5:b:", "public.t", List.of("1")), ids.id("0/5:b:", "public.t", List.of("3")));
         assertThat(tracker.acknowledged()).as("acknowledged").isEqualTo(4_023);
     }
 

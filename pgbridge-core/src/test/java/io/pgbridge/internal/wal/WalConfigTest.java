@@ -28,6 +28,27 @@ class WalConfigTest {
     }
 
     @Test
+    void backfillRequestsTableIsSchemaTableOrNone() {
+        Set<String> routes = Set.of("public.users");
+        assertThat(WalConfig.from(WalOptions.builder().build(), routes, "wal2json").backfillRequests)
+                .as("default")
+                .isEqualTo("pgbridge.backfill_requests");
+        assertThat(WalConfig.from(WalOptions.builder().backfillRequests("none").build(), routes, "wal2json")
+                        .backfillRequests)
+                .as("off")
+                .isNull();
+        assertThatThrownBy(() -> WalConfig.from(
+                        WalOptions.builder().backfillRequests("requests").build(), routes, "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_WAL_BACKFILL_REQUESTS='requests'")
+                .hasMessageContaining("must be schema.table");
+        assertThatThrownBy(() -> WalConfig.from(
+                        WalOptions.builder().backfillRequests("Ops.requests").build(), routes, "wal2json"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("schema has upper-case letters");
+    }
+
+    @Test
     void wal2jsonParamsAsInTheSeed() {
         WalConfig c = WalConfig.from(
                 WalOptions.builder()

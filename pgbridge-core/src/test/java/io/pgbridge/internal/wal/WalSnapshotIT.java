@@ -39,11 +39,19 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code wal.snapshot=initial}, and the online backfill ({@link PgBridge#backfill}), against a real PostgreSQL while
  * writers update, delete and insert rows throughout: the events rebuild the table (no missing row, no row whose last
  * event is older than its last committed change), in one bridge and across a SIGKILL of the bridge's JVM in the middle
- * of the snapshot.
+ * of the snapshot. The table's size and the writers are system properties ({@link #ROWS}, {@link #WRITERS}): CI runs
+ * 50,000 rows; the issue's 1,000,000 rows with four writers is run by hand (docs/wal.md has the command and figures).
  */
 class WalSnapshotIT {
-    static final int ROWS = 50_000;
-    static final int WRITERS = 2;
+    /**
+     * Rows of the table ({@code -Dpgbridge.test.snapshot-rows}, default 50,000 for CI; the issue's goal, 1,000,000, is
+     * run by hand: see docs/wal.md).
+     */
+    static final int ROWS = Integer.getInteger("pgbridge.test.snapshot-rows", 50_000);
+    /** Writers updating, deleting and inserting rows throughout ({@code -Dpgbridge.test.snapshot-writers}). */
+    static final int WRITERS = Integer.getInteger("pgbridge.test.snapshot-writers", 2);
+    /** How long a snapshot, a backfill or the events' rebuilding may take: 2 minutes per 50,000 rows. */
+    static final Duration LONG = Duration.ofSeconds(120L * Math.max(1, ROWS / 50_000));
 
     WalFixture db;
     String table;
@@ -84,7 +92,7 @@ class WalSnapshotIT {
         InMemorySink sink = new InMemorySink();
         try (PgBridge bridge = snapshotUnderWriters(sink)) {
             long writesAtStart = writes.get();
-            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(snapshotState()));
+            await().atMost(LONG).until(() -> "done".equals(snapshotState()));
             assertThat(writes.get() - writesAtStart)
                     .as("writes committed while the snapshot was read")
                     .isPositive();
@@ -121,7 +129,10 @@ class WalSnapshotIT {
         db.exec("CREATE TABLE " + other + " (id bigserial PRIMARY KEY, v int NOT NULL)");
         InMemorySink sink = new InMemorySink();
         LatencySink latencies = new LatencySink(sink, other);
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
         try (PgBridge bridge = db.bridge(table + "->queue:items, " + other + "->queue:other", latencies)
+                .meterRegistry(registry)
                 .build()) {
             bridge.start();
             startWriters();
@@ -152,7 +163,7 @@ class WalSnapshotIT {
             long writesAtStart = writes.get();
             long backfillFrom = System.nanoTime();
             io.pgbridge.BackfillTask backfill = bridge.backfill(table);
-            assertThat(backfill.await(Duration.ofSeconds(180)))
+            assertThat(backfill.await(LONG.plusSeconds(60)))
                     .as("backfill ended")
                     .isTrue();
             long backfillTo = System.nanoTime();
@@ -178,6 +189,45 @@ class WalSnapshotIT {
                         assertThat(p.rowsPerSecond()).isPositive();
                     });
             assertThat(recordState(db.slot + "/backfill/" + table)).as("record").isEqualTo("done");
+            assertThat(registry.get("pgbridge.backfill.rows")
+                            .tag("source", "wal")
+                            .tag("table", table)
+                            .gauge()
+                            .value())
+                    .as("meter pgbridge.backfill.rows")
+                    .isEqualTo(done.rows());
+            assertThat(registry.get("pgbridge.backfill.total.rows")
+                            .tag("table", table)
+                            .gauge()
+                            .value())
+                    .isEqualTo(done.totalRows());
+            assertThat(registry.get("pgbridge.backfill.chunks")
+                            .tag("table", table)
+                            .gauge()
+                            .value())
+                    .isEqualTo(done.chunks());
+            assertThat(registry.get("pgbridge.backfill.percent")
+                            .tag("table", table)
+                            .gauge()
+                            .value())
+                    .isEqualTo(100.0);
+            assertThat(registry.get("pgbridge.backfill.rate")
+                            .tag("table", table)
+                            .gauge()
+                            .value())
+                    .isPositive();
+            assertThat(registry.get("pgbridge.backfill.state")
+                            .tag("table", table)
+                            .tag("state", "done")
+                            .gauge()
+                            .value())
+                    .isEqualTo(1);
+            assertThat(registry.get("pgbridge.backfill.state")
+                            .tag("table", table)
+                            .tag("state", "running")
+                            .gauge()
+                            .value())
+                    .isZero();
             stopWriters();
             awaitRebuilt(() -> payloads(channel(sink.events(), table)));
             await().atMost(Duration.ofSeconds(60))
@@ -250,7 +300,7 @@ class WalSnapshotIT {
                 "buffer.max-events=2000");
         Process resumed = null;
         try {
-            await().atMost(Duration.ofSeconds(120)).until(() -> recordChunk(key) >= 3);
+            await().atMost(LONG).until(() -> recordChunk(key) >= 3);
             child.destroyForcibly(); // SIGKILL
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
             assertThat(recordState(key))
@@ -259,20 +309,20 @@ class WalSnapshotIT {
             long chunkAtKill = recordChunk(key);
             resumed = WalChild.start(
                     log, List.of("-Xmx128m"), TestServices.postgresUrl(), db.slot, routes, second.toString(), "-1");
-            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(recordState(key)));
+            await().atMost(LONG).until(() -> "done".equals(recordState(key)));
             stopWriters();
-            await().atMost(Duration.ofSeconds(120))
-                    .until(() -> rebuild(ledgers(first, second)).equals(tableState()));
+            await().atMost(LONG).until(() -> rebuild(ledgers(first, second)).equals(tableState()));
             assertThat(difference(rebuild(ledgers(first, second))))
                     .as("the table rebuilt from the events of both bridges")
                     .isEmpty();
             assertThat(Files.readString(log))
                     .as("the second bridge says it resumes")
                     .contains("resumes after chunk " + chunkAtKill);
+            long again = assertStableIds(first, second);
             System.out.println("WalSnapshotIT (backfill SIGKILL): killed after chunk " + chunkAtKill + " was recorded; "
                     + lines(first).size() + " events before the kill, "
                     + lines(second).size() + " after, "
-                    + writes.get() + " writes");
+                    + writes.get() + " writes, " + again + " rows sent again with their earlier event id");
         } finally {
             child.destroyForcibly();
             if (resumed != null) {
@@ -325,7 +375,7 @@ class WalSnapshotIT {
                 "buffer.max-events=2000");
         Process resumed = null;
         try {
-            await().atMost(Duration.ofSeconds(120)).until(() -> lines(first).size() >= ROWS / 5);
+            await().atMost(LONG).until(() -> lines(first).size() >= ROWS / 5);
             child.destroyForcibly(); // SIGKILL
             assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("child killed").isTrue();
             assertThat(snapshotState())
@@ -340,18 +390,19 @@ class WalSnapshotIT {
                     second.toString(),
                     "-1",
                     "wal.snapshot=initial");
-            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(snapshotState()));
+            await().atMost(LONG).until(() -> "done".equals(snapshotState()));
             stopWriters();
-            await().atMost(Duration.ofSeconds(120))
-                    .until(() -> rebuild(ledgers(first, second)).equals(tableState()));
+            await().atMost(LONG).until(() -> rebuild(ledgers(first, second)).equals(tableState()));
             assertThat(rebuild(ledgers(first, second)))
                     .as("the table rebuilt from the events of both bridges")
                     .isEqualTo(tableState());
             assertThat(Files.readString(log))
                     .as("the second bridge says it resumes")
                     .contains("resumes after chunk");
+            long again = assertStableIds(first, second);
             System.out.println("WalSnapshotIT (SIGKILL): " + lines(first).size() + " events before the kill, "
-                    + lines(second).size() + " after, " + writes.get() + " writes");
+                    + lines(second).size() + " after, " + writes.get() + " writes, " + again
+                    + " rows sent again with their earlier event id");
         } finally {
             child.destroyForcibly();
             if (resumed != null) {
@@ -379,7 +430,7 @@ class WalSnapshotIT {
             assertThat(terminated)
                     .as("the reading transaction terminated before the snapshot was done")
                     .isTrue();
-            await().atMost(Duration.ofSeconds(120)).until(() -> "done".equals(snapshotState()));
+            await().atMost(LONG).until(() -> "done".equals(snapshotState()));
             stopWriters();
             awaitRebuilt(() -> payloads(sink.events()));
         }
@@ -434,8 +485,7 @@ class WalSnapshotIT {
 
     private void awaitRebuilt(java.util.concurrent.Callable<List<String>> events) throws Exception {
         try {
-            await().atMost(Duration.ofSeconds(120))
-                    .until(() -> difference(rebuild(events.call())).isEmpty());
+            await().atMost(LONG).until(() -> difference(rebuild(events.call())).isEmpty());
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             // the assertion below says what differs
         }
@@ -663,6 +713,37 @@ class WalSnapshotIT {
             payloads.add(e.payloadAsString());
         }
         return payloads;
+    }
+
+    /**
+     * Every {@code r} event's id in the ledgers names one row, and a row sent again (by the resumed bridge, or a
+     * retry) carries the id it had before, so that a consumer can deduplicate on it. Returns how many were sent again.
+     */
+    private static long assertStableIds(Path... files) throws IOException {
+        Map<String, Long> rowById = new HashMap<>();
+        Map<Long, String> idByRow = new HashMap<>();
+        long again = 0;
+        for (Path f : files) {
+            for (String line : lines(f)) {
+                String[] parts = line.split("\t", 3);
+                JsonNode e = WalFixture.JSON.readTree(parts[2]);
+                if (!e.get("op").asText().equals("r")) {
+                    continue;
+                }
+                long row = e.get("key").get("id").asLong();
+                assertThat(rowById.computeIfAbsent(parts[0], id -> row))
+                        .as("rows sharing event id %s", parts[0])
+                        .isEqualTo(row);
+                String earlier = idByRow.putIfAbsent(row, parts[0]);
+                if (earlier != null) {
+                    again++;
+                    assertThat(parts[0])
+                            .as("event id of row %s sent again", row)
+                            .isEqualTo(earlier);
+                }
+            }
+        }
+        return again;
     }
 
     private static List<String> ledgers(Path... files) throws IOException {

@@ -394,6 +394,9 @@ public class PgBridgeProperties implements Validator {
         /** Whether existing rows are read before streaming; default never. */
         private WalOptions.Snapshot snapshot;
 
+        /** The table of backfill requests taken (pgbridge backfill), schema.table or none; default pgbridge.backfill_requests. */
+        private String backfillRequests;
+
         void applyTo(WalOptions.Builder b, Options.Reporter r) {
             Options.set(r, "slot", slot, b::slot);
             Options.set(r, "temporary-slot", temporarySlot, b::temporarySlot);
@@ -404,6 +407,7 @@ public class PgBridgeProperties implements Validator {
             Options.set(r, "lag-warning-bytes", lagWarningBytes, b::lagWarningBytes);
             Options.set(r, "reconnect-max-backoff", reconnectMaxBackoff, b::reconnectMaxBackoff);
             Options.set(r, "snapshot", snapshot, b::snapshot);
+            Options.set(r, "backfill-requests", backfillRequests, b::backfillRequests);
         }
 
         public String getSlot() {
@@ -476,6 +480,14 @@ public class PgBridgeProperties implements Validator {
 
         public void setSnapshot(WalOptions.Snapshot snapshot) {
             this.snapshot = snapshot;
+        }
+
+        public String getBackfillRequests() {
+            return backfillRequests;
+        }
+
+        public void setBackfillRequests(String backfillRequests) {
+            this.backfillRequests = backfillRequests;
         }
     }
 
