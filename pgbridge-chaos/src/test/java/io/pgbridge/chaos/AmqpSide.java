@@ -1,12 +1,16 @@
 package io.pgbridge.chaos;
 
+import static org.awaitility.Awaitility.await;
+
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -89,21 +93,45 @@ final class AmqpSide implements SinkSide {
 
     /** The route's queue is unbound: publishes to its exchange are returned unroutable until {@link #route}. */
     @Override
-    public void unroute(int route) throws IOException {
-        admin.queueUnbind(queue(route), queue(route), "");
+    public void unroute(int route) {
+        onAdmin("unbind " + queue(route), () -> admin.queueUnbind(queue(route), queue(route), ""));
     }
 
     @Override
-    public void route(int route) throws IOException {
-        admin.queueBind(queue(route), queue(route), "");
+    public void route(int route) {
+        onAdmin("bind " + queue(route), () -> admin.queueBind(queue(route), queue(route), ""));
     }
 
     @Override
     public void close() throws Exception {
         for (int r = 0; r < routes; r++) {
-            admin.queueDelete(queue(r));
-            admin.exchangeDelete(queue(r));
+            int route = r;
+            onAdmin("delete " + queue(r), () -> {
+                admin.queueDelete(queue(route));
+                admin.exchangeDelete(queue(route));
+            });
         }
         connection.close();
+    }
+
+    /** A step on the admin channel; idempotent, since it may run again after the connection recovered. */
+    private interface AdminStep {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs an admin step once the admin connection is open: after a crash or restart of the node (an earlier fault)
+     * automatic recovery reopens it within seconds, and until then every step fails with the connection closed (a step cut by a crash fails with an IOException) (the
+     * long mode's 258th fault, an unroutable route right after a crash, failed that way).
+     */
+    private void onAdmin(String step, AdminStep body) {
+        await(step)
+                .atMost(Duration.ofMinutes(2))
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptionsMatching(e -> e instanceof ShutdownSignalException || e instanceof IOException)
+                .until(() -> {
+                    body.run();
+                    return true;
+                });
     }
 }
