@@ -81,7 +81,7 @@ public final class ValueWriter {
                         offset == 0 && length == text.length
                                 ? text
                                 : Arrays.copyOfRange(text, offset, offset + length)));
-            case PgTypes.TIMESTAMPTZ -> g.writeString(timestampTz(ascii(text, offset, length)));
+            case PgTypes.TIMESTAMPTZ -> timestampTz(g, text, offset, length);
             case PgTypes.TIMESTAMP -> g.writeString(timestamp(ascii(text, offset, length)));
             case PgTypes.BYTEA -> bytea(g, text, offset, length);
             default -> {
@@ -126,6 +126,22 @@ public final class ValueWriter {
             g.writeBinary(bytes);
         } else {
             string(g, text, offset, length);
+        }
+    }
+
+    /**
+     * A timestamptz as ISO-8601 UTC: the plain shape rewritten byte for byte into a small buffer (the form is ASCII
+     * and needs no escaping), anything else through {@link #parsedTimestampTz}.
+     */
+    private static void timestampTz(JsonGenerator g, byte[] text, int offset, int length) throws IOException {
+        byte[] utc = new byte[TimestampText.MAX_LENGTH];
+        int n = TimestampText.toUtc(text, offset, length, utc);
+        if (n < 0) {
+            g.writeString(parsedTimestampTz(ascii(text, offset, length)));
+        } else if (g instanceof UTF8JsonGenerator) {
+            g.writeRawUTF8String(utc, 0, n);
+        } else {
+            g.writeString(new String(utc, 0, n, StandardCharsets.ISO_8859_1));
         }
     }
 
