@@ -20,8 +20,8 @@ import java.util.Map;
  * start.
  */
 final class Measurements {
-    /** How long {@link #awaitAll} waits for the next confirmation: 2 minutes. */
-    static final long STALL_MILLIS = 120_000;
+    /** How long {@link #awaitAll} waits for the next confirmation: 30 seconds. */
+    static final long STALL_MILLIS = 30_000;
 
     private final long expected;
     private long[] idHashes;
