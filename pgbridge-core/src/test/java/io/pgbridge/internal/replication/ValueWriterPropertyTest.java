@@ -99,7 +99,9 @@ class ValueWriterPropertyTest {
     @Provide
     Arbitrary<String> element() {
         return Arbitraries.oneOf(
-                Arbitraries.strings().withChars("{}\",\\ \t\nNULabc\u00e9").ofMaxLength(8),
+                Arbitraries.strings()
+                        .withChars("{}\",\\ \t\nNULabc\u00e9\u0001\u001f")
+                        .ofMaxLength(8),
                 Arbitraries.of("NULL", "null", "", " ", "{}", "\\", "\""),
                 Arbitraries.strings().all().ofMaxLength(6).filter(s -> s.indexOf('\0') < 0 && isWellFormed(s)));
     }
