@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What one benchmark run counts: confirmed events by id (for lost and duplicated counts), commit-to-confirm
@@ -13,8 +14,15 @@ import java.util.Locale;
  * <p>Ids are kept as 64-bit hashes in an array and counted after the run, so that measuring does not add a set of
  * 200,000 strings to the heap (and RSS) of the process it measures; two distinct ids collide with a probability of
  * about 10<sup>-9</sup> in such a run.
+ *
+ * <p>The process's CPU time and heap allocation are also taken from its construction on ({@code cpu_run_s},
+ * {@code alloc_bytes}): construct it just before the reader starts, so that they count the reader, not the JVM's
+ * start.
  */
 final class Measurements {
+    /** How long {@link #awaitAll} waits for the next confirmation: 30 seconds. */
+    static final long STALL_MILLIS = 30_000;
+
     private final long expected;
     private long[] idHashes;
     private int idCount;
@@ -23,6 +31,9 @@ final class Measurements {
     private int batches;
     private long firstNanos;
     private long lastNanos;
+    private long readyNanos;
+    private final double startCpuSeconds = ProcessStats.cpuSeconds();
+    private final Map<Long, Long> startAllocated = ProcessStats.allocatedBytesByThread();
 
     Measurements(long expected) {
         this.expected = expected;
@@ -64,28 +75,48 @@ final class Measurements {
         }
     }
 
+    /** Marks the moment the reader is ready to read: the start of {@code ready_events_per_s}. */
+    synchronized void ready() {
+        readyNanos = System.nanoTime();
+    }
+
+    /**
+     * Waits until every expected event was confirmed, or until none was for {@link #STALL_MILLIS}: then the summary
+     * counts the missing ones as lost, rather than the run hanging.
+     */
     synchronized void awaitAll() throws InterruptedException {
+        long since = System.nanoTime();
         while (count < expected) {
-            wait();
+            long lastProgress = count == 0 ? since : Math.max(since, lastNanos);
+            long remaining = STALL_MILLIS - (System.nanoTime() - lastProgress) / 1_000_000;
+            if (remaining <= 0) {
+                return;
+            }
+            wait(remaining);
         }
     }
 
     /**
-     * The results as one line of {@code key=value} pairs. The rate is taken from the first to the last confirmation,
-     * so that JVM start and connection set-up, which differ between the readers, do not count.
+     * The results as one line of {@code key=value} pairs. The rate {@code events_per_s} is taken from the first to
+     * the last confirmation, so that JVM start and connection set-up, which differ between the readers, do not count;
+     * {@code ready_events_per_s} from {@link #ready} to the last confirmation (0 without {@link #ready}), which also
+     * counts the wait for the first event (a backlog read in one batch has no first-to-last interval).
      */
     synchronized String summary(boolean tracksIds) {
+        double cpuSeconds = ProcessStats.cpuSeconds(); // first, so that the summary's own work does not count
+        long allocated = startAllocated == null ? -1 : ProcessStats.allocatedBytes(startAllocated);
         long[] sorted = Arrays.copyOf(latenciesMicros, count);
         Arrays.sort(sorted);
         double seconds = (lastNanos - firstNanos) / 1e9;
         long unique = tracksIds ? distinct(Arrays.copyOf(idHashes, idCount)) : count;
         return String.format(
                 Locale.ROOT,
-                "events=%d seconds=%.2f events_per_s=%.0f batch=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f lost=%d duplicated=%d "
-                        + "peak_rss_mib=%.0f cpu_s=%.2f",
+                "events=%d seconds=%.2f events_per_s=%.0f ready_events_per_s=%.0f batch=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f lost=%d duplicated=%d "
+                        + "peak_rss_mib=%.0f cpu_s=%.2f cpu_run_s=%.3f alloc_bytes=%d",
                 count,
                 seconds,
                 count / seconds,
+                readyNanos == 0 ? 0 : count / ((lastNanos - readyNanos) / 1e9),
                 (double) count / Math.max(batches, 1),
                 percentile(sorted, 0.50) / 1000.0,
                 percentile(sorted, 0.95) / 1000.0,
@@ -93,7 +124,9 @@ final class Measurements {
                 Math.max(0, expected - unique),
                 count - unique,
                 ProcessStats.peakRssMib(),
-                ProcessStats.cpuSeconds());
+                cpuSeconds,
+                cpuSeconds - startCpuSeconds,
+                allocated);
     }
 
     private static long distinct(long[] hashes) {

@@ -11,15 +11,23 @@ import java.util.Set;
 
 /**
  * Wraps a sink and records every event it confirmed; without a delegate it confirms at once and keeps nothing but
- * the ids (the in-memory path, without the cost of storing 200,000 events).
+ * the ids (the in-memory path, without the cost of storing 200,000 events). An event's id and time are its own
+ * ({@link Event#id()}, {@link Event#commitTime()}), or for {@link NotifyProducer}'s notifications, which have no commit
+ * time, those its payload carries.
  */
 final class MeasuringSink implements Sink {
     private final Sink delegate;
     private final Measurements measurements;
+    private final boolean stampedPayloads;
 
-    MeasuringSink(Sink delegate, Measurements measurements) {
+    /**
+     * @param delegate the sink that publishes, or null to confirm at once
+     * @param stampedPayloads whether ids and times are taken from payloads written by {@link NotifyProducer}
+     */
+    MeasuringSink(Sink delegate, Measurements measurements, boolean stampedPayloads) {
         this.delegate = delegate;
         this.measurements = measurements;
+        this.stampedPayloads = stampedPayloads;
     }
 
     @Override
@@ -52,8 +60,14 @@ final class MeasuringSink implements Sink {
         List<Instant> commitTimes = new ArrayList<>(result.confirmed());
         for (int i = 0; i < result.confirmed(); i++) {
             Event e = events.get(i);
-            ids.add(e.id());
-            commitTimes.add(e.commitTime());
+            if (stampedPayloads) {
+                String payload = e.payloadAsString();
+                ids.add(NotifyProducer.id(payload));
+                commitTimes.add(NotifyProducer.sentAt(payload));
+            } else {
+                ids.add(e.id());
+                commitTimes.add(e.commitTime());
+            }
         }
         measurements.confirmed(ids, commitTimes);
         return result;

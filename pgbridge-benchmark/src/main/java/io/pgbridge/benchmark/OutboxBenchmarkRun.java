@@ -17,7 +17,7 @@ public final class OutboxBenchmarkRun {
         boolean amqp = args[1].equals("amqp");
         long rows = Long.parseLong(args[4]);
         Measurements m = new Measurements(rows);
-        MeasuringSink sink = new MeasuringSink(amqp ? WalBenchmarkRun.amqpSink(args[5]) : null, m);
+        MeasuringSink sink = new MeasuringSink(amqp ? WalBenchmarkRun.amqpSink(args[5]) : null, m, false);
         try (PgBridge bridge = PgBridge.builder()
                 .postgres(args[2])
                 .routes("bench->" + (amqp ? "queue:" + args[6] : "queue:bench"))

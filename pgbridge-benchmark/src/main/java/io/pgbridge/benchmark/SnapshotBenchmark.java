@@ -61,8 +61,8 @@ public final class SnapshotBenchmark {
         try (Connection c = target.connect()) {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (int rows : sizes) {
-                RowProducer.createTable(c, TABLE);
-                RowProducer.insert(c, TABLE, rows, 100_000);
+                RowProducer.REALISTIC.createTable(c, TABLE);
+                RowProducer.REALISTIC.insert(c, TABLE, rows, 100_000);
                 c.createStatement().execute("VACUUM ANALYZE " + TABLE);
                 double copy = copy(c, rows);
                 String result;

@@ -7,8 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The WAL path on a real PostgreSQL: {@code rows} rows (default 200,000) with a ~200-byte JSON payload inserted in
@@ -31,7 +29,6 @@ public final class WalBenchmark {
     private static final String SCHEMA = "pgbridge_bench";
     private static final String TABLE = SCHEMA + ".wal_rows";
     private static final List<String> JVM = List.of("-Xmx128m");
-    private static final Pattern EVENTS_PER_SECOND = Pattern.compile("events_per_s=([0-9.]+)");
 
     private WalBenchmark() {}
 
@@ -104,37 +101,33 @@ public final class WalBenchmark {
             List<String> jvm)
             throws Exception {
         String slot = "pgbridge_bench_" + mode.replace('-', '_') + (live ? "_live" : "_backlog");
-        dropSlot(c, slot);
-        RowProducer.createTable(c, TABLE);
-        c.createStatement().execute("DROP PUBLICATION IF EXISTS " + slot);
-        c.createStatement().execute("CREATE PUBLICATION " + slot + " FOR TABLE " + TABLE);
-        c.createStatement().execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
-        String queue = slot;
-        boolean toAmqp = mode.startsWith("amqp");
-        if (toAmqp) {
-            amqpQueue(amqp, queue, true);
-        }
-        double producerRate = 0;
-        if (!live) {
-            producerRate = RowProducer.insert(c, target, TABLE, rows, perTxn, writers);
-        }
-        List<String> args = new ArrayList<>(
-                List.of(mode, postgres, target.url(), target.user(), slot, TABLE, Integer.toString(rows)));
-        if (toAmqp) {
-            args.addAll(List.of(amqp, queue));
-        }
+        RowProducer.REALISTIC.createTable(c, TABLE);
         String result;
-        try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
-            child.awaitLine("READY");
-            if (live) {
-                producerRate = RowProducer.insert(c, target, TABLE, rows, perTxn, writers);
-            }
-            result = child.awaitLine("RESULT");
-        } finally {
-            dropSlot(c, slot);
-            c.createStatement().execute("DROP PUBLICATION IF EXISTS " + slot);
+        double producerRate = 0;
+        try (BenchSlot ignored = new BenchSlot(c, slot, TABLE)) {
+            String queue = slot;
+            boolean toAmqp = mode.startsWith("amqp");
             if (toAmqp) {
-                amqpQueue(amqp, queue, false);
+                amqpQueue(amqp, queue, true);
+            }
+            if (!live) {
+                producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers);
+            }
+            List<String> args = new ArrayList<>(
+                    List.of(mode, postgres, target.url(), target.user(), slot, TABLE, Integer.toString(rows)));
+            if (toAmqp) {
+                args.addAll(List.of(amqp, queue));
+            }
+            try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
+                child.awaitLine("READY");
+                if (live) {
+                    producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers);
+                }
+                result = child.awaitLine("RESULT");
+            } finally {
+                if (toAmqp) {
+                    amqpQueue(amqp, queue, false);
+                }
             }
         }
         System.out.printf(
@@ -144,17 +137,7 @@ public final class WalBenchmark {
                 mode,
                 producerRate,
                 result);
-        Matcher rate = EVENTS_PER_SECOND.matcher(result);
-        if (!rate.find()) {
-            throw new IllegalStateException("no events_per_s in the reader's result: " + result);
-        }
-        return Double.parseDouble(rate.group(1));
-    }
-
-    private static void dropSlot(Connection c, String slot) throws Exception {
-        c.createStatement()
-                .execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots " + "WHERE slot_name = '"
-                        + slot + "' AND NOT active");
+        return RunResult.parse(result).get("events_per_s");
     }
 
     private static void amqpQueue(String uri, String queue, boolean create) throws Exception {

@@ -11,12 +11,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * One run of {@link WalBenchmark}, in its own JVM: streams {@code rows} changes from the slot through the path named
- * by {@code mode}, prints {@code READY} once it reads and {@code RESULT key=value ...} once every change was
- * confirmed. Arguments: mode ({@code memory}, {@code amqp}, {@code amqp-strict}: RabbitMQ with {@code
- * delivery.strict-order}, {@code bare}; a {@code -metrics} suffix, such as {@code memory-metrics}, records the bridge's
- * meters in a {@link SimpleMeterRegistry}), postgres URL, JDBC URL, user, slot, table, rows, and for the RabbitMQ modes
- * the broker URL and the queue.
+ * One run of {@link WalBenchmark} or {@link PerformanceBenchmark}, in its own JVM: streams {@code rows} changes from
+ * the slot (or notifications from the channel) through the path named by {@code mode}, prints {@code READY} once it
+ * reads and {@code RESULT key=value ...} (see {@link Measurements#summary}) once every one was confirmed. Arguments:
+ * mode ({@code memory}, {@code amqp}, {@code amqp-strict}: RabbitMQ with {@code delivery.strict-order}, {@code bare}:
+ * {@link BarePgOutputLoop}; {@code notify}: the bridge's NOTIFY source into memory, {@code listen}: {@link
+ * BareListenLoop}; a {@code -metrics} suffix, such as {@code memory-metrics}, records the bridge's meters in a {@link
+ * SimpleMeterRegistry}), postgres URL, JDBC URL, user, slot (for {@code notify} and {@code listen}: the channel),
+ * table, rows, and for the RabbitMQ modes the broker URL and the queue.
  */
 public final class WalBenchmarkRun {
     private WalBenchmarkRun() {}
@@ -30,28 +32,42 @@ public final class WalBenchmarkRun {
         String table = args[5];
         long rows = Long.parseLong(args[6]);
         Measurements m = new Measurements(rows);
+        Runnable ready = () -> {
+            m.ready();
+            System.out.println("READY");
+        };
         if (mode.equals("bare")) {
-            BarePgOutputLoop.run(jdbcUrl, user, slot, m, rows, () -> System.out.println("READY"));
+            BarePgOutputLoop.run(jdbcUrl, user, slot, m, rows, ready);
             System.out.println("RESULT " + m.summary(false));
             return;
         }
+        if (mode.equals("listen")) {
+            BareListenLoop.run(new JdbcTarget(jdbcUrl, user), slot, m, rows, ready);
+            System.out.println("RESULT " + m.summary(true));
+            return;
+        }
         boolean toAmqp = mode.startsWith("amqp");
-        Sink sink = new MeasuringSink(toAmqp ? amqpSink(args[7]) : null, m);
+        boolean notify = mode.startsWith("notify");
+        Sink sink = new MeasuringSink(toAmqp ? amqpSink(args[7]) : null, m, notify);
         String target = toAmqp ? "queue:" + args[8] : "queue:bench";
         SimpleMeterRegistry registry = mode.endsWith("-metrics") ? new SimpleMeterRegistry() : null;
         PgBridge.Builder builder = PgBridge.builder()
                 .postgres(postgresUrl)
-                .routes(table + "->" + target)
+                .routes((notify ? slot : table) + "->" + target)
                 .sink(sink)
-                .setting("wal.slot", slot)
                 .strictOrder(mode.startsWith("amqp-strict"))
                 .shutdownTimeout(Duration.ofSeconds(60));
+        if (notify) {
+            builder.source("notify");
+        } else {
+            builder.source("wal").setting("wal.slot", slot);
+        }
         if (registry != null) {
             builder.meterRegistry(registry);
         }
         try (PgBridge bridge = builder.build()) {
             bridge.start();
-            System.out.println("READY");
+            ready.run();
             m.awaitAll();
             String delivered = registry == null
                     ? ""

@@ -5,78 +5,104 @@ import java.io.IOException;
 
 /**
  * Writes a PostgreSQL array's text output ({@code {1,2,NULL}}, {@code {{"a b",c},{d,e}}}) as nested JSON arrays, each
- * element typed by {@link ValueWriter}. The syntax is that of "Array Value Input" (arrays.html#ARRAYS-IO): elements
- * separated by commas, double quotes around elements with special characters, backslash escapes inside quotes, an
- * unquoted {@code NULL} for null. An array with explicit bounds ({@code [0:1]={1,2}}) is written as its text.
+ * element typed by {@link ValueWriter}. The syntax is that of {@code array_out} (arrays.html#ARRAYS-IO): elements
+ * separated by commas, double quotes around elements that are empty, {@code NULL} in any case, or contain braces,
+ * quotes, commas, backslashes or white space, a backslash before {@code "} and {@code \} inside quotes, an unquoted
+ * {@code NULL} for null. Unquoted elements are taken byte for byte ({@code array_out} writes no white space around
+ * them; other control characters are part of the element). Explicit lower bounds ({@code [0:1]={1,2}}) are dropped,
+ * as {@code to_json} drops them. Works on the UTF-8 bytes: every delimiter is ASCII, so it never falls inside a
+ * multi-byte character. Not thread-safe; one per value.
  */
 final class ArrayLiteral {
-    private final String s;
+    private final byte[] s;
     private final int element;
     private int pos;
 
-    private ArrayLiteral(String s, int element) {
+    private ArrayLiteral(byte[] s, int start, int element) {
         this.s = s;
+        this.pos = start;
         this.element = element;
     }
 
-    static void write(JsonGenerator g, int elementOid, String text) throws IOException {
-        if (text.isEmpty() || text.charAt(0) != '{') {
-            g.writeString(text);
+    /** Writes the array whose text output is {@code text[offset, offset + length)}; other text as a string. */
+    static void write(JsonGenerator g, int elementOid, byte[] text, int offset, int length) throws IOException {
+        int end = offset + length;
+        int start = offset;
+        if (start < end && text[start] == '[') { // [lower:upper]... = before the braces
+            while (start < end && text[start] != '=') {
+                start++;
+            }
+            start++;
+        }
+        if (start >= end || text[start] != '{') {
+            ValueWriter.string(g, text, offset, length);
             return;
         }
-        new ArrayLiteral(text, elementOid).array(g);
+        new ArrayLiteral(text, start, elementOid).array(g);
     }
 
     private void array(JsonGenerator g) throws IOException {
         pos++; // '{'
         g.writeStartArray();
-        if (s.charAt(pos) == '}') {
+        if (s[pos] == '}') {
             pos++;
             g.writeEndArray();
             return;
         }
         while (true) {
-            char c = s.charAt(pos);
+            byte c = s[pos];
             if (c == '{') {
                 array(g);
             } else if (c == '"') {
-                ValueWriter.write(g, element, quoted());
+                quoted(g);
             } else {
-                String raw = unquoted();
-                if (raw.equals("NULL")) {
-                    g.writeNull();
-                } else {
-                    ValueWriter.write(g, element, raw);
-                }
+                unquoted(g);
             }
-            char next = s.charAt(pos++);
-            if (next == '}') {
+            if (s[pos++] == '}') {
                 g.writeEndArray();
                 return;
             }
         }
     }
 
-    private String quoted() {
-        StringBuilder sb = new StringBuilder();
-        pos++; // opening quote
-        while (true) {
-            char c = s.charAt(pos++);
-            if (c == '"') {
-                return sb.toString();
+    /** A quoted element: written from the literal itself unless it has escapes, which a copy then drops. */
+    private void quoted(JsonGenerator g) throws IOException {
+        int start = pos + 1;
+        int end = start;
+        boolean escaped = false;
+        while (s[end] != '"') {
+            if (s[end] == '\\') {
+                escaped = true;
+                end++;
             }
-            if (c == '\\') {
-                c = s.charAt(pos++);
-            }
-            sb.append(c);
+            end++;
         }
+        pos = end + 1;
+        if (!escaped) {
+            ValueWriter.write(g, element, s, start, end - start);
+            return;
+        }
+        byte[] value = new byte[end - start];
+        int n = 0;
+        for (int i = start; i < end; i++) {
+            if (s[i] == '\\') {
+                i++;
+            }
+            value[n++] = s[i];
+        }
+        ValueWriter.write(g, element, value, 0, n);
     }
 
-    private String unquoted() {
+    private void unquoted(JsonGenerator g) throws IOException {
         int start = pos;
-        while (s.charAt(pos) != ',' && s.charAt(pos) != '}') {
+        while (s[pos] != ',' && s[pos] != '}') {
             pos++;
         }
-        return s.substring(start, pos).trim();
+        int length = pos - start;
+        if (length == 4 && s[start] == 'N' && s[start + 1] == 'U' && s[start + 2] == 'L' && s[start + 3] == 'L') {
+            g.writeNull();
+        } else {
+            ValueWriter.write(g, element, s, start, length);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package io.pgbridge.internal.replication;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Rewrites PostgreSQL's {@code timestamptz} text output ({@code DateStyle=ISO}: {@code 2026-11-22 03:04:05.123456+05:30})
  * as the ISO-8601 UTC form {@link java.time.Instant#toString()} gives, character for character, without building
@@ -15,18 +17,34 @@ final class TimestampText {
 
     private TimestampText() {}
 
+    /** Enough for the longest result, {@code 9999-12-31T23:59:59.123456789Z}. */
+    static final int MAX_LENGTH = 30;
+
     /**
      * The UTC ISO-8601 form of {@code s}, or {@code null} when {@code s} is not of the plain shape described above.
      */
     static String toUtc(String s) {
-        int n = s.length();
+        byte[] text = s.getBytes(StandardCharsets.ISO_8859_1); // other characters become '?', which no shape has
+        byte[] out = new byte[MAX_LENGTH];
+        int length = toUtc(text, 0, text.length, out);
+        return length < 0 ? null : new String(out, 0, length, StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * Writes the UTC ISO-8601 form of the ASCII text {@code text[from, from + n)} to {@code out} (at least
+     * {@link #MAX_LENGTH} bytes), without allocating.
+     *
+     * @return the length written, or -1 when the text is not of the plain shape described above
+     */
+    static int toUtc(byte[] text, int from, int n, byte[] out) {
+        Text s = new Text(text, from, n);
         if (n < 22
                 || s.charAt(4) != '-'
                 || s.charAt(7) != '-'
                 || s.charAt(10) != ' '
                 || s.charAt(13) != ':'
                 || s.charAt(16) != ':') {
-            return null;
+            return -1;
         }
         int year = digits(s, 0, 4);
         int month = digits(s, 5, 2);
@@ -42,7 +60,7 @@ final class TimestampText {
                 || hour > 23
                 || minute > 59
                 || second > 59) {
-            return null;
+            return -1;
         }
         int i = 19;
         int nanos = 0;
@@ -51,13 +69,13 @@ final class TimestampText {
             i++;
             while (i < n && isDigit(s.charAt(i))) {
                 if (++fractionDigits > 9) {
-                    return null;
+                    return -1;
                 }
                 nanos = nanos * 10 + (s.charAt(i) - '0');
                 i++;
             }
             if (fractionDigits == 0) {
-                return null;
+                return -1;
             }
             for (int k = fractionDigits; k < 9; k++) {
                 nanos *= 10;
@@ -65,15 +83,15 @@ final class TimestampText {
         }
         int offset = offsetSeconds(s, i);
         if (offset == Integer.MIN_VALUE) {
-            return null;
+            return -1;
         }
         long epochSecond =
                 epochDay(year, month, day) * SECONDS_PER_DAY + hour * 3_600L + minute * 60L + second - offset;
-        return format(epochSecond, nanos);
+        return format(epochSecond, nanos, out);
     }
 
     /** {@code ±HH}, {@code ±HH:MM} or {@code ±HH:MM:SS} from {@code i} to the end, in seconds; MIN_VALUE if not. */
-    private static int offsetSeconds(String s, int i) {
+    private static int offsetSeconds(Text s, int i) {
         int rest = s.length() - i;
         if (rest != 3 && rest != 6 && rest != 9) {
             return Integer.MIN_VALUE;
@@ -96,7 +114,7 @@ final class TimestampText {
         return sign == '-' ? -seconds : seconds;
     }
 
-    private static String format(long epochSecond, int nanos) {
+    private static int format(long epochSecond, int nanos, byte[] out) {
         long epochDay = Math.floorDiv(epochSecond, SECONDS_PER_DAY);
         int secondOfDay = (int) Math.floorMod(epochSecond, SECONDS_PER_DAY);
         // civil from days (H. Hinnant's algorithm), proleptic Gregorian as java.time uses
@@ -110,9 +128,8 @@ final class TimestampText {
         int month = (int) (mp < 10 ? mp + 3 : mp - 9);
         long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
         if (year < 1 || year > 9_999) {
-            return null;
+            return -1;
         }
-        char[] out = new char[30];
         put(out, 0, (int) year, 4);
         out[4] = '-';
         put(out, 5, month, 2);
@@ -139,7 +156,7 @@ final class TimestampText {
             }
         }
         out[at++] = 'Z';
-        return new String(out, 0, at);
+        return at;
     }
 
     /** Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's days from civil). */
@@ -161,7 +178,7 @@ final class TimestampText {
     }
 
     /** The non-negative number in {@code s[from, from + count)}, or -1 if any of it is not a digit. */
-    private static int digits(String s, int from, int count) {
+    private static int digits(Text s, int from, int count) {
         int value = 0;
         for (int i = from; i < from + count; i++) {
             char c = s.charAt(i);
@@ -177,10 +194,17 @@ final class TimestampText {
         return c >= '0' && c <= '9';
     }
 
-    private static void put(char[] out, int at, int value, int width) {
+    private static void put(byte[] out, int at, int value, int width) {
         for (int i = at + width - 1; i >= at; i--) {
-            out[i] = (char) ('0' + value % 10);
+            out[i] = (byte) ('0' + value % 10);
             value /= 10;
+        }
+    }
+
+    /** A view of ASCII bytes with the accessors the parser needs; non-ASCII bytes read as non-digits. */
+    private record Text(byte[] bytes, int offset, int length) {
+        char charAt(int i) {
+            return (char) (bytes[offset + i] & 0xff);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.pgbridge.internal.replication;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.UTF8JsonGenerator;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
@@ -8,8 +9,9 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.SignStyle;
 import java.time.temporal.ChronoField;
-import java.util.Base64;
+import java.util.Arrays;
 
 /**
  * Writes a column value from its PostgreSQL text output as typed JSON, by type OID:
@@ -21,9 +23,11 @@ import java.util.Base64;
  *   <li>{@code bool}: {@code true}/{@code false}.
  *   <li>{@code json, jsonb}: the document itself, nested.
  *   <li>{@code timestamptz}: ISO-8601 in UTC, {@code "2026-11-22T03:04:05.123456Z"}; {@code timestamp}: ISO-8601
- *       local, {@code "2026-11-22T03:04:05.123456"}; {@code infinity} and BC dates stay as PostgreSQL writes them.
+ *       local, {@code "2026-11-22T03:04:05.123456"}; years after 9999 with a sign, as {@link java.time.Instant#toString}
+ *       writes them ({@code "+10000-01-01T00:00:00Z"}); {@code infinity} and BC dates stay as PostgreSQL writes them.
  *   <li>{@code bytea}: a base64 string (RFC 4648).
- *   <li>arrays of the above (and of text-like types): JSON arrays, nested per dimension, elements typed the same way.
+ *   <li>arrays of the above (and of text-like types): JSON arrays, nested per dimension, elements typed the same way;
+ *       explicit lower bounds ({@code [0:1]={a,b}}) are dropped, as {@code to_json} drops them.
  *   <li>anything else ({@code text}, {@code varchar}, {@code uuid}, {@code date}, {@code time}, {@code interval},
  *       enums, domains, ...): the text output as a JSON string.
  * </ul>
@@ -32,63 +36,112 @@ import java.util.Base64;
  * {@code bytea_output} (the default {@code hex}; {@code escape} output is passed on as a string). Stateless.
  */
 public final class ValueWriter {
+    /** {@code DateStyle=ISO} output; years of more than four digits (up to PostgreSQL's 294276) without a sign. */
     private static final DateTimeFormatter PG_TIMESTAMP = new DateTimeFormatterBuilder()
-            .appendPattern("yyyy-MM-dd HH:mm:ss")
+            .appendValue(ChronoField.YEAR, 4, 10, SignStyle.NORMAL)
+            .appendPattern("-MM-dd HH:mm:ss")
             .optionalStart()
             .appendFraction(ChronoField.NANO_OF_SECOND, 1, 9, true)
             .optionalEnd()
             .toFormatter();
+
     private static final DateTimeFormatter PG_TIMESTAMPTZ = new DateTimeFormatterBuilder()
             .append(PG_TIMESTAMP)
             .appendPattern("[XXXXX][XXX][X]")
             .toFormatter();
 
+    /** The value of each hexadecimal digit (as byteaout writes them, lower case; upper case too), by byte. */
+    private static final byte[] HEX = new byte[256];
+
+    static {
+        for (int i = 0; i < 10; i++) {
+            HEX['0' + i] = (byte) i;
+        }
+        for (int i = 0; i < 6; i++) {
+            HEX['a' + i] = (byte) (10 + i);
+            HEX['A' + i] = (byte) (10 + i);
+        }
+    }
+
     private ValueWriter() {}
 
     /** Writes the value of a column whose text output is {@code text} (UTF-8). */
     public static void write(JsonGenerator g, int typeOid, byte[] text) throws IOException {
+        write(g, typeOid, text, 0, text.length);
+    }
+
+    /** Writes the value whose text output is {@code text[offset, offset + length)} (UTF-8). */
+    static void write(JsonGenerator g, int typeOid, byte[] text, int offset, int length) throws IOException {
         switch (typeOid) {
-            case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID -> g.writeNumber(ascii(text));
-            case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, ascii(text));
-            case PgTypes.BOOL -> g.writeBoolean(text.length > 0 && text[0] == 't');
-            case PgTypes.JSON, PgTypes.JSONB -> g.writeRawValue(new RawJson(text));
-            case PgTypes.TIMESTAMPTZ -> g.writeString(timestampTz(ascii(text)));
-            case PgTypes.TIMESTAMP -> g.writeString(timestamp(ascii(text)));
-            case PgTypes.BYTEA -> bytea(g, text);
+            case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID -> g.writeNumber(ascii(text, offset, length));
+            case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, ascii(text, offset, length));
+            case PgTypes.BOOL -> g.writeBoolean(length > 0 && text[offset] == 't');
+            case PgTypes.JSON, PgTypes.JSONB ->
+                g.writeRawValue(new RawJson(
+                        offset == 0 && length == text.length
+                                ? text
+                                : Arrays.copyOfRange(text, offset, offset + length)));
+            case PgTypes.TIMESTAMPTZ -> timestampTz(g, text, offset, length);
+            case PgTypes.TIMESTAMP -> g.writeString(timestamp(ascii(text, offset, length)));
+            case PgTypes.BYTEA -> bytea(g, text, offset, length);
             default -> {
                 int element = PgTypes.elementOf(typeOid);
                 if (element != 0) {
-                    ArrayLiteral.write(g, element, new String(text, StandardCharsets.UTF_8));
+                    ArrayLiteral.write(g, element, text, offset, length);
                 } else {
-                    g.writeString(new String(text, StandardCharsets.UTF_8));
+                    string(g, text, offset, length);
                 }
             }
         }
     }
 
-    /** Writes one array element or other value given as a Java string. */
-    static void write(JsonGenerator g, int typeOid, String text) throws IOException {
-        write(g, typeOid, text.getBytes(StandardCharsets.UTF_8));
+    /**
+     * Writes UTF-8 text as a JSON string: a byte-based generator copies (and escapes) the bytes as they are, without
+     * decoding them to a {@code String} and encoding them again.
+     */
+    static void string(JsonGenerator g, byte[] utf8, int offset, int length) throws IOException {
+        if (g instanceof UTF8JsonGenerator) {
+            g.writeUTF8String(utf8, offset, length);
+        } else {
+            g.writeString(new String(utf8, offset, length, StandardCharsets.UTF_8));
+        }
     }
 
     private static void number(JsonGenerator g, String s) throws IOException {
         char c = s.isEmpty() ? ' ' : s.charAt(s.length() - 1);
-        if (Character.isDigit(c)) {
+        if (c >= '0' && c <= '9') {
             g.writeNumber(s);
         } else {
             g.writeString(s); // NaN, Infinity, -Infinity
         }
     }
 
-    private static void bytea(JsonGenerator g, byte[] text) throws IOException {
-        if (text.length >= 2 && text[0] == '\\' && text[1] == 'x') {
-            byte[] bytes = new byte[(text.length - 2) / 2];
-            for (int i = 0; i < bytes.length; i++) {
-                bytes[i] = (byte) ((Character.digit(text[2 + 2 * i], 16) << 4) | Character.digit(text[3 + 2 * i], 16));
+    /** {@code \x} hex output as base64 (the generator's default variant: RFC 4648, padded, no line feeds). */
+    private static void bytea(JsonGenerator g, byte[] text, int offset, int length) throws IOException {
+        if (length >= 2 && text[offset] == '\\' && text[offset + 1] == 'x') {
+            byte[] bytes = new byte[(length - 2) / 2];
+            for (int i = 0, at = offset + 2; i < bytes.length; i++, at += 2) {
+                bytes[i] = (byte) ((HEX[text[at] & 0xff] << 4) | HEX[text[at + 1] & 0xff]);
             }
-            g.writeString(Base64.getEncoder().encodeToString(bytes));
+            g.writeBinary(bytes);
         } else {
-            g.writeString(new String(text, StandardCharsets.UTF_8));
+            string(g, text, offset, length);
+        }
+    }
+
+    /**
+     * A timestamptz as ISO-8601 UTC: the plain shape rewritten byte for byte into a small buffer (the form is ASCII
+     * and needs no escaping), anything else through {@link #parsedTimestampTz}.
+     */
+    private static void timestampTz(JsonGenerator g, byte[] text, int offset, int length) throws IOException {
+        byte[] utc = new byte[TimestampText.MAX_LENGTH];
+        int n = TimestampText.toUtc(text, offset, length, utc);
+        if (n < 0) {
+            g.writeString(parsedTimestampTz(ascii(text, offset, length)));
+        } else if (g instanceof UTF8JsonGenerator) {
+            g.writeRawUTF8String(utc, 0, n);
+        } else {
+            g.writeString(new String(utc, 0, n, StandardCharsets.ISO_8859_1));
         }
     }
 
@@ -103,7 +156,7 @@ public final class ValueWriter {
         try {
             return OffsetDateTime.parse(s, PG_TIMESTAMPTZ).toInstant().toString();
         } catch (DateTimeParseException e) {
-            return s; // infinity, -infinity, BC dates, years beyond 9999
+            return s; // infinity, -infinity, BC dates
         }
     }
 
@@ -115,7 +168,7 @@ public final class ValueWriter {
         }
     }
 
-    private static String ascii(byte[] text) {
-        return new String(text, StandardCharsets.ISO_8859_1);
+    private static String ascii(byte[] text, int offset, int length) {
+        return new String(text, offset, length, StandardCharsets.ISO_8859_1);
     }
 }

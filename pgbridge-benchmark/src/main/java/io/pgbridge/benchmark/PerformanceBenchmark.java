@@ -1,0 +1,244 @@
+package io.pgbridge.benchmark;
+
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * pgbridge against the bare loop of each workload, in one invocation: for each workload, {@code runs} rounds (default
+ * 3) of the bare loop then pgbridge (bare, pgbridge, bare, pgbridge, ...), each reader in a JVM of its own with the
+ * same options ({@code -Xmx1g} and {@code jvm=}), each run on a fresh table and slot. Then one table: events/s median
+ * and min–max (events over the time from the reader being ready, connected, to its last event; so for a live workload
+ * at most the producer's rate), latency p50/p99 (receipt minus commit time; for NOTIFY, minus the time the notification was queued, see
+ * {@link NotifyProducer}), CPU time of the reader's process per event (from just before the reader starts to the last
+ * event), its peak RSS, heap allocated per event by its threads ({@link ProcessStats#allocatedBytes}), and
+ * pgbridge's ratio to the bare loop. pgbridge delivers into a sink that only counts, so the table measures the
+ * source, decoding and pipeline, not a broker.
+ *
+ * <ul>
+ *   <li>{@code w1-live}: {@code rows} rows of {@link RowProducer#REALISTIC} in transactions of {@code txn}, inserted
+ *       while the reader streams; bare loop {@link BarePgOutputLoop}.
+ *   <li>{@code w1-catchup}: the same rows inserted before the reader starts (a backlog already in WAL).
+ *   <li>{@code w2}: {@code singles} single-row transactions from {@code writers} concurrent sessions, live.
+ *   <li>{@code w3}: {@code notifies} NOTIFY, {@code txn} per transaction, live, through the NOTIFY source; bare loop
+ *       {@link BareListenLoop}.
+ *   <li>{@code w4}: {@code wide} rows of {@link RowProducer#WIDE} (12 column types) in transactions of {@code txn},
+ *       as a backlog: decoding-bound.
+ * </ul>
+ *
+ * <p>Arguments (all optional): {@code rows=200000 txn=1000 singles=20000 writers=4 notifies=200000 wide=200000 runs=3
+ * workloads=w1-live,w1-catchup,w2,w3,w4 postgres=postgresql://postgres@127.0.0.1:5432/postgres jvm="-XX:..."}
+ * ({@code jvm} adds options to both readers' JVMs, such as {@code -XX:StartFlightRecording=...}).
+ */
+public final class PerformanceBenchmark {
+    private static final String SCHEMA = "pgbridge_perf";
+    private static final String CHANNEL = "pgbridge_perf";
+
+    /** One workload: what is produced, how, and when (live: once the reader is ready; else before it starts). */
+    private record Workload(
+            String name, String title, RowProducer shape, int events, int perTxn, int writers, boolean live) {
+        boolean isNotify() {
+            return shape == null;
+        }
+
+        String bareMode() {
+            return isNotify() ? "listen" : "bare";
+        }
+
+        String bridgeMode() {
+            return isNotify() ? "notify" : "memory";
+        }
+    }
+
+    private PerformanceBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = new LinkedHashMap<>(Map.of(
+                "rows", "200000",
+                "txn", "1000",
+                "singles", "20000",
+                "writers", "4",
+                "notifies", "200000",
+                "wide", "200000",
+                "runs", "3",
+                "workloads", "w1-live,w1-catchup,w2,w3,w4",
+                "postgres", "postgresql://postgres@127.0.0.1:5432/postgres"));
+        List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+        for (String arg : args) {
+            String key = arg.substring(0, arg.indexOf('='));
+            String value = arg.substring(arg.indexOf('=') + 1);
+            if (key.equals("jvm")) {
+                jvm.addAll(List.of(value.split(" ")));
+            } else if (a.containsKey(key)) {
+                a.put(key, value);
+            } else {
+                throw new IllegalArgumentException("unknown argument " + arg);
+            }
+        }
+        int rows = Integer.parseInt(a.get("rows"));
+        int txn = Integer.parseInt(a.get("txn"));
+        int runs = Integer.parseInt(a.get("runs"));
+        List<Workload> all = List.of(
+                new Workload("w1-live", "W1 live", RowProducer.REALISTIC, rows, txn, 1, true),
+                new Workload("w1-catchup", "W1 catch-up", RowProducer.REALISTIC, rows, txn, 1, false),
+                new Workload(
+                        "w2",
+                        "W2 single-row txns, " + a.get("writers") + " writers",
+                        RowProducer.REALISTIC,
+                        Integer.parseInt(a.get("singles")),
+                        1,
+                        Integer.parseInt(a.get("writers")),
+                        true),
+                new Workload("w3", "W3 NOTIFY", null, Integer.parseInt(a.get("notifies")), txn, 1, true),
+                new Workload(
+                        "w4",
+                        "W4 wide table, catch-up",
+                        RowProducer.WIDE,
+                        Integer.parseInt(a.get("wide")),
+                        txn,
+                        1,
+                        false));
+        List<String> chosen = List.of(a.get("workloads").split(","));
+        String postgres = a.get("postgres");
+        JdbcTarget target = JdbcTarget.of(postgres);
+        System.out.printf(
+                Locale.ROOT,
+                "Performance benchmark: %s, %d runs each of bare and pgbridge, interleaved; reader JVMs %s; %d cores%n",
+                a,
+                runs,
+                jvm,
+                Runtime.getRuntime().availableProcessors());
+        StringBuilder table = new StringBuilder(String.join(
+                "\n",
+                "| workload | reader | events/s median (min–max) | p50 / p99 ms | CPU µs/event | peak RSS MiB"
+                        + " | alloc B/event | events/s ratio |",
+                "|---|---|---|---|---|---|---|---|",
+                ""));
+        try (Connection c = target.connect()) {
+            c.createStatement().execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+            c.createStatement().execute("CREATE SCHEMA " + SCHEMA);
+            for (Workload w : all) {
+                if (!chosen.contains(w.name())) {
+                    continue;
+                }
+                List<RunResult> bare = new ArrayList<>();
+                List<RunResult> bridge = new ArrayList<>();
+                for (int run = 1; run <= runs; run++) {
+                    bare.add(run(c, target, postgres, w, w.bareMode(), jvm, run));
+                    bridge.add(run(c, target, postgres, w, w.bridgeMode(), jvm, run));
+                }
+                table.append(row(w.title(), "bare " + (w.isNotify() ? "LISTEN" : "pgoutput") + " loop", bare, null));
+                table.append(row(w.title(), "pgbridge", bridge, bare));
+            }
+            c.createStatement().execute("DROP SCHEMA " + SCHEMA + " CASCADE");
+        }
+        System.out.println();
+        System.out.print(table);
+    }
+
+    /** One reader's run of one workload; prints its line. */
+    private static RunResult run(
+            Connection c, JdbcTarget target, String postgres, Workload w, String mode, List<String> jvm, int run)
+            throws Exception {
+        String table = SCHEMA + "." + w.name().replace('-', '_');
+        String slot = "pgbridge_perf_" + mode;
+        List<String> args = List.of(
+                mode,
+                postgres,
+                target.url(),
+                target.user(),
+                w.isNotify() ? CHANNEL : slot,
+                table,
+                Integer.toString(w.events()));
+        double producerRate = 0;
+        String result;
+        if (w.isNotify()) {
+            try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
+                child.awaitLine("READY");
+                producerRate = NotifyProducer.send(c, CHANNEL, w.events(), w.perTxn());
+                result = child.awaitLine("RESULT");
+            }
+        } else {
+            w.shape().createTable(c, table);
+            try (BenchSlot ignored = new BenchSlot(c, slot, table)) {
+                if (!w.live()) {
+                    producerRate = produce(c, target, table, w);
+                }
+                try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
+                    child.awaitLine("READY");
+                    if (w.live()) {
+                        producerRate = produce(c, target, table, w);
+                    }
+                    result = child.awaitLine("RESULT");
+                }
+            }
+            c.createStatement().execute("DROP TABLE " + table);
+        }
+        System.out.printf(
+                Locale.ROOT, "%-11s run %d %-6s producer_per_s=%.0f %s%n", w.name(), run, mode, producerRate, result);
+        return RunResult.parse(result);
+    }
+
+    private static double produce(Connection c, JdbcTarget target, String table, Workload w) throws Exception {
+        return w.writers() == 1
+                ? w.shape().insert(c, table, w.events(), w.perTxn())
+                : w.shape().insert(target, table, w.events(), w.perTxn(), w.writers());
+    }
+
+    /** A table row: the medians of {@code results}, and the ratios to {@code bare}'s when given. */
+    private static String row(String workload, String reader, List<RunResult> results, List<RunResult> bare) {
+        double rate = median(results, r -> r.get("ready_events_per_s"));
+        double cpu = median(results, PerformanceBenchmark::cpuMicrosPerEvent);
+        double rss = median(results, r -> r.get("peak_rss_mib"));
+        double alloc = median(results, PerformanceBenchmark::allocatedPerEvent);
+        double lost = results.stream().mapToDouble(r -> r.get("lost")).sum();
+        return String.format(
+                Locale.ROOT,
+                "| %s | %s | %,.0f (%,.0f–%,.0f)%s | %.1f / %.1f | %.1f%s | %.0f%s | %,.0f%s | %s |%n",
+                workload,
+                reader,
+                rate,
+                results.stream()
+                        .mapToDouble(r -> r.get("ready_events_per_s"))
+                        .min()
+                        .orElse(0),
+                results.stream()
+                        .mapToDouble(r -> r.get("ready_events_per_s"))
+                        .max()
+                        .orElse(0),
+                lost > 0 ? String.format(Locale.ROOT, ", %.0f lost", lost) : "",
+                median(results, r -> r.get("p50_ms")),
+                median(results, r -> r.get("p99_ms")),
+                cpu,
+                ratio(cpu, bare, PerformanceBenchmark::cpuMicrosPerEvent),
+                rss,
+                ratio(rss, bare, r -> r.get("peak_rss_mib")),
+                alloc,
+                ratio(alloc, bare, PerformanceBenchmark::allocatedPerEvent),
+                bare == null
+                        ? "1"
+                        : String.format(Locale.ROOT, "%.2f", rate / median(bare, r -> r.get("ready_events_per_s"))));
+    }
+
+    private static double cpuMicrosPerEvent(RunResult r) {
+        return r.get("cpu_run_s") * 1e6 / r.get("events");
+    }
+
+    private static double allocatedPerEvent(RunResult r) {
+        return r.get("alloc_bytes") / r.get("events");
+    }
+
+    /** {@code " (2.1×)"}: {@code value} over the bare loop's median, or empty without a bare loop. */
+    private static String ratio(double value, List<RunResult> bare, ToDoubleFunction<RunResult> metric) {
+        return bare == null ? "" : String.format(Locale.ROOT, " (%.1f×)", value / median(bare, metric));
+    }
+
+    private static double median(List<RunResult> results, ToDoubleFunction<RunResult> metric) {
+        double[] v = results.stream().mapToDouble(metric).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+}
