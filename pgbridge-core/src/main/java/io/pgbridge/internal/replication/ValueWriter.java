@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
@@ -160,9 +161,17 @@ public final class ValueWriter {
         }
     }
 
+    /**
+     * A {@code timestamp} as ISO-8601 local time in the form {@code timestamptz} gets (always with seconds, fractions
+     * in groups of three digits, a sign after year 9999): {@link java.time.Instant#toString} without its {@code Z}.
+     * ({@link LocalDateTime#toString} would drop zero seconds.)
+     */
     static String timestamp(String s) {
         try {
-            return LocalDateTime.parse(s, PG_TIMESTAMP).toString();
+            String utc = LocalDateTime.parse(s, PG_TIMESTAMP)
+                    .toInstant(ZoneOffset.UTC)
+                    .toString();
+            return utc.substring(0, utc.length() - 1);
         } catch (DateTimeParseException e) {
             return s;
         }

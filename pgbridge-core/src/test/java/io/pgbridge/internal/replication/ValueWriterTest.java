@@ -36,6 +36,10 @@ class ValueWriterTest {
         assertThat(json(1184, "infinity")).as("kept as written").isEqualTo("\"infinity\"");
         assertThat(json(1184, "0044-03-15 12:00:00+00 BC")).as("BC kept").isEqualTo("\"0044-03-15 12:00:00+00 BC\"");
         assertThat(json(1114, "2026-11-22 03:04:05.5")).isEqualTo("\"2026-11-22T03:04:05.500\"");
+        assertThat(json(1114, "2026-11-22 03:04:00"))
+                .as("seconds kept when zero, as in timestamptz")
+                .isEqualTo("\"2026-11-22T03:04:00\"");
+        assertThat(json(1114, "10000-01-01 00:00:00")).as("after 9999").isEqualTo("\"+10000-01-01T00:00:00\"");
     }
 
     @Test
