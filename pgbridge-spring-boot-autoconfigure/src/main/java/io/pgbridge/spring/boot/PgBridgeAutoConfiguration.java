@@ -29,7 +29,8 @@ import org.springframework.util.ClassUtils;
  * PgBridgeProperties}) plus the application's {@link Sink} beans (one: the bridge's sink; several: named sinks by bean
  * name), its {@link DeadLetterHandler} bean, its Micrometer {@code MeterRegistry} and every {@link
  * PgBridgeBuilderCustomizer}; a {@link PgBridgeLifecycle} that runs it; an {@link OutboxPublisher} over the
- * application's {@code DataSource}. Off with {@code pgbridge.enabled=false}. Backs off, bean by bean, when the
+ * application's {@code DataSource}; the outbox schema through the application's Flyway when it has one ({@link
+ * PgBridgeFlywayCallback}), else by the lifecycle. Off with {@code pgbridge.enabled=false}. Backs off, bean by bean, when the
  * application defines its own {@code PgBridge}, {@code PgBridgeLifecycle} or {@code OutboxPublisher}.
  */
 @AutoConfiguration(

@@ -491,8 +491,9 @@ public class PgBridgeProperties implements Validator {
     /** {@code pgbridge.outbox.*}: {@link OutboxOptions} of the outbox source, and the schema's installation. */
     public static class Outbox {
         /**
-         * Install or upgrade the outbox schema (PgBridgeSchema.migrate, its own Flyway history table) through the
-         * application's DataSource at start, when the outbox source runs and pgbridge-sql is on the class path.
+         * Install or upgrade the outbox schema (PgBridgeSchema.migrate, its own Flyway history table in the schema)
+         * when the outbox source runs and pgbridge-sql is on the class path: through the application's Flyway, before
+         * its own migrations, when it has one; else through the application's DataSource before the bridge starts.
          */
         private boolean installSchema = true;
 
