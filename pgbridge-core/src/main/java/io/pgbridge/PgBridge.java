@@ -111,7 +111,8 @@ public final class PgBridge implements AutoCloseable {
                     FailurePolicy.of(deadLetters, parts.deadLetterTarget, parts.sources),
                     parts.options,
                     role -> new NamedThreadFactory(role, parts.threadFactory),
-                    meterRegistry);
+                    meterRegistry,
+                    parts.name);
             synchronized (lock) {
                 pipeline = p;
             }
@@ -323,6 +324,11 @@ public final class PgBridge implements AutoCloseable {
         }
     }
 
+    /** The bridge's name ({@code bridge.name}, default {@code pgbridge}): the {@code bridge} tag of its meters. */
+    public String name() {
+        return parts.name;
+    }
+
     /** The routes, in configuration order. */
     public List<Route> routes() {
         return parts.routes;
@@ -420,7 +426,8 @@ public final class PgBridge implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "PgBridge{state=" + state() + ", routes=" + parts.routes + ", sources=" + sourceNames() + '}';
+        return "PgBridge{name=" + parts.name + ", state=" + state() + ", routes=" + parts.routes + ", sources="
+                + sourceNames() + '}';
     }
 
     /**
@@ -443,6 +450,17 @@ public final class PgBridge implements AutoCloseable {
         private Object meterRegistry; // typed Object so that a builder without a registry never loads Micrometer
 
         private Builder() {}
+
+        /**
+         * The bridge's name (setting {@code bridge.name}, default {@code pgbridge}): the {@code bridge} tag of every
+         * meter it records in a {@linkplain #meterRegistry registry}. Bridges that share one registry need names of
+         * their own: a bridge whose name another running bridge already uses in the registry fails to start.
+         *
+         * @param name not blank; any characters (a tag value)
+         */
+        public Builder name(String name) {
+            return setting(CoreSettings.BRIDGE_NAME.key(), Objects.requireNonNull(name, "name"));
+        }
 
         /**
          * The database, as {@code postgresql://user:password@host:5432/database} or a {@code jdbc:postgresql:} URL.
@@ -635,9 +653,10 @@ public final class PgBridge implements AutoCloseable {
          * dead-lettered, the buffer, commit-to-confirm and sink confirm latencies, slot lag, and source and route
          * states (names, types, units and tags in {@code docs/operations.md}). The meters are registered when the
          * bridge starts and removed when it closes. Without a registry (the default) nothing is recorded, and
-         * {@code micrometer-core} (an optional dependency of pgbridge-core) need not be on the class path. One
-         * registry should serve one running bridge: a second bridge's meters would have the same names and tags, and
-         * Micrometer keeps the first one registered.
+         * {@code micrometer-core} (an optional dependency of pgbridge-core) need not be on the class path. Every meter
+         * carries the tag {@code bridge}, the bridge's {@linkplain #name name}: several bridges can share one
+         * registry when each has a name of its own (one whose name a running bridge already uses there fails to
+         * start).
          *
          * @param registry the registry, such as a {@code PrometheusMeterRegistry}; never {@code null}
          */

@@ -1,6 +1,7 @@
 package io.pgbridge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -194,6 +195,76 @@ class MetricsTest {
         assertThat(registry.find("pgbridge.events.delivered").meters()).hasSize(2);
         bridge.close();
         assertThat(registry.getMeters()).as("all removed at close").isEmpty();
+    }
+
+    @Test
+    void twoBridgesInOneRegistryEachCountTheirOwnEventsUnderTheirName() throws Exception {
+        bridge = builder().name("orders").build();
+        InMemorySink sink2 = new InMemorySink();
+        ScriptedSource source2 = new ScriptedSource();
+        PgBridge second =
+                source2.bridgeTo(sink2).meterRegistry(registry).name("billing").build();
+        try {
+            bridge.start();
+            second.start();
+            assertThat(second.name()).isEqualTo("billing");
+            for (int i = 0; i < 7; i++) {
+                source.publish("a", "orders " + i);
+            }
+            for (int i = 0; i < 3; i++) {
+                source2.publish("a", "billing " + i);
+            }
+            sink.await(7, Duration.ofSeconds(10));
+            sink2.await(3, Duration.ofSeconds(10));
+            await().untilAsserted(() -> {
+                assertThat(counter("pgbridge.events.delivered", "bridge", "orders", "route", A))
+                        .isEqualTo(7);
+                assertThat(counter("pgbridge.events.delivered", "bridge", "billing", "route", A))
+                        .isEqualTo(3);
+            });
+            assertThat(counter("pgbridge.events.received", "bridge", "orders")).isEqualTo(7);
+            assertThat(counter("pgbridge.events.received", "bridge", "billing")).isEqualTo(3);
+            assertThat(registry.getMeters())
+                    .as("every meter names its bridge")
+                    .allSatisfy(m -> assertThat(m.getId().getTag("bridge")).isIn("orders", "billing"));
+            assertThat(registry.find("pgbridge.buffer.events").gauges()).hasSize(2);
+
+            second.close();
+            assertThat(registry.getMeters())
+                    .as("closing one bridge removes its meters only")
+                    .isNotEmpty()
+                    .allSatisfy(m -> assertThat(m.getId().getTag("bridge")).isEqualTo("orders"));
+        } finally {
+            second.close();
+        }
+    }
+
+    @Test
+    void aSecondRunningBridgeOfTheSameNameInTheRegistryFailsToStartSayingSo() throws Exception {
+        bridge = builder().build();
+        bridge.start();
+        assertThat(bridge.name()).as("the default name").isEqualTo("pgbridge");
+        assertThat(registry.get("pgbridge.buffer.events").gauge().getId().getTag("bridge"))
+                .isEqualTo("pgbridge");
+        PgBridge twin = new ScriptedSource()
+                .bridgeTo(new InMemorySink())
+                .meterRegistry(registry)
+                .build();
+        assertThatThrownBy(twin::start)
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("another running bridge named 'pgbridge'")
+                .hasMessageContaining("PGBRIDGE_BRIDGE_NAME");
+        assertThat(twin.state()).isEqualTo(PgBridge.State.CLOSED);
+        assertThat(registry.find("pgbridge.buffer.events").gauges())
+                .as("the running bridge keeps its meters")
+                .hasSize(1);
+    }
+
+    @Test
+    void aBlankNameIsAConfigurationError() {
+        assertThatThrownBy(() -> builder().name(" ").build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_BRIDGE_NAME");
     }
 
     private double counter(String name, String... tags) {

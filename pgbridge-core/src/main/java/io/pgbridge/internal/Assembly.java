@@ -48,6 +48,9 @@ public final class Assembly {
         public final List<Consumer<OutboxOptions.Builder>> outbox = new ArrayList<>();
     }
 
+    /** {@code bridge.name}: the {@code bridge} tag of the bridge's meters. */
+    public final String name;
+
     public final List<Route> routes;
     public final Map<String, Sink> sinks;
     public final Map<Route, Sink> sinkByRoute;
@@ -64,6 +67,7 @@ public final class Assembly {
     public final ThreadFactory threadFactory;
 
     private Assembly(
+            String name,
             List<Route> routes,
             Map<String, Sink> sinks,
             Map<Route, Sink> sinkByRoute,
@@ -74,6 +78,7 @@ public final class Assembly {
             Duration shutdownTimeout,
             long healthLagThresholdBytes,
             ThreadFactory threadFactory) {
+        this.name = name;
         this.routes = routes;
         this.sinks = sinks;
         this.sinkByRoute = sinkByRoute;
@@ -108,6 +113,10 @@ public final class Assembly {
         Map<String, String> catchAll = new LinkedHashMap<>();
         List<EventSource> sources = SourceSelection.sources(in, settings, routes, postgres, catchAll, problems);
         int laneBatch = laneBatch(pipeline, problems);
+        String name = settings.string(CoreSettings.BRIDGE_NAME);
+        if (name.isBlank()) {
+            problems.add(CoreSettings.BRIDGE_NAME, name, "must not be blank: it tags every meter of the bridge");
+        }
 
         problems.throwIfAny();
         Pipeline.Options options = new Pipeline.Options(
@@ -118,6 +127,7 @@ public final class Assembly {
                 pipeline.retryInitialBackoff(),
                 pipeline.retryMaxBackoff());
         return new Assembly(
+                name,
                 List.copyOf(routes),
                 sinks,
                 sinkByRoute,

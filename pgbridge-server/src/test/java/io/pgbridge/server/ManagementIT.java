@@ -101,6 +101,10 @@ class ManagementIT {
                         .orElseThrow())
                 .as("commit-to-confirm samples: one per transaction in each confirmed batch (docs/operations.md)")
                 .isBetween((double) TRANSACTIONS, (double) changes);
+        assertThat(metrics.lines().filter(l -> l.startsWith("pgbridge_")))
+                .as("every pgbridge sample names the bridge (PGBRIDGE_BRIDGE_NAME)")
+                .isNotEmpty()
+                .allSatisfy(l -> assertThat(l).contains("bridge=\"" + name + "\""));
         assertThat(metrics).as("the JVM's meters too").contains("jvm_memory_used_bytes");
         assertThat(messagesIn(name)).as("RabbitMQ holds them").isEqualTo(changes);
 
@@ -183,6 +187,7 @@ class ManagementIT {
                 Map.entry("PGBRIDGE_POSTGRESQL_URI", TestServices.postgresUrl()),
                 Map.entry("PGBRIDGE_UPSTREAM_URI", TestServices.amqpUrl()),
                 Map.entry("PGBRIDGE_SOURCES", "wal"),
+                Map.entry("PGBRIDGE_BRIDGE_NAME", name),
                 Map.entry("PGBRIDGE_BRIDGE_CHANNELS", route),
                 Map.entry("PGBRIDGE_WAL_SLOT", name),
                 Map.entry("PGBRIDGE_WAL_HEARTBEAT_INTERVAL_MS", "200"),

@@ -7,6 +7,11 @@ import java.util.List;
 
 /** The settings the core reads itself. Sources and sinks declare their own through their providers. */
 public final class CoreSettings {
+    public static final Setting BRIDGE_NAME = Setting.string(
+                    "bridge.name",
+                    "The bridge's name: the bridge tag of every meter it records, so that several bridges can share one"
+                            + " Micrometer registry (each needs a name of its own there)")
+            .withDefault("pgbridge");
     public static final Setting POSTGRESQL_URI = Setting.string(
                     "postgresql.uri",
                     "The database: postgresql://user:password@host:5432/database or a jdbc:postgresql: URL")
@@ -96,6 +101,7 @@ public final class CoreSettings {
             Long.MAX_VALUE);
 
     public static final List<Setting> ALL = List.of(
+            BRIDGE_NAME,
             POSTGRESQL_URI,
             POSTGRESQL_USER,
             POSTGRESQL_PASSWORD,

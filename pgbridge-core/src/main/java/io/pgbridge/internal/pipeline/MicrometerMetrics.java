@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.pgbridge.BackfillProgress;
+import io.pgbridge.ConfigurationException;
 import io.pgbridge.RouteState;
 import io.pgbridge.SourceState;
 import java.time.Duration;
@@ -33,38 +34,53 @@ final class MicrometerMetrics implements Metrics {
     /** Timers cover broker outages: their histograms reach 10 minutes. */
     private static final Duration LONGEST_EXPECTED = Duration.ofMinutes(10);
 
+    /** The tag that names the bridge on every meter. */
+    static final String BRIDGE = "bridge";
+
     private final MeterRegistry registry;
+    private final Tags bridge;
     private final List<Meter> registered = new CopyOnWriteArrayList<>();
     /** {@code source/table} of every table whose backfill meters are registered. */
     private final Set<String> backfillTables = ConcurrentHashMap.newKeySet();
 
-    private MicrometerMetrics(MeterRegistry registry) {
+    private MicrometerMetrics(MeterRegistry registry, Tags bridge) {
         this.registry = registry;
+        this.bridge = bridge;
     }
 
     /**
      * @param registry a {@link MeterRegistry}; typed {@code Object} so that callers need not load Micrometer
+     * @param name the bridge's name, the {@value #BRIDGE} tag of every meter
      * @throws IllegalArgumentException when it is not a Micrometer {@code MeterRegistry}
+     * @throws ConfigurationException when a running bridge of that name already records in the registry (Micrometer
+     *     would hand this bridge the other one's meters, and its own counts would never show)
      */
-    static Metrics bind(Object registry, InFlightLimit limit) {
+    static Metrics bind(Object registry, String name, InFlightLimit limit) {
         if (!(registry instanceof MeterRegistry meters)) {
             throw new IllegalArgumentException("not a Micrometer MeterRegistry: " + registry.getClass());
         }
-        MicrometerMetrics metrics = new MicrometerMetrics(meters);
+        if (meters.find("pgbridge.buffer.events").tag(BRIDGE, name).gauge() != null) {
+            throw new ConfigurationException("another running bridge named '" + name + "' records its meters in this"
+                    + " registry: give each bridge in one registry a name of its own (PgBridge.Builder.name,"
+                    + " PGBRIDGE_BRIDGE_NAME, pgbridge.name)");
+        }
+        MicrometerMetrics metrics = new MicrometerMetrics(meters, Tags.of(BRIDGE, name));
         metrics.add(Gauge.builder("pgbridge.buffer.events", limit, InFlightLimit::events)
                 .description("Events between the sources and the sinks' confirmations (bounded by buffer.max-events)")
                 .baseUnit(EVENTS)
+                .tags(metrics.bridge)
                 .register(meters));
         metrics.add(Gauge.builder("pgbridge.buffer.bytes", limit, InFlightLimit::bytes)
                 .description("Estimated heap bytes of those events (bounded by buffer.max-bytes)")
                 .baseUnit(BYTES)
+                .tags(metrics.bridge)
                 .register(meters));
         return metrics;
     }
 
     @Override
     public RouteMetrics route(Lane lane) {
-        Tags tags = Tags.of("route", lane.route().toString(), "sink", lane.sinkName());
+        Tags tags = bridge.and("route", lane.route().toString(), "sink", lane.sinkName());
         add(counter("pgbridge.events.delivered", lane, Lane::deliveredCount, tags, "Events the sink confirmed"));
         add(counter(
                 "pgbridge.events.retried",
@@ -142,7 +158,7 @@ final class MicrometerMetrics implements Metrics {
 
     @Override
     public void source(SourceChannel channel) {
-        Tags tags = Tags.of("source", channel.source().name());
+        Tags tags = bridge.and("source", channel.source().name());
         add(counter(
                 "pgbridge.events.received",
                 channel,
@@ -178,7 +194,7 @@ final class MicrometerMetrics implements Metrics {
         if (!backfillTables.add(source + '/' + table)) {
             return;
         }
-        Tags tags = Tags.of("source", source, "table", table);
+        Tags tags = bridge.and("source", source, "table", table);
         add(backfillGauge(
                 "pgbridge.backfill.rows",
                 ROWS,

@@ -65,6 +65,9 @@ public final class Pipeline {
      * @param threads names and creates every thread (the caller's factory behind pgbridge's names)
      * @param meterRegistry a Micrometer {@code MeterRegistry} the pipeline's meters are registered in (and removed from
      *     at {@link #shutdown}), or {@code null} for none; typed {@code Object} so that Micrometer stays optional
+     * @param bridgeName the {@code bridge} tag of every meter; unused without a registry
+     * @throws io.pgbridge.ConfigurationException when a running bridge of the same name already records in the
+     *     registry
      */
     public Pipeline(
             List<Route> routes,
@@ -73,7 +76,8 @@ public final class Pipeline {
             FailurePolicy failurePolicy,
             Options options,
             Function<String, ThreadFactory> threads,
-            Object meterRegistry) {
+            Object meterRegistry,
+            String bridgeName) {
         this(
                 routes,
                 sinkFor,
@@ -81,6 +85,7 @@ public final class Pipeline {
                 failurePolicy,
                 options,
                 meterRegistry,
+                bridgeName,
                 Executors.newFixedThreadPool(options.deliveryThreads, threads.apply("delivery")),
                 Executors.newSingleThreadScheduledExecutor(threads.apply("retry")));
     }
@@ -92,9 +97,10 @@ public final class Pipeline {
             FailurePolicy failurePolicy,
             Options options,
             Object meterRegistry,
+            String bridgeName,
             ExecutorService deliveryExecutor,
             ScheduledExecutorService retryScheduler) {
-        this(routes, sinkFor, catchAllBySource, failurePolicy, options, meterRegistry, new LaneScheduler() {
+        this(routes, sinkFor, catchAllBySource, failurePolicy, options, meterRegistry, bridgeName, new LaneScheduler() {
             @Override
             public void execute(Runnable lane) {
                 deliveryExecutor.execute(lane);
@@ -117,10 +123,11 @@ public final class Pipeline {
             FailurePolicy failurePolicy,
             Options options,
             Object meterRegistry,
+            String bridgeName,
             LaneScheduler scheduler) {
         this.limit = new InFlightLimit(options.maxEvents, options.maxBytes);
         // MicrometerMetrics is named only on this branch, so that without a registry Micrometer is never loaded.
-        this.metrics = meterRegistry == null ? Metrics.NONE : MicrometerMetrics.bind(meterRegistry, limit);
+        this.metrics = meterRegistry == null ? Metrics.NONE : MicrometerMetrics.bind(meterRegistry, bridgeName, limit);
         List<Lane> lanes = new ArrayList<>();
         for (Route route : routes) {
             Lane lane = new Lane(

@@ -30,18 +30,17 @@ public final class ManualPipeline {
                 new FailurePolicy(deadLetters, null, Map.of(), Map.of("wal", DeliveryGuarantee.AT_LEAST_ONCE));
         Pipeline.Options options = new Pipeline.Options(
                 maxEvents, Long.MAX_VALUE, 1, maxBatch, Duration.ofMillis(1), Duration.ofMillis(10));
-        this.pipeline =
-                new Pipeline(routes, route -> sink, Map.of(), policy, options, (Object) null, new LaneScheduler() {
-                    @Override
-                    public void execute(Runnable lane) {
-                        ready.add(lane);
-                    }
+        this.pipeline = new Pipeline(routes, route -> sink, Map.of(), policy, options, null, null, new LaneScheduler() {
+            @Override
+            public void execute(Runnable lane) {
+                ready.add(lane);
+            }
 
-                    @Override
-                    public void schedule(Runnable lane, long delayMillis) {
-                        timers.add(lane);
-                    }
-                });
+            @Override
+            public void schedule(Runnable lane, long delayMillis) {
+                timers.add(lane);
+            }
+        });
     }
 
     public SourceContext attach(EventSource source) {

@@ -9,6 +9,7 @@ import io.pgbridge.spi.Sink;
 import io.pgbridge.sql.PgBridgeSchema;
 import java.util.Map;
 import javax.sql.DataSource;
+import org.flywaydb.core.api.callback.Callback;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -28,7 +29,8 @@ import org.springframework.util.ClassUtils;
  * PgBridgeProperties}) plus the application's {@link Sink} beans (one: the bridge's sink; several: named sinks by bean
  * name), its {@link DeadLetterHandler} bean, its Micrometer {@code MeterRegistry} and every {@link
  * PgBridgeBuilderCustomizer}; a {@link PgBridgeLifecycle} that runs it; an {@link OutboxPublisher} over the
- * application's {@code DataSource}. Off with {@code pgbridge.enabled=false}. Backs off, bean by bean, when the
+ * application's {@code DataSource}; the outbox schema through the application's Flyway when it has one ({@link
+ * PgBridgeFlywayCallback}), else by the lifecycle. Off with {@code pgbridge.enabled=false}. Backs off, bean by bean, when the
  * application defines its own {@code PgBridge}, {@code PgBridgeLifecycle} or {@code OutboxPublisher}.
  */
 @AutoConfiguration(
@@ -88,18 +90,28 @@ public class PgBridgeAutoConfiguration {
         return builder.build();
     }
 
-    /** Starts and stops the bridge with the context, installing the outbox schema first when asked. */
+    /**
+     * Starts and stops the bridge with the context, installing the outbox schema first when asked and the
+     * application's Flyway did not install it ({@link PgBridgeFlywayCallback}).
+     */
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(PgBridge.class)
     public PgBridgeLifecycle pgBridgeLifecycle(
-            PgBridge bridge, PgBridgeProperties properties, ObjectProvider<DataSource> dataSource) {
+            PgBridge bridge,
+            PgBridgeProperties properties,
+            ObjectProvider<DataSource> dataSource,
+            ListableBeanFactory beans) {
         Runnable install = () -> {};
         if (properties.getOutbox().isInstallSchema() && properties.runsOutbox() && schemaInstallerPresent()) {
             DataSource ds = dataSource.getIfUnique();
             if (ds != null) {
                 String schema = properties.getOutbox().effectiveSchema();
-                install = () -> PgBridgeSchema.migrate(ds, schema);
+                install = () -> {
+                    if (!PgBridgeFlywayCallback.migratedIn(beans)) {
+                        PgBridgeSchema.migrate(ds, schema);
+                    }
+                };
             }
         }
         return new PgBridgeLifecycle(bridge, install);
@@ -107,6 +119,32 @@ public class PgBridgeAutoConfiguration {
 
     private static boolean schemaInstallerPresent() {
         return ClassUtils.isPresent("io.pgbridge.sql.PgBridgeSchema", PgBridgeAutoConfiguration.class.getClassLoader());
+    }
+
+    /**
+     * The outbox schema through the application's Flyway, when it has one: Spring Boot's Flyway auto-configuration
+     * registers every Flyway {@code Callback} bean with it, and this one applies pgbridge's scripts before the
+     * application's migrations. Off with {@code pgbridge.outbox.install-schema=false}.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.flywaydb.core.Flyway", "io.pgbridge.sql.PgBridgeSchema"})
+    @ConditionalOnBean(type = "org.flywaydb.core.Flyway")
+    @ConditionalOnProperty(
+            prefix = PgBridgeProperties.PREFIX + ".outbox",
+            name = "install-schema",
+            havingValue = "true",
+            matchIfMissing = true)
+    static class FlywaySchemaConfiguration {
+        @Bean
+        @ConditionalOnMissingBean
+        PgBridgeFlywayCallback pgBridgeFlywaySchema(PgBridgeProperties properties) {
+            return new PgBridgeFlywayCallback(properties);
+        }
+
+        @Bean
+        Callback pgBridgeFlywayCallback(PgBridgeFlywayCallback schema) {
+            return schema.asFlywayCallback();
+        }
     }
 
     /** The outbox from application code, over the application's {@code DataSource} and transactions. */

@@ -35,6 +35,12 @@ public class PgBridgeProperties implements Validator {
     /** Whether the auto-configuration creates and runs a bridge. */
     private boolean enabled = true;
 
+    /**
+     * The bridge's name: the bridge tag of every meter it records in the application's MeterRegistry; default
+     * pgbridge. Another bridge in the same registry needs a name of its own.
+     */
+    private String name;
+
     /** The database the bridge reads; defaults to spring.datasource.*. */
     private final Postgres postgres = new Postgres();
 
@@ -66,6 +72,9 @@ public class PgBridgeProperties implements Validator {
     /** Applies every property set here to a builder (connection, routes, sources, settings, typed options). */
     void applyTo(PgBridge.Builder builder) {
         builder.settings(settings);
+        if (name != null) {
+            builder.name(name);
+        }
         if (postgres.uri != null) {
             builder.postgres(postgres.uri);
         }
@@ -494,8 +503,9 @@ public class PgBridgeProperties implements Validator {
     /** {@code pgbridge.outbox.*}: {@link OutboxOptions} of the outbox source, and the schema's installation. */
     public static class Outbox {
         /**
-         * Install or upgrade the outbox schema (PgBridgeSchema.migrate, its own Flyway history table) through the
-         * application's DataSource at start, when the outbox source runs and pgbridge-sql is on the class path.
+         * Install or upgrade the outbox schema (PgBridgeSchema.migrate, its own Flyway history table in the schema)
+         * when the outbox source runs and pgbridge-sql is on the class path: through the application's Flyway, before
+         * its own migrations, when it has one; else through the application's DataSource before the bridge starts.
          */
         private boolean installSchema = true;
 
@@ -695,6 +705,14 @@ public class PgBridgeProperties implements Validator {
 
     public void setEnabled(boolean enabled) {
         this.enabled = enabled;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public void setName(String name) {
+        this.name = name;
     }
 
     public Postgres getPostgres() {

@@ -133,20 +133,27 @@ class PgBridgeAutoConfigurationTest {
 
     @Test
     void sinkDeadLetterHandlerAndMeterRegistryBeansAreUsed() {
-        runner.withUserConfiguration(SinkAndRegistry.class).run(context -> {
-            assertThat(context).hasNotFailed();
-            InMemorySink sink = context.getBean(InMemorySink.class);
-            sink.rejectWhen(e -> e.payloadAsString().equals("refused"));
-            notify(CHANNEL, "refused");
-            notify(CHANNEL, "to-the-sink");
-            sink.await(1, Duration.ofSeconds(10));
-            assertThat(sink.payloads()).containsExactly("to-the-sink");
-            List<String> deadLetters = context.getBean(SinkAndRegistry.class).deadLetters;
-            await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.contains("refused"));
-            MeterRegistry registry = context.getBean(MeterRegistry.class);
-            assertThat(registry.getMeters())
-                    .anySatisfy(m -> assertThat(m.getId().getName()).startsWith("pgbridge"));
-        });
+        runner.withUserConfiguration(SinkAndRegistry.class)
+                .withPropertyValues("pgbridge.name=orders")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    InMemorySink sink = context.getBean(InMemorySink.class);
+                    sink.rejectWhen(e -> e.payloadAsString().equals("refused"));
+                    notify(CHANNEL, "refused");
+                    notify(CHANNEL, "to-the-sink");
+                    sink.await(1, Duration.ofSeconds(10));
+                    assertThat(sink.payloads()).containsExactly("to-the-sink");
+                    List<String> deadLetters = context.getBean(SinkAndRegistry.class).deadLetters;
+                    await().atMost(Duration.ofSeconds(10)).until(() -> deadLetters.contains("refused"));
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    assertThat(registry.getMeters())
+                            .anySatisfy(m -> assertThat(m.getId().getName()).startsWith("pgbridge"));
+                    assertThat(registry.getMeters())
+                            .filteredOn(m -> m.getId().getName().startsWith("pgbridge"))
+                            .as("pgbridge.name is the bridge tag")
+                            .allSatisfy(
+                                    m -> assertThat(m.getId().getTag("bridge")).isEqualTo("orders"));
+                });
     }
 
     @Test

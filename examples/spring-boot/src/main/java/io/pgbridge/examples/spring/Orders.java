@@ -26,7 +26,7 @@ public class Orders {
      */
     @Transactional
     public long place(long id, BigDecimal total) {
-        jdbc.update("insert into example_orders (id, total) values (?, ?)", id, total);
+        jdbc.update("insert into orders_example.orders (id, total) values (?, ?)", id, total);
         long eventId = outbox.send(
                 "orders",
                 "{\"id\": " + id + ", \"total\": " + total + "}",

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.GetResponse;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
 import io.pgbridge.testkit.TestServices.Service;
 import java.net.URI;
@@ -17,9 +18,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.callback.Callback;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The example application against the test PostgreSQL and RabbitMQ: a committed order's event arrives in RabbitMQ, a
@@ -53,6 +57,16 @@ class OrdersApplicationIT {
         }
         try (ConfigurableApplicationContext app =
                 SpringApplication.run(OrdersApplication.class, args.toArray(String[]::new))) {
+            assertThat(app.getBean(Flyway.class).getConfiguration().getCallbacks())
+                    .as("the outbox schema goes through the application's Flyway")
+                    .extracting(Callback::getCallbackName)
+                    .contains("pgbridge-schema");
+            JdbcTemplate jdbc = app.getBean(JdbcTemplate.class);
+            assertThat(jdbc.queryForObject(
+                            "select count(*) from pgbridge.pgbridge_schema_history where version is not null",
+                            Integer.class))
+                    .as("pgbridge's scripts, in pgbridge's own history")
+                    .isEqualTo(PgBridgeSchema.scripts(PgBridgeSchema.DEFAULT_SCHEMA).size());
             String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
             HttpClient http = HttpClient.newHttpClient();
             long refusedId = ThreadLocalRandom.current().nextLong(1L << 40);

@@ -9,16 +9,22 @@ import io.pgbridge.spring.boot.PgBridgeHealthAutoConfiguration;
 import io.pgbridge.spring.boot.PgBridgeLifecycle;
 import io.pgbridge.spring.boot.PgBridgeProperties;
 import io.pgbridge.testkit.TestServices;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.callback.Callback;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootVersion;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.jdbc.core.JdbcTemplate;
 
 /**
  * The auto-configuration, compiled against Spring Boot 4.0, on Spring Boot 3.5: properties bind and validate, the
  * bridge runs with the context, the OutboxPublisher exists, {@code pgbridge.enabled=false} turns it off. The health
- * indicator is Spring Boot 4's ({@code spring-boot-health}) and backs off here.
+ * indicator is Spring Boot 4's ({@code spring-boot-health}) and backs off here. Spring Boot 3.5's Flyway
+ * auto-configuration runs pgbridge's schema scripts through its callback, as Spring Boot 4's does.
  */
 class Boot3CompatibilityTest {
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
@@ -49,5 +55,41 @@ class Boot3CompatibilityTest {
         });
         runner.withPropertyValues("pgbridge.enabled=false")
                 .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgBridge.class));
+    }
+
+    @Test
+    void theOutboxSchemaIsInstalledThroughTheApplicationsFlywayOnSpringBoot35() {
+        String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+        String pgbridge = "pgbridge_fw3_" + suffix;
+        String app = "app_fw3_" + suffix;
+        JdbcTemplate jdbc = new JdbcTemplate(TestServices.postgresDataSource());
+        try {
+            runner.withConfiguration(AutoConfigurations.of(FlywayAutoConfiguration.class))
+                    .withPropertyValues(
+                            "pgbridge.routes=orders->queue:orders",
+                            "pgbridge.sources=outbox",
+                            "pgbridge.outbox.schema=" + pgbridge,
+                            "pgbridge.outbox.stream-id="
+                                    + ThreadLocalRandom.current().nextLong(1_000_000, 1L << 40),
+                            "spring.flyway.locations=classpath:flyway-none",
+                            "spring.flyway.schemas=" + app)
+                    .run(context -> {
+                        assertThat(context).hasNotFailed();
+                        assertThat(context.getBean(Flyway.class)
+                                        .getConfiguration()
+                                        .getCallbacks())
+                                .extracting(Callback::getCallbackName)
+                                .contains("pgbridge-schema");
+                        assertThat(context.getBean(PgBridge.class).state()).isEqualTo(PgBridge.State.RUNNING);
+                        assertThat(jdbc.queryForList(
+                                        "SELECT version FROM " + pgbridge + ".pgbridge_schema_history"
+                                                + " WHERE success AND version IS NOT NULL",
+                                        String.class))
+                                .hasSize(6);
+                    });
+        } finally {
+            jdbc.execute("DROP SCHEMA IF EXISTS " + app + " CASCADE");
+            jdbc.execute("DROP SCHEMA IF EXISTS " + pgbridge + " CASCADE");
+        }
     }
 }
