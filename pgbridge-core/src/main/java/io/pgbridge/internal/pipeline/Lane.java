@@ -290,12 +290,16 @@ final class Lane implements Runnable {
 
     /**
      * The next deliveries to publish, after those in flight: one after a failure (the failed event alone), else up to
-     * a batch; never an undecodable event together with others, nor while batches are in flight. Empty when there is
-     * none; the lane is then idle unless batches are in flight.
+     * a batch, and only a full one while batches are in flight (so that pipelining never sends smaller batches than
+     * waiting would); never an undecodable event together with others, nor while batches are in flight. Empty when
+     * there is none; the lane is then idle unless batches are in flight.
      */
     private List<Delivery> nextBatch() {
         synchronized (this) {
             int n = Math.min(attempts > 0 ? 1 : maxBatch, queue.size() - sent);
+            if (sent > 0 && n < maxBatch) {
+                n = 0; // behind a batch in flight only a full one: a small one waits and grows meanwhile
+            }
             List<Delivery> batch = new ArrayList<>(Math.max(n, 0));
             var it = queue.iterator();
             for (int i = 0; i < sent; i++) {
