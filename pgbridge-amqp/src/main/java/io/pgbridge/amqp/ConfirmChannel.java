@@ -197,8 +197,11 @@ final class ConfirmChannel {
         }
         complete(decided);
         if (!batch.result.isDone()) {
-            CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS)
-                    .execute(() -> expire(batch));
+            // A timer cancelled once the batch is decided, so that decided batches are not kept until their timeout.
+            CompletableFuture<Void> timer =
+                    new CompletableFuture<Void>().completeOnTimeout(null, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            timer.thenRun(() -> expire(batch));
+            batch.result.whenComplete((r, e) -> timer.cancel(false));
         }
         return batch;
     }
