@@ -18,12 +18,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -34,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * its channel) and {@code queue:NAME} (through the default exchange, routing key = the queue name). Every message is
  * published with {@code mandatory=true}; it counts as delivered only once the broker acked it and did not return it.
  *
- * <p>Thread-safe: each concurrent {@link #publish} uses its own confirm-mode channel from a pool (at most as many
- * channels as concurrent callers). The connection recovers by itself after a broker restart (amqp-client automatic
+ * <p>Thread-safe: each target has a confirm-mode channel of its own, on which any number of batches may be in flight
+ * ({@link #publishAsync}); batches to one target are published one at a time, in call order. The connection recovers by itself after a broker restart (amqp-client automatic
  * recovery); until then publishes fail at once and the pipeline retries them.
  */
 public final class AmqpSink implements Sink {
@@ -56,10 +59,10 @@ public final class AmqpSink implements Sink {
 
     private final AmqpSinkConfig config;
     private final ThreadFactory threads;
-    private final ConcurrentLinkedDeque<ConfirmChannel> idle = new ConcurrentLinkedDeque<>();
+    private final Map<Target, ConfirmChannel> channels = new HashMap<>(); // guarded by itself
     private final Object lock = new Object();
     private Connection connection; // guarded by lock
-    private int publishing; // guarded by lock
+    private int publishing; // guarded by lock: batches in flight
     private boolean closed; // guarded by lock
 
     /**
@@ -207,8 +210,24 @@ public final class AmqpSink implements Sink {
         return e.getClass().getSimpleName() + ": " + Redaction.redact(text);
     }
 
+    /** Publishes through {@link #publishAsync} and waits for its result. */
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+        try {
+            return publishAsync(target, events).toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a publish's result never completes exceptionally", e.getCause());
+        }
+    }
+
+    /**
+     * Publishes the events on the target's channel (one confirm-mode channel per target, so that batches published one
+     * after another reach RabbitMQ in that order) and returns at once; the result completes once the confirmed prefix
+     * is known, at the latest after {@code amqp.confirm-timeout-ms}. An event RabbitMQ could never take (a routing key
+     * over 255 bytes, ...) is refused for good, and nothing after it is published.
+     */
+    @Override
+    public CompletionStage<PublishResult> publishAsync(Target target, List<Event> events) {
         boolean toQueue = target.kind().equals(QUEUE);
         String exchange = toQueue ? DEFAULT_EXCHANGE : target.name();
         List<ConfirmChannel.Message> messages = new ArrayList<>(events.size());
@@ -222,62 +241,55 @@ public final class AmqpSink implements Sink {
             }
             messages.add(new ConfirmChannel.Message(exchange, routingKey, properties(event), event.payload()));
         }
-        PublishResult result = messages.isEmpty() ? PublishResult.confirmed(0) : publish(messages);
-        if (rejection != null && !result.isFailure()) {
-            return PublishResult.rejected(result.confirmed(), rejection);
+        CompletableFuture<PublishResult> result = messages.isEmpty()
+                ? CompletableFuture.completedFuture(PublishResult.confirmed(0))
+                : publishMessages(target, messages);
+        if (rejection == null) {
+            return result;
         }
-        return result;
+        String refused = rejection;
+        return result.thenApply(r -> r.isFailure() ? r : PublishResult.rejected(r.confirmed(), refused));
     }
 
-    private PublishResult publish(List<ConfirmChannel.Message> messages) throws InterruptedException {
+    private CompletableFuture<PublishResult> publishMessages(Target target, List<ConfirmChannel.Message> messages) {
         Connection c;
         synchronized (lock) {
             if (closed || connection == null) {
-                return PublishResult.failed(0, "the amqp sink is " + (closed ? "closed" : "not started"), null);
+                return CompletableFuture.completedFuture(
+                        PublishResult.failed(0, "the amqp sink is " + (closed ? "closed" : "not started"), null));
             }
             c = connection;
             publishing++;
         }
+        CompletableFuture<PublishResult> result;
         try {
-            ConfirmChannel channel;
-            try {
-                channel = borrow(c);
-            } catch (IOException | ShutdownSignalException e) {
-                return PublishResult.failed(
-                        0, "cannot open a channel to RabbitMQ at " + config.redactedUri() + ": " + describe(e), e);
-            }
-            try {
-                return channel.publish(messages, config.confirmTimeout());
-            } finally {
-                release(channel);
-            }
-        } finally {
+            result = channelFor(target, c).publishAsync(messages, config.confirmTimeout());
+        } catch (IOException | ShutdownSignalException e) {
+            result = CompletableFuture.completedFuture(PublishResult.failed(
+                    0, "cannot open a channel to RabbitMQ at " + config.redactedUri() + ": " + describe(e), e));
+        }
+        result.whenComplete((r, e) -> {
             synchronized (lock) {
                 publishing--;
                 lock.notifyAll();
             }
-        }
+        });
+        return result;
     }
 
-    private ConfirmChannel borrow(Connection c) throws IOException {
-        for (ConfirmChannel ch = idle.pollFirst(); ch != null; ch = idle.pollFirst()) {
-            if (ch.usable()) {
+    /** The target's channel, a fresh one when it has none or its channel became unusable. */
+    private ConfirmChannel channelFor(Target target, Connection c) throws IOException {
+        synchronized (channels) {
+            ConfirmChannel ch = channels.get(target);
+            if (ch != null && ch.usable()) {
                 return ch;
             }
-            ch.close();
-        }
-        return ConfirmChannel.open(c);
-    }
-
-    private void release(ConfirmChannel channel) {
-        boolean keep;
-        synchronized (lock) {
-            keep = !closed && channel.usable();
-        }
-        if (keep) {
-            idle.addFirst(channel);
-        } else {
-            channel.close();
+            if (ch != null) {
+                ch.close(); // batches still in flight on it fail and are retried
+            }
+            ch = ConfirmChannel.open(c);
+            channels.put(target, ch);
+            return ch;
         }
     }
 
@@ -347,8 +359,9 @@ public final class AmqpSink implements Sink {
             }
             c = connection;
         }
-        for (ConfirmChannel ch = idle.pollFirst(); ch != null; ch = idle.pollFirst()) {
-            ch.close();
+        synchronized (channels) {
+            channels.values().forEach(ConfirmChannel::close);
+            channels.clear();
         }
         if (c == null) {
             return;

@@ -121,7 +121,16 @@ class ConfirmChannelTest {
         assertThat(Duration.ofNanos(System.nanoTime() - started))
                 .as("no wait for confirms of messages 2 and 3")
                 .isLessThan(Duration.ofSeconds(5));
-        assertThat(channel.usable()).as("confirms of 2 and 3 are still due").isFalse();
+        assertThat(channel.usable())
+                .as("confirms of 2 and 3 are still due, but they name sequence numbers of this batch only")
+                .isTrue();
+        broker.afterPublish(n -> {
+            if (n == 4) {
+                broker.ack(3, true); // the late confirms of the decided batch
+                broker.ack(4, false);
+            }
+        });
+        assertAllConfirmed(channel.publish(messages(1), LONG), 1);
     }
 
     @Test
@@ -136,7 +145,9 @@ class ConfirmChannelTest {
 
         assertThat(result.confirmed()).isEqualTo(1);
         assertThat(result.reason()).contains("did not confirm message m2 within 200 ms");
-        assertThat(channel.usable()).as("a late confirm may still come").isFalse();
+        assertThat(channel.usable())
+                .as("a late confirm may still come, and names only this batch's sequence numbers")
+                .isTrue();
     }
 
     @Test
@@ -228,6 +239,70 @@ class ConfirmChannelTest {
         assertThat(second.confirmed())
                 .as("nothing of the second batch was confirmed")
                 .isZero();
+    }
+
+    private static void assertAllConfirmed(PublishResult result, int n) {
+        assertThat(result.isFailure()).as(result.toString()).isFalse();
+        assertThat(result.confirmed()).isEqualTo(n);
+    }
+
+    @Test
+    void batchesInFlightTogetherAreDecidedEachByItsOwnConfirms() throws Exception {
+        CompletableFuture<PublishResult> first = channel.publishAsync(messages(2), LONG);
+        CompletableFuture<PublishResult> second = channel.publishAsync(messages(2), LONG);
+        assertThat(broker.published)
+                .as("both batches on the wire, in call order")
+                .hasSize(4);
+        assertThat(first).isNotDone();
+        assertThat(second).isNotDone();
+
+        broker.ack(4, false);
+        broker.ack(3, false);
+        assertAllConfirmed(second.get(10, TimeUnit.SECONDS), 2);
+        assertThat(first).as("its confirms are still due").isNotDone();
+
+        broker.nack(2, true);
+        PublishResult r = first.get(10, TimeUnit.SECONDS);
+        assertThat(r.confirmed()).isZero();
+        assertThat(r.reason()).contains("nacked message m1");
+    }
+
+    @Test
+    void aMultipleAckSpansBatches() throws Exception {
+        CompletableFuture<PublishResult> first = channel.publishAsync(messages(2), LONG);
+        CompletableFuture<PublishResult> second = channel.publishAsync(messages(3), LONG);
+
+        broker.ack(4, true);
+
+        assertAllConfirmed(first.get(10, TimeUnit.SECONDS), 2);
+        assertThat(second).as("sequence number 5 is still due").isNotDone();
+        broker.ack(5, false);
+        assertAllConfirmed(second.get(10, TimeUnit.SECONDS), 3);
+    }
+
+    @Test
+    void aShutdownFailsEveryBatchInFlightWithItsConfirmedPrefix() throws Exception {
+        CompletableFuture<PublishResult> first = channel.publishAsync(messages(2), LONG);
+        CompletableFuture<PublishResult> second = channel.publishAsync(messages(2), LONG);
+        broker.ack(3, true);
+
+        broker.shutDown();
+
+        assertAllConfirmed(first.get(10, TimeUnit.SECONDS), 2);
+        PublishResult r = second.get(10, TimeUnit.SECONDS);
+        assertThat(r.confirmed()).isEqualTo(1);
+        assertThat(r.reason()).contains("channel closed before RabbitMQ confirmed message m2");
+        assertThat(channel.usable()).isFalse();
+    }
+
+    @Test
+    void anAsyncBatchWithoutConfirmsTimesOut() throws Exception {
+        CompletableFuture<PublishResult> result = channel.publishAsync(messages(1), Duration.ofMillis(100));
+
+        PublishResult r = result.get(10, TimeUnit.SECONDS);
+
+        assertThat(r.confirmed()).isZero();
+        assertThat(r.reason()).contains("did not confirm message m1 within 100 ms");
     }
 
     @Test

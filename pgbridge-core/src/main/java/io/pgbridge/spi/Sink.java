@@ -4,14 +4,18 @@ import io.pgbridge.Event;
 import io.pgbridge.Target;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Publishes events to one broker or service and reports which of them the broker confirmed.
  *
- * <p>Lifecycle: {@link #start()} once, then any number of {@link #publish} calls, then {@link #close()}. The
- * pipeline calls {@code publish} from several delivery threads at once, but never concurrently for the same
+ * <p>Lifecycle: {@link #start()} once, then any number of {@link #publishAsync} (or {@link #publish}) calls, then
+ * {@link #close()}. The pipeline calls them from several delivery threads at once, but never concurrently for the same
  * ordered lane, so implementations must be thread-safe; calls for one lane come one after another, each after the
- * previous one returned.
+ * previous one returned. The pipeline calls {@link #publishAsync}, which by default calls {@link #publish} and so
+ * returns only once the batch is decided: a sink that implements only {@code publish} has one batch in flight per
+ * lane.
  *
  * <p>Confirmation is the whole contract: a publish counts as delivered only when the broker has confirmed it (AMQP
  * publisher confirm, MQTT QoS 1/2 acknowledgement, a Redis reply, an HTTP 2xx). A sink never reports an event as
@@ -78,6 +82,26 @@ public interface Sink extends AutoCloseable {
      *     confirmed by then are retried
      */
     PublishResult publish(Target target, List<Event> events) throws InterruptedException;
+
+    /**
+     * Starts publishing {@code events}, in order, to {@code target}, and returns a stage that completes with what
+     * {@link #publish} would have returned, so that a lane can keep several batches in flight (pipelining). The
+     * pipeline may call this again for the same lane before earlier stages completed; the sink must then put each
+     * call's events on the wire after those of the earlier calls with the same target (RabbitMQ: the same channel),
+     * so that a route's events reach the broker in order. Stages may complete in any order; the pipeline settles
+     * them in call order, and after a failure it waits for every stage of the lane before it publishes again.
+     *
+     * <p>The default calls {@link #publish} and returns a completed stage: one batch in flight per lane.
+     *
+     * @param target where to publish, one of the routes' targets
+     * @param events at least one event; the sink must not modify the list
+     * @return a stage completing normally with the result (a stage completing exceptionally counts as a failure that
+     *     confirmed nothing); never {@code null}
+     * @throws InterruptedException when the calling thread is interrupted; events not confirmed by then are retried
+     */
+    default CompletionStage<PublishResult> publishAsync(Target target, List<Event> events) throws InterruptedException {
+        return CompletableFuture.completedFuture(publish(target, events));
+    }
 
     /**
      * Releases connections. Called once, after the last {@link #publish} returned. Must not throw; failures are

@@ -59,7 +59,8 @@ public final class CoreSettings {
             "delivery.threads", "Threads that publish to sinks", PipelineOptions.DEFAULT_DELIVERY_THREADS, 1, 256);
     public static final Setting DELIVERY_MAX_BATCH = Setting.integer(
             "delivery.max-batch",
-            "Most events handed to a sink in one publish call, which are all in flight at once on their route",
+            "Most events handed to a sink in one publish call, which are all in flight at once on their route; a sink"
+                    + " that pipelines (RabbitMQ) has up to 4 such batches of a route in flight",
             PipelineOptions.DEFAULT_MAX_BATCH_SIZE,
             1,
             100_000);

@@ -11,25 +11,36 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ordered queue of one route. At most one batch of a lane is with the sink at a time, so events of a route reach
- * the broker in the order the source published them.
+ * The ordered queue of one route. A lane keeps up to {@link #MAX_BATCHES_IN_FLIGHT} batches with its sink at once
+ * (one event when {@code delivery.max-batch} is 1, as strict order sets), published in order through
+ * {@link Sink#publishAsync}, and settles them strictly in publishing order: a batch's confirmations count only once
+ * every earlier batch of the lane was wholly confirmed. So the events of a route reach the broker in the order the
+ * source published them, and a lane settles only a prefix of its queue (the {@link Ledger} then decides what the source
+ * may acknowledge).
  *
- * <p>After a failure the failed event is retried <em>alone</em>, with backoff, until the sink takes it; then the lane
- * goes on with full batches from the event after it. So a failure adds as duplicates at most the events that were with
- * the broker at that moment (the rest of the failed batch, which the broker may have taken), however many retries
- * it needs; and nothing behind the failed event moves meanwhile (head-of-line blocking, per lane only: other lanes keep
- * going). An event refused for good goes to the {@link FailurePolicy}'s dead-letter destination, or, when there is
- * none, the route halts: it keeps retrying that event at the longest backoff, logs at ERROR, and shows
- * {@link RouteState#HALTED} until an operator acts. Any {@link Throwable} from the sink and any malformed
- * {@link PublishResult} count as a failed attempt, so a lane never wedges.
+ * <p>After a failure, the lane first waits for every batch still in flight and discards what became of the batches
+ * after the failed one (their events go again); then the failed event is retried <em>alone</em>, with backoff, until
+ * the sink takes it; then the lane goes on with full batches from the event after it. So a failure adds as duplicates
+ * at most the events that were with the broker at that moment (the rest of the failed batch and the batches after it,
+ * which the broker may have taken), however many retries it needs; and nothing behind the failed event moves meanwhile
+ * (head-of-line blocking, per lane only: other lanes keep going). An event refused for good goes to the
+ * {@link FailurePolicy}'s dead-letter destination, or, when there is none, the route halts: it keeps retrying that
+ * event at the longest backoff, logs at ERROR, and shows {@link RouteState#HALTED} until an operator acts. Any
+ * {@link Throwable} from the sink, a stage that completes exceptionally and any malformed {@link PublishResult} count
+ * as a failed attempt, so a lane never wedges.
  *
- * <p>Runs as an actor on the delivery executor: {@link #enqueue} schedules it when it is idle.
+ * <p>Runs as an actor on the delivery executor: {@link #enqueue} schedules it when it is idle, and the completion of
+ * the oldest batch in flight schedules it again; no thread waits for a broker unless the sink's
+ * {@code publishAsync} does (the default, which calls the synchronous {@code publish}).
  */
 final class Lane implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(Lane.class);
@@ -39,6 +50,12 @@ final class Lane implements Runnable {
      * more than the events), small enough that a large transaction still flows.
      */
     private static final int HELD_BATCH = 128;
+    /**
+     * Batches a lane keeps with its sink at once when {@code delivery.max-batch} is above 1 (with 1, which strict
+     * order sets: one event in flight): enough to keep a broker that confirms a batch after a round trip (and an
+     * fsync) busy meanwhile, as a bare client loop with about 2,000 messages unconfirmed does.
+     */
+    static final int MAX_BATCHES_IN_FLIGHT = 4;
     /** After the first failed attempt, every how many attempts a still failing route logs again. */
     private static final int LOG_EVERY = 10;
 
@@ -49,10 +66,18 @@ final class Lane implements Runnable {
     private final Backoff backoff;
     private final int maxBatch;
     private final int heldBatch;
+    private final int window;
     private final PipelineStats stats;
 
+    /** Deliveries not settled yet, in order; the first {@link #sent} of them are in the batches in flight. */
     private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
-    private boolean scheduled; // guarded by this: running, queued on the executor, or waiting for a retry
+    /** guarded by this: running, queued on the executor, waiting for a batch in flight, or waiting for a retry */
+    private boolean scheduled;
+
+    // Touched by the running actor only; read under this by nextBatch.
+    private int sent; // deliveries at the head of the queue that are in flight
+    private final ArrayDeque<Flight> flights = new ArrayDeque<>(); // batches with the sink, oldest first
+    private PublishResult failure; // the first failed batch's result, while later ones in flight are waited for
 
     // Touched by the running actor only (one run at a time; the executor hands over with happens-before).
     private int attempts; // failed attempts on the head of the queue
@@ -67,6 +92,9 @@ final class Lane implements Runnable {
     private Metrics.RouteMetrics metrics = Metrics.RouteMetrics.NONE;
 
     private volatile Status status = Status.DELIVERING;
+
+    /** A batch with the sink: its deliveries and its result, well-formed or not, once decided. */
+    private record Flight(List<Delivery> batch, CompletableFuture<PublishResult> result) {}
 
     private record Status(RouteState state, Instant since, int attempts, String lastError) {
         static final Status DELIVERING = new Status(RouteState.DELIVERING, null, 0, null);
@@ -87,6 +115,7 @@ final class Lane implements Runnable {
         this.backoff = backoff;
         this.maxBatch = maxBatch;
         this.heldBatch = Math.min(maxBatch, HELD_BATCH);
+        this.window = maxBatch == 1 ? 1 : MAX_BATCHES_IN_FLIGHT;
         this.stats = stats;
     }
 
@@ -146,48 +175,144 @@ final class Lane implements Runnable {
     }
 
     private void deliverNext() {
-        List<Delivery> batch = nextBatch();
-        if (batch.isEmpty()) {
-            return;
-        }
-        Delivery head = batch.get(0);
-        if (head.undecodable != null) {
-            refusedForGood(head, "the source could not decode it: " + head.undecodable);
-            return;
-        }
-        PublishResult result = publish(batch);
-        if (result == null) {
-            return; // interrupted: the bridge is stopping
-        }
-        int confirmed = result.confirmed();
-        settleFirst(batch, confirmed);
-        if (!result.isFailure()) {
-            succeeded();
-            rescheduleOrIdle();
-        } else if (result.isPermanent()) {
-            refusedForGood(batch.get(confirmed), result.reason());
-        } else {
-            failed(result.reason(), false);
+        boolean publishedThisRun = false;
+        while (true) {
+            if (!takeDecided()) {
+                return;
+            }
+            if (publishedThisRun) {
+                yieldOrWait();
+                return;
+            }
+            if (!topUp()) {
+                return;
+            }
+            publishedThisRun = true;
+            if (!flights.peekFirst().result.isDone()) {
+                awaitHead();
+                return;
+            }
         }
     }
 
     /**
-     * The next deliveries to publish: one after a failure (the failed event alone), else up to a batch; never an
-     * undecodable event together with others.
+     * Takes the decided batches at the head of the window, in publishing order: settles what they confirmed, until one
+     * failed; after a failure, the later batches' outcomes are discarded (their events go again after the failed
+     * one), and once none is left in flight the failure is handled.
+     *
+     * @return whether this run goes on (false: the lane waits for a batch in flight, or a failure was handled)
+     */
+    private boolean takeDecided() {
+        for (Flight f = flights.peekFirst(); f != null && f.result.isDone(); f = flights.peekFirst()) {
+            flights.removeFirst();
+            sent -= f.batch.size();
+            if (failure != null) {
+                continue;
+            }
+            PublishResult result = wellFormed(f.result.join(), f.batch.size());
+            int confirmed = result.confirmed();
+            settleFirst(f.batch, confirmed);
+            if (result.isFailure()) {
+                failure = result;
+            } else {
+                succeeded();
+            }
+        }
+        if (failure == null) {
+            return true;
+        }
+        if (!flights.isEmpty()) {
+            awaitHead();
+            return false;
+        }
+        PublishResult result = failure;
+        failure = null;
+        if (result.isPermanent()) {
+            Delivery refused;
+            synchronized (this) {
+                refused = queue.peekFirst();
+            }
+            refusedForGood(refused, result.reason());
+        } else {
+            failed(result.reason(), false);
+        }
+        return false;
+    }
+
+    /**
+     * Publishes batches until the window is full, the queue has nothing more to send, or a sink decided a batch
+     * already (a synchronous sink: settle it before the next). After a failure, the failed event alone.
+     *
+     * @return whether at least one batch is in flight and this run goes on (false: the lane went idle, an undecodable
+     *     event was handled, or the thread was interrupted)
+     */
+    private boolean topUp() {
+        int most = attempts > 0 ? 1 : window;
+        while (flights.size() < most
+                && (flights.isEmpty() || !flights.peekLast().result.isDone())) {
+            List<Delivery> batch = nextBatch();
+            if (batch.isEmpty()) {
+                break;
+            }
+            Delivery head = batch.get(0);
+            if (head.undecodable != null) {
+                refusedForGood(head, "the source could not decode it: " + head.undecodable);
+                return false;
+            }
+            Flight flight = publish(batch);
+            if (flight == null) {
+                return false; // interrupted: the bridge is stopping
+            }
+            flights.addLast(flight);
+            sent += batch.size();
+        }
+        return !flights.isEmpty();
+    }
+
+    /** Goes on later: when the oldest batch in flight is decided, at once when it is, else idle if nothing is left. */
+    private void yieldOrWait() {
+        Flight head = flights.peekFirst();
+        if (head != null) {
+            if (head.result.isDone()) {
+                submit(); // yield the thread to other lanes between batches
+            } else {
+                awaitHead();
+            }
+            return;
+        }
+        rescheduleOrIdle();
+    }
+
+    /** Runs the lane again once the oldest batch in flight is decided. */
+    private void awaitHead() {
+        flights.peekFirst().result.whenComplete((result, error) -> submit());
+    }
+
+    /**
+     * The next deliveries to publish, after those in flight: one after a failure (the failed event alone), else up to
+     * a batch, and only a full one while batches are in flight (so that pipelining never sends smaller batches than
+     * waiting would); never an undecodable event together with others, nor while batches are in flight. Empty when
+     * there is none; the lane is then idle unless batches are in flight.
      */
     private List<Delivery> nextBatch() {
         synchronized (this) {
-            int n = Math.min(attempts > 0 ? 1 : maxBatch, queue.size());
-            List<Delivery> batch = new ArrayList<>(n);
+            int n = Math.min(attempts > 0 ? 1 : maxBatch, queue.size() - sent);
+            if (sent > 0 && n < maxBatch) {
+                n = 0; // behind a batch in flight only a full one: a small one waits and grows meanwhile
+            }
+            List<Delivery> batch = new ArrayList<>(Math.max(n, 0));
             var it = queue.iterator();
+            for (int i = 0; i < sent; i++) {
+                it.next();
+            }
             for (int i = 0; i < n; i++) {
                 Delivery d = it.next();
-                if (i > 0 && d.undecodable != null) {
+                if (d.undecodable != null && (i > 0 || sent > 0)) {
                     break;
                 }
                 batch.add(d);
             }
-            if (n == 0) {
+            if (n <= 0 && sent == 0) {
                 scheduled = false;
             }
             return batch;
@@ -195,19 +320,28 @@ final class Lane implements Runnable {
     }
 
     /**
-     * Publishes and returns what the sink confirmed, as a well-formed result: a {@link Throwable} from the sink and a
-     * result that does not fit the batch become failures that confirm nothing. {@code null} when interrupted.
+     * Hands a batch to the sink. A {@link Throwable} from the sink and a stage that completes exceptionally become a
+     * decided failure that confirms nothing. {@code null} when interrupted.
      */
-    private PublishResult publish(List<Delivery> batch) {
+    private Flight publish(List<Delivery> batch) {
         List<Event> events = new ArrayList<>(batch.size());
         for (Delivery d : batch) {
             events.add(d.event);
         }
-        PublishResult result;
         long started = metrics.publishing();
+        CompletableFuture<PublishResult> result;
         try {
-            result = sink.publish(route.target(), events);
-            metrics.published(started);
+            CompletionStage<PublishResult> stage = sink.publishAsync(route.target(), events);
+            if (stage == null) {
+                result = CompletableFuture.completedFuture(null); // malformed: wellFormed says so
+            } else {
+                result = stage.toCompletableFuture().handle((r, e) -> {
+                    metrics.published(started);
+                    return e == null
+                            ? r
+                            : thrown(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                });
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.debug("Lane {} interrupted while publishing; {} events stay unacknowledged", route, batch.size());
@@ -216,9 +350,17 @@ final class Lane implements Runnable {
             if (e instanceof VirtualMachineError) {
                 throw e;
             }
-            return PublishResult.failed(0, "sink " + sink.name() + " threw " + e, e);
+            result = CompletableFuture.completedFuture(thrown(e));
         }
-        int n = batch.size();
+        return new Flight(batch, result);
+    }
+
+    private PublishResult thrown(Throwable e) {
+        return PublishResult.failed(0, "sink " + sink.name() + " threw " + e, e);
+    }
+
+    /** The sink's result for a batch of {@code n}, or a failure confirming nothing when it does not fit the batch. */
+    private PublishResult wellFormed(PublishResult result, int n) {
         if (result == null || result.confirmed() > n || (result.isFailure() && result.confirmed() >= n)) {
             return PublishResult.failed(
                     0, "sink " + sink.name() + " returned a malformed result for " + n + " event(s): " + result, null);

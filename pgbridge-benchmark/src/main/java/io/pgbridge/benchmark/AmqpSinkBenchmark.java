@@ -1,0 +1,291 @@
+package io.pgbridge.benchmark;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.pgbridge.Event;
+import io.pgbridge.PgBridge;
+import io.pgbridge.Target;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SourceContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The RabbitMQ sink against a bare amqp-client loop, in the same run: {@code events} events (default 100,000) of ~200
+ * bytes, persistent, to a durable queue, with the sink's message properties (message id, content type, timestamp, the
+ * pgbridge headers).
+ *
+ * <ul>
+ *   <li>{@code bare}: one thread publishing on one confirm-mode channel, at most {@code window} (default 2,000)
+ *       messages unconfirmed, confirms taken by a listener.
+ *   <li>{@code sink}: {@link Sink#publish} called by one thread in batches of {@code batch} (default 500, the
+ *       pipeline's {@code delivery.max-batch}), each waited for: the sink alone, as one lane used it before
+ *       pipelining.
+ *   <li>{@code bridge}: the whole pipeline: a source publishing {@code events} events with positions (sealed every
+ *       1,000, as WAL transactions) on one route to the queue, timed until the last position is acknowledged.
+ * </ul>
+ *
+ * Warm-up, then {@code rounds} (default 4) rounds of the loops, the order rotated each round (the machine is shared:
+ * single runs vary). Prints each run, then per loop the best and median events/s and their ratio to the bare loop's.
+ * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge
+ * amqp=amqp://guest:guest@127.0.0.1:5672/%2f}.
+ */
+public final class AmqpSinkBenchmark {
+    private AmqpSinkBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int events = 100_000;
+        int batch = 500;
+        int window = 2_000;
+        int rounds = 4;
+        List<String> loops = List.of("bare", "sink", "bridge");
+        String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        for (String a : args) {
+            String value = a.substring(a.indexOf('=') + 1);
+            switch (a.substring(0, a.indexOf('='))) {
+                case "events" -> events = Integer.parseInt(value);
+                case "batch" -> batch = Integer.parseInt(value);
+                case "window" -> window = Integer.parseInt(value);
+                case "rounds" -> rounds = Integer.parseInt(value);
+                case "only" -> loops = List.of(value.split(","));
+                case "amqp" -> amqp = value;
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "AMQP sink benchmark: %d events, batch %d, bare window %d, %d cores%n",
+                events,
+                batch,
+                window,
+                Runtime.getRuntime().availableProcessors());
+        String queue = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(amqp);
+        try (Connection admin = factory.newConnection("bench-admin")) {
+            try (Channel ch = admin.createChannel()) {
+                ch.queueDeclare(queue, true, false, false, Map.of());
+            }
+            Map<String, List<Double>> results = new LinkedHashMap<>();
+            for (int round = -1; round < rounds; round++) {
+                for (int i = 0; i < loops.size(); i++) {
+                    String loop = loops.get((i + Math.max(round, 0)) % loops.size());
+                    int n = round < 0 ? Math.min(events, 20_000) : events;
+                    double perSecond = run(loop, factory, amqp, queue, n, batch, window);
+                    try (Channel ch = admin.createChannel()) {
+                        ch.queuePurge(queue);
+                    }
+                    if (round >= 0) {
+                        System.out.printf(Locale.ROOT, "%-6s events=%d events_per_s=%.0f%n", loop, n, perSecond);
+                        results.computeIfAbsent(loop, k -> new ArrayList<>()).add(perSecond);
+                    }
+                }
+            }
+            double[] bare = sorted(results.getOrDefault("bare", List.of()));
+            for (var e : results.entrySet()) {
+                double[] r = sorted(e.getValue());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-6s best_events_per_s=%.0f median_events_per_s=%.0f%s%n",
+                        e.getKey(),
+                        r[r.length - 1],
+                        median(r),
+                        bare.length == 0
+                                ? ""
+                                : String.format(
+                                        Locale.ROOT,
+                                        " ratio_best=%.3f ratio_median=%.3f",
+                                        r[r.length - 1] / bare[bare.length - 1],
+                                        median(r) / median(bare)));
+            }
+            try (Channel ch = admin.createChannel()) {
+                ch.queueDelete(queue);
+            }
+        }
+    }
+
+    private static double run(
+            String loop, ConnectionFactory factory, String amqp, String queue, int events, int batch, int window)
+            throws Exception {
+        return switch (loop) {
+            case "bare" -> bare(factory, queue, events, window);
+            case "sink" -> sink(amqp, queue, events, batch);
+            case "bridge" -> bridge(amqp, queue, events, batch);
+            default -> throw new IllegalArgumentException("unknown loop " + loop);
+        };
+    }
+
+    private static double bare(ConnectionFactory factory, String queue, int events, int window) throws Exception {
+        try (Connection c = factory.newConnection("bench-bare")) {
+            Channel ch = c.createChannel();
+            ch.confirmSelect();
+            Semaphore room = new Semaphore(window);
+            CountDownLatch done = new CountDownLatch(events);
+            AtomicLong confirmed = new AtomicLong(); // highest sequence number confirmed so far
+            ch.addConfirmListener(
+                    (tag, multiple) -> {
+                        long from = multiple ? confirmed.get() + 1 : tag;
+                        int n = (int) (tag - from + 1);
+                        confirmed.accumulateAndGet(tag, Math::max);
+                        room.release(n);
+                        for (int i = 0; i < n; i++) {
+                            done.countDown();
+                        }
+                    },
+                    (tag, multiple) -> {
+                        throw new IllegalStateException("nack " + tag);
+                    });
+            long start = System.nanoTime();
+            for (int i = 0; i < events; i++) {
+                Event e = event(i);
+                room.acquire();
+                ch.basicPublish("", queue, true, properties(e), e.payload());
+            }
+            if (!done.await(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("bare loop: confirms missing");
+            }
+            return events / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** What the sink sends: persistent, content type, message id, the pgbridge headers. */
+    private static AMQP.BasicProperties properties(Event e) {
+        return new AMQP.BasicProperties.Builder()
+                .deliveryMode(2)
+                .contentType(e.contentType())
+                .messageId(e.id())
+                .headers(Map.of("pgbridge-source", e.source(), "pgbridge-channel", e.channel()))
+                .build();
+    }
+
+    private static double sink(String amqp, String queue, int events, int batch) throws Exception {
+        Target target = Target.queue(queue);
+        try (Sink sink = WalBenchmarkRun.amqpSink(amqp)) {
+            sink.start();
+            long start = System.nanoTime();
+            for (int sent = 0; sent < events; ) {
+                int n = Math.min(batch, events - sent);
+                List<Event> chunk = new ArrayList<>(n);
+                for (int i = sent; i < sent + n; i++) {
+                    chunk.add(event(i));
+                }
+                PublishResult r = sink.publish(target, chunk);
+                if (r.isFailure()) {
+                    throw new IllegalStateException("sink: " + r);
+                }
+                sent += n;
+            }
+            return events / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static double bridge(String amqp, String queue, int events, int batch) throws Exception {
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        long[] startNanos = new long[1];
+        EventSource source = new EventSource() {
+            private volatile Thread thread;
+
+            @Override
+            public String name() {
+                return "bench";
+            }
+
+            @Override
+            public void start(SourceContext context) {
+                thread = new Thread(() -> {
+                    try {
+                        startNanos[0] = System.nanoTime();
+                        for (int i = 0; i < events; i++) {
+                            context.publish(event(i).toBuilder().position(i + 1).build());
+                            if ((i + 1) % 1000 == 0 || i == events - 1) {
+                                context.seal(i + 1);
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                thread.setDaemon(true);
+                thread.start();
+            }
+
+            @Override
+            public void acknowledge(long position) {
+                if (position == events) {
+                    acknowledged.countDown();
+                }
+            }
+
+            @Override
+            public void stop() {
+                if (thread != null) {
+                    thread.interrupt();
+                }
+            }
+
+            @Override
+            public void close() {}
+        };
+        try (PgBridge bridge = PgBridge.builder()
+                .postgres("postgresql://localhost/unused")
+                .routes("bench->queue:" + queue)
+                .source(source)
+                .sink(WalBenchmarkRun.amqpSink(amqp))
+                .maxBatchSize(batch)
+                .shutdownTimeout(Duration.ofSeconds(30))
+                .build()) {
+            bridge.start();
+            if (!acknowledged.await(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("bridge: last position not acknowledged");
+            }
+            return events / ((System.nanoTime() - startNanos[0]) / 1e9);
+        }
+    }
+
+    private static Event event(int i) {
+        return Event.builder()
+                .id("bench-" + i)
+                .source("bench")
+                .channel("bench")
+                .payload(payload(i))
+                .contentType("application/json")
+                .build();
+    }
+
+    private static String payload(int i) {
+        return String.format(
+                Locale.ROOT,
+                "{\"id\":%d,\"customer\":\"customer-%06d\",\"status\":\"created\",\"amount\":%d.%02d,"
+                        + "\"note\":\"%s\"}",
+                i,
+                i % 100_000,
+                i % 10_000,
+                i % 100,
+                "x".repeat(100));
+    }
+
+    private static double[] sorted(List<Double> values) {
+        double[] r = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(r);
+        return r;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
