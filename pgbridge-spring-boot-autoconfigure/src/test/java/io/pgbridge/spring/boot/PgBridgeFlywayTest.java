@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgbridge.InMemorySink;
 import io.pgbridge.PgBridge;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +27,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
  * without Flyway the bridge's own installer runs; {@code pgbridge.outbox.install-schema=false} turns both off.
  */
 class PgBridgeFlywayTest {
+    private static final List<String> SHIPPED = shippedVersions();
+
     private final String suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     private final String pgbridge = "pgbridge_fw_" + suffix;
     private final String app = "app_fw_" + suffix;
@@ -67,8 +70,7 @@ class PgBridgeFlywayTest {
             assertThat(context.getBean(PgBridge.class).state()).isEqualTo(PgBridge.State.RUNNING);
             assertThat(versions(pgbridge + ".pgbridge_schema_history"))
                     .as("pgbridge's scripts in pgbridge's history")
-                    .hasSize(6)
-                    .contains("1", "6");
+                    .containsExactlyElementsOf(SHIPPED);
             assertThat(versions(app + ".flyway_schema_history"))
                     .as("the application's history holds its own migration only (its view over the pgbridge"
                             + " schema proves the order)")
@@ -88,7 +90,7 @@ class PgBridgeFlywayTest {
         runner.withClassLoader(new FilteredClassLoader(Flyway.class)).run(context -> {
             assertThat(context).hasNotFailed().doesNotHaveBean(PgBridgeFlywayCallback.class);
             assertThat(context.getBean(PgBridge.class).state()).isEqualTo(PgBridge.State.RUNNING);
-            assertThat(versions(pgbridge + ".pgbridge_schema_history")).hasSize(6);
+            assertThat(versions(pgbridge + ".pgbridge_schema_history")).containsExactlyElementsOf(SHIPPED);
         });
     }
 
@@ -98,7 +100,7 @@ class PgBridgeFlywayTest {
             assertThat(context).hasNotFailed().doesNotHaveBean(Flyway.class);
             assertThat(context).doesNotHaveBean(PgBridgeFlywayCallback.class);
             assertThat(context.getBean(PgBridge.class).state()).isEqualTo(PgBridge.State.RUNNING);
-            assertThat(versions(pgbridge + ".pgbridge_schema_history")).hasSize(6);
+            assertThat(versions(pgbridge + ".pgbridge_schema_history")).containsExactlyElementsOf(SHIPPED);
         });
     }
 
@@ -124,6 +126,13 @@ class PgBridgeFlywayTest {
                             .isFalse();
                     assertThat(schemaExists(pgbridge)).isFalse();
                 });
+    }
+
+    /** The versions of the migrations pgbridge-sql ships ({@code V<n>__*.sql}), in order. */
+    private static List<String> shippedVersions() {
+        return PgBridgeSchema.scripts(PgBridgeSchema.DEFAULT_SCHEMA).keySet().stream()
+                .map(file -> file.substring(1, file.indexOf("__")))
+                .toList();
     }
 
     /** The versions applied, without the row of Flyway's own schema creation (no version). */

@@ -8,6 +8,7 @@ import io.pgbridge.spring.boot.PgBridgeAutoConfiguration;
 import io.pgbridge.spring.boot.PgBridgeHealthAutoConfiguration;
 import io.pgbridge.spring.boot.PgBridgeLifecycle;
 import io.pgbridge.spring.boot.PgBridgeProperties;
+import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.TestServices;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.sql.DataSource;
@@ -85,7 +86,8 @@ class Boot3CompatibilityTest {
                                         "SELECT version FROM " + pgbridge + ".pgbridge_schema_history"
                                                 + " WHERE success AND version IS NOT NULL",
                                         String.class))
-                                .hasSize(6);
+                                .hasSize(PgBridgeSchema.scripts(PgBridgeSchema.DEFAULT_SCHEMA)
+                                        .size());
                     });
         } finally {
             jdbc.execute("DROP SCHEMA IF EXISTS " + app + " CASCADE");
