@@ -13,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -191,6 +192,66 @@ class StreamingOutboxReplayIT {
                 .isEqualTo(oneTo(310));
         awaitBackToStreaming();
         assertThat(sink.events()).as("no duplicates").hasSize(310);
+    }
+
+    /**
+     * A write of recorded events fails while failed over (here the replay table is locked past the lock timeout; in
+     * pgbridge-chaos, seed 4736136541995590123 of streamingOutboxToWebhook, PostgreSQL crashed, and 1,944 events were
+     * lost): the server sends the transaction again, and it is recorded again before the stream goes back to
+     * streaming, never skipped as recorded.
+     */
+    @Test
+    void aTransactionWhoseRecordingFailedIsRecordedAgainBeforeStreamingResumes() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        start(sink);
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                Connection locker = db.connect();
+                Statement lst = locker.createStatement()) {
+            send(st, "{\"seq\": 1}");
+            sink.await(1, WAIT);
+            sink.setAvailable(false);
+            send(st, "{\"seq\": 2}");
+            await().atMost(WAIT).until(() -> count("select count(*) from " + db.schema + ".replay") >= 1);
+            locker.setAutoCommit(false);
+            lst.execute("lock table " + db.schema + ".replay in share mode"); // reads go on, writes wait
+            st.execute("select " + db.schema + ".send('events', jsonb_build_object('seq', i))"
+                    + " from generate_series(3, 1202) i");
+            Set<Integer> waiting = new HashSet<>();
+            await().atMost(WAIT)
+                    .alias("a write of recorded events gave up waiting for the lock, and a new connection waits")
+                    .until(() -> {
+                        waiting.addAll(replayLockWaiters());
+                        return waiting.size() >= 2;
+                    });
+            sink.setAvailable(true);
+            sink.await(2, WAIT); // nothing handed over is unconfirmed now: only the failed write holds failover
+            int before = waiting.size();
+            await().atMost(WAIT).alias("writes still fail after the deliveries").until(() -> {
+                waiting.addAll(replayLockWaiters());
+                return waiting.size() > before;
+            });
+            locker.commit();
+        }
+        assertThat(seqs(sink.await(1202, WAIT)))
+                .as("every event once, in commit order")
+                .isEqualTo(oneTo(1202));
+        awaitBackToStreaming();
+        assertThat(sink.events()).as("no duplicates").hasSize(1202);
+    }
+
+    /** The backends waiting for a lock on the replay table. */
+    private Set<Integer> replayLockWaiters() throws SQLException {
+        Set<Integer> pids = new HashSet<>();
+        try (Connection c = db.connect();
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select pid from pg_locks where not granted and relation = '" + db.schema
+                        + ".replay'::regclass")) {
+            while (rs.next()) {
+                pids.add(rs.getInt(1));
+            }
+        }
+        return pids;
     }
 
     @Test

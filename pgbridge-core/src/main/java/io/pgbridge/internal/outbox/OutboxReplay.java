@@ -103,7 +103,7 @@ final class OutboxReplay {
     private Connection connection;
 
     private boolean failover;
-    private long highestRecorded = Long.MIN_VALUE;
+    private RecordedTransactions recorded = new RecordedTransactions();
     // The last handed-over place in commit order (replay reads after it), and the last place up to which every
     // handed-over event is done (the recorded rows up to there are deleted).
     private long lastLsn;
@@ -131,11 +131,11 @@ final class OutboxReplay {
         this.context = context;
         try (PreparedStatement st = connection().prepareStatement(tables.replayHighest())) {
             st.setLong(1, streamId);
+            st.setString(2, slot);
             try (ResultSet rs = st.executeQuery()) {
                 rs.next();
-                String highest = rs.getString(1);
-                if (highest != null) {
-                    highestRecorded = LogSequenceNumber.valueOf(highest).asLong();
+                recorded = RecordedTransactions.restored(lsn(rs.getString(1)), lsn(rs.getString(2)));
+                if (recorded.any()) {
                     failover = true;
                     log.info(
                             "Outbox stream {} (slot {}): replaying the events recorded during an outage before"
@@ -145,6 +145,10 @@ final class OutboxReplay {
                 }
             }
         }
+    }
+
+    private static long lsn(String lsn) {
+        return lsn == null ? Long.MIN_VALUE : LogSequenceNumber.valueOf(lsn).asLong();
     }
 
     /** Whether decoded events are recorded instead of handed over. */
@@ -157,7 +161,7 @@ final class OutboxReplay {
      * replayed, not streamed): after a reconnect or a restart the server may send it again.
      */
     boolean recorded(long commitLsn) {
-        return !failover && commitLsn <= highestRecorded;
+        return recorded.skip(commitLsn, failover);
     }
 
     /** A decoded transaction begins; its events are recorded with its id. */
@@ -253,20 +257,22 @@ final class OutboxReplay {
         }
     }
 
-    /** Records one decoded event; durable by the end of {@link #commit()}. */
+    /** Records one decoded event; durable by the end of {@link #commit}. */
     void record(long commitLsn, int ordinal, long id) throws SQLException {
+        recorded.recording(commitLsn);
         buffer(commitLsn, ordinal, xid, id);
-        highestRecorded = Math.max(highestRecorded, commitLsn);
         if (recordIds.size() >= BATCH) {
             writeRecorded();
         }
     }
 
-    /** The decoded transaction ends: what it recorded is written before the slot may move past it. */
-    void commit() throws SQLException {
-        if (!recordIds.isEmpty()) {
-            writeRecorded();
-        }
+    /**
+     * The commit of the decoded transaction at {@code commitLsn}: what it recorded is written before the slot may move
+     * past it.
+     */
+    void commit(long commitLsn) throws SQLException {
+        writeRecorded();
+        recorded.committed(commitLsn);
     }
 
     private void buffer(long commitLsn, int ordinal, long xid, long id) {
@@ -289,14 +295,20 @@ final class OutboxReplay {
             st.setArray(5, c.createArrayOf("int8", recordIds.toArray()));
             st.executeUpdate();
         } catch (SQLException e) {
+            // not written: the stream reconnects, and the server sends these transactions again (none is sealed)
+            clearBuffer();
             closeConnection();
             throw e;
         }
+        clearBuffer();
+        exhausted = false;
+    }
+
+    private void clearBuffer() {
         recordLsns.clear();
         recordOrdinals.clear();
         recordXids.clear();
         recordIds.clear();
-        exhausted = false;
     }
 
     /**
@@ -329,7 +341,7 @@ final class OutboxReplay {
             read();
             handOver();
         }
-        if (pending.isEmpty() && exhausted && handed.isEmpty()) {
+        if (pending.isEmpty() && exhausted && handed.isEmpty() && recorded.allComplete()) {
             streamAgain();
         }
     }

@@ -47,7 +47,7 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
 
     @Override
     public void commit(long commitLsn, long endLsn, Instant commitTime) throws SQLException {
-        replay.commit(); // recorded events are durable before the slot may move past them
+        replay.commit(commitLsn); // recorded events are durable before the slot may move past them
         emitter.commit(endLsn);
     }
 

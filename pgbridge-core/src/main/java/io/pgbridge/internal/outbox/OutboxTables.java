@@ -196,9 +196,13 @@ final class OutboxTables {
         return "delete from " + q + ".replay where stream_id = ? and (commit_lsn, ordinal) <= (?::pg_lsn, ?)";
     }
 
-    /** The highest commit LSN recorded for a stream, as text; null when nothing is recorded. */
+    /**
+     * The highest commit LSN recorded for a stream (null when nothing is), and the slot's confirmed flush LSN (null
+     * when unknown), as text (parameters: stream id, slot name).
+     */
     String replayHighest() {
-        return "select max(commit_lsn)::text from " + q + ".replay where stream_id = ?";
+        return "select (select max(commit_lsn)::text from " + q + ".replay where stream_id = ?),"
+                + " (select confirmed_flush_lsn::text from pg_replication_slots where slot_name = ?)";
     }
 
     /** Records the checkpoint of an outage: now, and the last position (commit LSN) every sink confirmed. */
