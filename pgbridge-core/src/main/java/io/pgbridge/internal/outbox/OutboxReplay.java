@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While failed over, the recorded events are handed over from the table in commit order, {@value #BATCH} at a
  * time and only as the pipeline has room (they queue behind the unconfirmed ones, and reach the sink once it is back);
- * the rows of confirmed events are deleted. Once every recorded event is confirmed the source streams again, at a
- * transaction boundary, so nothing is skipped or reordered. Rows left by a crash are replayed on the next start,
+ * the rows of confirmed events are deleted. Once every recorded event is confirmed, and no recorded transaction can be
+ * incomplete ({@link RecordedTransactions}: a failed write of recorded events leaves one so until the server sends it
+ * again), the source streams again, at a transaction boundary, so nothing is skipped or reordered. Rows left by a crash are replayed on the next start,
  * before the stream: duplicates are then only the events in flight at the crash.
  *
  * <p>Reader thread only, except {@link #delivered} and {@link #acknowledged} (pipeline threads).
