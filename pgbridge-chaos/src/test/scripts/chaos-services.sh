@@ -9,7 +9,9 @@
 #   pg-restart        immediate restart of PostgreSQL (pg_ctl -m immediate: a crash, then recovery)
 #   rabbit-kill       kill -9 of the RabbitMQ node, then a fresh start of it
 #   rabbit-restart    graceful stop and start of the RabbitMQ application (stop_app / start_app)
-#   rabbit-refuse Q   queue Q refuses every publish (policy max-length 0, overflow reject-publish)
+#   rabbit-refuse Q X queues matching Q refuse every publish (policy max-length 0, overflow reject-publish); the
+#                     messages ready in them when the policy applies are dropped from the head, so they are
+#                     dead-lettered to exchange X (a confirmed message must not vanish in a refusal)
 #   rabbit-accept     removes that policy
 set -euo pipefail
 CMD=${1:?command}
@@ -117,7 +119,7 @@ case $CMD in
     rabbitmqctl -n $RNODE -q stop_app; rabbitmqctl -n $RNODE -q start_app; wait_port "$AMQP_PORT" ;;
   rabbit-refuse)
     rabbitmqctl -n $RNODE -q set_policy --apply-to queues chaos-refuse "^${2:?queue}\$" \
-      '{"max-length":0,"overflow":"reject-publish"}' ;;
+      "{\"max-length\":0,\"overflow\":\"reject-publish\",\"dead-letter-exchange\":\"${3:?exchange}\"}" ;;
   rabbit-accept)
     rabbitmqctl -n $RNODE -q clear_policy chaos-refuse ;;
   *) log "unknown command $CMD"; exit 2 ;;
