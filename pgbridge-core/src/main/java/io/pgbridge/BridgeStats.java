@@ -17,6 +17,7 @@ public final class BridgeStats {
     private final Map<String, Long> sourceLagBytes;
     private final List<RouteStats> routes;
     private final List<SourceStats> sources;
+    private final List<BackfillProgress> snapshots;
     private final List<BackfillProgress> backfills;
 
     BridgeStats(
@@ -30,6 +31,7 @@ public final class BridgeStats {
             Map<String, Long> sourceLagBytes,
             List<RouteStats> routes,
             List<SourceStats> sources,
+            List<BackfillProgress> snapshots,
             List<BackfillProgress> backfills) {
         this.received = received;
         this.delivered = delivered;
@@ -41,7 +43,19 @@ public final class BridgeStats {
         this.sourceLagBytes = Map.copyOf(sourceLagBytes);
         this.routes = List.copyOf(routes);
         this.sources = List.copyOf(sources);
+        this.snapshots = List.copyOf(snapshots);
         this.backfills = List.copyOf(backfills);
+    }
+
+    /**
+     * The initial snapshots ({@code wal.snapshot}) started or resumed since {@link PgBridge#start()}, running or ended:
+     * one per WAL source that takes one, in source order; empty when none does (none configured, or taken already
+     * by an earlier run). In each, {@code id} is the slot, {@code table} the table it reads now (the last one once all
+     * are read), and rows, chunks, {@code totalRows} (a {@code count(*)} of every routed table in the snapshot),
+     * percent and rate cover every routed table; its state is never {@code CANCELLED}.
+     */
+    public List<BackfillProgress> snapshots() {
+        return snapshots;
     }
 
     /**
@@ -114,6 +128,8 @@ public final class BridgeStats {
         return "BridgeStats{received=" + received + ", delivered=" + delivered + ", retries=" + retries
                 + ", deadLettered=" + deadLettered + ", unrouted=" + unrouted + ", inFlightEvents="
                 + inFlightEvents + ", inFlightBytes=" + inFlightBytes + ", sourceLagBytes=" + sourceLagBytes
-                + ", routes=" + routes + ", sources=" + sources + ", backfills=" + backfills + '}';
+                + ", routes=" + routes + ", sources=" + sources + ", snapshots=" + snapshots + ", backfills="
+                + backfills
+                + '}';
     }
 }

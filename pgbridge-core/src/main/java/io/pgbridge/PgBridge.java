@@ -121,6 +121,7 @@ public final class PgBridge implements AutoCloseable {
                 SourceContext context = p.attach(source, threads, cause -> failed(source, cause));
                 if (source instanceof WalSource wal) {
                     wal.onBackfill(table -> p.backfillMeters(source.name(), table, () -> wal.backfillProgress(table)));
+                    wal.onSnapshot(() -> p.snapshotMeters(source.name(), wal::snapshotProgress));
                 }
                 synchronized (lock) {
                     started.add(source);
@@ -391,11 +392,16 @@ public final class PgBridge implements AutoCloseable {
             source.lagBytes().ifPresent(bytes -> lag.put(source.name(), bytes));
         }
         if (p == null) {
-            return new BridgeStats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of());
+            return new BridgeStats(0, 0, 0, 0, 0, 0, 0, lag, List.of(), List.of(), List.of(), List.of());
         }
+        List<BackfillProgress> snapshots = new ArrayList<>();
         List<BackfillProgress> backfills = new ArrayList<>();
         for (EventSource source : parts.sources) {
             if (source instanceof WalSource wal) {
+                BackfillProgress snapshot = wal.snapshotProgress();
+                if (snapshot != null) {
+                    snapshots.add(snapshot);
+                }
                 backfills.addAll(wal.backfills());
             }
         }
@@ -411,6 +417,7 @@ public final class PgBridge implements AutoCloseable {
                 lag,
                 p.routeStats(),
                 p.sourceStats(),
+                snapshots,
                 backfills);
     }
 

@@ -30,6 +30,15 @@ interface Metrics {
      */
     default void backfill(String source, String table, Supplier<BackfillProgress> progress) {}
 
+    /**
+     * Registers the meters of the initial snapshot of one source; called when it starts or resumes (once per source;
+     * a later call for it does nothing). Any thread.
+     *
+     * @param source the source's name (tag {@code source})
+     * @param progress the snapshot, read when the registry is; {@code null} when there is none
+     */
+    default void snapshot(String source, Supplier<BackfillProgress> progress) {}
+
     /** Removes every meter this registered (the bridge stopped). */
     default void close() {}
 

@@ -40,8 +40,11 @@ final class MicrometerMetrics implements Metrics {
     private final MeterRegistry registry;
     private final Tags bridge;
     private final List<Meter> registered = new CopyOnWriteArrayList<>();
-    /** {@code source/table} of every table whose backfill meters are registered. */
-    private final Set<String> backfillTables = ConcurrentHashMap.newKeySet();
+    /**
+     * The reads whose meters are registered: {@code backfill/<source>/<table>} for a table's backfills, {@code
+     * snapshot/<source>} for a source's initial snapshot.
+     */
+    private final Set<String> reads = ConcurrentHashMap.newKeySet();
 
     private MicrometerMetrics(MeterRegistry registry, Tags bridge) {
         this.registry = registry;
@@ -191,51 +194,78 @@ final class MicrometerMetrics implements Metrics {
 
     @Override
     public void backfill(String source, String table, Supplier<BackfillProgress> progress) {
-        if (!backfillTables.add(source + '/' + table)) {
-            return;
+        if (reads.add("backfill/" + source + '/' + table)) {
+            readGauges(
+                    "pgbridge.backfill.",
+                    bridge.and("source", source, "table", table),
+                    "the table's latest online backfill",
+                    "count(*) with its filter",
+                    progress);
         }
-        Tags tags = bridge.and("source", source, "table", table);
-        add(backfillGauge(
-                "pgbridge.backfill.rows",
+    }
+
+    @Override
+    public void snapshot(String source, Supplier<BackfillProgress> progress) {
+        if (reads.add("snapshot/" + source)) {
+            readGauges(
+                    "pgbridge.snapshot.",
+                    bridge.and("source", source),
+                    "the initial snapshot",
+                    "count(*) of every routed table",
+                    progress);
+        }
+    }
+
+    /**
+     * The gauges of a chunked read of tables, an online backfill's or the initial snapshot's: one family per kind
+     * ({@code prefix}), the same meters and units in each, so that a dashboard of one reads the other.
+     *
+     * @param what the read, as the descriptions name it
+     * @param counted how its total rows were counted
+     */
+    private void readGauges(
+            String prefix, Tags tags, String what, String counted, Supplier<BackfillProgress> progress) {
+        add(readGauge(
+                prefix + "rows",
                 ROWS,
                 tags,
                 progress,
                 BackfillProgress::rows,
-                "Rows the table's latest online backfill read so far (across restarts)"));
-        add(backfillGauge(
-                "pgbridge.backfill.total.rows",
+                "Rows " + what + " read so far (across restarts)"));
+        add(readGauge(
+                prefix + "total.rows",
                 ROWS,
                 tags,
                 progress,
                 BackfillProgress::totalRows,
-                "Rows matching the latest backfill's filter when it started (count(*)), the base of its percent"));
-        add(backfillGauge(
-                "pgbridge.backfill.chunks",
+                "Rows to read, counted when " + what + " started (" + counted + "), the base of its percent"));
+        add(readGauge(
+                prefix + "chunks",
                 "chunks",
                 tags,
                 progress,
                 BackfillProgress::chunks,
-                "Chunks the table's latest online backfill read so far (across restarts)"));
-        add(backfillGauge(
-                "pgbridge.backfill.percent",
+                "Chunks " + what + " read so far (across restarts)"));
+        add(readGauge(
+                prefix + "percent",
                 "percent",
                 tags,
                 progress,
                 BackfillProgress::percent,
                 "Rows read in percent of total rows (100 once done)"));
-        add(backfillGauge(
-                "pgbridge.backfill.rate",
+        add(readGauge(
+                prefix + "rate",
                 "rows.per.second",
                 tags,
                 progress,
                 BackfillProgress::rowsPerSecond,
-                "Rows read per second since this bridge started or resumed the latest backfill"));
+                "Rows read per second since this bridge started or resumed " + what));
         for (BackfillProgress.State state : BackfillProgress.State.values()) {
-            add(Gauge.builder("pgbridge.backfill.state", () -> {
+            add(Gauge.builder(prefix + "state", () -> {
                         BackfillProgress p = progress.get();
                         return p != null && p.state() == state ? 1 : 0;
                     })
-                    .description("1 for the state of the table's latest online backfill, 0 for the others")
+                    .description("1 for the state of " + what + ", 0 for the others")
                     .tags(tags)
                     .tag("state", name(state))
                     .strongReference(true)
@@ -243,7 +273,7 @@ final class MicrometerMetrics implements Metrics {
         }
     }
 
-    private Gauge backfillGauge(
+    private Gauge readGauge(
             String name,
             String unit,
             Tags tags,
@@ -267,7 +297,7 @@ final class MicrometerMetrics implements Metrics {
             registry.remove(meter);
         }
         registered.clear();
-        backfillTables.clear();
+        reads.clear();
     }
 
     private <T> FunctionCounter counter(

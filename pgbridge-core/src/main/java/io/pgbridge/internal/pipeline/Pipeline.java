@@ -155,6 +155,14 @@ public final class Pipeline {
         metrics.backfill(source, table, progress);
     }
 
+    /**
+     * Registers the meters of the initial snapshot of source {@code source} (once per source; later calls for it do
+     * nothing); {@code progress} gives the snapshot, or {@code null}. Any thread.
+     */
+    public void snapshotMeters(String source, Supplier<BackfillProgress> progress) {
+        metrics.snapshot(source, progress);
+    }
+
     /** Waits until every published event is done; returns whether that happened in time. */
     public boolean drain(Duration timeout) throws InterruptedException {
         return limit.awaitEmpty(timeout.toMillis(), TimeUnit.MILLISECONDS);

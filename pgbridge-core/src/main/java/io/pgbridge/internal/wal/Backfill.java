@@ -9,10 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
@@ -53,7 +51,6 @@ final class Backfill implements BackfillTask {
     /** The prefix of the watermark messages. */
     static final String PREFIX = "pgbridge.backfill";
 
-    private static final Duration LOG_EVERY = Duration.ofSeconds(10);
     private static final long POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
     private final String id;
@@ -66,18 +63,12 @@ final class Backfill implements BackfillTask {
     private final SnapshotStore store;
     private final int chunkRows;
     private final String run = UUID.randomUUID().toString().substring(0, 8);
-    private final Instant startedAt = Instant.now();
-    private final long startNanos = System.nanoTime();
-    private final long startRows;
-    private final long totalRows;
+    private final ReadProgress progress;
     private final CountDownLatch ended = new CountDownLatch(1);
     private final ArrayDeque<Pending> unconfirmed = new ArrayDeque<>();
     private final Backoff backoff = new Backoff(Duration.ofMillis(250), Duration.ofSeconds(30));
 
     private SnapshotTables tables;
-    private volatile InitialSnapshot.Progress handed;
-    private volatile BackfillProgress.State state = BackfillProgress.State.RUNNING;
-    private volatile String reason;
     private volatile boolean cancelled;
     private volatile boolean stopping;
     private Thread thread;
@@ -113,9 +104,8 @@ final class Backfill implements BackfillTask {
         this.acknowledged = acknowledged;
         this.store = store;
         this.tables = tables;
-        this.handed = from;
-        this.startRows = from.rows();
-        this.totalRows = totalRows;
+        this.progress =
+                new ReadProgress("Backfill " + id, id, List.of(table), filter, from, totalRows, System::nanoTime);
         this.chunkRows = chunkRows;
     }
 
@@ -138,24 +128,7 @@ final class Backfill implements BackfillTask {
 
     @Override
     public BackfillProgress progress() {
-        InitialSnapshot.Progress p = handed;
-        BackfillProgress.State s = state;
-        double seconds = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-        double percent = s == BackfillProgress.State.DONE
-                ? 100
-                : totalRows <= 0 ? 0 : Math.min(100, 100.0 * p.rows() / totalRows);
-        return new BackfillProgress(
-                id,
-                table,
-                filter,
-                s,
-                reason,
-                p.chunk(),
-                p.rows(),
-                totalRows,
-                percent,
-                (p.rows() - startRows) / seconds,
-                startedAt);
+        return progress.progress();
     }
 
     @Override
@@ -184,11 +157,10 @@ final class Backfill implements BackfillTask {
     }
 
     private void run() {
-        long lastLog = System.nanoTime();
-        long lastRows = handed.rows();
         int failures = 0;
         Connection c = null;
         try {
+            InitialSnapshot.Progress handed = progress.handed();
             log.info(
                     "Backfill {}{} {} ({} rows match now)",
                     id,
@@ -196,8 +168,8 @@ final class Backfill implements BackfillTask {
                     handed.chunk() == 0
                             ? "starts"
                             : "resumes after chunk " + handed.chunk() + " (" + handed.rows() + " rows)",
-                    totalRows);
-            while (going() && handed.table() == 0) {
+                    progress.progress().totalRows());
+            while (going() && progress.handed().table() == 0) {
                 try {
                     if (c == null) {
                         c = postgres.connect();
@@ -207,15 +179,15 @@ final class Backfill implements BackfillTask {
                     }
                     chunk(c);
                     failures = 0;
-                    reason = null;
+                    progress.state(BackfillProgress.State.RUNNING, null);
                 } catch (SQLException e) {
                     failures++;
                     long delay = backoff.delayMillis(failures);
-                    reason = e.getMessage();
+                    progress.state(BackfillProgress.State.RUNNING, e.getMessage());
                     log.warn(
                             "Backfill {} failed after chunk {} ({}); going on from there in {} ms",
                             id,
-                            handed.chunk(),
+                            progress.handed().chunk(),
                             e.getMessage(),
                             delay);
                     c = close(c);
@@ -223,10 +195,9 @@ final class Backfill implements BackfillTask {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(delay)); // backoff; cancel and stop wake it
                 }
                 recordConfirmed();
-                long now = System.nanoTime();
-                if (now - lastLog > LOG_EVERY.toNanos()) {
-                    lastRows = logProgress(lastRows, now - lastLog);
-                    lastLog = now;
+                String line = progress.lineIfDue(unconfirmed.size());
+                if (line != null) {
+                    log.info("{}", line);
                 }
             }
             while (going() && !unconfirmed.isEmpty()) {
@@ -249,28 +220,6 @@ final class Backfill implements BackfillTask {
         }
     }
 
-    /**
-     * The progress line, every {@link #LOG_EVERY} while the backfill reads: rows read of those matching at the start,
-     * percent, chunks, the rate since this bridge started it and over the last interval, and the chunks the sinks have
-     * not confirmed yet. Returns the rows read now.
-     */
-    private long logProgress(long rowsBefore, long intervalNanos) {
-        BackfillProgress p = progress();
-        log.info(
-                "Backfill {}: {} of {} rows ({}%) in {} chunks, {} rows/s ({} rows/s in the last {} s), {} chunk(s)"
-                        + " awaiting the sinks' confirmation",
-                id,
-                p.rows(),
-                p.totalRows(),
-                String.format(Locale.ROOT, "%.1f", p.percent()),
-                p.chunks(),
-                Math.round(p.rowsPerSecond()),
-                Math.round((p.rows() - rowsBefore) / Math.max(1e-3, intervalNanos / 1e9)),
-                TimeUnit.NANOSECONDS.toSeconds(intervalNanos),
-                unconfirmed.size());
-        return p.rows();
-    }
-
     private void end() {
         if (cancelled) {
             try {
@@ -281,36 +230,33 @@ final class Backfill implements BackfillTask {
                         id,
                         e.getMessage());
             }
-            state = BackfillProgress.State.CANCELLED;
-            log.info("Backfill {} cancelled after chunk {} ({} rows)", id, handed.chunk(), handed.rows());
+            progress.state(BackfillProgress.State.CANCELLED, null);
+            log.info(
+                    "Backfill {} cancelled after chunk {} ({} rows)",
+                    id,
+                    progress.handed().chunk(),
+                    progress.handed().rows());
         } else if (stopping) {
             stateOnExit(BackfillProgress.State.STOPPED, null);
         } else {
-            state = BackfillProgress.State.DONE;
-            BackfillProgress p = progress();
-            log.info(
-                    "Backfill {} complete: {} rows in {} chunks, {} rows/s, all confirmed",
-                    id,
-                    p.rows(),
-                    p.chunks(),
-                    Math.round(p.rowsPerSecond()));
+            progress.state(BackfillProgress.State.DONE, null);
+            log.info("{}", progress.doneLine());
         }
     }
 
     private void stateOnExit(BackfillProgress.State s, String why) {
-        reason = why;
-        state = s;
+        progress.state(s, why);
         if (s == BackfillProgress.State.STOPPED) {
             log.info(
                     "Backfill {} stopped after chunk {}; it resumes from its last confirmed chunk on the next start",
                     id,
-                    handed.chunk());
+                    progress.handed().chunk());
         }
     }
 
     /** One chunk between its watermarks; returns once the reader handed its rows over (or the backfill stops). */
     private void chunk(Connection c) throws SQLException {
-        InitialSnapshot.Progress from = handed;
+        InitialSnapshot.Progress from = progress.handed();
         long number = from.chunk() + 1;
         String chunk = run + ':' + number;
         windows.expect(chunk, table, tables.keyNames(0), idPrefix);
@@ -333,7 +279,7 @@ final class Backfill implements BackfillTask {
                     : new InitialSnapshot.Progress(
                             number, 0, rows.get(rows.size() - 1).key(), from.rows() + rows.size());
             unconfirmed.add(new Pending(position, next));
-            handed = next;
+            progress.handed(next);
         } finally {
             windows.forget(chunk); // taken already, or given up: its high watermark, if written, is ignored
         }
@@ -359,7 +305,7 @@ final class Backfill implements BackfillTask {
      * in progress, one whose commit record is written but which has not ended yet, is missing from it (a chunk then
      * read without waiting for it missed its delete, and resurrected the row). Done when a snapshot's xmin (its oldest
      * xid in progress) is above that xid. A transaction left open (idle in transaction) holds the backfill up: logged
-     * every {@link #LOG_EVERY}.
+     * every {@link ReadProgress#LOG_EVERY}.
      */
     private void awaitInProgress(Connection c) throws SQLException {
         String bound;
@@ -383,7 +329,7 @@ final class Backfill implements BackfillTask {
                     }
                     running = rs.getString(2);
                 }
-                if (System.nanoTime() - logged > LOG_EVERY.toNanos()) {
+                if (System.nanoTime() - logged > ReadProgress.LOG_EVERY.toNanos()) {
                     logged = System.nanoTime();
                     log.warn(
                             "Backfill {} waits {} s for transactions in progress to end (xids below {}: {}): a chunk is"

@@ -64,7 +64,6 @@ final class InitialSnapshot {
     private final ArrayDeque<Progress> unconfirmed = new ArrayDeque<>();
     private final RowIds ids = new RowIds();
     private Progress handed;
-    private Progress recorded;
 
     /**
      * @param tableNames the tables, as {@code schema.table}, in reading order
@@ -88,7 +87,6 @@ final class InitialSnapshot {
         this.store = store;
         this.output = output;
         this.handed = from;
-        this.recorded = from;
     }
 
     /** Whether every table was read to its end (not necessarily confirmed). */
@@ -106,14 +104,9 @@ final class InitialSnapshot {
         return handed;
     }
 
-    /** The progress last recorded as confirmed. */
-    Progress recorded() {
-        return recorded;
-    }
-
-    /** The table being read, or {@code null} once all are read. */
-    String table() {
-        return read() ? null : tableNames.get(handed.table());
+    /** Chunks handed over whose confirmation is not recorded yet. */
+    int unconfirmed() {
+        return unconfirmed.size();
     }
 
     /**
@@ -169,7 +162,6 @@ final class InitialSnapshot {
         }
         if (newest != null) {
             store.record(newest); // a failure leaves them unconfirmed: recorded again with the next chunk
-            recorded = newest;
             for (int i = 0; i < confirmed; i++) {
                 unconfirmed.poll();
             }

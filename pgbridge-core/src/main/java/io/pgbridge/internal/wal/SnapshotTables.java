@@ -40,15 +40,18 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
     private final ChangeEventJson json = new ChangeEventJson();
     private SerializedString lsn;
     private final ExecutorService prefetcher; // null for a live read (no prefetch)
-    private String count; // a live read's count query
     // the chunk being fetched ahead (null when none) and the request it answers
     private Future<List<byte[][]>> next;
     private int nextTable;
     private List<String> nextAfter;
     private int nextLimit;
 
-    /** One table: its columns as pgoutput describes them, its primary key columns, and its two chunk queries. */
-    private record Table(Relation relation, int[] keyColumns, PreparedStatement first, PreparedStatement next) {}
+    /**
+     * One table: its columns as pgoutput describes them, its primary key columns, its two chunk queries, and the query
+     * that counts its rows.
+     */
+    private record Table(
+            Relation relation, int[] keyColumns, PreparedStatement first, PreparedStatement next, String count) {}
 
     private SnapshotTables(Connection connection, String lsn, ThreadFactory threads) {
         this.connection = connection;
@@ -72,8 +75,6 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
             tables.tables.add(t);
             t.first().setInt(1, 0);
             t.first().executeQuery().close(); // checks the filter now
-            tables.count = "SELECT count(*) FROM " + quoted(tableName) + " AS r"
-                    + (filter == null ? "" : " WHERE (" + filter + ")");
             return tables;
         } catch (SQLException | RuntimeException e) {
             c.close();
@@ -81,13 +82,23 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
         }
     }
 
-    /** A live read's rows now: {@code count(*)} with its filter. */
+    /**
+     * The rows of every table ({@code count(*)}, with a live read's filter), as the reading transaction sees them: in
+     * the slot's exported snapshot exactly the rows the snapshot reads; a full scan of each table. Waits for a chunk
+     * being fetched ahead (the connection serves one query at a time).
+     */
     long count() throws SQLException {
-        try (Statement st = connection.createStatement();
-                ResultSet rs = st.executeQuery(count)) {
-            rs.next();
-            return rs.getLong(1);
+        settlePrefetch();
+        long rows = 0;
+        try (Statement st = connection.createStatement()) {
+            for (Table t : tables) {
+                try (ResultSet rs = st.executeQuery(t.count())) {
+                    rs.next();
+                    rows += rs.getLong(1);
+                }
+            }
         }
+        return rows;
     }
 
     /** The primary key's column names of table {@code table}, in key order. */
@@ -258,7 +269,8 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
                 relation,
                 keyColumns,
                 c.prepareStatement(select + (filter == null ? "" : " WHERE (" + filter + ")") + order + limit),
-                c.prepareStatement(select + where + left + ") > " + right + ")" + order + limit));
+                c.prepareStatement(select + where + left + ") > " + right + ")" + order + limit),
+                "SELECT count(*) FROM " + quoted(name) + " AS r" + (filter == null ? "" : " WHERE (" + filter + ")"));
     }
 
     /**

@@ -140,6 +140,10 @@ public final class WalSource implements EventSource {
     private SnapshotTables exported;
     private SnapshotStore snapshotStore;
     private long consistentPoint;
+    // where the initial snapshot this source started or resumed stands (null when it takes none), and who is told when
+    // it starts
+    private volatile ReadProgress snapshotProgress;
+    private volatile Runnable snapshotStarted = () -> {};
 
     WalSource(PostgresConnector postgres, WalConfig config) {
         this("wal", postgres, config, config.isWal2Json() ? null : new BackfillWindows());
@@ -319,6 +323,25 @@ public final class WalSource implements EventSource {
      */
     public void onBackfill(Consumer<String> listener) {
         backfillStarted = Objects.requireNonNull(listener, "listener");
+    }
+
+    /**
+     * Calls {@code listener} when this source starts or resumes the initial snapshot ({@code wal.snapshot}), on the
+     * thread that starts the source, before the snapshot reads its first chunk (the bridge registers the snapshot's
+     * meters with it). Not called when the snapshot was taken already. Set it before {@link #start}.
+     */
+    public void onSnapshot(Runnable listener) {
+        snapshotStarted = Objects.requireNonNull(listener, "listener");
+    }
+
+    /**
+     * The progress of the initial snapshot this source started or resumed, running or ended: {@code id} the slot (the
+     * key of its record), {@code table} the table it reads (the last one once all are read), rows, chunks and total
+     * rows over every routed table; {@code null} when this source took no snapshot since it started. Any thread.
+     */
+    public BackfillProgress snapshotProgress() {
+        ReadProgress p = snapshotProgress;
+        return p == null ? null : p.progress();
     }
 
     /** The progress of the latest backfill of {@code table} this source started or resumed, or {@code null}. */
@@ -573,6 +596,9 @@ public final class WalSource implements EventSource {
     }
 
     private InitialSnapshot newSnapshot(List<String> tables, InitialSnapshot.Progress from) {
+        snapshotProgress = new ReadProgress(
+                "Initial snapshot for slot " + config.slot, config.slot, tables, null, from, 0, System::nanoTime);
+        snapshotStarted.run();
         String lsn = consistentPoint == Long.MAX_VALUE
                 ? "-"
                 : LogSequenceNumber.valueOf(consistentPoint).asString();
@@ -615,14 +641,15 @@ public final class WalSource implements EventSource {
     /**
      * Reads the initial snapshot to its end and waits until the sinks confirmed all of it, so that streaming starts at
      * the consistent point behind it. A failed read goes on from the last chunk handed over, in a new transaction (the
-     * exported snapshot ended with the connection). Returns {@code false} when the source stopped first.
+     * exported snapshot ended with the connection). Returns {@code false} when the source stopped first. The rows to
+     * read are counted first, in the reading transaction ({@link SnapshotTables#count}); progress goes to {@link
+     * #snapshotProgress} and, every {@link ReadProgress#LOG_EVERY}, to the log.
      */
     private boolean readSnapshot() throws InterruptedException {
         SnapshotTables tables = exported;
         exported = null;
-        long started = System.nanoTime();
-        long startRows = snapshot.handed().rows();
-        long lastLog = started;
+        ReadProgress progress = snapshotProgress;
+        boolean counted = false;
         int failures = 0;
         try {
             while (reading && !snapshot.complete()) {
@@ -634,19 +661,26 @@ public final class WalSource implements EventSource {
                             // until the ledger acknowledges more (stop() ends the wait early)
                             tracker.awaitAcknowledged(known, MAX_PUBLISH_WAIT.toNanos());
                         }
-                        continue;
+                    } else {
+                        if (tables == null) {
+                            tables = SnapshotTables.open(
+                                    postgres, snapshotTables(), null, consistentPoint, snapshotThreads());
+                        }
+                        if (!counted) {
+                            progress.total(tables.count());
+                            counted = true;
+                        }
+                        if (!snapshot.step(tables)) {
+                            return false;
+                        }
+                        progress.handed(snapshot.handed());
+                        progress.state(BackfillProgress.State.RUNNING, null);
+                        failures = 0;
                     }
-                    if (tables == null) {
-                        tables = SnapshotTables.open(
-                                postgres, snapshotTables(), null, consistentPoint, snapshotThreads());
-                    }
-                    if (!snapshot.step(tables)) {
-                        return false;
-                    }
-                    failures = 0;
                 } catch (SQLException e) {
                     failures++;
                     long delay = reconnectBackoff.delayMillis(failures);
+                    progress.state(BackfillProgress.State.RUNNING, e.getMessage());
                     log.warn(
                             "Initial snapshot for slot {} failed after chunk {} ({}); going on from there in a new "
                                     + "transaction in {} ms, reading the rest as it is now",
@@ -660,35 +694,25 @@ public final class WalSource implements EventSource {
                     Thread.sleep(delay); // backoff between attempts
                     context.state(SourceState.READING, null);
                 }
-                long now = System.nanoTime();
-                if (now - lastLog > TimeUnit.SECONDS.toNanos(10)) {
-                    lastLog = now;
-                    log.info(
-                            "Initial snapshot for slot {}: {} rows in {} chunks read, {} confirmed; reading {}",
-                            config.slot,
-                            snapshot.handed().rows(),
-                            snapshot.handed().chunk(),
-                            snapshot.recorded().rows(),
-                            snapshot.table());
+                String line = progress.lineIfDue(snapshot.unconfirmed());
+                if (line != null) {
+                    log.info("{}", line);
                 }
             }
         } finally {
             closeQuietly(tables);
             if (!snapshot.complete()) {
                 closeSnapshot(); // stopping: the record keeps the last confirmed chunk
+                if (!reading) {
+                    progress.state(BackfillProgress.State.STOPPED, null);
+                }
             }
         }
         if (!snapshot.complete()) {
             return false;
         }
-        double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-        long rows = snapshot.handed().rows() - startRows;
-        log.info(
-                "Initial snapshot for slot {} complete: {} rows in {} s ({} rows/s), all confirmed",
-                config.slot,
-                rows,
-                String.format(java.util.Locale.ROOT, "%.1f", seconds),
-                Math.round(rows / seconds));
+        progress.state(BackfillProgress.State.DONE, null);
+        log.info("{}", progress.doneLine());
         snapshot = null;
         closeSnapshot();
         return true;
@@ -805,6 +829,7 @@ public final class WalSource implements EventSource {
                     return;
                 }
             } catch (RuntimeException e) {
+                snapshotProgress.state(BackfillProgress.State.FAILED, e.getMessage());
                 context.failed(new SchemaException(
                         "Initial snapshot for slot " + config.slot + " cannot go on: " + e.getMessage(), e));
                 return;

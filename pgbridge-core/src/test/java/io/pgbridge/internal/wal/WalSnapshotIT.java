@@ -118,9 +118,97 @@ class WalSnapshotIT {
                             .isTrue();
                 }
             }
+            long rowEvents = reads;
+            assertThat(bridge.stats().snapshots())
+                    .as("stats().snapshots()")
+                    .singleElement()
+                    .satisfies(p -> {
+                        assertThat(p.state()).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+                        assertThat(p.rows()).as("rows read: the 'r' events").isEqualTo(rowEvents);
+                        assertThat(p.totalRows())
+                                .as("rows counted in the exported snapshot, while writers changed the table")
+                                .isEqualTo(p.rows());
+                    });
             System.out.println("WalSnapshotIT: " + reads + " rows read in the snapshot, " + (payloads.size() - reads)
                     + " changes streamed, " + writes.get() + " writes");
         }
+    }
+
+    @Test
+    void snapshotProgressShowsInStatsAndMeters() throws Exception {
+        InMemorySink sink = new InMemorySink();
+        sink.setAvailable(false); // the snapshot stops in its middle: the buffer fills and waits for the sink
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        try (PgBridge bridge = db.bridge(table + "->queue:items", sink)
+                .setting("wal.snapshot", "initial")
+                .setting("buffer.max-events", "10000")
+                .meterRegistry(registry)
+                .build()) {
+            bridge.start();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                io.pgbridge.BackfillProgress p = singleSnapshot(bridge);
+                assertThat(p.rows()).as("rows read before the buffer filled").isBetween(1L, ROWS - 1L);
+                assertThat(snapshotGauge(registry, "rows")).as("meter rows").isEqualTo(p.rows());
+                assertThat(snapshotGauge(registry, "chunks")).as("meter chunks").isEqualTo(p.chunks());
+                assertThat(p.chunks()).isEqualTo(p.rows() / InitialSnapshot.CHUNK_ROWS);
+            });
+            io.pgbridge.BackfillProgress running = singleSnapshot(bridge);
+            assertThat(running.id()).as("the slot, its record's key").isEqualTo(db.slot);
+            assertThat(running.table()).isEqualTo(table);
+            assertThat(running.filter()).isNull();
+            assertThat(running.state()).isEqualTo(io.pgbridge.BackfillProgress.State.RUNNING);
+            assertThat(running.totalRows()).as("count(*) of the table").isEqualTo(ROWS);
+            assertThat(snapshotGauge(registry, "total.rows")).isEqualTo(ROWS);
+            assertThat(snapshotGauge(registry, "percent"))
+                    .as("meter percent")
+                    .isEqualTo(100.0 * running.rows() / ROWS)
+                    .isEqualTo(running.percent());
+            assertThat(snapshotGauge(registry, "rate")).as("meter rate").isPositive();
+            assertThat(snapshotState(registry, "running")).isEqualTo(1);
+            assertThat(snapshotState(registry, "done")).isZero();
+
+            sink.setAvailable(true);
+            await().atMost(LONG).until(() -> snapshotState(registry, "done") == 1);
+            io.pgbridge.BackfillProgress done = singleSnapshot(bridge);
+            assertThat(done.state()).isEqualTo(io.pgbridge.BackfillProgress.State.DONE);
+            assertThat(done.rows()).isEqualTo(ROWS);
+            assertThat(snapshotGauge(registry, "rows")).isEqualTo(ROWS);
+            assertThat(snapshotGauge(registry, "total.rows")).isEqualTo(ROWS);
+            assertThat(snapshotGauge(registry, "chunks"))
+                    .as("full chunks and the last, shorter one")
+                    .isEqualTo(ROWS / InitialSnapshot.CHUNK_ROWS + 1);
+            assertThat(snapshotGauge(registry, "percent")).isEqualTo(100.0);
+            assertThat(snapshotGauge(registry, "rate")).isPositive();
+            assertThat(snapshotState(registry, "running")).isZero();
+            assertThat(snapshotState(registry, "failed")).isZero();
+            assertThat(snapshotState()).as("record").isEqualTo("done");
+            assertThat(sink.events()).hasSize(ROWS);
+        }
+        assertThat(registry.find("pgbridge.snapshot.rows").gauges())
+                .as("meters removed with the bridge")
+                .isEmpty();
+    }
+
+    private static io.pgbridge.BackfillProgress singleSnapshot(PgBridge bridge) {
+        List<io.pgbridge.BackfillProgress> snapshots = bridge.stats().snapshots();
+        assertThat(snapshots).as("stats().snapshots()").hasSize(1);
+        return snapshots.get(0);
+    }
+
+    private static double snapshotGauge(io.micrometer.core.instrument.MeterRegistry registry, String name) {
+        return registry.get("pgbridge.snapshot." + name)
+                .tag("source", "wal")
+                .gauge()
+                .value();
+    }
+
+    private static double snapshotState(io.micrometer.core.instrument.MeterRegistry registry, String state) {
+        return registry.get("pgbridge.snapshot.state")
+                .tag("source", "wal")
+                .tag("state", state)
+                .gauge()
+                .value();
     }
 
     @Test
