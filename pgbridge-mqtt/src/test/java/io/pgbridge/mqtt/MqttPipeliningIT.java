@@ -7,11 +7,14 @@ import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientConnectionConfig;
 import io.pgbridge.Event;
+import io.pgbridge.PgBridge;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.Received;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
+import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,9 +22,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Several batches in flight with {@link MqttSink#publishAsync}, against a real Mosquitto that this test starts and
  * pauses (SIGSTOP): while it is paused no PUBACK can come, so a batch whose stage is still pending when the next call
- * returns is in flight with the next. Its ACL denies topics ending in {@code /held} (an MQTT 5 PUBACK with
+ * returns is in flight with the next (the sink alone, and a whole route). Its ACL denies topics ending in {@code /held} (an MQTT 5 PUBACK with
  * NOT_AUTHORIZED, 0x87), and its Receive Maximum ({@code max_inflight_messages}) is far below the events in flight.
  */
 class MqttPipeliningIT {
@@ -41,12 +49,15 @@ class MqttPipeliningIT {
     @TempDir
     static Path dir;
 
+    private static final String ACL = "topic read #\ntopic readwrite +/taken\n";
+
     private static PrivateMosquitto mosquitto;
+    private static Path acl;
 
     @BeforeAll
     static void startPrivateBroker() throws Exception {
-        Path acl = dir.resolve("acl");
-        Files.writeString(acl, "topic read #\ntopic readwrite +/taken\n");
+        acl = dir.resolve("acl");
+        Files.writeString(acl, ACL);
         mosquitto = new PrivateMosquitto(
                 dir, "allow_anonymous true", "acl_file " + acl, "max_inflight_messages " + RECEIVE_MAXIMUM);
     }
@@ -135,6 +146,152 @@ class MqttPipeliningIT {
             assertThat(receivedPayloads(receiver.received()))
                     .as("every event but the denied one, in publishing order")
                     .containsExactlyElementsOf(delivered);
+        }
+    }
+
+    /**
+     * The whole route: a lane with 4 batches of 10 in flight at the paused broker (the first publish is held until all
+     * 40 events are queued, so that the lane hands over the next 3 at once), the ACL denying event 15, in the second
+     * batch. Once the broker resumes, the lane confirms 15 events, retries event 15 alone until the ACL allows it, and
+     * publishes the 24 events behind it again, which the broker had taken: {@code 4 × max-batch - 1} at most.
+     */
+    @Test
+    void aRouteWithFourBatchesInFlightRepublishesOnlyTheEventsBehindARefusalInItsSecondBatch() throws Exception {
+        String topic = "pgbridge-pipelining-" + UUID.randomUUID();
+        int maxBatch = 10;
+        int refused = 15;
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < 4 * maxBatch; i++) {
+            events.add(Event.builder()
+                    .id("e" + i)
+                    .source("test")
+                    .channel("pipelining")
+                    .routingKey(i == refused ? "held" : "taken")
+                    .payload("event " + i)
+                    .position(i + 1L)
+                    .build());
+        }
+        CountDownLatch queued = new CountDownLatch(1);
+        List<CompletableFuture<PublishResult>> stages = new CopyOnWriteArrayList<>();
+        Sink sink = new Sink() {
+            private final Sink mqtt = sink();
+
+            @Override
+            public String name() {
+                return mqtt.name();
+            }
+
+            @Override
+            public Set<String> targetKinds() {
+                return mqtt.targetKinds();
+            }
+
+            @Override
+            public void start() {
+                mqtt.start();
+            }
+
+            @Override
+            public PublishResult publish(Target target, List<Event> batch) throws InterruptedException {
+                return mqtt.publish(target, batch);
+            }
+
+            @Override
+            public CompletionStage<PublishResult> publishAsync(Target target, List<Event> batch)
+                    throws InterruptedException {
+                assertThat(queued.await(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                        .as("all events queued")
+                        .isTrue();
+                CompletableFuture<PublishResult> stage =
+                        mqtt.publishAsync(target, batch).toCompletableFuture();
+                stages.add(stage);
+                return stage;
+            }
+
+            @Override
+            public void close() {
+                mqtt.close();
+            }
+        };
+        AtomicLong acknowledged = new AtomicLong();
+        SourceContext[] context = new SourceContext[1];
+        EventSource source = new EventSource() {
+            @Override
+            public String name() {
+                return "pipelining-test";
+            }
+
+            @Override
+            public void start(SourceContext c) {
+                context[0] = c;
+            }
+
+            @Override
+            public void acknowledge(long position) {
+                acknowledged.set(position);
+            }
+
+            @Override
+            public void stop() {}
+
+            @Override
+            public void close() {}
+        };
+        try (MqttReceiver receiver = new MqttReceiver(mosquitto.uri(null), topic + "/#")) {
+            try (PgBridge bridge = PgBridge.builder()
+                    .postgres("postgresql://127.0.0.1/unused-by-this-source")
+                    .route("pipelining", Target.topic(topic))
+                    .source(source)
+                    .sink(sink)
+                    .maxBatchSize(maxBatch)
+                    .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(80))
+                    .build()) {
+                bridge.start();
+                mosquitto.signal("STOP");
+                try {
+                    for (Event e : events) {
+                        assertThat(context[0].publishDeferred(e, WAIT))
+                                .as("taken")
+                                .isTrue();
+                    }
+                    context[0].seal(events.size());
+                    context[0].flush();
+                    queued.countDown();
+                    await("4 batches handed to the sink").atMost(WAIT).until(() -> stages.size() == 4);
+                    assertThat(stages)
+                            .as("the 4 batches, while the broker is paused")
+                            .noneMatch(CompletableFuture::isDone);
+                } finally {
+                    mosquitto.signal("CONT");
+                }
+                await("event " + refused + " failed and was retried twice")
+                        .atMost(WAIT)
+                        .until(() -> bridge.stats().routes().get(0).attempts() >= 3);
+                assertThat(bridge.stats().routes().get(0).delivered())
+                        .as("confirmed: the events before the refused one")
+                        .isEqualTo(refused);
+                assertThat(bridge.stats().routes().get(0).lastError()).contains("NOT_AUTHORIZED");
+                Files.writeString(acl, "topic readwrite #\n");
+                mosquitto.signal("HUP");
+                await("every event settled").atMost(WAIT).until(() -> acknowledged.get() == events.size());
+            } finally {
+                Files.writeString(acl, ACL);
+                mosquitto.signal("HUP");
+            }
+            List<String> ids = events.stream().map(Event::id).toList();
+            List<String> behind = ids.subList(refused + 1, ids.size());
+            await("every event and every copy of those behind the refused one")
+                    .atMost(WAIT)
+                    .until(() -> receiver.received().size() >= ids.size() + behind.size());
+            List<String> arrivals =
+                    receiver.received().stream().map(Received::eventId).toList();
+            List<String> first = new ArrayList<>(ids.subList(0, refused));
+            first.addAll(behind);
+            first.add(ids.get(refused));
+            first.addAll(behind);
+            assertThat(arrivals)
+                    .as("every copy: the 24 behind the refused event (with the broker at its refusal) again after it")
+                    .containsExactlyElementsOf(first);
         }
     }
 
