@@ -38,8 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Several batches in flight with {@link MqttSink#publishAsync}, against a real Mosquitto that this test starts and
  * pauses (SIGSTOP): while it is paused no PUBACK can come, so a batch whose stage is still pending when the next call
- * returns is in flight with the next (the sink alone, and a whole route). Its ACL denies topics ending in {@code /held} (an MQTT 5 PUBACK with
- * NOT_AUTHORIZED, 0x87), and its Receive Maximum ({@code max_inflight_messages}) is far below the events in flight.
+ * returns is in flight with the next (the sink alone, and a whole route). Its ACL denies topics ending in
+ * {@code /held} (an MQTT 5 PUBACK with NOT_AUTHORIZED, 0x87), and its Receive Maximum ({@code max_inflight_messages})
+ * is far below the events in flight.
  */
 class MqttPipeliningIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
