@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -61,8 +62,9 @@ import org.slf4j.LoggerFactory;
  * and are retried by the pipeline. Duplicates are possible after a failure (at least once), and every message carries
  * the event id to deduplicate.
  *
- * <p>Thread-safe. The client's network I/O runs on one thread from the sink's thread factory; the client completes
- * futures on its own shared RxJava scheduler threads.
+ * <p>Thread-safe; any number of batches may be in flight ({@link #publishAsync}), all on the one MQTT connection, so
+ * that the broker gets a route's PUBLISHes in call order. The client's network I/O runs on one thread from the sink's
+ * thread factory; the client completes futures on its own shared RxJava scheduler threads.
  */
 public final class MqttSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(MqttSink.class);
@@ -202,15 +204,33 @@ public final class MqttSink implements Sink {
         return "Cannot connect to MQTT broker " + config.endpoint() + " " + who + ": " + cause.getMessage();
     }
 
-    /**
-     * Sends every event without waiting, then waits for their QoS flows in order, up to {@code mqtt.publish-timeout-ms}
-     * in all. The events confirmed are the leading ones whose flow completed.
-     */
+    /** Publishes through {@link #publishAsync} and waits for its result. */
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+        try {
+            return publishAsync(target, events).toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a publish's result never completes exceptionally", e.getCause());
+        }
+    }
+
+    /**
+     * Hands every event to the client, in order, and returns without waiting for the broker; the result completes once
+     * the confirmed prefix is known (the leading events whose QoS flow completed, up to the first that failed), at the
+     * latest {@code mqtt.publish-timeout-ms} after the events were handed over. An event that could never be published
+     * (a topic or size the broker refuses) is refused for good, and nothing after it is handed over.
+     *
+     * <p>Any number of batches may be in flight. The client writes PUBLISHes in the order they were handed to it,
+     * after those of earlier calls, also when the calls came from different threads one after another (a lane's), and
+     * never more QoS 1/2 flows at once than the broker's Receive Maximum (MQTT 5 CONNACK): the rest wait in the
+     * client, and their wait counts toward the timeout. The broker keeps that order per topic (MQTT 5 section 4.6).
+     */
+    @Override
+    public CompletionStage<PublishResult> publishAsync(Target target, List<Event> events) {
         Client c = client;
         if (c == null || closed) {
-            return PublishResult.failed(0, "the MQTT sink is " + (closed ? "closed" : "not started"), null);
+            return CompletableFuture.completedFuture(
+                    PublishResult.failed(0, "the MQTT sink is " + (closed ? "closed" : "not started"), null));
         }
         List<CompletableFuture<?>> flows = new ArrayList<>(events.size());
         String refusal = null;
@@ -222,21 +242,28 @@ public final class MqttSink implements Sink {
             }
             flows.add(c.publish(topic, event));
         }
-        long deadline = System.nanoTime() + config.publishTimeout.toNanos();
-        for (int i = 0; i < flows.size(); i++) {
-            try {
-                flows.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                return PublishResult.failed(
-                        i,
-                        "MQTT broker " + config.endpoint() + " did not complete the QoS " + config.qos + " flow within "
-                                + config.publishTimeout.toMillis() + " ms",
-                        e);
-            } catch (ExecutionException e) {
-                return failure(i, topicFor(target, events.get(i)), e.getCause());
-            }
-        }
-        return refusal == null ? PublishResult.confirmed(events.size()) : PublishResult.rejected(flows.size(), refusal);
+        String refused = refusal;
+        return new QosFlows(flows, new QosFlows.Outcomes() {
+                    @Override
+                    public PublishResult allCompleted(int n) {
+                        return refused == null ? PublishResult.confirmed(n) : PublishResult.rejected(n, refused);
+                    }
+
+                    @Override
+                    public PublishResult failed(int confirmed, Throwable cause) {
+                        return failure(confirmed, topicFor(target, events.get(confirmed)), cause);
+                    }
+
+                    @Override
+                    public PublishResult expired(int confirmed) {
+                        return PublishResult.failed(
+                                confirmed,
+                                "MQTT broker " + config.endpoint() + " did not complete the QoS " + config.qos
+                                        + " flow within " + config.publishTimeout.toMillis() + " ms",
+                                null);
+                    }
+                })
+                .expiringAfter(config.publishTimeout);
     }
 
     private String refusal(String topic, Event event, int maxPacketSize) {

@@ -2,7 +2,6 @@ package io.pgbridge.mqtt;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
@@ -10,12 +9,7 @@ import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,14 +32,10 @@ class MqttPrivateBrokerIT {
     @TempDir
     static Path dir;
 
-    private static Process mosquitto;
-    private static int port;
+    private static PrivateMosquitto mosquitto;
 
     @BeforeAll
     static void startPrivateBroker() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         Path passwords = dir.resolve("passwd");
         Process passwd = new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwords.toString(), USER, PASSWORD)
                 .redirectErrorStream(true)
@@ -53,40 +43,14 @@ class MqttPrivateBrokerIT {
         assertThat(passwd.waitFor(30, TimeUnit.SECONDS) && passwd.exitValue() == 0)
                 .as("mosquitto_passwd: %s", new String(passwd.getInputStream().readAllBytes()))
                 .isTrue();
-        Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(
-                conf,
-                String.join(
-                        "\n",
-                        "listener " + port + " 127.0.0.1",
-                        "allow_anonymous false",
-                        "password_file " + passwords,
-                        "persistence false",
-                        "max_packet_size " + MAX_PACKET_SIZE,
-                        "user " + System.getProperty("user.name"),
-                        ""));
-        mosquitto = new ProcessBuilder("mosquitto", "-c", conf.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("mosquitto.log").toFile())
-                .start();
-        await("private Mosquitto on port " + port)
-                .atMost(Duration.ofSeconds(15))
-                .until(MqttPrivateBrokerIT::listening);
-    }
-
-    private static boolean listening() {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        mosquitto = new PrivateMosquitto(
+                dir, "allow_anonymous false", "password_file " + passwords, "max_packet_size " + MAX_PACKET_SIZE);
     }
 
     @AfterAll
     static void stopPrivateBroker() throws Exception {
         if (mosquitto != null) {
-            mosquitto.destroy();
-            mosquitto.waitFor(10, TimeUnit.SECONDS);
+            mosquitto.close();
         }
     }
 
@@ -146,8 +110,8 @@ class MqttPrivateBrokerIT {
     }
 
     private static Sink sink(String userInfo, Map<String, String> settings) {
-        String uri = "mqtt://" + (userInfo == null ? "" : userInfo + "@") + "127.0.0.1:" + port;
-        return new MqttSinkProvider().create(SinkCompatibilityKit.sinkConfig(uri, settings));
+        return new MqttSinkProvider()
+                .create(SinkCompatibilityKit.sinkConfig(mosquitto.uri(userInfo).toString(), settings));
     }
 
     private static Event event(String payload) {

@@ -1,22 +1,14 @@
 package io.pgbridge.mqtt;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.RetriedRefusal;
 import io.pgbridge.sinktck.RetriedRefusal.Outcome;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,48 +28,20 @@ class MqttRefusalRetriesIT {
     @TempDir
     static Path dir;
 
-    private static Process mosquitto;
-    private static int port;
+    private static PrivateMosquitto mosquitto;
     private static Path acl;
 
     @BeforeAll
     static void startPrivateBroker() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         acl = dir.resolve("acl");
         Files.writeString(acl, "topic read #\ntopic readwrite +/taken\n");
-        Path conf = dir.resolve("mosquitto.conf");
-        Files.writeString(
-                conf,
-                String.join(
-                        "\n",
-                        "listener " + port + " 127.0.0.1",
-                        "allow_anonymous true",
-                        "acl_file " + acl,
-                        "persistence false",
-                        "user " + System.getProperty("user.name"),
-                        ""));
-        mosquitto = new ProcessBuilder("mosquitto", "-c", conf.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("mosquitto.log").toFile())
-                .start();
-        await("private Mosquitto on port " + port)
-                .atMost(Duration.ofSeconds(15))
-                .until(() -> {
-                    try (Socket s = new Socket("127.0.0.1", port)) {
-                        return true;
-                    } catch (IOException e) {
-                        return false;
-                    }
-                });
+        mosquitto = new PrivateMosquitto(dir, "allow_anonymous true", "acl_file " + acl);
     }
 
     @AfterAll
     static void stopPrivateBroker() throws Exception {
         if (mosquitto != null) {
-            mosquitto.destroy();
-            mosquitto.waitFor(10, TimeUnit.SECONDS);
+            mosquitto.close();
         }
     }
 
@@ -90,7 +54,7 @@ class MqttRefusalRetriesIT {
         Files.writeString(acl, "topic read #\ntopic readwrite +/taken\n");
         reloadAcl();
         String topic = "pgbridge-refusal-" + UUID.randomUUID();
-        URI broker = URI.create("mqtt://127.0.0.1:" + port);
+        URI broker = mosquitto.uri(null);
         try (MqttReceiver receiver = new MqttReceiver(broker, topic + "/#")) {
             return RetriedRefusal.run(
                     new MqttSinkProvider()
@@ -112,11 +76,6 @@ class MqttRefusalRetriesIT {
 
     /** Mosquitto rereads its ACL file on SIGHUP. */
     private static void reloadAcl() throws Exception {
-        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(mosquitto.pid()))
-                .redirectErrorStream(true)
-                .start();
-        assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0)
-                .as("kill -HUP mosquitto")
-                .isTrue();
+        mosquitto.signal("HUP");
     }
 }
