@@ -1,0 +1,300 @@
+package io.pgbridge.benchmark;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.pgbridge.Event;
+import io.pgbridge.PgBridge;
+import io.pgbridge.Target;
+import io.pgbridge.redis.RedisSinkProvider;
+import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PublishResult;
+import io.pgbridge.spi.Settings;
+import io.pgbridge.spi.Sink;
+import io.pgbridge.spi.SinkConfig;
+import io.pgbridge.spi.SourceContext;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The Redis sink against a bare lettuce loop, in the same run: {@code events} events (default 100,000) of ~200 bytes,
+ * {@code XADD} to a stream with the sink's fields ({@code event_id}, {@code source}, {@code channel},
+ * {@code content_type}, {@code payload}).
+ *
+ * <ul>
+ *   <li>{@code bare}: one thread sending {@code XADD}s on one lettuce connection (async API), at most {@code window}
+ *       (default 2,000) unanswered, replies taken by callbacks.
+ *   <li>{@code sink}: {@link Sink#publish} called by one thread in batches of {@code batch} (default 500, the
+ *       pipeline's {@code delivery.max-batch}), each waited for: one batch in flight.
+ *   <li>{@code bridge}: the whole pipeline: a source publishing {@code events} events with positions (sealed every
+ *       1,000, as WAL transactions) on one route to the stream, timed until the last position is acknowledged.
+ * </ul>
+ *
+ * Warm-up, then {@code rounds} (default 4) rounds of the loops, the order rotated each round (the machine is shared:
+ * single runs vary). Prints each run, then per loop the best and median events/s and their ratio to the bare loop's.
+ * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge
+ * redis=redis://127.0.0.1:6379}. The stream is deleted after each run.
+ */
+public final class RedisSinkBenchmark {
+    private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+
+    private RedisSinkBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int events = 100_000;
+        int batch = 500;
+        int window = 2_000;
+        int rounds = 4;
+        List<String> loops = List.of("bare", "sink", "bridge");
+        String redis = "redis://127.0.0.1:6379";
+        for (String a : args) {
+            String value = a.substring(a.indexOf('=') + 1);
+            switch (a.substring(0, a.indexOf('='))) {
+                case "events" -> events = Integer.parseInt(value);
+                case "batch" -> batch = Integer.parseInt(value);
+                case "window" -> window = Integer.parseInt(value);
+                case "rounds" -> rounds = Integer.parseInt(value);
+                case "only" -> loops = List.of(value.split(","));
+                case "redis" -> redis = value;
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "Redis sink benchmark: %d events, batch %d, bare window %d, %d cores%n",
+                events,
+                batch,
+                window,
+                Runtime.getRuntime().availableProcessors());
+        String stream = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
+        RedisClient client = RedisClient.create(redis);
+        try (StatefulRedisConnection<String, byte[]> admin = client.connect(CODEC)) {
+            Map<String, List<Double>> results = new LinkedHashMap<>();
+            for (int round = -1; round < rounds; round++) {
+                for (int i = 0; i < loops.size(); i++) {
+                    String loop = loops.get((i + Math.max(round, 0)) % loops.size());
+                    int n = round < 0 ? Math.min(events, 20_000) : events;
+                    double perSecond = run(loop, client, redis, stream, n, batch, window);
+                    long added = admin.sync().xlen(stream);
+                    admin.sync().del(stream);
+                    if (added != n) {
+                        throw new IllegalStateException(loop + ": " + added + " entries for " + n + " events");
+                    }
+                    if (round >= 0) {
+                        System.out.printf(Locale.ROOT, "%-6s events=%d events_per_s=%.0f%n", loop, n, perSecond);
+                        results.computeIfAbsent(loop, k -> new ArrayList<>()).add(perSecond);
+                    }
+                }
+            }
+            double[] bare = sorted(results.getOrDefault("bare", List.of()));
+            for (var e : results.entrySet()) {
+                double[] r = sorted(e.getValue());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-6s best_events_per_s=%.0f median_events_per_s=%.0f%s%n",
+                        e.getKey(),
+                        r[r.length - 1],
+                        median(r),
+                        bare.length == 0
+                                ? ""
+                                : String.format(
+                                        Locale.ROOT,
+                                        " ratio_best=%.3f ratio_median=%.3f",
+                                        r[r.length - 1] / bare[bare.length - 1],
+                                        median(r) / median(bare)));
+            }
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    private static double run(
+            String loop, RedisClient client, String redis, String stream, int events, int batch, int window)
+            throws Exception {
+        return switch (loop) {
+            case "bare" -> bare(client, stream, events, window);
+            case "sink" -> sink(redis, stream, events, batch);
+            case "bridge" -> bridge(redis, stream, events, batch);
+            default -> throw new IllegalArgumentException("unknown loop " + loop);
+        };
+    }
+
+    private static double bare(RedisClient client, String stream, int events, int window) throws Exception {
+        try (StatefulRedisConnection<String, byte[]> c = client.connect(CODEC)) {
+            RedisAsyncCommands<String, byte[]> redis = c.async();
+            Semaphore room = new Semaphore(window);
+            CountDownLatch done = new CountDownLatch(events);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            long start = System.nanoTime();
+            for (int i = 0; i < events; i++) {
+                room.acquire();
+                redis.xadd(stream, new XAddArgs(), fields(event(i))).whenComplete((id, e) -> {
+                    if (e != null) {
+                        failure.compareAndSet(null, e);
+                    }
+                    room.release();
+                    done.countDown();
+                });
+            }
+            if (!done.await(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("bare loop: replies missing");
+            }
+            if (failure.get() != null) {
+                throw new IllegalStateException("bare loop: XADD failed", failure.get());
+            }
+            return events / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** The sink's fields for an event without routing key or headers. */
+    private static Map<String, byte[]> fields(Event e) {
+        Map<String, byte[]> fields = new LinkedHashMap<>();
+        fields.put("event_id", utf8(e.id()));
+        fields.put("source", utf8(e.source()));
+        fields.put("channel", utf8(e.channel()));
+        fields.put("content_type", utf8(e.contentType()));
+        fields.put("payload", e.payload());
+        return fields;
+    }
+
+    private static double sink(String redis, String stream, int events, int batch) throws Exception {
+        Target target = Target.stream(stream);
+        try (Sink sink = redisSink(redis)) {
+            sink.start();
+            long start = System.nanoTime();
+            for (int sent = 0; sent < events; ) {
+                int n = Math.min(batch, events - sent);
+                List<Event> chunk = new ArrayList<>(n);
+                for (int i = sent; i < sent + n; i++) {
+                    chunk.add(event(i));
+                }
+                PublishResult r = sink.publish(target, chunk);
+                if (r.isFailure()) {
+                    throw new IllegalStateException("sink: " + r);
+                }
+                sent += n;
+            }
+            return events / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static Sink redisSink(String uri) {
+        return new RedisSinkProvider().create(SinkConfig.of(uri, Settings.empty(), Executors.defaultThreadFactory()));
+    }
+
+    private static double bridge(String redis, String stream, int events, int batch) throws Exception {
+        CountDownLatch acknowledged = new CountDownLatch(1);
+        long[] startNanos = new long[1];
+        EventSource source = new EventSource() {
+            private volatile Thread thread;
+
+            @Override
+            public String name() {
+                return "bench";
+            }
+
+            @Override
+            public void start(SourceContext context) {
+                thread = new Thread(() -> {
+                    try {
+                        startNanos[0] = System.nanoTime();
+                        for (int i = 0; i < events; i++) {
+                            context.publish(event(i).toBuilder().position(i + 1).build());
+                            if ((i + 1) % 1000 == 0 || i == events - 1) {
+                                context.seal(i + 1);
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                thread.setDaemon(true);
+                thread.start();
+            }
+
+            @Override
+            public void acknowledge(long position) {
+                if (position == events) {
+                    acknowledged.countDown();
+                }
+            }
+
+            @Override
+            public void stop() {
+                if (thread != null) {
+                    thread.interrupt();
+                }
+            }
+
+            @Override
+            public void close() {}
+        };
+        try (PgBridge bridge = PgBridge.builder()
+                .postgres("postgresql://localhost/unused")
+                .routes("bench->stream:" + stream)
+                .source(source)
+                .sink(redisSink(redis))
+                .maxBatchSize(batch)
+                .shutdownTimeout(Duration.ofSeconds(30))
+                .build()) {
+            bridge.start();
+            if (!acknowledged.await(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("bridge: last position not acknowledged");
+            }
+            return events / ((System.nanoTime() - startNanos[0]) / 1e9);
+        }
+    }
+
+    private static Event event(int i) {
+        return Event.builder()
+                .id("bench-" + i)
+                .source("bench")
+                .channel("bench")
+                .payload(payload(i))
+                .contentType("application/json")
+                .build();
+    }
+
+    private static String payload(int i) {
+        return String.format(
+                Locale.ROOT,
+                "{\"id\":%d,\"customer\":\"customer-%06d\",\"status\":\"created\",\"amount\":%d.%02d,"
+                        + "\"note\":\"%s\"}",
+                i,
+                i % 100_000,
+                i % 10_000,
+                i % 100,
+                "x".repeat(100));
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static double[] sorted(List<Double> values) {
+        double[] r = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(r);
+        return r;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
