@@ -5,16 +5,10 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.Event;
-import io.pgbridge.PgBridge;
 import io.pgbridge.Target;
-import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.spi.SourceContext;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -76,42 +70,23 @@ public final class AmqpSinkBenchmark {
         String queue = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(amqp);
+        int size = batch;
+        int unconfirmed = window;
+        String uri = amqp;
         try (Connection admin = factory.newConnection("bench-admin")) {
             try (Channel ch = admin.createChannel()) {
                 ch.queueDeclare(queue, true, false, false, Map.of());
             }
-            Map<String, List<Double>> results = new LinkedHashMap<>();
-            for (int round = -1; round < rounds; round++) {
-                for (int i = 0; i < loops.size(); i++) {
-                    String loop = loops.get((i + Math.max(round, 0)) % loops.size());
-                    int n = round < 0 ? Math.min(events, 20_000) : events;
-                    double perSecond = run(loop, factory, amqp, queue, n, batch, window);
-                    try (Channel ch = admin.createChannel()) {
-                        ch.queuePurge(queue);
-                    }
-                    if (round >= 0) {
-                        System.out.printf(Locale.ROOT, "%-6s events=%d events_per_s=%.0f%n", loop, n, perSecond);
-                        results.computeIfAbsent(loop, k -> new ArrayList<>()).add(perSecond);
-                    }
-                }
-            }
-            double[] bare = sorted(results.getOrDefault("bare", List.of()));
-            for (var e : results.entrySet()) {
-                double[] r = sorted(e.getValue());
-                System.out.printf(
-                        Locale.ROOT,
-                        "%-6s best_events_per_s=%.0f median_events_per_s=%.0f%s%n",
-                        e.getKey(),
-                        r[r.length - 1],
-                        median(r),
-                        bare.length == 0
-                                ? ""
-                                : String.format(
-                                        Locale.ROOT,
-                                        " ratio_best=%.3f ratio_median=%.3f",
-                                        r[r.length - 1] / bare[bare.length - 1],
-                                        median(r) / median(bare)));
-            }
+            SinkLoops.compare(
+                    loops,
+                    rounds,
+                    events,
+                    (loop, n) -> run(loop, factory, uri, queue, n, size, unconfirmed),
+                    (loop, n) -> {
+                        try (Channel ch = admin.createChannel()) {
+                            ch.queuePurge(queue);
+                        }
+                    });
             try (Channel ch = admin.createChannel()) {
                 ch.queueDelete(queue);
             }
@@ -124,7 +99,7 @@ public final class AmqpSinkBenchmark {
         return switch (loop) {
             case "bare" -> bare(factory, queue, events, window);
             case "sink" -> sink(amqp, queue, events, batch);
-            case "bridge" -> bridge(amqp, queue, events, batch);
+            case "bridge" -> SinkLoops.bridge(WalBenchmarkRun.amqpSink(amqp), "queue:" + queue, events, batch);
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         };
     }
@@ -151,7 +126,7 @@ public final class AmqpSinkBenchmark {
                     });
             long start = System.nanoTime();
             for (int i = 0; i < events; i++) {
-                Event e = event(i);
+                Event e = SinkLoops.event(i);
                 room.acquire();
                 ch.basicPublish("", queue, true, properties(e), e.payload());
             }
@@ -181,7 +156,7 @@ public final class AmqpSinkBenchmark {
                 int n = Math.min(batch, events - sent);
                 List<Event> chunk = new ArrayList<>(n);
                 for (int i = sent; i < sent + n; i++) {
-                    chunk.add(event(i));
+                    chunk.add(SinkLoops.event(i));
                 }
                 PublishResult r = sink.publish(target, chunk);
                 if (r.isFailure()) {
@@ -191,101 +166,5 @@ public final class AmqpSinkBenchmark {
             }
             return events / ((System.nanoTime() - start) / 1e9);
         }
-    }
-
-    private static double bridge(String amqp, String queue, int events, int batch) throws Exception {
-        CountDownLatch acknowledged = new CountDownLatch(1);
-        long[] startNanos = new long[1];
-        EventSource source = new EventSource() {
-            private volatile Thread thread;
-
-            @Override
-            public String name() {
-                return "bench";
-            }
-
-            @Override
-            public void start(SourceContext context) {
-                thread = new Thread(() -> {
-                    try {
-                        startNanos[0] = System.nanoTime();
-                        for (int i = 0; i < events; i++) {
-                            context.publish(event(i).toBuilder().position(i + 1).build());
-                            if ((i + 1) % 1000 == 0 || i == events - 1) {
-                                context.seal(i + 1);
-                            }
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                thread.setDaemon(true);
-                thread.start();
-            }
-
-            @Override
-            public void acknowledge(long position) {
-                if (position == events) {
-                    acknowledged.countDown();
-                }
-            }
-
-            @Override
-            public void stop() {
-                if (thread != null) {
-                    thread.interrupt();
-                }
-            }
-
-            @Override
-            public void close() {}
-        };
-        try (PgBridge bridge = PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("bench->queue:" + queue)
-                .source(source)
-                .sink(WalBenchmarkRun.amqpSink(amqp))
-                .maxBatchSize(batch)
-                .shutdownTimeout(Duration.ofSeconds(30))
-                .build()) {
-            bridge.start();
-            if (!acknowledged.await(5, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("bridge: last position not acknowledged");
-            }
-            return events / ((System.nanoTime() - startNanos[0]) / 1e9);
-        }
-    }
-
-    private static Event event(int i) {
-        return Event.builder()
-                .id("bench-" + i)
-                .source("bench")
-                .channel("bench")
-                .payload(payload(i))
-                .contentType("application/json")
-                .build();
-    }
-
-    private static String payload(int i) {
-        return String.format(
-                Locale.ROOT,
-                "{\"id\":%d,\"customer\":\"customer-%06d\",\"status\":\"created\",\"amount\":%d.%02d,"
-                        + "\"note\":\"%s\"}",
-                i,
-                i % 100_000,
-                i % 10_000,
-                i % 100,
-                "x".repeat(100));
-    }
-
-    private static double[] sorted(List<Double> values) {
-        double[] r = values.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(r);
-        return r;
-    }
-
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -8,19 +8,14 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.pgbridge.Event;
-import io.pgbridge.PgBridge;
 import io.pgbridge.Target;
 import io.pgbridge.redis.RedisSinkProvider;
-import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
-import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -84,41 +79,22 @@ public final class RedisSinkBenchmark {
                 Runtime.getRuntime().availableProcessors());
         String stream = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
         RedisClient client = RedisClient.create(redis);
+        int size = batch;
+        int unanswered = window;
+        String uri = redis;
         try (StatefulRedisConnection<String, byte[]> admin = client.connect(CODEC)) {
-            Map<String, List<Double>> results = new LinkedHashMap<>();
-            for (int round = -1; round < rounds; round++) {
-                for (int i = 0; i < loops.size(); i++) {
-                    String loop = loops.get((i + Math.max(round, 0)) % loops.size());
-                    int n = round < 0 ? Math.min(events, 20_000) : events;
-                    double perSecond = run(loop, client, redis, stream, n, batch, window);
-                    long added = admin.sync().xlen(stream);
-                    admin.sync().del(stream);
-                    if (added != n) {
-                        throw new IllegalStateException(loop + ": " + added + " entries for " + n + " events");
-                    }
-                    if (round >= 0) {
-                        System.out.printf(Locale.ROOT, "%-6s events=%d events_per_s=%.0f%n", loop, n, perSecond);
-                        results.computeIfAbsent(loop, k -> new ArrayList<>()).add(perSecond);
-                    }
-                }
-            }
-            double[] bare = sorted(results.getOrDefault("bare", List.of()));
-            for (var e : results.entrySet()) {
-                double[] r = sorted(e.getValue());
-                System.out.printf(
-                        Locale.ROOT,
-                        "%-6s best_events_per_s=%.0f median_events_per_s=%.0f%s%n",
-                        e.getKey(),
-                        r[r.length - 1],
-                        median(r),
-                        bare.length == 0
-                                ? ""
-                                : String.format(
-                                        Locale.ROOT,
-                                        " ratio_best=%.3f ratio_median=%.3f",
-                                        r[r.length - 1] / bare[bare.length - 1],
-                                        median(r) / median(bare)));
-            }
+            SinkLoops.compare(
+                    loops,
+                    rounds,
+                    events,
+                    (loop, n) -> run(loop, client, uri, stream, n, size, unanswered),
+                    (loop, n) -> {
+                        long added = admin.sync().xlen(stream);
+                        admin.sync().del(stream);
+                        if (added != n) {
+                            throw new IllegalStateException(loop + ": " + added + " entries for " + n + " events");
+                        }
+                    });
         } finally {
             client.shutdown();
         }
@@ -130,7 +106,7 @@ public final class RedisSinkBenchmark {
         return switch (loop) {
             case "bare" -> bare(client, stream, events, window);
             case "sink" -> sink(redis, stream, events, batch);
-            case "bridge" -> bridge(redis, stream, events, batch);
+            case "bridge" -> SinkLoops.bridge(redisSink(redis), "stream:" + stream, events, batch);
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         };
     }
@@ -144,7 +120,7 @@ public final class RedisSinkBenchmark {
             long start = System.nanoTime();
             for (int i = 0; i < events; i++) {
                 room.acquire();
-                redis.xadd(stream, new XAddArgs(), fields(event(i))).whenComplete((id, e) -> {
+                redis.xadd(stream, new XAddArgs(), fields(SinkLoops.event(i))).whenComplete((id, e) -> {
                     if (e != null) {
                         failure.compareAndSet(null, e);
                     }
@@ -182,7 +158,7 @@ public final class RedisSinkBenchmark {
                 int n = Math.min(batch, events - sent);
                 List<Event> chunk = new ArrayList<>(n);
                 for (int i = sent; i < sent + n; i++) {
-                    chunk.add(event(i));
+                    chunk.add(SinkLoops.event(i));
                 }
                 PublishResult r = sink.publish(target, chunk);
                 if (r.isFailure()) {
@@ -198,103 +174,7 @@ public final class RedisSinkBenchmark {
         return new RedisSinkProvider().create(SinkConfig.of(uri, Settings.empty(), Executors.defaultThreadFactory()));
     }
 
-    private static double bridge(String redis, String stream, int events, int batch) throws Exception {
-        CountDownLatch acknowledged = new CountDownLatch(1);
-        long[] startNanos = new long[1];
-        EventSource source = new EventSource() {
-            private volatile Thread thread;
-
-            @Override
-            public String name() {
-                return "bench";
-            }
-
-            @Override
-            public void start(SourceContext context) {
-                thread = new Thread(() -> {
-                    try {
-                        startNanos[0] = System.nanoTime();
-                        for (int i = 0; i < events; i++) {
-                            context.publish(event(i).toBuilder().position(i + 1).build());
-                            if ((i + 1) % 1000 == 0 || i == events - 1) {
-                                context.seal(i + 1);
-                            }
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                thread.setDaemon(true);
-                thread.start();
-            }
-
-            @Override
-            public void acknowledge(long position) {
-                if (position == events) {
-                    acknowledged.countDown();
-                }
-            }
-
-            @Override
-            public void stop() {
-                if (thread != null) {
-                    thread.interrupt();
-                }
-            }
-
-            @Override
-            public void close() {}
-        };
-        try (PgBridge bridge = PgBridge.builder()
-                .postgres("postgresql://localhost/unused")
-                .routes("bench->stream:" + stream)
-                .source(source)
-                .sink(redisSink(redis))
-                .maxBatchSize(batch)
-                .shutdownTimeout(Duration.ofSeconds(30))
-                .build()) {
-            bridge.start();
-            if (!acknowledged.await(5, TimeUnit.MINUTES)) {
-                throw new IllegalStateException("bridge: last position not acknowledged");
-            }
-            return events / ((System.nanoTime() - startNanos[0]) / 1e9);
-        }
-    }
-
-    private static Event event(int i) {
-        return Event.builder()
-                .id("bench-" + i)
-                .source("bench")
-                .channel("bench")
-                .payload(payload(i))
-                .contentType("application/json")
-                .build();
-    }
-
-    private static String payload(int i) {
-        return String.format(
-                Locale.ROOT,
-                "{\"id\":%d,\"customer\":\"customer-%06d\",\"status\":\"created\",\"amount\":%d.%02d,"
-                        + "\"note\":\"%s\"}",
-                i,
-                i % 100_000,
-                i % 10_000,
-                i % 100,
-                "x".repeat(100));
-    }
-
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static double[] sorted(List<Double> values) {
-        double[] r = values.stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(r);
-        return r;
-    }
-
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

@@ -1,6 +1,7 @@
 package io.pgbridge.redis;
 
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.netty.util.Timeout;
@@ -15,7 +16,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,10 +88,11 @@ final class PipelinedConnection {
      *     command failed, within the command timeout of this call
      */
     <T> CompletableFuture<PublishResult> publishAsync(
-            List<T> items, String command, Function<T, CompletableFuture<?>> write) {
+            List<T> items, String command, BiFunction<RedisAsyncCommands<String, byte[]>, T, RedisFuture<?>> write) {
+        RedisAsyncCommands<String, byte[]> redis = connection.async();
         List<CompletableFuture<?>> replies = new ArrayList<>(items.size());
         for (T item : items) {
-            replies.add(write.apply(item));
+            replies.add(write.apply(redis, item).toCompletableFuture());
         }
         Batch batch = new Batch(replies, command);
         PublishResult decided;
@@ -109,11 +111,6 @@ final class PipelinedConnection {
             check(batch);
         }
         return batch.result;
-    }
-
-    /** The commands of {@link #publishAsync}'s {@code write}. */
-    RedisAsyncCommands<String, byte[]> commands() {
-        return connection.async();
     }
 
     /**
@@ -171,11 +168,13 @@ final class PipelinedConnection {
         complete(batches, results);
     }
 
-    /** Decides every batch still in flight as failed (the sink is closing), then closes the connection. */
+    /** Decides every batch still in flight as failed (the sink is closing), then closes the connection. Idempotent. */
     void close() {
         List<Batch> batches;
         List<PublishResult> results = new ArrayList<>();
+        boolean wasDropped;
         synchronized (lock) {
+            wasDropped = dropped;
             dropped = true;
             batches = new ArrayList<>(pending);
             for (Batch b : batches) {
@@ -183,7 +182,9 @@ final class PipelinedConnection {
             }
         }
         complete(batches, results);
-        connection.close();
+        if (!wasDropped) { // else closed already
+            connection.close();
+        }
     }
 
     /** Completes decided batches' results, outside the lock (a result's callbacks run here). */

@@ -4,7 +4,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -186,16 +185,17 @@ public final class RedisSink implements Sink {
             }
             current = connection;
         }
-        RedisAsyncCommands<String, byte[]> redis = current.commands();
         if (target.kind().equals("stream")) {
             XAddArgs args = xaddArgs();
-            return current.publishAsync(events, "XADD to stream '" + target.name() + "'", event -> redis.xadd(
-                            target.name(), args, fields(event))
-                    .toCompletableFuture());
+            return current.publishAsync(
+                    events,
+                    "XADD to stream '" + target.name() + "'",
+                    (redis, event) -> redis.xadd(target.name(), args, fields(event)));
         }
-        return current.publishAsync(events, "PUBLISH to channel '" + target.name() + "'", event -> redis.publish(
-                        target.name(), event.payload())
-                .toCompletableFuture());
+        return current.publishAsync(
+                events,
+                "PUBLISH to channel '" + target.name() + "'",
+                (redis, event) -> redis.publish(target.name(), event.payload()));
     }
 
     /** A new connection, authenticated, its database selected. */
