@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -38,12 +39,15 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code sink}: {@link Sink#publish} called by one thread in batches of {@code batch} (default 500, the
  *       pipeline's {@code delivery.max-batch}), each waited for: one batch in flight.
  *   <li>{@code bridge}: the whole pipeline: a source publishing {@code events} events with positions (sealed every
- *       1,000, as WAL transactions) on one route to the stream, timed until the last position is acknowledged.
+ *       1,000, as WAL transactions) on one route to the stream, timed until the last position is acknowledged: up to
+ *       4 batches in flight ({@code RedisSink.publishAsync}).
+ *   <li>{@code bridge1}: the same with one batch in flight (the sink's {@code publishAsync} hidden), as before the
+ *       sink pipelined batches: what pipelining buys, measured in the same run.
  * </ul>
  *
  * Warm-up, then {@code rounds} (default 4) rounds of the loops, the order rotated each round (the machine is shared:
  * single runs vary). Prints each run, then per loop the best and median events/s and their ratio to the bare loop's.
- * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge
+ * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge,bridge1
  * redis=redis://127.0.0.1:6379}. The stream is deleted after each run.
  */
 public final class RedisSinkBenchmark {
@@ -56,7 +60,7 @@ public final class RedisSinkBenchmark {
         int batch = 500;
         int window = 2_000;
         int rounds = 4;
-        List<String> loops = List.of("bare", "sink", "bridge");
+        List<String> loops = List.of("bare", "sink", "bridge", "bridge1");
         String redis = "redis://127.0.0.1:6379";
         for (String a : args) {
             String value = a.substring(a.indexOf('=') + 1);
@@ -107,6 +111,8 @@ public final class RedisSinkBenchmark {
             case "bare" -> bare(client, stream, events, window);
             case "sink" -> sink(redis, stream, events, batch);
             case "bridge" -> SinkLoops.bridge(redisSink(redis), "stream:" + stream, events, batch);
+            case "bridge1" ->
+                SinkLoops.bridge(new OneBatchInFlight(redisSink(redis)), "stream:" + stream, events, batch);
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         };
     }
@@ -172,6 +178,37 @@ public final class RedisSinkBenchmark {
 
     private static Sink redisSink(String uri) {
         return new RedisSinkProvider().create(SinkConfig.of(uri, Settings.empty(), Executors.defaultThreadFactory()));
+    }
+
+    /**
+     * The sink without its {@code publishAsync}: the pipeline then uses {@link Sink}'s default, which waits for
+     * {@link Sink#publish}, so a route has one batch in flight, as before the Redis sink pipelined batches.
+     */
+    private record OneBatchInFlight(Sink sink) implements Sink {
+        @Override
+        public String name() {
+            return sink.name();
+        }
+
+        @Override
+        public Set<String> targetKinds() {
+            return sink.targetKinds();
+        }
+
+        @Override
+        public void start() {
+            sink.start();
+        }
+
+        @Override
+        public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
+            return sink.publish(target, events);
+        }
+
+        @Override
+        public void close() {
+            sink.close();
+        }
     }
 
     private static byte[] utf8(String s) {

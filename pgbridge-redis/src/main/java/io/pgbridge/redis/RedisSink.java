@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * lettuce reconnects by itself with backoff; the pipeline retries what failed, so a stream may receive an entry twice
  * after a failure (at least once) and consumers deduplicate on {@code event_id}.
  *
- * <p>Thread-safe: one connection at a time, shared by all delivery threads. Its threads come from the sink's thread factory.
+ * <p>Thread-safe: one connection at a time, shared by all delivery threads. Its threads come from the sink's thread
+ * factory.
  */
 public final class RedisSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(RedisSink.class);
