@@ -14,7 +14,9 @@ import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +50,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Warm-up, then {@code rounds} (default 4) rounds of the loops, the order rotated each round (the machine is shared:
  * single runs vary). Prints each run, then per loop the best and median events/s and their ratio to the bare loop's.
  * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge,bridge1
- * redis=redis://127.0.0.1:6379}. The stream is deleted after each run.
+ * redis=redis://127.0.0.1:6379 latency=0}; {@code latency=ms} puts a {@link LatencyRelay} adding that round trip
+ * between the loops and Redis (as a Redis across a network rather than on this machine). The stream is deleted after
+ * each run.
  */
 public final class RedisSinkBenchmark {
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
@@ -62,6 +66,7 @@ public final class RedisSinkBenchmark {
         int rounds = 4;
         List<String> loops = List.of("bare", "sink", "bridge", "bridge1");
         String redis = "redis://127.0.0.1:6379";
+        int latencyMillis = 0;
         for (String a : args) {
             String value = a.substring(a.indexOf('=') + 1);
             switch (a.substring(0, a.indexOf('='))) {
@@ -71,27 +76,38 @@ public final class RedisSinkBenchmark {
                 case "rounds" -> rounds = Integer.parseInt(value);
                 case "only" -> loops = List.of(value.split(","));
                 case "redis" -> redis = value;
+                case "latency" -> latencyMillis = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
         System.out.printf(
                 Locale.ROOT,
-                "Redis sink benchmark: %d events, batch %d, bare window %d, %d cores%n",
+                "Redis sink benchmark: %d events, batch %d, bare window %d, round trip +%d ms, %d cores%n",
                 events,
                 batch,
                 window,
+                latencyMillis,
                 Runtime.getRuntime().availableProcessors());
+        URI server = URI.create(redis);
+        LatencyRelay relay = latencyMillis > 0
+                ? new LatencyRelay(
+                        server.getHost(),
+                        server.getPort(),
+                        Duration.ofMillis(latencyMillis).dividedBy(2))
+                : null;
+        String loopsUri = relay == null ? redis : redis.replace(":" + server.getPort(), ":" + relay.port());
         String stream = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
         RedisClient client = RedisClient.create(redis);
         int size = batch;
         int unanswered = window;
-        String uri = redis;
+        String uri = loopsUri;
+        RedisClient loopsClient = RedisClient.create(loopsUri);
         try (StatefulRedisConnection<String, byte[]> admin = client.connect(CODEC)) {
             SinkLoops.compare(
                     loops,
                     rounds,
                     events,
-                    (loop, n) -> run(loop, client, uri, stream, n, size, unanswered),
+                    (loop, n) -> run(loop, loopsClient, uri, stream, n, size, unanswered),
                     (loop, n) -> {
                         long added = admin.sync().xlen(stream);
                         admin.sync().del(stream);
@@ -100,7 +116,11 @@ public final class RedisSinkBenchmark {
                         }
                     });
         } finally {
+            loopsClient.shutdown();
             client.shutdown();
+            if (relay != null) {
+                relay.close();
+            }
         }
     }
 

@@ -22,12 +22,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One lettuce connection with any number of batches in flight (pipelining): {@link #publishAsync} writes a batch's
- * commands and returns at once, so batches reach Redis in the order it was called, and Redis answers them in that
- * order. Its invariant: <em>a batch's result confirms exactly the leading commands Redis answered with success before
- * the batch was decided, and every batch still in flight on a connection is decided before that connection is
- * dropped</em>. A batch is decided when each of its commands succeeded, when the first one that did not succeed
- * failed (an error reply such as {@code WRONGTYPE}, a refusal while disconnected), or when its replies did not all
- * come within the command timeout of its writing.
+ * commands (flushed together: the connection does not flush each command) and returns at once, so batches reach Redis
+ * in the order it was called, and Redis answers them in that order. Its invariant: <em>a batch's result confirms
+ * exactly the leading commands Redis answered with success before the batch was decided, and every batch still in
+ * flight on a connection is decided before that connection is dropped</em>. A batch is decided once its replies came
+ * (every command succeeded, or the first one that did not failed: an error reply such as {@code WRONGTYPE}, a refusal
+ * while disconnected), or when they did not all come within the command timeout of its writing.
  *
  * <p>A reply that did not come in time drops the connection, which then {@linkplain #usable() is unusable}: Redis
  * answers in order and lettuce matches replies to commands in order, so once a reply is lost (a frozen network path
@@ -74,6 +74,7 @@ final class PipelinedConnection {
     PipelinedConnection(
             StatefulRedisConnection<String, byte[]> connection, Timer timer, String endpoint, Duration timeout) {
         this.connection = connection;
+        connection.setAutoFlushCommands(false); // publishAsync flushes each batch
         this.timer = timer;
         this.endpoint = endpoint;
         this.timeout = timeout;
@@ -91,8 +92,12 @@ final class PipelinedConnection {
             List<T> items, String command, BiFunction<RedisAsyncCommands<String, byte[]>, T, RedisFuture<?>> write) {
         RedisAsyncCommands<String, byte[]> redis = connection.async();
         List<CompletableFuture<?>> replies = new ArrayList<>(items.size());
-        for (T item : items) {
-            replies.add(write.apply(redis, item).toCompletableFuture());
+        try {
+            for (T item : items) {
+                replies.add(write.apply(redis, item).toCompletableFuture());
+            }
+        } finally {
+            connection.flushCommands(); // the batch in one write, and whatever other threads buffered meanwhile
         }
         Batch batch = new Batch(replies, command);
         PublishResult decided;
@@ -114,8 +119,8 @@ final class PipelinedConnection {
     }
 
     /**
-     * Decides the batch if its replies tell, else waits for the first reply not known yet. Called once at the start,
-     * then only when that reply completed, so at most once per reply.
+     * Decides the batch if its replies tell, else waits for a reply not come yet (the last one, else the first one not
+     * known). Called once at the start, then only when that reply completed, so at most once per reply.
      */
     private void check(Batch batch) {
         PublishResult decided;
@@ -127,7 +132,9 @@ final class PipelinedConnection {
             }
             decided = outcome(batch);
             if (decided == null) {
-                next = batch.replies.get(batch.succeeded);
+                // Redis answers in order: the last reply usually decides, so one callback per batch, not per reply
+                CompletableFuture<?> last = batch.replies.get(batch.replies.size() - 1);
+                next = last.isDone() ? batch.replies.get(batch.succeeded) : last;
             } else if (failure(batch) instanceof RedisCommandTimeoutException) {
                 late = true; // lettuce's own command timeout came first
             } else {
