@@ -119,7 +119,7 @@ public final class RedisSink implements Sink {
                     .build());
         }
         try {
-            PipelinedConnection c = connect();
+            PipelinedConnection c = connectAtStart();
             synchronized (lock) {
                 connection = c;
             }
@@ -129,6 +129,24 @@ public final class RedisSink implements Sink {
             String who = config.username == null ? "" : " as user '" + config.username + "'";
             throw new ConnectionException(
                     "Cannot connect to Redis " + config.endpoint() + who + ": " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * The first connection. The handshake is tried a second time when the server closed the connection in its middle
+     * without an error reply: Lettuce then reports "Connection closed prematurely", and the reason (such as {@code
+     * WRONGPASS} for a wrong user or password) is lost; with a plain Lettuce client on this machine 2 in 1,000
+     * connections with a wrong user failed so.
+     */
+    private PipelinedConnection connectAtStart() {
+        try {
+            return connect();
+        } catch (RuntimeException e) {
+            if (!rootMessage(e).contains("Connection closed prematurely")) {
+                throw e;
+            }
+            log.debug("Redis closed the connection during the handshake; trying once more for its reason", e);
+            return connect();
         }
     }
 
