@@ -8,6 +8,7 @@ import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -97,6 +98,60 @@ class NotifyBurstIT {
                 .containsExactlyElementsOf(IntStream.rangeClosed(1, buffer)
                         .mapToObj(Integer::toString)
                         .toList()));
+    }
+
+    @Test
+    void dropsAtOnceWhilePostgresqlsNotificationQueueIsFullerThanTheBound() throws Exception {
+        int buffer = 100;
+        int sent = 1_000;
+        bridge = PgBridge.builder()
+                .postgres(TestServices.postgresUrl())
+                .routes(channel + "->queue:q")
+                .sink(sink)
+                .bufferMaxEvents(buffer)
+                .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                .setting("notify.max-wait-ms", "60000")
+                .setting("notify.max-queue-usage-percent", "1")
+                .build();
+        bridge.start();
+        sink.setAvailable(false);
+        // A session that LISTENs and stays in a transaction keeps every notification in the queue (NOTIFY reference
+        // page): 13,000 of 7,900 bytes (distinct: PostgreSQL folds equal ones of one transaction) fill a
+        // bit more than 1% of the 8 GB queue.
+        try (Connection holder = TestServices.postgresConnection();
+                Connection filler = TestServices.postgresConnection()) {
+            holder.createStatement().execute("LISTEN " + channel + "_hold");
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("SELECT 1");
+            try (PreparedStatement fill = filler.prepareStatement(
+                    "SELECT count(pg_notify(?, g || repeat('x', 7900))) FROM generate_series(1, 1000) g")) {
+                fill.setString(1, channel + "_hold");
+                for (int i = 0; i < 13; i++) {
+                    fill.executeQuery().close();
+                }
+            }
+            try (ResultSet rs = filler.createStatement().executeQuery("SELECT pg_notification_queue_usage()")) {
+                rs.next();
+                assertThat(rs.getDouble(1)).as("queue usage").isGreaterThanOrEqualTo(0.01);
+            }
+
+            sendNotifications(sent);
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                SourceStats notify = bridge.stats().sources().get(0);
+                assertThat(notify.received() + notify.dropped())
+                        .as("every notification was read, long before the 60 s wait bound")
+                        .isEqualTo(sent);
+                assertThat(notify.dropped())
+                        .as("what did not fit in the %d-event buffer", buffer)
+                        .isEqualTo(sent - buffer);
+            });
+            holder.rollback();
+        }
+        sink.setAvailable(true);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(sink.payloads())
+                .as("the notifications the buffer held, once the sink is back")
+                .hasSize(buffer));
     }
 
     /** Sends notifications 1..count on the channel, {@link #PER_TRANSACTION} per transaction, as fast as it can. */
