@@ -74,12 +74,11 @@ final class NotifySource implements EventSource {
         this.reconnectBackoff = new Backoff(Duration.ofMillis(250), options.reconnectMaxBackoff());
         this.waitOrDrop = new WaitOrDrop(options.maxWait(), options.maxQueueUsagePercent() / 100.0, System::nanoTime);
         this.queueUsage = new QueueUsage(postgres, socketTimeoutSeconds);
-        this.dropReason =
-                "the pipeline refused notifications for " + options.maxWait().toMillis()
-                        + " ms in a row (" + NotifySettings.MAX_WAIT.key() + "), or PostgreSQL's notification queue is "
-                        + options.maxQueueUsagePercent() + "% full (" + NotifySettings.MAX_QUEUE_USAGE.key()
-                        + ") or cannot be measured; NOTIFY is at most once: notifications are dropped rather than left to"
-                        + " fill PostgreSQL's notification queue";
+        this.dropReason = "the pipeline (sinks behind or down) refused notifications for "
+                + options.maxWait().toMillis() + " ms in a row (" + NotifySettings.MAX_WAIT.key()
+                + "), or PostgreSQL's notification queue is at least " + options.maxQueueUsagePercent() + "% full ("
+                + NotifySettings.MAX_QUEUE_USAGE.key() + ") or its usage cannot be measured; NOTIFY is at most once:"
+                + " notifications are dropped rather than left to fill PostgreSQL's notification queue";
     }
 
     @Override

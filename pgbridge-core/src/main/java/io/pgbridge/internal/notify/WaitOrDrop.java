@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
  * (NOTIFY reference page; {@code pg_notification_queue_usage()}, System Information Functions). Waiting absorbs the
  * bursts that fill the pipeline for milliseconds; the bound on the wait drops instead when sinks are down, and the
  * bound on the queue drops instead when sinks are slower than the notifications for long. An unknown queue usage
- * ({@link Double#NaN}: the measurement failed) counts as full.
+ * ({@link Double#NaN}: the measurement failed) counts as full. The LISTEN connection is neither read nor probed while
+ * the source waits, so the wait bound also bounds how much later than usual a dead connection is noticed.
  *
  * <p>Used by the listener thread only; not thread-safe.
  */
