@@ -83,8 +83,8 @@ public interface SourceContext {
 
     /**
      * Counts an event the source discarded without handing it over, and why. Only for sources whose guarantee is
-     * {@link io.pgbridge.DeliveryGuarantee#AT_MOST_ONCE}: the NOTIFY source drops notifications while the pipeline
-     * is full rather than stop reading (PostgreSQL's notification queue must keep draining).
+     * {@link io.pgbridge.DeliveryGuarantee#AT_MOST_ONCE}: the NOTIFY source drops notifications when the pipeline
+     * stays full longer than it may stop reading (PostgreSQL's notification queue must keep draining).
      */
     void dropped(Event event, String reason);
 

@@ -50,6 +50,8 @@ public final class OptionsBinder {
         bound.duration(NotifySettings.PROBE_INTERVAL, b::probeInterval);
         bound.duration(NotifySettings.PROBE_TIMEOUT, b::probeTimeout);
         bound.duration(NotifySettings.RECONNECT_MAX_BACKOFF, b::reconnectMaxBackoff);
+        bound.duration(NotifySettings.MAX_WAIT, b::maxWait);
+        bound.integer(NotifySettings.MAX_QUEUE_USAGE, v -> b.maxQueueUsagePercent((int) v));
         return b;
     }
 

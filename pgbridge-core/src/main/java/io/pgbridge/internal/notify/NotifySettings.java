@@ -34,9 +34,29 @@ public final class NotifySettings {
             NotifyOptions.DEFAULT_RECONNECT_MAX_BACKOFF.toMillis(),
             250,
             600_000);
+    public static final Setting MAX_WAIT = Setting.durationMs(
+            "notify.max-wait-ms",
+            "How long the source waits for room while the pipeline refuses notifications in a row, before it drops"
+                    + " them (0: drop at once); meanwhile they wait in PostgreSQL's notification queue",
+            NotifyOptions.DEFAULT_MAX_WAIT.toMillis(),
+            0,
+            60_000);
+    public static final Setting MAX_QUEUE_USAGE = Setting.integer(
+            "notify.max-queue-usage-percent",
+            "The source waits for room in the pipeline only while PostgreSQL's notification queue is less full than"
+                    + " this (pg_notification_queue_usage(), in percent)",
+            NotifyOptions.DEFAULT_MAX_QUEUE_USAGE_PERCENT,
+            1,
+            50);
 
-    public static final List<Setting> ALL =
-            List.of(ROUTING_KEY_FROM_PAYLOAD, POLL_INTERVAL, PROBE_INTERVAL, PROBE_TIMEOUT, RECONNECT_MAX_BACKOFF);
+    public static final List<Setting> ALL = List.of(
+            ROUTING_KEY_FROM_PAYLOAD,
+            POLL_INTERVAL,
+            PROBE_INTERVAL,
+            PROBE_TIMEOUT,
+            RECONNECT_MAX_BACKOFF,
+            MAX_WAIT,
+            MAX_QUEUE_USAGE);
 
     private NotifySettings() {}
 }

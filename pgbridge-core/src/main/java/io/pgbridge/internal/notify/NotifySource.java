@@ -37,9 +37,10 @@ import org.slf4j.LoggerFactory;
  * any failure reconnects with backoff, LISTENs again, and logs how long it was deaf, counted from the last
  * moment the connection was known alive (the last notification received or probe answered). The durable path is the outbox.
  *
- * <p>It never stops reading: PostgreSQL keeps every notification in one queue until each listening session read it,
- * and once that queue is full other sessions' {@code NOTIFY} fails at commit. So while the pipeline is full (sinks
- * behind or down) notifications are dropped and counted ({@code stats()}, a WARN line), not left in the server's queue.
+ * <p>It stops reading only for a bounded time: PostgreSQL keeps every notification in one queue until each listening
+ * session read it, and once that queue is full other sessions' {@code NOTIFY} fails at commit. While the pipeline is
+ * full it waits for room as {@link WaitOrDrop} rules (briefly, and only while that queue has plenty of room), and
+ * otherwise drops notifications and counts them ({@code stats()}, a WARN line).
  */
 final class NotifySource implements EventSource {
     private static final Logger log = LoggerFactory.getLogger(NotifySource.class);
@@ -53,6 +54,9 @@ final class NotifySource implements EventSource {
     private final long probeIntervalNanos;
     private final int socketTimeoutSeconds;
     private final Backoff reconnectBackoff;
+    private final WaitOrDrop waitOrDrop;
+    private final QueueUsage queueUsage;
+    private final String dropReason;
 
     private volatile boolean running;
     private volatile Connection connection;
@@ -68,6 +72,13 @@ final class NotifySource implements EventSource {
         this.probeIntervalNanos = options.probeInterval().toNanos();
         this.socketTimeoutSeconds = (int) Math.max(1, (options.probeTimeout().toMillis() + pollMillis + 999) / 1000);
         this.reconnectBackoff = new Backoff(Duration.ofMillis(250), options.reconnectMaxBackoff());
+        this.waitOrDrop = new WaitOrDrop(options.maxWait(), options.maxQueueUsagePercent() / 100.0, System::nanoTime);
+        this.queueUsage = new QueueUsage(postgres, socketTimeoutSeconds);
+        this.dropReason = "the pipeline (sinks behind or down) refused notifications for "
+                + options.maxWait().toMillis() + " ms in a row (" + NotifySettings.MAX_WAIT.key()
+                + "), or PostgreSQL's notification queue is at least " + options.maxQueueUsagePercent() + "% full ("
+                + NotifySettings.MAX_QUEUE_USAGE.key() + ") or its usage cannot be measured; NOTIFY is at most once:"
+                + " notifications are dropped rather than left to fill PostgreSQL's notification queue";
     }
 
     @Override
@@ -137,8 +148,12 @@ final class NotifySource implements EventSource {
                 if (notifications != null && notifications.length > 0) {
                     lastTraffic = System.nanoTime();
                     lastAlive = Instant.now();
-                    for (PGNotification n : notifications) {
-                        handOver(toEvent(n));
+                    try {
+                        for (PGNotification n : notifications) {
+                            handOver(toEvent(n));
+                        }
+                    } finally {
+                        context.flush();
                     }
                 } else if (System.nanoTime() - lastTraffic > probeIntervalNanos) {
                     probe();
@@ -157,15 +172,17 @@ final class NotifySource implements EventSource {
             }
         }
         closeQuietly(connection);
+        queueUsage.close();
     }
 
-    /** Hands over at once or drops: waiting for room would leave notifications in PostgreSQL's queue. */
+    /**
+     * Hands over, waiting for room while {@link WaitOrDrop} allows, or drops. Deferred: the batch read goes to the
+     * sinks at the {@link SourceContext#flush()} after it, or as soon as the pipeline has to wait.
+     */
     private void handOver(Event event) throws InterruptedException {
-        if (!context.publish(event, Duration.ZERO)) {
-            context.dropped(
-                    event,
-                    "the pipeline is full (sinks behind or down), and NOTIFY is at most once: notifications are dropped"
-                            + " rather than left in PostgreSQL's notification queue");
+        if (!waitOrDrop.handOver(
+                timeout -> context.publishDeferred(event, Duration.ofNanos(timeout)), queueUsage::current)) {
+            context.dropped(event, dropReason);
         }
     }
 

@@ -325,12 +325,20 @@ public class PgBridgeProperties implements Validator {
         /** Longest wait between reconnection attempts, 250 ms to 10 min; default 10 s. */
         private Duration reconnectMaxBackoff;
 
+        /** How long the source waits for room while the pipeline refuses notifications, 0 to 1 min; default 1 s. */
+        private Duration maxWait;
+
+        /** The source waits for room only while PostgreSQL's notification queue is less full, 1 to 50; default 10. */
+        private Integer maxQueueUsagePercent;
+
         void applyTo(NotifyOptions.Builder b, Options.Reporter r) {
             Options.set(r, "routing-key-from-payload", routingKeyFromPayload, b::routingKeyFromPayload);
             Options.set(r, "poll-interval", pollInterval, b::pollInterval);
             Options.set(r, "probe-interval", probeInterval, b::probeInterval);
             Options.set(r, "probe-timeout", probeTimeout, b::probeTimeout);
             Options.set(r, "reconnect-max-backoff", reconnectMaxBackoff, b::reconnectMaxBackoff);
+            Options.set(r, "max-wait", maxWait, b::maxWait);
+            Options.set(r, "max-queue-usage-percent", maxQueueUsagePercent, b::maxQueueUsagePercent);
         }
 
         public Boolean getRoutingKeyFromPayload() {
@@ -371,6 +379,22 @@ public class PgBridgeProperties implements Validator {
 
         public void setReconnectMaxBackoff(Duration reconnectMaxBackoff) {
             this.reconnectMaxBackoff = reconnectMaxBackoff;
+        }
+
+        public Duration getMaxWait() {
+            return maxWait;
+        }
+
+        public void setMaxWait(Duration maxWait) {
+            this.maxWait = maxWait;
+        }
+
+        public Integer getMaxQueueUsagePercent() {
+            return maxQueueUsagePercent;
+        }
+
+        public void setMaxQueueUsagePercent(Integer maxQueueUsagePercent) {
+            this.maxQueueUsagePercent = maxQueueUsagePercent;
         }
     }
 

@@ -1,0 +1,49 @@
+package io.pgbridge.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+
+class IdsTest {
+
+    @Test
+    void idsAreVersion7UuidsInCreationOrder() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            ids.add(Ids.timeOrdered());
+        }
+        for (String id : ids) {
+            UUID uuid = UUID.fromString(id);
+            assertThat(uuid.version()).as("version of %s", id).isEqualTo(7);
+            assertThat(uuid.variant()).as("variant of %s", id).isEqualTo(2);
+        }
+        assertThat(ids).as("sorted as created, each once").isSorted().doesNotHaveDuplicates();
+        assertThat(ids.stream().map(id -> id.substring(19)).distinct().count())
+                .as("the random part differs from id to id")
+                .isEqualTo(ids.size());
+    }
+
+    @Test
+    void threadsMakeDistinctIds() throws InterruptedException {
+        Set<String> ids = ConcurrentHashMap.newKeySet();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread thread = new Thread(() -> {
+                for (int i = 0; i < 2_000; i++) {
+                    ids.add(Ids.timeOrdered());
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(ids).hasSize(8_000);
+    }
+}
