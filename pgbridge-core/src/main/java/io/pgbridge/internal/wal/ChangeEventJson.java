@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.internal.replication.Relation;
+import io.pgbridge.internal.replication.TimestampText;
 import io.pgbridge.internal.replication.TupleData;
 import io.pgbridge.internal.replication.ValueWriter;
 import java.io.IOException;
@@ -15,7 +17,6 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import org.postgresql.replication.LogSequenceNumber;
 
 /**
  * Writes the JSON payload of a WAL change event. One object per row change:
@@ -191,9 +192,7 @@ final class ChangeEventJson {
         try {
             JsonGenerator g = start();
             g.writeStringField("op", "message");
-            g.writeStringField(
-                    "lsn",
-                    LogSequenceNumber.valueOf(txn != null ? txn.commitLsn : lsn).asString());
+            g.writeStringField("lsn", LsnText.of(txn != null ? txn.commitLsn : lsn));
             if (txn != null) {
                 g.writeNumberField("xid", txn.xid);
                 g.writeFieldName(COMMIT_TIME);
@@ -354,15 +353,14 @@ final class ChangeEventJson {
 
         SerializedString commitTimeText() {
             if (commitTimeText == null) {
-                commitTimeText = new SerializedString(commitTime.toString());
+                commitTimeText = new SerializedString(TimestampText.utc(commitTime));
             }
             return commitTimeText;
         }
 
         SerializedString lsnText() {
             if (lsnText == null) {
-                lsnText = new SerializedString(
-                        LogSequenceNumber.valueOf(commitLsn).asString());
+                lsnText = new SerializedString(LsnText.of(commitLsn));
             }
             return lsnText;
         }

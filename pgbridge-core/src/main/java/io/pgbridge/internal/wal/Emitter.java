@@ -2,12 +2,12 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.Event;
 import io.pgbridge.internal.replication.FlushTracker;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.spi.SourceContext;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.function.BooleanSupplier;
-import org.postgresql.replication.LogSequenceNumber;
 
 /**
  * Turns decoded changes into events: numbers them within their transaction, skips what was handed over already (the
@@ -93,7 +93,7 @@ public final class Emitter {
 
     private Event.Builder change(String channel, byte[] payload, Instant commitTime) {
         if (positionText == null) {
-            positionText = LogSequenceNumber.valueOf(position).asString() + ':';
+            positionText = LsnText.of(position) + ':';
         }
         return Event.builder()
                 .id(positionText + (ordinal - 1))
