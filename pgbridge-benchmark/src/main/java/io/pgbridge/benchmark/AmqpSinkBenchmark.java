@@ -6,9 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -94,7 +92,8 @@ public final class AmqpSinkBenchmark {
             throws Exception {
         return switch (loop) {
             case "bare" -> bare(factory, queue, events, window);
-            case "sink" -> sink(amqp, queue, events, batch);
+            case "sink" ->
+                SyntheticBridge.sinkEventsPerSecond(WalBenchmarkRun.amqpSink(amqp), Target.queue(queue), events, batch);
             case "bridge" -> bridge(amqp, queue, events, batch);
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         };
@@ -141,27 +140,6 @@ public final class AmqpSinkBenchmark {
                 .messageId(e.id())
                 .headers(Map.of("pgbridge-source", e.source(), "pgbridge-channel", e.channel()))
                 .build();
-    }
-
-    private static double sink(String amqp, String queue, int events, int batch) throws Exception {
-        Target target = Target.queue(queue);
-        try (Sink sink = WalBenchmarkRun.amqpSink(amqp)) {
-            sink.start();
-            long start = System.nanoTime();
-            for (int sent = 0; sent < events; ) {
-                int n = Math.min(batch, events - sent);
-                List<Event> chunk = new ArrayList<>(n);
-                for (int i = sent; i < sent + n; i++) {
-                    chunk.add(SyntheticBridge.event(i));
-                }
-                PublishResult r = sink.publish(target, chunk);
-                if (r.isFailure()) {
-                    throw new IllegalStateException("sink: " + r);
-                }
-                sent += n;
-            }
-            return events / ((System.nanoTime() - start) / 1e9);
-        }
     }
 
     private static double bridge(String amqp, String queue, int events, int batch) throws Exception {

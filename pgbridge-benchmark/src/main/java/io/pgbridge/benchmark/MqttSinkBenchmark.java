@@ -7,12 +7,10 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.mqtt.MqttSinkProvider;
-import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -76,7 +74,7 @@ public final class MqttSinkBenchmark {
         int w = window;
         BenchmarkRounds.run(loops, rounds, events, (loop, count) -> switch (loop) {
             case "bare" -> bare(URI.create(uri), topic, count, w);
-            case "sink" -> sink(uri, topic, count, n);
+            case "sink" -> SyntheticBridge.sinkEventsPerSecond(sink(uri), Target.topic(topic), count, n);
             case "bridge" -> SyntheticBridge.eventsPerSecond("bench->topic:" + topic, sink(uri), count, n);
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         });
@@ -129,26 +127,5 @@ public final class MqttSinkBenchmark {
     private static Sink sink(String uri) {
         return new MqttSinkProvider()
                 .create(SinkConfig.of(uri, Settings.of(Map.of("mqtt.qos", "1")), Executors.defaultThreadFactory()));
-    }
-
-    private static double sink(String uri, String topic, int events, int batch) throws Exception {
-        Target target = Target.topic(topic);
-        try (Sink sink = sink(uri)) {
-            sink.start();
-            long start = System.nanoTime();
-            for (int sent = 0; sent < events; ) {
-                int n = Math.min(batch, events - sent);
-                List<Event> chunk = new ArrayList<>(n);
-                for (int i = sent; i < sent + n; i++) {
-                    chunk.add(SyntheticBridge.event(i));
-                }
-                PublishResult r = sink.publish(target, chunk);
-                if (r.isFailure()) {
-                    throw new IllegalStateException("sink: " + r);
-                }
-                sent += n;
-            }
-            return events / ((System.nanoTime() - start) / 1e9);
-        }
     }
 }

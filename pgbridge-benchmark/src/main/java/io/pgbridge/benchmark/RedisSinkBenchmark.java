@@ -17,7 +17,6 @@ import io.pgbridge.spi.SinkConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -126,7 +125,7 @@ public final class RedisSinkBenchmark {
             throws Exception {
         return switch (loop) {
             case "bare" -> bare(client, stream, events, window);
-            case "sink" -> sink(redis, stream, events, batch);
+            case "sink" -> SyntheticBridge.sinkEventsPerSecond(redisSink(redis), Target.stream(stream), events, batch);
             case "bridge" ->
                 SyntheticBridge.eventsPerSecond("bench->stream:" + stream, redisSink(redis), events, batch);
             case "bridge1" ->
@@ -173,27 +172,6 @@ public final class RedisSinkBenchmark {
         fields.put("content_type", utf8(e.contentType()));
         fields.put("payload", e.payload());
         return fields;
-    }
-
-    private static double sink(String redis, String stream, int events, int batch) throws Exception {
-        Target target = Target.stream(stream);
-        try (Sink sink = redisSink(redis)) {
-            sink.start();
-            long start = System.nanoTime();
-            for (int sent = 0; sent < events; ) {
-                int n = Math.min(batch, events - sent);
-                List<Event> chunk = new ArrayList<>(n);
-                for (int i = sent; i < sent + n; i++) {
-                    chunk.add(SyntheticBridge.event(i));
-                }
-                PublishResult r = sink.publish(target, chunk);
-                if (r.isFailure()) {
-                    throw new IllegalStateException("sink: " + r);
-                }
-                sent += n;
-            }
-            return events / ((System.nanoTime() - start) / 1e9);
-        }
     }
 
     private static Sink redisSink(String uri) {

@@ -2,10 +2,14 @@ package io.pgbridge.benchmark;
 
 import io.pgbridge.Event;
 import io.pgbridge.PgBridge;
+import io.pgbridge.Target;
 import io.pgbridge.spi.EventSource;
+import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -84,6 +88,34 @@ final class SyntheticBridge {
                 throw new IllegalStateException("bridge: last position not acknowledged");
             }
             return events / ((System.nanoTime() - startNanos[0]) / 1e9);
+        }
+    }
+
+    /**
+     * The sink alone, without a bridge: {@code publish} of batches of {@code batch} events ({@link #event}), one after
+     * another, to {@code target}.
+     *
+     * @param sink a sink not started yet; started and closed here
+     * @return events per second, from the first publish to the last one's return
+     * @throws IllegalStateException when a publish does not confirm its whole batch
+     */
+    static double sinkEventsPerSecond(Sink sink, Target target, int events, int batch) throws Exception {
+        try (sink) {
+            sink.start();
+            long start = System.nanoTime();
+            for (int sent = 0; sent < events; ) {
+                int n = Math.min(batch, events - sent);
+                List<Event> chunk = new ArrayList<>(n);
+                for (int i = sent; i < sent + n; i++) {
+                    chunk.add(event(i));
+                }
+                PublishResult r = sink.publish(target, chunk);
+                if (r.isFailure()) {
+                    throw new IllegalStateException("sink: " + r);
+                }
+                sent += n;
+            }
+            return events / ((System.nanoTime() - start) / 1e9);
         }
     }
 
