@@ -12,6 +12,7 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.support.NamedThreadFactory;
+import io.pgbridge.spi.support.PublishResults;
 import io.pgbridge.spi.support.Redaction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -213,11 +213,7 @@ public final class AmqpSink implements Sink {
     /** Publishes through {@link #publishAsync} and waits for its result. */
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
-        try {
-            return publishAsync(target, events).toCompletableFuture().get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a publish's result never completes exceptionally", e.getCause());
-        }
+        return PublishResults.await(publishAsync(target, events));
     }
 
     /**

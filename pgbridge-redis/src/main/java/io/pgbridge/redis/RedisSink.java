@@ -15,6 +15,7 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.support.NamedThreadFactory;
+import io.pgbridge.spi.support.PublishResults;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -172,11 +173,7 @@ public final class RedisSink implements Sink {
     /** Publishes through {@link #publishAsync} and waits for its result. */
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
-        try {
-            return publishAsync(target, events).toCompletableFuture().get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("a publish's result never completes exceptionally", e.getCause());
-        }
+        return PublishResults.await(publishAsync(target, events));
     }
 
     /**
