@@ -250,43 +250,68 @@ final class KafkaSink implements Sink {
                 return PublishResult.failed(0, e.getMessage(), e);
             }
         }
+        return send(p, topic, events, config.endpoint(), config.deliveryTimeout());
+    }
+
+    /**
+     * Sends {@code events} in order and waits for the broker's acknowledgements. The invariant: the result confirms
+     * exactly the leading events whose sends succeeded, never one that was not sent or not acknowledged.
+     *
+     * <p>Sending stops at the first send that failed at once (no metadata within {@code max.block.ms}: each further
+     * send would block as long) or that {@code send()} refused; a send acknowledged before the next one is made is
+     * the normal case on a fast broker, and sending goes on.
+     */
+    static PublishResult send(
+            Producer<byte[], byte[]> p, String topic, List<Event> events, String endpoint, Duration deliveryTimeout)
+            throws InterruptedException {
         List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
-        PublishResult sendFailure = null;
+        PublishResult refused = null;
         for (Event event : events) {
+            Future<RecordMetadata> send;
             try {
-                Future<RecordMetadata> send = p.send(record(topic, event));
-                sends.add(send);
-                if (send.isDone()) {
-                    // failed already (no metadata within max.block.ms): sending the rest would block as long each
-                    break;
-                }
+                send = p.send(record(topic, event));
             } catch (KafkaException | IllegalStateException e) {
-                // send() refuses at once: metadata not available within max.block.ms, or the producer is closed
-                sendFailure = failure(sends.size(), topic, e);
+                // metadata not available within max.block.ms, or the producer is closed
+                refused = failure(sends.size(), topic, endpoint, e);
+                break;
+            }
+            sends.add(send);
+            if (failedAtOnce(send)) {
                 break;
             }
         }
-        long deadline =
-                System.nanoTime() + config.deliveryTimeout().plus(CLOSE_WAIT).toNanos();
+        long deadline = System.nanoTime() + deliveryTimeout.plus(CLOSE_WAIT).toNanos();
         for (int i = 0; i < sends.size(); i++) {
             try {
                 sends.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
-                return failure(i, topic, e.getCause());
+                return failure(i, topic, endpoint, e.getCause());
             } catch (TimeoutException e) {
                 return PublishResult.failed(
                         i,
-                        "Kafka at " + config.endpoint() + " did not acknowledge within "
-                                + config.deliveryTimeout().toMillis() + " ms",
+                        "Kafka at " + endpoint + " did not acknowledge within " + deliveryTimeout.toMillis() + " ms",
                         e);
             }
         }
-        return sendFailure != null ? sendFailure : PublishResult.confirmed(events.size());
+        return refused != null ? refused : PublishResult.confirmed(sends.size());
+    }
+
+    /** Whether a send is already decided, and failed. */
+    private static boolean failedAtOnce(Future<RecordMetadata> send) throws InterruptedException {
+        if (!send.isDone()) {
+            return false;
+        }
+        try {
+            send.get();
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
     }
 
     /** A record too large for the broker can never be published: dead-lettered. Anything else is retried. */
-    private PublishResult failure(int confirmed, String topic, Throwable cause) {
-        String reason = "producing to topic '" + topic + "' on " + config.endpoint() + " failed: " + describe(cause);
+    private static PublishResult failure(int confirmed, String topic, String endpoint, Throwable cause) {
+        String reason = "producing to topic '" + topic + "' on " + endpoint + " failed: " + describe(cause);
         if (cause instanceof RecordTooLargeException || cause instanceof RecordBatchTooLargeException) {
             return PublishResult.rejected(confirmed, reason);
         }
