@@ -8,11 +8,20 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-/** The connected clients by channel. Thread-safe; {@link #broadcast} never blocks. */
+/**
+ * The connected clients by channel. Thread-safe; {@link #broadcast} never waits for a client, only for a
+ * {@link #stopAccepting} in progress.
+ */
 final class ChannelHub {
     private final Map<String, Set<Client>> byChannel = new ConcurrentHashMap<>();
     private final AtomicInteger connected = new AtomicInteger();
+    /** Broadcasts hold the read lock, {@link #stopAccepting} the write lock: none is half done when it returns. */
+    private final ReadWriteLock accepting = new ReentrantReadWriteLock();
+
+    private boolean stopped; // guarded by accepting
 
     void add(Client client) {
         if (byChannel
@@ -29,13 +38,41 @@ final class ChannelHub {
         }
     }
 
-    /** Queues the message for every client of {@code channel}. */
-    void broadcast(String channel, Client.Message message) {
-        Set<Client> clients = byChannel.get(channel);
-        if (clients != null) {
-            for (Client c : clients) {
-                c.offer(message);
+    /**
+     * Queues the messages, in order, for every client of {@code channel}.
+     *
+     * @return {@code false}, having queued none, once {@link #stopAccepting} began
+     */
+    boolean broadcast(String channel, List<Client.Message> messages) {
+        accepting.readLock().lock();
+        try {
+            if (stopped) {
+                return false;
             }
+            Set<Client> clients = byChannel.get(channel);
+            if (clients != null) {
+                for (Client.Message m : messages) {
+                    for (Client c : clients) {
+                        c.offer(m);
+                    }
+                }
+            }
+            return true;
+        } finally {
+            accepting.readLock().unlock();
+        }
+    }
+
+    /**
+     * Refuses every later {@link #broadcast}, and returns once none is in progress: from then on, {@link #drain}
+     * waits for every message a broadcast accepted.
+     */
+    void stopAccepting() {
+        accepting.writeLock().lock();
+        try {
+            stopped = true;
+        } finally {
+            accepting.writeLock().unlock();
         }
     }
 

@@ -102,8 +102,12 @@ final class EventServer {
         return connector.getLocalPort();
     }
 
-    /** Writes out what clients were queued (up to {@link #DRAIN_TIMEOUT}), disconnects them, stops. */
+    /**
+     * Refuses further events, writes out what clients were queued (up to {@link #DRAIN_TIMEOUT}), disconnects them,
+     * stops.
+     */
     void stop() {
+        hub.stopAccepting();
         try {
             hub.drain(DRAIN_TIMEOUT);
         } catch (InterruptedException e) {

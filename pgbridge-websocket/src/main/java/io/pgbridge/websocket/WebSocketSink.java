@@ -5,6 +5,7 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.support.NamedThreadFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -101,7 +102,13 @@ public final class WebSocketSink implements Sink {
                 config.basePath());
     }
 
-    /** Queues each event's payload for the clients of {@code target}'s channel; never blocks, always confirms. */
+    /**
+     * Queues each event's payload for the clients of {@code target}'s channel and confirms them all; never waits for
+     * a client. A publish that {@link #close()} overtakes confirms none: what it confirms, the clients connected then
+     * receive before the server stops (within {@link EventServer#DRAIN_TIMEOUT}).
+     *
+     * @throws IllegalStateException before {@link #start()} or after {@link #close()}
+     */
     @Override
     public PublishResult publish(Target target, List<Event> events) {
         synchronized (this) {
@@ -109,8 +116,12 @@ public final class WebSocketSink implements Sink {
                 throw new IllegalStateException("publish() before start() or after close()");
             }
         }
+        List<Client.Message> messages = new ArrayList<>(events.size());
         for (Event e : events) {
-            hub.broadcast(target.name(), new Client.Message(e.id(), e.payloadAsString()));
+            messages.add(new Client.Message(e.id(), e.payloadAsString()));
+        }
+        if (!hub.broadcast(target.name(), messages)) {
+            return PublishResult.failed(0, "the WebSocket sink is closing", null);
         }
         return PublishResult.confirmed(events.size());
     }
