@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One lettuce connection with any number of batches in flight (pipelining): {@link #publishAsync} writes a batch's
- * commands (flushed together: the connection does not flush each command) and returns at once, so batches reach Redis
- * in the order it was called, and Redis answers them in that order. Its invariant: <em>a batch's result confirms
+ * commands (flushed together: the connection does not flush each command; one caller at a time, see {@link #writing})
+ * and returns at once, so batches reach Redis whole, in the order it was called, and Redis answers them in that order. Its invariant: <em>a batch's result confirms
  * exactly the leading commands Redis answered with success before the batch was decided, and every batch still in
  * flight on a connection is decided before that connection is dropped</em>. A batch is decided once its replies came
  * (every command succeeded, or the first one that did not failed: an error reply such as {@code WRONGTYPE}, a refusal
@@ -62,6 +62,15 @@ final class PipelinedConnection {
     private final String endpoint;
     private final Duration timeout;
 
+    /**
+     * Held while a batch's commands are buffered and flushed, so that <em>every batch reaches Redis whole and after the
+     * batches of earlier calls</em>. Without it, lettuce's buffer is shared by every thread: {@code flushCommands}
+     * drains it under lettuce's lock but hands the drained commands to the channel after releasing it, so a thread that
+     * drained the head of another thread's batch could be overtaken by that thread flushing the tail (the chaos suite
+     * saw batches' tails added before their heads, two lanes publishing at once).
+     */
+    private final Object writing = new Object();
+
     private final Object lock = new Object();
     private final Set<Batch> pending = new LinkedHashSet<>(); // guarded by lock: batches not decided yet
     private boolean dropped; // guarded by lock
@@ -92,12 +101,14 @@ final class PipelinedConnection {
             List<T> items, String command, BiFunction<RedisAsyncCommands<String, byte[]>, T, RedisFuture<?>> write) {
         RedisAsyncCommands<String, byte[]> redis = connection.async();
         List<CompletableFuture<?>> replies = new ArrayList<>(items.size());
-        try {
-            for (T item : items) {
-                replies.add(write.apply(redis, item).toCompletableFuture());
+        synchronized (writing) {
+            try {
+                for (T item : items) {
+                    replies.add(write.apply(redis, item).toCompletableFuture());
+                }
+            } finally {
+                connection.flushCommands(); // the batch in one write
             }
-        } finally {
-            connection.flushCommands(); // the batch in one write, and whatever other threads buffered meanwhile
         }
         Batch batch = new Batch(replies, command);
         PublishResult decided;
