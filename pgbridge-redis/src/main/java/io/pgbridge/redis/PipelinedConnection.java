@@ -57,7 +57,11 @@ final class PipelinedConnection {
         }
     }
 
+    /** {@link #clientId()} when Redis did not tell. */
+    static final long NO_CLIENT_ID = 0; // Redis numbers clients from 1
+
     private final StatefulRedisConnection<String, byte[]> connection;
+    private final long clientId;
     private final Timer timer;
     private final String endpoint;
     private final Duration timeout;
@@ -76,13 +80,19 @@ final class PipelinedConnection {
     private boolean dropped; // guarded by lock
 
     /**
+     * @param clientId Redis's {@code CLIENT ID} of the connection, or {@link #NO_CLIENT_ID}
      * @param timer where batches time out, the client's (its threads come from the sink's thread factory)
      * @param endpoint Redis's endpoint without credentials, for messages
      * @param timeout how long a batch's replies may take, from the writing of its last command
      */
     PipelinedConnection(
-            StatefulRedisConnection<String, byte[]> connection, Timer timer, String endpoint, Duration timeout) {
+            StatefulRedisConnection<String, byte[]> connection,
+            long clientId,
+            Timer timer,
+            String endpoint,
+            Duration timeout) {
         this.connection = connection;
+        this.clientId = clientId;
         connection.setAutoFlushCommands(false); // publishAsync flushes each batch
         this.timer = timer;
         this.endpoint = endpoint;
@@ -210,6 +220,15 @@ final class PipelinedConnection {
         for (int i = 0; i < batches.size(); i++) {
             batches.get(i).result.complete(results.get(i));
         }
+    }
+
+    /**
+     * Redis's {@code CLIENT ID} of the connection when it was opened, or {@link #NO_CLIENT_ID}. Lettuce reconnects by
+     * itself after the connection closed, under another id this does not know: fencing such a connection kills a
+     * client that is gone already.
+     */
+    long clientId() {
+        return clientId;
     }
 
     /** Whether another batch may use this connection: it was not dropped. */

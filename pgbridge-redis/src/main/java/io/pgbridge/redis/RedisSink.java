@@ -1,9 +1,13 @@
 package io.pgbridge.redis;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -52,9 +56,10 @@ import org.slf4j.LoggerFactory;
  * commands and returns, so a route keeps several batches in flight (the pipeline's window) while Redis answers them
  * in order; a batch is decided once its replies are known, or fails {@code redis.command-timeout-ms} after it was
  * written, which also drops the connection (a reply lost on a frozen network path would leave every later command
- * waiting) and the next publish opens a new one. Commands are refused while the connection is down (no queueing), and
- * lettuce reconnects by itself with backoff; the pipeline retries what failed, so a stream may receive an entry twice
- * after a failure (at least once) and consumers deduplicate on {@code event_id}.
+ * waiting) and the next publish opens a new one, which first fences the dropped one ({@link #replace}). Commands are
+ * refused while the connection is down (no queueing), and lettuce reconnects by itself with backoff; the pipeline
+ * retries what failed, so a stream may receive an entry twice after a failure (at least once) and consumers
+ * deduplicate on {@code event_id}.
  *
  * <p>Thread-safe: one connection at a time, shared by all delivery threads. Its threads come from the sink's thread
  * factory.
@@ -192,7 +197,7 @@ public final class RedisSink implements Sink {
             }
             if (!connection.usable()) {
                 try {
-                    connection = connect();
+                    connection = replace(connection);
                     log.info("Redis sink connected again to {}", config.endpoint());
                 } catch (RuntimeException e) {
                     return CompletableFuture.completedFuture(PublishResult.failed(
@@ -216,8 +221,70 @@ public final class RedisSink implements Sink {
 
     /** A new connection, authenticated, its database selected. */
     private PipelinedConnection connect() {
-        return new PipelinedConnection(
-                client.connect(CODEC, config.redisUri()), resources.timer(), config.endpoint(), config.commandTimeout);
+        return connect(PipelinedConnection.NO_CLIENT_ID);
+    }
+
+    /**
+     * A new connection in place of {@code dropped} (dropped because a reply did not come), fenced: <em>once it is
+     * returned, Redis executes no command written on {@code dropped} any more</em> (unless Redis refused {@code CLIENT
+     * KILL} or {@code CLIENT ID} to the sink's user: see {@link #fence}). Without it, commands of {@code dropped} still
+     * on their way (a network path that froze and comes back) or held by Redis could be added after the ones written on
+     * the new connection, as late duplicates behind the events the route retried.
+     */
+    private PipelinedConnection replace(PipelinedConnection dropped) {
+        return connect(dropped.clientId());
+    }
+
+    /** A new connection; before it is returned, the client {@code fenced} is killed, unless it is {@code NO_CLIENT_ID}. */
+    private PipelinedConnection connect(long fenced) {
+        StatefulRedisConnection<String, byte[]> c = client.connect(CODEC, config.redisUri());
+        try {
+            RedisCommands<String, byte[]> redis = c.sync(); // each command within redis.command-timeout-ms
+            if (fenced != PipelinedConnection.NO_CLIENT_ID) {
+                fence(redis, fenced);
+            }
+            return new PipelinedConnection(
+                    c, clientId(redis), resources.timer(), config.endpoint(), config.commandTimeout);
+        } catch (RuntimeException e) {
+            c.closeAsync();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code CLIENT KILL ID id}: once Redis replied, no further command of that client runs. Redis frees the client at
+     * once, or (a client it is busy with) marks it to be closed as soon as possible, and it parses no more input of a
+     * client so marked (networking.c: {@code processInputBuffer} stops at {@code CLIENT_CLOSE_ASAP}); it never kills a
+     * client in the middle of a command (redis.io, CLIENT KILL). A reply of 0 (the client is gone already) fences as
+     * well. An error reply ({@code NOPERM}: the user may not run it; the command renamed away) leaves the old client
+     * alone, with a warning; a timeout or a lost connection fails, so that the next publish fences again.
+     */
+    private void fence(RedisCommands<String, byte[]> redis, long id) {
+        try {
+            redis.clientKill(KillArgs.Builder.id(id));
+        } catch (RedisCommandExecutionException e) {
+            log.warn(
+                    "Redis {} refused CLIENT KILL ID {} ({}): commands of the connection dropped before may still be"
+                            + " added after the ones of the new connection, as late duplicates; allow the sink's user"
+                            + " +client|kill to fence them",
+                    config.endpoint(),
+                    id,
+                    e.getMessage());
+        }
+    }
+
+    /** {@code CLIENT ID} of a new connection, or {@code NO_CLIENT_ID} (with a warning) when Redis refused it. */
+    private long clientId(RedisCommands<String, byte[]> redis) {
+        try {
+            return redis.clientId();
+        } catch (RedisCommandExecutionException e) {
+            log.warn(
+                    "Redis {} refused CLIENT ID ({}): a connection dropped later cannot be fenced; allow the sink's"
+                            + " user +client|id",
+                    config.endpoint(),
+                    e.getMessage());
+            return PipelinedConnection.NO_CLIENT_ID;
+        }
     }
 
     private XAddArgs xaddArgs() {
