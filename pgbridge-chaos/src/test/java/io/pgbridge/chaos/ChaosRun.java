@@ -151,6 +151,9 @@ final class ChaosRun {
                         + (workload.slot() == null ? "" : "; slot holds " + held + " bytes after the quiet period")
                         + "; the broker dropped " + brokerDropped);
                 record(scenario, seed, report, held);
+                if (report.orderViolations() > 0) {
+                    dumpDeliveries(scenario, seed, deliveries);
+                }
                 assertThat(bridges.unexpectedExits())
                         .as("bridges that stopped by themselves")
                         .isEmpty();
@@ -263,6 +266,26 @@ final class ChaosRun {
                 ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    /**
+     * After an order violation: every route's deliveries in arrival order (row id, event id, arrival time in ms), one
+     * file per route in {@code target/chaos-reports}, to tell a reordering from a retry.
+     */
+    private static void dumpDeliveries(Scenario scenario, long seed, Deliveries deliveries) throws IOException {
+        Path dir = Files.createDirectories(Path.of("target", "chaos-reports"));
+        for (int r = 0; r < deliveries.routes(); r++) {
+            StringBuilder sb = new StringBuilder();
+            for (Deliveries.Delivery d : deliveries.of(r)) {
+                sb.append(d.id())
+                        .append('\t')
+                        .append(d.eventId())
+                        .append('\t')
+                        .append(d.atMillis())
+                        .append('\n');
+            }
+            Files.writeString(dir.resolve(scenario.test() + "-" + seed + "-route" + r + ".tsv"), sb.toString());
         }
     }
 

@@ -1,12 +1,13 @@
 package io.pgbridge.redis;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -18,13 +19,15 @@ import io.pgbridge.Target;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.support.NamedThreadFactory;
+import io.pgbridge.spi.support.PublishResults;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -49,12 +52,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An event counts as confirmed once Redis replied to its command. That is as durable as the server's persistence
  * (AOF {@code appendonly yes} with {@code appendfsync}; off by default) and replication (asynchronous: a failover
- * can lose acknowledged writes). A batch is pipelined: every command is sent, then the replies are awaited in order,
- * up to {@code redis.command-timeout-ms} in all. Commands are refused while the connection is down (no queueing), and
- * lettuce reconnects by itself with backoff; the pipeline retries what failed, so a stream may receive an entry twice
- * after a failure (at least once) and consumers deduplicate on {@code event_id}.
+ * can lose acknowledged writes). Batches are pipelined on one connection: {@link #publishAsync} writes a batch's
+ * commands and returns, so a route keeps several batches in flight (the pipeline's window) while Redis answers them
+ * in order; a batch is decided once its replies are known, or fails {@code redis.command-timeout-ms} after it was
+ * written, which also drops the connection (a reply lost on a frozen network path would leave every later command
+ * waiting) and the next publish opens a new one, which first fences the dropped one ({@link #replace}). Commands are
+ * refused while the connection is down (no queueing), and lettuce reconnects by itself with backoff; the pipeline
+ * retries what failed, so a stream may receive an entry twice after a failure (at least once) and consumers
+ * deduplicate on {@code event_id}.
  *
- * <p>Thread-safe: one connection, shared by all delivery threads. Its threads come from the sink's thread factory.
+ * <p>Thread-safe: one connection at a time, shared by all delivery threads. Its threads come from the sink's thread
+ * factory.
  */
 public final class RedisSink implements Sink {
     private static final Logger log = LoggerFactory.getLogger(RedisSink.class);
@@ -65,7 +73,7 @@ public final class RedisSink implements Sink {
     private final Object lock = new Object();
     private ClientResources resources;
     private RedisClient client;
-    private StatefulRedisConnection<String, byte[]> connection;
+    private PipelinedConnection connection;
     private boolean closed;
 
     /** A sink for {@code PgBridge.Builder.sink(...)}, its threads daemon threads named {@code pgbridge-redis-<n>}. */
@@ -117,7 +125,7 @@ public final class RedisSink implements Sink {
                     .build());
         }
         try {
-            StatefulRedisConnection<String, byte[]> c = connectAtStart();
+            PipelinedConnection c = connectAtStart();
             synchronized (lock) {
                 connection = c;
             }
@@ -136,15 +144,15 @@ public final class RedisSink implements Sink {
      * WRONGPASS} for a wrong user or password) is lost; with a plain Lettuce client on this machine 2 in 1,000
      * connections with a wrong user failed so.
      */
-    private StatefulRedisConnection<String, byte[]> connectAtStart() {
+    private PipelinedConnection connectAtStart() {
         try {
-            return client.connect(CODEC, config.redisUri());
+            return connect();
         } catch (RuntimeException e) {
             if (!rootMessage(e).contains("Connection closed prematurely")) {
                 throw e;
             }
             log.debug("Redis closed the connection during the handshake; trying once more for its reason", e);
-            return client.connect(CODEC, config.redisUri());
+            return connect();
         }
     }
 
@@ -167,72 +175,116 @@ public final class RedisSink implements Sink {
         return Existence.CANNOT_CHECK;
     }
 
+    /** Publishes through {@link #publishAsync} and waits for its result. */
     @Override
     public PublishResult publish(Target target, List<Event> events) throws InterruptedException {
-        StatefulRedisConnection<String, byte[]> current;
+        return PublishResults.await(publishAsync(target, events));
+    }
+
+    /**
+     * Writes one command per event on the sink's connection, after those of earlier calls, and returns at once; the
+     * result completes once the confirmed prefix is known, at the latest {@code redis.command-timeout-ms} after the
+     * commands were written (see {@link PipelinedConnection}). Opens a new connection first when the last one was
+     * dropped after a reply did not come; the result is a failure confirming nothing when that fails.
+     */
+    @Override
+    public CompletionStage<PublishResult> publishAsync(Target target, List<Event> events) {
+        PipelinedConnection current;
         synchronized (lock) {
             if (client == null || closed) {
-                return PublishResult.failed(0, "the Redis sink is " + (closed ? "closed" : "not started"), null);
+                return CompletableFuture.completedFuture(
+                        PublishResult.failed(0, "the Redis sink is " + (closed ? "closed" : "not started"), null));
             }
-            if (connection == null) { // dropped after a reply did not come
+            if (!connection.usable()) {
                 try {
-                    connection = client.connect(CODEC, config.redisUri());
+                    connection = replace(connection);
                     log.info("Redis sink connected again to {}", config.endpoint());
                 } catch (RuntimeException e) {
-                    return PublishResult.failed(
-                            0, "cannot connect to Redis " + config.endpoint() + ": " + rootMessage(e), e);
+                    return CompletableFuture.completedFuture(PublishResult.failed(
+                            0, "cannot connect to Redis " + config.endpoint() + ": " + rootMessage(e), e));
                 }
             }
             current = connection;
         }
-        RedisAsyncCommands<String, byte[]> redis = current.async();
-        boolean stream = target.kind().equals("stream");
-        List<RedisFuture<?>> replies = new ArrayList<>(events.size());
-        for (Event event : events) {
-            replies.add(
-                    stream
-                            ? redis.xadd(target.name(), xaddArgs(), fields(event))
-                            : redis.publish(target.name(), event.payload()));
+        if (target.kind().equals("stream")) {
+            XAddArgs args = xaddArgs();
+            return current.publishAsync(
+                    events,
+                    "XADD to stream '" + target.name() + "'",
+                    (redis, event) -> redis.xadd(target.name(), args, fields(event)));
         }
-        long deadline = System.nanoTime() + config.commandTimeout.toNanos();
-        for (int i = 0; i < replies.size(); i++) {
-            try {
-                replies.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
-                drop(current);
-                return PublishResult.failed(
-                        i,
-                        "Redis " + config.endpoint() + " did not reply within " + config.commandTimeout.toMillis()
-                                + " ms",
-                        e);
-            } catch (ExecutionException e) {
-                return PublishResult.failed(
-                        i,
-                        (stream ? "XADD to stream '" : "PUBLISH to channel '") + target.name() + "' on "
-                                + config.endpoint() + " failed: " + e.getCause().getMessage(),
-                        e.getCause());
-            }
-        }
-        return PublishResult.confirmed(events.size());
+        return current.publishAsync(
+                events,
+                "PUBLISH to channel '" + target.name() + "'",
+                (redis, event) -> redis.publish(target.name(), event.payload()));
+    }
+
+    /** A new connection, authenticated, its database selected. */
+    private PipelinedConnection connect() {
+        return connect(PipelinedConnection.NO_CLIENT_ID);
     }
 
     /**
-     * Drops a connection on which a reply did not come in time; the next publish opens a new one. Redis answers in
-     * order and Lettuce matches replies to commands in order, so once a reply is lost (a frozen network path that
-     * dropped bytes) every later command on that connection would wait for ever.
+     * A new connection in place of {@code dropped} (dropped because a reply did not come), fenced: <em>once it is
+     * returned, Redis executes no command written on {@code dropped} any more</em> (unless Redis refused {@code CLIENT
+     * KILL} or {@code CLIENT ID} to the sink's user: see {@link #fence}). Without it, commands of {@code dropped} still
+     * on their way (a network path that froze and comes back) or held by Redis could be added after the ones written on
+     * the new connection, as late duplicates behind the events the route retried.
      */
-    private void drop(StatefulRedisConnection<String, byte[]> stale) {
-        synchronized (lock) {
-            if (connection != stale) {
-                return; // another delivery thread dropped it already
+    private PipelinedConnection replace(PipelinedConnection dropped) {
+        return connect(dropped.clientId());
+    }
+
+    /** A new connection; before it is returned, the client {@code fenced} is killed, unless it is {@code NO_CLIENT_ID}. */
+    private PipelinedConnection connect(long fenced) {
+        StatefulRedisConnection<String, byte[]> c = client.connect(CODEC, config.redisUri());
+        try {
+            RedisCommands<String, byte[]> redis = c.sync(); // each command within redis.command-timeout-ms
+            if (fenced != PipelinedConnection.NO_CLIENT_ID) {
+                fence(redis, fenced);
             }
-            connection = null;
+            return new PipelinedConnection(
+                    c, clientId(redis), resources.timer(), config.endpoint(), config.commandTimeout);
+        } catch (RuntimeException e) {
+            c.closeAsync();
+            throw e;
         }
-        log.warn(
-                "Redis {} did not reply within {} ms: dropping its connection, a new one is opened for the next publish",
-                config.endpoint(),
-                config.commandTimeout.toMillis());
-        stale.closeAsync();
+    }
+
+    /**
+     * {@code CLIENT KILL ID id}: once Redis replied, no further command of that client runs. Redis frees the client at
+     * once, or (a client it is busy with) marks it to be closed as soon as possible, and it parses no more input of a
+     * client so marked (networking.c: {@code processInputBuffer} stops at {@code CLIENT_CLOSE_ASAP}); it never kills a
+     * client in the middle of a command (redis.io, CLIENT KILL). A reply of 0 (the client is gone already) fences as
+     * well. An error reply ({@code NOPERM}: the user may not run it; the command renamed away) leaves the old client
+     * alone, with a warning; a timeout or a lost connection fails, so that the next publish fences again.
+     */
+    private void fence(RedisCommands<String, byte[]> redis, long id) {
+        try {
+            redis.clientKill(KillArgs.Builder.id(id));
+        } catch (RedisCommandExecutionException e) {
+            log.warn(
+                    "Redis {} refused CLIENT KILL ID {} ({}): commands of the connection dropped before may still be"
+                            + " added after the ones of the new connection, as late duplicates; allow the sink's user"
+                            + " +client|kill to fence them",
+                    config.endpoint(),
+                    id,
+                    e.getMessage());
+        }
+    }
+
+    /** {@code CLIENT ID} of a new connection, or {@code NO_CLIENT_ID} (with a warning) when Redis refused it. */
+    private long clientId(RedisCommands<String, byte[]> redis) {
+        try {
+            return redis.clientId();
+        } catch (RedisCommandExecutionException e) {
+            log.warn(
+                    "Redis {} refused CLIENT ID ({}): a connection dropped later cannot be fenced; allow the sink's"
+                            + " user +client|id",
+                    config.endpoint(),
+                    e.getMessage());
+            return PipelinedConnection.NO_CLIENT_ID;
+        }
     }
 
     private XAddArgs xaddArgs() {
@@ -262,12 +314,12 @@ public final class RedisSink implements Sink {
     }
 
     /**
-     * Closes the connection (replies already received are not affected) and the client's threads. Idempotent;
-     * failures are logged.
+     * Closes the connection and the client's threads; batches still in flight fail with what was confirmed by then.
+     * Idempotent; failures are logged.
      */
     @Override
     public void close() {
-        StatefulRedisConnection<String, byte[]> c;
+        PipelinedConnection c;
         RedisClient rc;
         ClientResources res;
         synchronized (lock) {

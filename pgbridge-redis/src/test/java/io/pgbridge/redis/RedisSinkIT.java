@@ -8,6 +8,7 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -18,6 +19,7 @@ import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.Target;
 import io.pgbridge.sinktck.FrozenPath;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
+import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.testkit.TestServices;
 import java.net.URI;
@@ -28,7 +30,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +96,116 @@ class RedisSinkIT {
                     "stream:" + stream,
                     Map.of("PGBRIDGE_REDIS_COMMAND_TIMEOUT_MS", "1000"),
                     receiver);
+        }
+    }
+
+    @Test
+    void severalBatchesAreInFlightAtOnceAndAddedInOrder() throws Exception {
+        String stream = newStream();
+        List<List<Event>> batches = List.of(events("a", 100), events("b", 100), events("c", 100));
+        try (Sink sink = sink(Map.of("redis.command-timeout-ms", "20000"))) {
+            sink.start();
+            List<CompletableFuture<PublishResult>> results = new ArrayList<>();
+            try (PausedWrites paused = new PausedWrites(redis, Duration.ofSeconds(30))) {
+                for (List<Event> batch : batches) {
+                    results.add(sink.publishAsync(Target.stream(stream), batch).toCompletableFuture());
+                }
+                assertThat(results)
+                        .as("three batches written, none answered while Redis holds their commands")
+                        .noneMatch(CompletableFuture::isDone);
+                assertThat(redis.sync().xlen(stream)).as("entries while paused").isZero();
+            }
+
+            for (CompletableFuture<PublishResult> result : results) {
+                assertThat(result.get(20, TimeUnit.SECONDS).confirmed()).isEqualTo(100);
+            }
+        }
+        assertThat(eventIds(stream))
+                .as("entries, in publishing order")
+                .containsExactlyElementsOf(
+                        batches.stream().flatMap(List::stream).map(Event::id).toList());
+    }
+
+    /**
+     * Redis adds 140 more entries to a stream whose last ID is 2^64-1 - 140 (the 141st {@code XADD} is refused: "The
+     * stream has exhausted the last possible ID"), so of three pipelined batches of 100 the middle one fails at its
+     * 41st event.
+     */
+    @Test
+    void anErrorInTheMiddleBatchConfirmsExactlyTheEventsBeforeIt() throws Exception {
+        String stream = newStream();
+        String max = Long.toUnsignedString(-1L);
+        redis.sync().xadd(stream, new XAddArgs().id(max + "-" + Long.toUnsignedString(-1L - 140)), "seed", "1");
+        List<List<Event>> batches = List.of(events("a", 100), events("b", 100), events("c", 100));
+        List<PublishResult> results = new ArrayList<>();
+        try (Sink sink = sink(Map.of("redis.command-timeout-ms", "20000"))) {
+            sink.start();
+            List<CompletableFuture<PublishResult>> stages = new ArrayList<>();
+            try (PausedWrites paused = new PausedWrites(redis, Duration.ofSeconds(30))) {
+                for (List<Event> batch : batches) {
+                    stages.add(sink.publishAsync(Target.stream(stream), batch).toCompletableFuture());
+                }
+            }
+            for (CompletableFuture<PublishResult> stage : stages) {
+                results.add(stage.get(20, TimeUnit.SECONDS));
+            }
+        }
+
+        assertThat(results.get(0).confirmed()).as("first batch: confirmed").isEqualTo(100);
+        assertThat(results.get(0).isFailure()).as("first batch failed").isFalse();
+        assertThat(results.get(1).confirmed()).as("middle batch: confirmed").isEqualTo(40);
+        assertThat(results.get(1).isFailure()).as("middle batch failed").isTrue();
+        assertThat(results.get(1).reason())
+                .as("middle batch: reason")
+                .contains("XADD to stream '" + stream + "'")
+                .contains("exhausted the last possible ID");
+        assertThat(results.get(2).confirmed()).as("last batch: confirmed").isZero();
+        assertThat(results.get(2).isFailure()).as("last batch failed").isTrue();
+        List<String> ids = eventIds(stream);
+        assertThat(ids.subList(1, ids.size()))
+                .as("entries after the seed")
+                .containsExactlyElementsOf(Stream.concat(
+                                batches.get(0).stream(), batches.get(1).stream().limit(40))
+                        .map(Event::id)
+                        .toList());
+    }
+
+    /**
+     * Replies that do not come within the command timeout fail every batch in flight, with nothing confirmed, and drop
+     * the connection: the next publish goes through a new one.
+     */
+    @Test
+    void batchesWithoutRepliesInTimeFailAndTheNextPublishUsesANewConnection() throws Exception {
+        String stream = newStream();
+        try (Sink sink = sink(Map.of("redis.command-timeout-ms", "1000"))) {
+            sink.start();
+            assertThat(sink.publish(Target.stream(stream), events("before", 1)).confirmed())
+                    .isEqualTo(1);
+            Set<String> before = sinkConnections();
+            assertThat(before)
+                    .as("the sink's connection in %s", redis.sync().clientList())
+                    .isNotEmpty();
+            List<CompletableFuture<PublishResult>> results = new ArrayList<>();
+            try (PausedWrites paused = new PausedWrites(redis, Duration.ofSeconds(30))) {
+                results.add(sink.publishAsync(Target.stream(stream), events("a", 50))
+                        .toCompletableFuture());
+                results.add(sink.publishAsync(Target.stream(stream), events("b", 50))
+                        .toCompletableFuture());
+                for (CompletableFuture<PublishResult> result : results) {
+                    PublishResult r = result.get(10, TimeUnit.SECONDS);
+                    assertThat(r.confirmed()).as("confirmed of %s", r).isZero();
+                    assertThat(r.reason()).as("reason").contains("did not reply within 1000 ms");
+                }
+            }
+
+            PublishResult after = sink.publish(Target.stream(stream), events("after", 1));
+            assertThat(after.isFailure())
+                    .as("the next publish failed: %s", after)
+                    .isFalse();
+            await().atMost(WAIT).untilAsserted(() -> assertThat(sinkConnections())
+                    .as("the sink's connections: the one without replies is closed")
+                    .doesNotContainAnyElementsOf(before)
+                    .isNotEmpty());
         }
     }
 
@@ -191,6 +308,35 @@ class RedisSinkIT {
                 .hasMessageContaining("nouser")
                 .hasMessageNotContaining("s3cret-pw");
         sink.close();
+    }
+
+    private static List<Event> events(String prefix, int n) {
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            events.add(Event.builder()
+                    .id(prefix + "-" + i)
+                    .source("test")
+                    .channel("c")
+                    .payload("p" + i)
+                    .build());
+        }
+        return events;
+    }
+
+    private List<String> eventIds(String stream) {
+        return redis.sync().xrange(stream, Range.create("-", "+")).stream()
+                .map(m -> m.getBody().getOrDefault("event_id", "seed"))
+                .toList();
+    }
+
+    /** The ids of the clients named {@code pgbridge} (the sinks' connections). */
+    private Set<String> sinkConnections() {
+        return redis.sync()
+                .clientList()
+                .lines()
+                .filter(line -> line.contains(" name=pgbridge "))
+                .map(line -> line.substring(0, line.indexOf(' ')))
+                .collect(Collectors.toSet());
     }
 
     private String newStream() {
