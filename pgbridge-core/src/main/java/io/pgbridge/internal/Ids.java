@@ -26,7 +26,12 @@ public final class Ids {
     public static String timeOrdered() {
         // 48 bits of milliseconds, then a 12-bit counter in the "rand_a" field so ids of one millisecond stay ordered.
         long now = System.currentTimeMillis() << 12;
-        long stamp = LAST.updateAndGet(prev -> Math.max(prev + 1, now));
+        long prev;
+        long stamp;
+        do { // not updateAndGet: its lambda, capturing now, was an allocation per id
+            prev = LAST.get();
+            stamp = Math.max(prev + 1, now);
+        } while (!LAST.compareAndSet(prev, stamp));
         long msb = ((stamp >>> 12) << 16) | 0x7000L | (stamp & 0xFFFL);
         long lsb = (RANDOM.get().nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
         return new UUID(msb, lsb).toString();

@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.DoubleSupplier;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -56,7 +57,11 @@ final class NotifySource implements EventSource {
     private final Backoff reconnectBackoff;
     private final WaitOrDrop waitOrDrop;
     private final QueueUsage queueUsage;
+    private final DoubleSupplier queueUsageNow;
+    private final WaitOrDrop.Offer<Event> pipeline;
     private final String dropReason;
+    /** Reused for every event (listener thread only): a builder per notification was an allocation on its hot path. */
+    private final Event.Builder events = Event.builder().source("notify");
 
     private volatile boolean running;
     private volatile Connection connection;
@@ -74,6 +79,8 @@ final class NotifySource implements EventSource {
         this.reconnectBackoff = new Backoff(Duration.ofMillis(250), options.reconnectMaxBackoff());
         this.waitOrDrop = new WaitOrDrop(options.maxWait(), options.maxQueueUsagePercent() / 100.0, System::nanoTime);
         this.queueUsage = new QueueUsage(postgres, socketTimeoutSeconds);
+        this.queueUsageNow = queueUsage::current;
+        this.pipeline = (event, timeout) -> context.publishDeferred(event, Duration.ofNanos(timeout));
         this.dropReason = "the pipeline (sinks behind or down) refused notifications for "
                 + options.maxWait().toMillis() + " ms in a row (" + NotifySettings.MAX_WAIT.key()
                 + "), or PostgreSQL's notification queue is at least " + options.maxQueueUsagePercent() + "% full ("
@@ -180,8 +187,7 @@ final class NotifySource implements EventSource {
      * sinks at the {@link SourceContext#flush()} after it, or as soon as the pipeline has to wait.
      */
     private void handOver(Event event) throws InterruptedException {
-        if (!waitOrDrop.handOver(
-                timeout -> context.publishDeferred(event, Duration.ofNanos(timeout)), queueUsage::current)) {
+        if (!waitOrDrop.handOver(event, pipeline, queueUsageNow)) {
             context.dropped(event, dropReason);
         }
     }
@@ -227,9 +233,7 @@ final class NotifySource implements EventSource {
             }
         }
         byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
-        return Event.builder()
-                .id(Ids.timeOrdered())
-                .source("notify")
+        return events.id(Ids.timeOrdered())
                 .channel(n.getName())
                 .routingKey(routingKey)
                 .payloadUnsafe(bytes)

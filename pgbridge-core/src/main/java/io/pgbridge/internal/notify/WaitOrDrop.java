@@ -34,11 +34,14 @@ final class WaitOrDrop {
     private boolean refused; // whether the pipeline refused the last notification offered
     private long refusedSince; // nanoClock time of the first refusal in a row
 
-    /** The pipeline's side of a hand-over. */
+    /**
+     * The pipeline's side of a hand-over. The notification is a parameter, not captured, so that one instance serves
+     * every hand-over (a capturing lambda per notification was an allocation on the listener's hot path).
+     */
     @FunctionalInterface
-    interface Offer {
-        /** Offers the notification, waiting at most {@code timeoutNanos} for room; returns whether it was taken. */
-        boolean offer(long timeoutNanos) throws InterruptedException;
+    interface Offer<T> {
+        /** Offers {@code item}, waiting at most {@code timeoutNanos} for room; returns whether it was taken. */
+        boolean offer(T item, long timeoutNanos) throws InterruptedException;
     }
 
     /**
@@ -55,12 +58,13 @@ final class WaitOrDrop {
     /**
      * Hands one notification over: at once when there is room, else waiting as the rule allows.
      *
+     * @param item the notification, passed to {@code pipeline}
      * @param queueUsage as for {@link #waitNanos}
      * @return whether the pipeline took it; {@code false}: drop it
      * @throws InterruptedException when the listener thread is interrupted while waiting (the source stops)
      */
-    boolean handOver(Offer pipeline, DoubleSupplier queueUsage) throws InterruptedException {
-        if (pipeline.offer(0)) {
+    <T> boolean handOver(T item, Offer<T> pipeline, DoubleSupplier queueUsage) throws InterruptedException {
+        if (pipeline.offer(item, 0)) {
             refused = false;
             return true;
         }
@@ -70,7 +74,7 @@ final class WaitOrDrop {
             refusedSince = now;
         }
         for (long wait; (wait = waitNanos(now - refusedSince, queueUsage)) > 0; now = nanoClock.getAsLong()) {
-            if (pipeline.offer(wait)) {
+            if (pipeline.offer(item, wait)) {
                 refused = false;
                 return true;
             }

@@ -164,7 +164,7 @@ final class SourceChannel implements SourceContext {
         }
         boolean[] positionedSettled = new boolean[positioned];
         int passed = positioned == 0 ? 0 : ledger.settle(sequences, positioned, positionedSettled);
-        int events = passed;
+        int withoutPosition = 0;
         long bytes = 0;
         for (int i = 0, p = 0; i < n; i++) {
             Delivery d = deliveries.get(i);
@@ -172,13 +172,16 @@ final class SourceChannel implements SourceContext {
                 settled[i] = positionedSettled[p++];
             } else if (d.lastRoute()) {
                 settled[i] = true;
-                events++;
-                unsettledWithoutPosition.decrementAndGet();
+                withoutPosition++;
             }
             if (settled[i]) {
                 bytes += d.event.estimatedSize();
             }
         }
+        if (withoutPosition > 0) {
+            unsettledWithoutPosition.addAndGet(-withoutPosition); // once per batch: the source increments it per event
+        }
+        int events = passed + withoutPosition;
         if (events > 0 || bytes > 0) {
             pipeline.limit().release(events, bytes);
         }

@@ -132,7 +132,11 @@ class WaitOrDropPropertyTest {
             long roomAt = n.roomAfterMs() >= NEVER ? NEVER : now + n.roomAfterMs() * MS;
             List<Long> waits = new ArrayList<>();
             boolean taken = rule.handOver(
-                    timeout -> {
+                    n,
+                    (offered, timeout) -> {
+                        assertThat(offered)
+                                .as("the notification in hand is offered")
+                                .isSameAs(n);
                         assertThat(timeout).as("a wait is never negative").isNotNegative();
                         if (roomAt <= now) {
                             refusedSince = -1;
