@@ -5,6 +5,7 @@ import io.pgbridge.DeliveryGuarantee;
 import io.pgbridge.Event;
 import io.pgbridge.NotifyOptions;
 import io.pgbridge.SourceState;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.Ids;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
@@ -140,7 +141,7 @@ final class NotifySource implements EventSource {
                         + "); is the connection going through a transaction-pooling proxy such as pgbouncer?");
             }
         } catch (SQLException | RuntimeException e) {
-            closeQuietly(c);
+            Closing.quietly(c, "the LISTEN connection");
             throw e;
         }
         return c;
@@ -178,7 +179,7 @@ final class NotifySource implements EventSource {
                 lastTraffic = System.nanoTime();
             }
         }
-        closeQuietly(connection);
+        Closing.quietly(connection, "the LISTEN connection");
         queueUsage.close();
     }
 
@@ -206,7 +207,7 @@ final class NotifySource implements EventSource {
                         + "plain NOTIFY is at-most-once, use pgbridge.send for durable events",
                 postgres.describe(),
                 cause.getMessage());
-        closeQuietly(connection);
+        Closing.quietly(connection, "the LISTEN connection");
         Connection reopened = Reconnection.retry(
                 "NOTIFY connection to " + postgres.describe(), reconnectBackoff, () -> running, this::listen);
         if (reopened != null) {
@@ -273,17 +274,6 @@ final class NotifySource implements EventSource {
     @Override
     public void close() {
         stop();
-        closeQuietly(connection);
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (SQLException e) {
-            log.debug("Closing the LISTEN connection failed", e);
-        }
+        Closing.quietly(connection, "the LISTEN connection");
     }
 }

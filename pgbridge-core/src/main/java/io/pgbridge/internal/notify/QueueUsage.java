@@ -1,5 +1,6 @@
 package io.pgbridge.internal.notify;
 
+import io.pgbridge.internal.Closing;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -81,12 +82,6 @@ final class QueueUsage implements AutoCloseable {
     public void close() {
         Connection c = connection;
         connection = null;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                log.debug("Closing the notification queue usage connection failed", e);
-            }
-        }
+        Closing.quietly(c, "the notification queue usage connection");
     }
 }

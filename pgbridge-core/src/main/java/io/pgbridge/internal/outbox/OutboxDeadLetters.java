@@ -3,6 +3,7 @@ package io.pgbridge.internal.outbox;
 import io.pgbridge.Event;
 import io.pgbridge.OutboxOptions;
 import io.pgbridge.Target;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Connection;
@@ -71,11 +72,7 @@ final class OutboxDeadLetters implements DeadLetterHandler, AutoCloseable {
         if (connection == null) {
             return;
         }
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            log.debug("Closing the dead-letter connection failed", e);
-        }
+        Closing.quietly(connection, "the dead-letter connection");
         connection = null;
     }
 }

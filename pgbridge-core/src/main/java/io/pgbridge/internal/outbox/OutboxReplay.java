@@ -1,6 +1,7 @@
 package io.pgbridge.internal.outbox;
 
 import io.pgbridge.Event;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
@@ -498,13 +499,7 @@ final class OutboxReplay {
     private void closeConnection() {
         Connection c = connection;
         connection = null;
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                log.debug("Closing the outbox replay connection failed", e);
-            }
-        }
+        Closing.quietly(c, "the outbox replay connection");
     }
 
     /** Releases the connection; reader thread, or after it ended. */

@@ -4,6 +4,7 @@ import io.pgbridge.ConnectionException;
 import io.pgbridge.Event;
 import io.pgbridge.OutboxOptions;
 import io.pgbridge.SourceState;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
@@ -147,7 +148,7 @@ final class PollingOutboxSource implements EventSource {
             // application's commits send NOTIFYs before there is nothing to do, nor waits for a lock on the row.
             wakeUpsOn = false;
         } catch (SQLException | RuntimeException e) {
-            closeQuietly(c);
+            Closing.quietly(c, "the outbox connection");
             throw e;
         }
         return c;
@@ -213,7 +214,7 @@ final class PollingOutboxSource implements EventSource {
                 log.debug("Turning the wake-ups of stream {} off at close failed", streamId, e);
             }
         }
-        closeQuietly(connection);
+        Closing.quietly(connection, "the outbox connection");
     }
 
     /** Claims, delivers and deletes one batch; returns how many events it claimed. */
@@ -376,7 +377,7 @@ final class PollingOutboxSource implements EventSource {
                         + " again once their lease expires",
                 postgres.describe(),
                 cause.getMessage());
-        closeQuietly(connection);
+        Closing.quietly(connection, "the outbox connection");
         Connection reopened = Reconnection.retry(
                 "Outbox connection to " + postgres.describe(), reconnectBackoff, () -> running, this::open);
         if (reopened != null) {
@@ -428,17 +429,6 @@ final class PollingOutboxSource implements EventSource {
         }
         if (deadLetters != null) {
             deadLetters.close();
-        }
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (SQLException e) {
-            log.debug("Closing the outbox connection failed", e);
         }
     }
 }

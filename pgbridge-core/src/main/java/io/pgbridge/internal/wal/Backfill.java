@@ -2,6 +2,7 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.BackfillProgress;
 import io.pgbridge.BackfillTask;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Connection;
@@ -190,7 +191,8 @@ final class Backfill implements BackfillTask {
                             progress.handed().chunk(),
                             e.getMessage(),
                             delay);
-                    c = close(c);
+                    Closing.quietly(c, "the backfill's connection");
+                    c = null;
                     closeTables();
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(delay)); // backoff; cancel and stop wake it
                 }
@@ -209,13 +211,9 @@ final class Backfill implements BackfillTask {
             log.error("Backfill {} failed: {}", id, e.getMessage(), e);
             stateOnExit(BackfillProgress.State.FAILED, e.getMessage());
         } finally {
-            close(c);
+            Closing.quietly(c, "the backfill's connection");
             closeTables();
-            try {
-                store.close();
-            } catch (SQLException e) {
-                log.debug("Closing the backfill record's connection failed", e);
-            }
+            Closing.quietly(store, "the backfill record's connection");
             ended.countDown();
         }
     }
@@ -365,25 +363,8 @@ final class Backfill implements BackfillTask {
         }
     }
 
-    private Connection close(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                log.debug("Closing the backfill's connection failed", e);
-            }
-        }
-        return null;
-    }
-
     private void closeTables() {
-        if (tables != null) {
-            try {
-                tables.close();
-            } catch (SQLException e) {
-                log.debug("Closing the backfill's reading connection failed", e);
-            }
-            tables = null;
-        }
+        Closing.quietly(tables, "the backfill's reading connection");
+        tables = null;
     }
 }

@@ -2,6 +2,7 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.BackfillProgress;
 import io.pgbridge.BackfillTask;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.support.Redaction;
@@ -367,14 +368,8 @@ final class BackfillRequests {
     }
 
     private void closeConnection() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("Closing the backfill requests' connection failed", e);
-            }
-            connection = null;
-        }
+        Closing.quietly(connection, "the backfill requests' connection");
+        connection = null;
     }
 
     private static String message(Exception e) {

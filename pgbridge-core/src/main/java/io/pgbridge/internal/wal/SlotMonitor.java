@@ -1,5 +1,6 @@
 package io.pgbridge.internal.wal;
 
+import io.pgbridge.internal.Closing;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -78,7 +79,7 @@ final class SlotMonitor {
                     slot,
                     e.getMessage(),
                     interval.toMillis());
-            close(connection);
+            Closing.quietly(connection, "the heartbeat connection");
             connection = null;
         }
     }
@@ -112,17 +113,6 @@ final class SlotMonitor {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        close(connection);
-    }
-
-    private static void close(Connection c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (SQLException e) {
-            log.debug("Closing the heartbeat connection failed", e);
-        }
+        Closing.quietly(connection, "the heartbeat connection");
     }
 }

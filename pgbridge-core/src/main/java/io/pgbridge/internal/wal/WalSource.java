@@ -8,6 +8,7 @@ import io.pgbridge.Event;
 import io.pgbridge.SchemaException;
 import io.pgbridge.SourceState;
 import io.pgbridge.WalOptions;
+import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.internal.replication.ReplicationSetup;
@@ -403,11 +404,11 @@ public final class WalSource implements EventSource {
             b.start(context.threadFactory(), config.slot);
             return b;
         } catch (SQLException e) {
-            closeQuietly(tables);
+            Closing.quietly(tables, "the snapshot's reading transaction");
             throw new SchemaException(
                     "Cannot backfill " + table + (filter == null ? "" : " where " + filter) + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            closeQuietly(tables);
+            Closing.quietly(tables, "the snapshot's reading transaction");
             throw e;
         }
     }
@@ -688,7 +689,7 @@ public final class WalSource implements EventSource {
                             snapshot.handed().chunk(),
                             e.getMessage(),
                             delay);
-                    closeQuietly(tables);
+                    Closing.quietly(tables, "the snapshot's reading transaction");
                     tables = null;
                     context.state(SourceState.RECONNECTING, "initial snapshot: " + e.getMessage());
                     Thread.sleep(delay); // backoff between attempts
@@ -700,7 +701,7 @@ public final class WalSource implements EventSource {
                 }
             }
         } finally {
-            closeQuietly(tables);
+            Closing.quietly(tables, "the snapshot's reading transaction");
             if (!snapshot.complete()) {
                 closeSnapshot(); // stopping: the record keeps the last confirmed chunk
                 if (!reading) {
@@ -718,26 +719,10 @@ public final class WalSource implements EventSource {
         return true;
     }
 
-    private static void closeQuietly(SnapshotTables tables) {
-        if (tables != null) {
-            try {
-                tables.close();
-            } catch (SQLException e) {
-                log.debug("Closing the snapshot's reading transaction failed", e);
-            }
-        }
-    }
-
     private void closeSnapshot() {
-        closeQuietly(exported);
+        Closing.quietly(exported, "the snapshot's reading transaction");
         exported = null;
-        if (snapshotStore != null) {
-            try {
-                snapshotStore.close();
-            } catch (SQLException e) {
-                log.debug("Closing the snapshot record's connection failed", e);
-            }
-        }
+        Closing.quietly(snapshotStore, "the snapshot record's connection");
     }
 
     /**
@@ -1060,20 +1045,8 @@ public final class WalSource implements EventSource {
         stream = null;
         Connection c = connection;
         connection = null;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (SQLException e) {
-                log.debug("Closing the replication stream failed", e);
-            }
-        }
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                log.debug("Closing the replication connection failed", e);
-            }
-        }
+        Closing.quietly(s, "the replication stream");
+        Closing.quietly(c, "the replication connection");
     }
 
     @Override
