@@ -18,6 +18,8 @@ final class KafkaReceiver implements Receiver {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private volatile boolean running = true;
+    /** What ended the polling thread other than {@link #close()}: a test then fails with it, not with a short count. */
+    private volatile RuntimeException failure;
 
     KafkaReceiver(String topic) {
         consumer = KafkaTopics.consumer(topic, 1);
@@ -42,6 +44,8 @@ final class KafkaReceiver implements Receiver {
             }
         } catch (WakeupException e) {
             // closing
+        } catch (RuntimeException e) {
+            failure = e;
         } finally {
             consumer.close(Duration.ofSeconds(1));
         }
@@ -49,6 +53,9 @@ final class KafkaReceiver implements Receiver {
 
     @Override
     public List<Received> received() {
+        if (failure != null) {
+            throw new IllegalStateException("the Kafka consumer stopped polling", failure);
+        }
         synchronized (received) {
             return new ArrayList<>(received);
         }
