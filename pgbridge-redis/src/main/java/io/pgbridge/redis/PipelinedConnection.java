@@ -1,5 +1,6 @@
 package io.pgbridge.redis;
 
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -26,15 +27,17 @@ import org.slf4j.LoggerFactory;
  * and returns at once, so batches reach Redis whole, in the order it was called, and Redis answers them in that order. Its invariant: <em>a batch's result confirms
  * exactly the leading commands Redis answered with success before the batch was decided, and every batch still in
  * flight on a connection is decided before that connection is dropped</em>. A batch is decided once its replies came
- * (every command succeeded, or the first one that did not failed: an error reply such as {@code WRONGTYPE}, a refusal
- * while disconnected), or when they did not all come within the command timeout of its writing.
+ * (every command succeeded, or the first one that did not failed: an error reply such as {@code WRONGTYPE}, the
+ * connection closing), or when they did not all come within the command timeout of its writing.
  *
  * <p>A reply that did not come in time drops the connection, which then {@linkplain #usable() is unusable}: Redis
  * answers in order and lettuce matches replies to commands in order, so once a reply is lost (a frozen network path
- * that dropped bytes) every later command on the connection would wait for ever. Dropping decides every batch still
- * in flight on it with what was confirmed by then (replies arriving later are ignored) before the sink can open the
- * next connection, so no batch is confirmed on a dropped connection after a later batch of its route was written on
- * a new one.
+ * that dropped bytes) every later command on the connection would wait for ever. A command that failed without an
+ * error reply (lettuce saw the connection close, or refused the command because it had) drops it too, and so does
+ * {@link #drop(String)}: the sink's client does not reconnect by itself, so a connection that closed stays closed.
+ * Dropping decides every batch still in flight on it with what was confirmed by then (replies arriving later are
+ * ignored) before the sink can open the next connection, so no batch is confirmed on a dropped connection after a
+ * later batch of its route was written on a new one.
  *
  * <p>Thread-safe; replies are taken on lettuce's I/O thread, timeouts on the client's timer thread, and each result
  * completes on one of them, or on the caller's thread when it is decided at once.
@@ -127,7 +130,7 @@ final class PipelinedConnection {
                 decided = decide(batch, "the connection to Redis " + endpoint + " was dropped while it was written");
             } else {
                 pending.add(batch);
-                batch.timer = timer.newTimeout(t -> drop(batch), timeout.toNanos(), TimeUnit.NANOSECONDS);
+                batch.timer = timer.newTimeout(t -> drop(batch, late()), timeout.toNanos(), TimeUnit.NANOSECONDS);
                 decided = null;
             }
         }
@@ -146,7 +149,7 @@ final class PipelinedConnection {
     private void check(Batch batch) {
         PublishResult decided;
         CompletableFuture<?> next = null;
-        boolean late = false;
+        Throwable lost = null;
         synchronized (lock) {
             if (batch.decided) {
                 return;
@@ -156,14 +159,18 @@ final class PipelinedConnection {
                 // Redis answers in order: the last reply usually decides, so one callback per batch, not per reply
                 CompletableFuture<?> last = batch.replies.get(batch.replies.size() - 1);
                 next = last.isDone() ? batch.replies.get(batch.succeeded) : last;
-            } else if (failure(batch) instanceof RedisCommandTimeoutException) {
-                late = true; // lettuce's own command timeout came first
+            } else if (failure(batch) instanceof RedisCommandExecutionException) {
+                forget(batch); // an error reply: the connection goes on
             } else {
-                forget(batch);
+                lost = failure(batch); // lettuce's own command timeout came first, or the connection closed
             }
         }
-        if (late) {
-            drop(batch);
+        if (lost != null) {
+            drop(
+                    batch,
+                    lost instanceof RedisCommandTimeoutException
+                            ? late()
+                            : "the connection to Redis " + endpoint + " failed: " + lost.getMessage());
         } else if (decided != null) {
             batch.result.complete(decided);
         } else {
@@ -172,27 +179,39 @@ final class PipelinedConnection {
     }
 
     /**
-     * Drops the connection because a reply to {@code late} did not come in time: decides every batch in flight on it
-     * ({@code late} among them, unless it was decided meanwhile), then closes it.
+     * Drops the connection (once it is closed or unusable, before the sink opens the next one): decides every batch
+     * still in flight on it as failed after what its replies confirmed, then closes it. Idempotent.
+     *
+     * @param why why, for the batches and the log, such as {@code Redis closed the connection}
      */
-    private void drop(Batch late) {
+    void drop(String why) {
+        drop(null, why);
+    }
+
+    /**
+     * Drops the connection because of {@code cause} (a reply to it did not come in time, or one failed without an
+     * error reply): decides every batch in flight on it ({@code cause} among them, unless it was decided meanwhile),
+     * then closes it.
+     */
+    private void drop(Batch cause, String why) {
         List<Batch> batches;
         List<PublishResult> results = new ArrayList<>();
+        boolean wasDropped;
         synchronized (lock) {
-            if (late.decided) {
+            if (cause != null && cause.decided) {
                 return; // a reply came meanwhile; and a dropped connection has no batch in flight
             }
+            wasDropped = dropped;
             dropped = true;
             batches = new ArrayList<>(pending);
             for (Batch b : batches) {
-                results.add(decide(b, b == late ? late() : "the connection to Redis was dropped: " + late()));
+                results.add(decide(b, b == cause ? why : "the connection was dropped: " + why));
             }
         }
-        log.warn(
-                "Redis {} did not reply within {} ms: dropping its connection, a new one is opened for the next publish",
-                endpoint,
-                timeout.toMillis());
-        connection.closeAsync();
+        if (!wasDropped) {
+            log.warn("{}: dropping the connection, a new one is opened for the next publish", why);
+            connection.closeAsync();
+        }
         complete(batches, results);
     }
 
@@ -223,18 +242,17 @@ final class PipelinedConnection {
     }
 
     /**
-     * Redis's {@code CLIENT ID} of the connection when it was opened, or {@link #NO_CLIENT_ID}. Lettuce reconnects by
-     * itself after the connection closed, under another id this does not know: fencing such a connection kills a
-     * client that is gone already.
+     * Redis's {@code CLIENT ID} of the connection, or {@link #NO_CLIENT_ID}: taken when it was opened, and it stays the
+     * connection's id, because the sink's client does not reconnect by itself (a connection that closed is dropped).
      */
     long clientId() {
         return clientId;
     }
 
-    /** Whether another batch may use this connection: it was not dropped. */
+    /** Whether another batch may use this connection: it was not dropped, and lettuce has not seen it close. */
     boolean usable() {
         synchronized (lock) {
-            return !dropped;
+            return !dropped && connection.isOpen();
         }
     }
 

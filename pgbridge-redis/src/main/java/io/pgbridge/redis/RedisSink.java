@@ -56,10 +56,11 @@ import org.slf4j.LoggerFactory;
  * commands and returns, so a route keeps several batches in flight (the pipeline's window) while Redis answers them
  * in order; a batch is decided once its replies are known, or fails {@code redis.command-timeout-ms} after it was
  * written, which also drops the connection (a reply lost on a frozen network path would leave every later command
- * waiting) and the next publish opens a new one, which first fences the dropped one ({@link #replace}). Commands are
- * refused while the connection is down (no queueing), and lettuce reconnects by itself with backoff; the pipeline
- * retries what failed, so a stream may receive an entry twice after a failure (at least once) and consumers
- * deduplicate on {@code event_id}.
+ * waiting) and the next publish opens a new one, which first fences the dropped one ({@link #replace}). A connection
+ * that closed (Redis closed it, or the network) is dropped the same way: lettuce does not reconnect by itself
+ * ({@code autoReconnect(false)}), so that every connection the sink publishes on is opened, and fenced, by {@link
+ * #replace}. Commands are refused while the connection is down (no queueing); the pipeline retries what failed, so a
+ * stream may receive an entry twice after a failure (at least once) and consumers deduplicate on {@code event_id}.
  *
  * <p>Thread-safe: one connection at a time, shared by all delivery threads. Its threads come from the sink's thread
  * factory.
@@ -117,7 +118,9 @@ public final class RedisSink implements Sink {
                     .build();
             client = RedisClient.create(resources);
             client.setOptions(ClientOptions.builder()
-                    .autoReconnect(true)
+                    // replace() opens every later connection: one lettuce reconnected would not be fenced (its
+                    // CLIENT ID unknown), nor would the commands written on it before
+                    .autoReconnect(false)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .socketOptions(SocketOptions.builder()
                             .connectTimeout(config.connectTimeout)
@@ -184,8 +187,8 @@ public final class RedisSink implements Sink {
     /**
      * Writes one command per event on the sink's connection, after those of earlier calls, and returns at once; the
      * result completes once the confirmed prefix is known, at the latest {@code redis.command-timeout-ms} after the
-     * commands were written (see {@link PipelinedConnection}). Opens a new connection first when the last one was
-     * dropped after a reply did not come; the result is a failure confirming nothing when that fails.
+     * commands were written (see {@link PipelinedConnection}). Opens a new connection first ({@link #replace}) when the
+     * last one was dropped or closed; the result is a failure confirming nothing when that fails.
      */
     @Override
     public CompletionStage<PublishResult> publishAsync(Target target, List<Event> events) {
@@ -225,14 +228,20 @@ public final class RedisSink implements Sink {
     }
 
     /**
-     * A new connection in place of {@code dropped} (dropped because a reply did not come), fenced: <em>once it is
-     * returned, Redis executes no command written on {@code dropped} any more</em> (unless Redis refused {@code CLIENT
-     * KILL} or {@code CLIENT ID} to the sink's user: see {@link #fence}). Without it, commands of {@code dropped} still
-     * on their way (a network path that froze and comes back) or held by Redis could be added after the ones written on
-     * the new connection, as late duplicates behind the events the route retried.
+     * Opens every connection after the first, in place of {@code earlier} (dropped because a reply did not come, or
+     * closed), holding the sink's invariant: <em>once a connection is returned, every batch in flight on the earlier
+     * ones is decided and Redis executes no command written on them any more</em> (unless Redis refused {@code CLIENT
+     * KILL} or {@code CLIENT ID} to the sink's user: see {@link #fence}).
+     *
+     * <p>Without it, commands of {@code earlier} still on their way (a network path that froze and comes back) or held
+     * by Redis could be added after the ones written on the new connection, as late duplicates behind the events the
+     * route retried. It holds for every earlier connection because each one was fenced by the one after it, lettuce
+     * never reconnects by itself (so {@code earlier}'s id is the one it has at Redis), and {@code earlier} is dropped
+     * first (its batches decided, such as those of a connection that closed before lettuce failed their commands).
      */
-    private PipelinedConnection replace(PipelinedConnection dropped) {
-        return connect(dropped.clientId());
+    private PipelinedConnection replace(PipelinedConnection earlier) {
+        earlier.drop("the connection to Redis " + config.endpoint() + " closed");
+        return connect(earlier.clientId());
     }
 
     /** A new connection; before it is returned, the client {@code fenced} is killed, unless it is {@code NO_CLIENT_ID}. */

@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -15,7 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay on 127.0.0.1 to a Redis whose network path can hold bytes and deliver them late, as a path that froze
  * and came back: {@link #holdExisting()} makes every open connection keep what its client sends (Redis does not see
  * it, nor the client's close) and drop what Redis answers; {@link #releaseHeld()} then sends Redis what was kept, and
- * closes towards Redis what the client closed meanwhile. New connections are relayed normally.
+ * closes towards Redis what the client closed meanwhile; {@link #cutHeld()} closes held connections towards the client
+ * only, as a path that broke on the client's side while Redis still has the connection. New connections are relayed
+ * normally.
  */
 final class HeldPath implements AutoCloseable {
     private final ServerSocket server;
@@ -55,6 +58,32 @@ final class HeldPath implements AutoCloseable {
         for (Pair p : pairs) {
             synchronized (p) {
                 p.held = true;
+            }
+        }
+    }
+
+    /** Whether a held connection kept bytes holding {@code text} (US-ASCII). */
+    boolean kept(String text) {
+        for (Pair p : pairs) {
+            synchronized (p) {
+                if (p.kept.toString(StandardCharsets.ISO_8859_1).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Closes every held connection towards its client (the client sees it closed by the peer), while Redis keeps it
+     * open and {@link #releaseHeld()} still delivers what it kept.
+     */
+    void cutHeld() {
+        for (Pair p : pairs) {
+            synchronized (p) {
+                if (p.held) {
+                    closeQuietly(p.client);
+                }
             }
         }
     }

@@ -310,6 +310,40 @@ class RedisSinkIT {
         sink.close();
     }
 
+    /**
+     * Redis restarted: a publish while it is down fails at once (not after the command timeout), and the first one once
+     * it is back opens a new connection that first fences the one the restart closed. With lettuce reconnecting by
+     * itself, the restarted Redis would run no {@code CLIENT KILL} (its command statistics start at the restart).
+     */
+    @Test
+    void aConnectionTheRestartOfRedisClosedIsReplacedByAFencedOne() throws Exception {
+        String stream = newStream();
+        try (Sink sink = sink(Map.of("redis.command-timeout-ms", "30000"))) {
+            sink.start();
+            assertThat(sink.publish(Target.stream(stream), events("before", 1)).confirmed())
+                    .isEqualTo(1);
+            TestServices.stop(TestServices.Service.REDIS);
+            try {
+                PublishResult down = sink.publishAsync(Target.stream(stream), events("down", 5))
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                assertThat(down.isFailure()).as("while Redis is down: %s", down).isTrue();
+                assertThat(down.confirmed()).as("while Redis is down: %s", down).isZero();
+            } finally {
+                TestServices.start(TestServices.Service.REDIS);
+            }
+
+            List<Event> after = events("after", 5);
+            await().atMost(WAIT)
+                    .until(() -> !sink.publish(Target.stream(stream), after).isFailure());
+            assertThat(eventIds(stream)) // the restart lost the stream (no persistence)
+                    .containsExactlyElementsOf(after.stream().map(Event::id).toList());
+            assertThat(redis.sync().info("commandstats"))
+                    .as("the fence of the connection the restart closed")
+                    .contains("cmdstat_client|kill:calls=1,");
+        }
+    }
+
     private static List<Event> events(String prefix, int n) {
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < n; i++) {
