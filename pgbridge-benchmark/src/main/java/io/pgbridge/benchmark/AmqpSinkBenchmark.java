@@ -39,24 +39,20 @@ public final class AmqpSinkBenchmark {
     private AmqpSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int events = 100_000;
-        int batch = 500;
-        int window = 2_000;
-        int rounds = 4;
-        List<String> loops = List.of("bare", "sink", "bridge");
-        String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "events" -> events = Integer.parseInt(value);
-                case "batch" -> batch = Integer.parseInt(value);
-                case "window" -> window = Integer.parseInt(value);
-                case "rounds" -> rounds = Integer.parseInt(value);
-                case "only" -> loops = List.of(value.split(","));
-                case "amqp" -> amqp = value;
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                "events=100000",
+                "batch=500",
+                "window=2000",
+                "rounds=4",
+                "only=bare,sink,bridge",
+                "amqp=amqp://guest:guest@127.0.0.1:5672/%2f");
+        int events = a.integer("events");
+        int batch = a.integer("batch");
+        int window = a.integer("window");
+        int rounds = a.integer("rounds");
+        List<String> loops = a.list("only");
+        String amqp = a.string("amqp");
         System.out.printf(
                 Locale.ROOT,
                 "AMQP sink benchmark: %d events, batch %d, bare window %d, %d cores%n",

@@ -43,24 +43,20 @@ public final class MqttSinkBenchmark {
     private MqttSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int events = 100_000;
-        int batch = 500;
-        int window = 2_000;
-        int rounds = 4;
-        List<String> loops = List.of("bare", "sink", "bridge");
-        String mqtt = "mqtt://127.0.0.1:1883";
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "events" -> events = Integer.parseInt(value);
-                case "batch" -> batch = Integer.parseInt(value);
-                case "window" -> window = Integer.parseInt(value);
-                case "rounds" -> rounds = Integer.parseInt(value);
-                case "only" -> loops = List.of(value.split(","));
-                case "mqtt" -> mqtt = value;
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                "events=100000",
+                "batch=500",
+                "window=2000",
+                "rounds=4",
+                "only=bare,sink,bridge",
+                "mqtt=mqtt://127.0.0.1:1883");
+        int events = a.integer("events");
+        int batch = a.integer("batch");
+        int window = a.integer("window");
+        int rounds = a.integer("rounds");
+        List<String> loops = a.list("only");
+        String mqtt = a.string("mqtt");
         System.out.printf(
                 Locale.ROOT,
                 "MQTT sink benchmark: %d events, QoS 1, batch %d, bare window %d, %d cores%n",

@@ -28,26 +28,22 @@ public final class OutboxBenchmark {
     private OutboxBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int rows = 200_000;
-        int perTxn = 1_000;
-        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
-        String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
-        List<String> modes = List.of("streaming", "polling");
-        List<String> sinks = List.of("memory", "amqp");
-        List<String> writers = List.of("send", "trigger");
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "rows" -> rows = Integer.parseInt(value);
-                case "txn" -> perTxn = Integer.parseInt(value);
-                case "postgres" -> postgres = value;
-                case "amqp" -> amqp = value;
-                case "modes" -> modes = List.of(value.split(","));
-                case "sinks" -> sinks = List.of(value.split(","));
-                case "writers" -> writers = List.of(value.split(","));
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                "rows=200000",
+                "txn=1000",
+                "postgres=postgresql://postgres@127.0.0.1:5432/postgres",
+                "amqp=amqp://guest:guest@127.0.0.1:5672/%2f",
+                "modes=streaming,polling",
+                "sinks=memory,amqp",
+                "writers=send,trigger");
+        int rows = a.integer("rows");
+        int perTxn = a.integer("txn");
+        String postgres = a.string("postgres");
+        String amqp = a.string("amqp");
+        List<String> modes = a.list("modes");
+        List<String> sinks = a.list("sinks");
+        List<String> writers = a.list("writers");
         if (amqp.equals("none")) {
             sinks = sinks.stream().filter(s -> !s.equals("amqp")).toList();
         }

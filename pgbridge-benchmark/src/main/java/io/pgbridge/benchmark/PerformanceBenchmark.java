@@ -2,10 +2,8 @@ package io.pgbridge.benchmark;
 
 import java.sql.Connection;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -57,58 +55,43 @@ public final class PerformanceBenchmark {
     private PerformanceBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = new LinkedHashMap<>(Map.of(
-                "rows", "200000",
-                "txn", "1000",
-                "singles", "20000",
-                "writers", "4",
-                "notifies", "200000",
-                "wide", "200000",
-                "runs", "3",
-                "workloads", "w1-live,w1-catchup,w2,w3,w4",
-                "postgres", "postgresql://postgres@127.0.0.1:5432/postgres"));
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                List.of("jvm"),
+                "rows=200000",
+                "txn=1000",
+                "singles=20000",
+                "writers=4",
+                "notifies=200000",
+                "wide=200000",
+                "runs=3",
+                "workloads=w1-live,w1-catchup,w2,w3,w4",
+                "postgres=postgresql://postgres@127.0.0.1:5432/postgres");
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
-        for (String arg : args) {
-            String key = arg.substring(0, arg.indexOf('='));
-            String value = arg.substring(arg.indexOf('=') + 1);
-            if (key.equals("jvm")) {
-                jvm.addAll(List.of(value.split(" ")));
-            } else if (a.containsKey(key)) {
-                a.put(key, value);
-            } else {
-                throw new IllegalArgumentException("unknown argument " + arg);
-            }
-        }
-        int rows = Integer.parseInt(a.get("rows"));
-        int txn = Integer.parseInt(a.get("txn"));
-        int runs = Integer.parseInt(a.get("runs"));
+        jvm.addAll(a.words("jvm"));
+        int rows = a.integer("rows");
+        int txn = a.integer("txn");
+        int runs = a.integer("runs");
         List<Workload> all = List.of(
                 new Workload("w1-live", "W1 live", RowProducer.REALISTIC, rows, txn, 1, true),
                 new Workload("w1-catchup", "W1 catch-up", RowProducer.REALISTIC, rows, txn, 1, false),
                 new Workload(
                         "w2",
-                        "W2 single-row txns, " + a.get("writers") + " writers",
+                        "W2 single-row txns, " + a.string("writers") + " writers",
                         RowProducer.REALISTIC,
-                        Integer.parseInt(a.get("singles")),
+                        a.integer("singles"),
                         1,
-                        Integer.parseInt(a.get("writers")),
+                        a.integer("writers"),
                         true),
-                new Workload("w3", "W3 NOTIFY", null, Integer.parseInt(a.get("notifies")), txn, 1, true),
-                new Workload(
-                        "w4",
-                        "W4 wide table, catch-up",
-                        RowProducer.WIDE,
-                        Integer.parseInt(a.get("wide")),
-                        txn,
-                        1,
-                        false));
-        List<String> chosen = List.of(a.get("workloads").split(","));
-        String postgres = a.get("postgres");
+                new Workload("w3", "W3 NOTIFY", null, a.integer("notifies"), txn, 1, true),
+                new Workload("w4", "W4 wide table, catch-up", RowProducer.WIDE, a.integer("wide"), txn, 1, false));
+        List<String> chosen = a.list("workloads");
+        String postgres = a.string("postgres");
         JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,
                 "Performance benchmark: %s, %d runs each of bare and pgbridge, interleaved; reader JVMs %s; %d cores%n",
-                a,
+                a.values(),
                 runs,
                 jvm,
                 Runtime.getRuntime().availableProcessors());

@@ -59,26 +59,22 @@ public final class RedisSinkBenchmark {
     private RedisSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int events = 100_000;
-        int batch = 500;
-        int window = 2_000;
-        int rounds = 4;
-        List<String> loops = List.of("bare", "sink", "bridge", "bridge1");
-        String redis = "redis://127.0.0.1:6379";
-        int latencyMillis = 0;
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "events" -> events = Integer.parseInt(value);
-                case "batch" -> batch = Integer.parseInt(value);
-                case "window" -> window = Integer.parseInt(value);
-                case "rounds" -> rounds = Integer.parseInt(value);
-                case "only" -> loops = List.of(value.split(","));
-                case "redis" -> redis = value;
-                case "latency" -> latencyMillis = Integer.parseInt(value);
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                "events=100000",
+                "batch=500",
+                "window=2000",
+                "rounds=4",
+                "only=bare,sink,bridge,bridge1",
+                "redis=redis://127.0.0.1:6379",
+                "latency=0");
+        int events = a.integer("events");
+        int batch = a.integer("batch");
+        int window = a.integer("window");
+        int rounds = a.integer("rounds");
+        List<String> loops = a.list("only");
+        String redis = a.string("redis");
+        int latencyMillis = a.integer("latency");
         System.out.printf(
                 Locale.ROOT,
                 "Redis sink benchmark: %d events, batch %d, bare window %d, round trip +%d ms, %d cores%n",

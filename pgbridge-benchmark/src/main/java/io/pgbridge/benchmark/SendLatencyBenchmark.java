@@ -48,20 +48,16 @@ public final class SendLatencyBenchmark {
     private SendLatencyBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
-        int seconds = 20;
-        int outageSeconds = 60;
-        int writers = 16;
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "postgres" -> postgres = value;
-                case "seconds" -> seconds = Integer.parseInt(value);
-                case "outage-seconds" -> outageSeconds = Integer.parseInt(value);
-                case "writers" -> writers = Integer.parseInt(value);
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                "postgres=postgresql://postgres@127.0.0.1:5432/postgres",
+                "seconds=20",
+                "outage-seconds=60",
+                "writers=16");
+        String postgres = a.string("postgres");
+        int seconds = a.integer("seconds");
+        int outageSeconds = a.integer("outage-seconds");
+        int writers = a.integer("writers");
         JdbcTarget target = JdbcTarget.of(postgres);
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setURL(target.url());

@@ -35,23 +35,12 @@ public final class SinkBenchmark {
     private SinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int events = 200_000;
-        int[] batches = {500, 1};
-        String mqtt = "mqtt://127.0.0.1:1883";
-        String redis = "redis://127.0.0.1:6379";
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "events" -> events = Integer.parseInt(value);
-                case "batches" ->
-                    batches = Arrays.stream(value.split(","))
-                            .mapToInt(Integer::parseInt)
-                            .toArray();
-                case "mqtt" -> mqtt = value;
-                case "redis" -> redis = value;
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args, "events=200000", "batches=500,1", "mqtt=mqtt://127.0.0.1:1883", "redis=redis://127.0.0.1:6379");
+        int events = a.integer("events");
+        List<Integer> batches = a.integers("batches");
+        String mqtt = a.string("mqtt");
+        String redis = a.string("redis");
         System.out.printf(
                 Locale.ROOT,
                 "Sink benchmark: %d events of %d bytes, one publishing thread, %d cores%n",

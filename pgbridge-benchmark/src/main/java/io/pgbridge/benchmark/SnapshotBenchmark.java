@@ -37,21 +37,12 @@ public final class SnapshotBenchmark {
             child(args[1], args[2], args[3], Long.parseLong(args[4]));
             return;
         }
-        List<Integer> sizes = List.of(1_000_000);
-        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args, List.of("jvm"), "rows=1000000", "postgres=postgresql://postgres@127.0.0.1:5432/postgres");
+        List<Integer> sizes = a.integers("rows");
+        String postgres = a.string("postgres");
         List<String> jvm = new ArrayList<>(List.of("-Xmx128m"));
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "rows" ->
-                    sizes = java.util.Arrays.stream(value.split(","))
-                            .map(Integer::parseInt)
-                            .toList();
-                case "postgres" -> postgres = value;
-                case "jvm" -> jvm.addAll(List.of(value.split(" ")));
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        jvm.addAll(a.words("jvm"));
         JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,

@@ -70,20 +70,12 @@ public final class StreamSinkBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int events = 100_000;
-        int batch = 500;
-        String kafka = "kafka://127.0.0.1:9092";
-        String nats = "nats://127.0.0.1:4222";
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "events" -> events = Integer.parseInt(value);
-                case "batch" -> batch = Integer.parseInt(value);
-                case "kafka" -> kafka = value;
-                case "nats" -> nats = value;
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args, "events=100000", "batch=500", "kafka=kafka://127.0.0.1:9092", "nats=nats://127.0.0.1:4222");
+        int events = a.integer("events");
+        int batch = a.integer("batch");
+        String kafka = a.string("kafka");
+        String nats = a.string("nats");
         System.out.printf(
                 Locale.ROOT,
                 "Stream sink benchmark: %d events, batches of %d, one publishing thread, %d cores%n",

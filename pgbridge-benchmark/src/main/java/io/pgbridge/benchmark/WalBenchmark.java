@@ -33,26 +33,23 @@ public final class WalBenchmark {
     private WalBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        int rows = 200_000;
-        int perTxn = 1_000;
-        int writers = 1;
-        String postgres = "postgresql://postgres@127.0.0.1:5432/postgres";
-        String amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
-        List<String> modes = new ArrayList<>(List.of("bare", "memory", "amqp", "amqp-strict"));
+        BenchmarkArgs a = BenchmarkArgs.parse(
+                args,
+                List.of("jvm"),
+                "rows=200000",
+                "txn=1000",
+                "writers=1",
+                "postgres=postgresql://postgres@127.0.0.1:5432/postgres",
+                "amqp=amqp://guest:guest@127.0.0.1:5672/%2f",
+                "only=bare,memory,amqp,amqp-strict");
+        int rows = a.integer("rows");
+        int perTxn = a.integer("txn");
+        int writers = a.integer("writers");
+        String postgres = a.string("postgres");
+        String amqp = a.string("amqp");
+        List<String> modes = a.list("only");
         List<String> jvm = new ArrayList<>(JVM);
-        for (String a : args) {
-            String value = a.substring(a.indexOf('=') + 1);
-            switch (a.substring(0, a.indexOf('='))) {
-                case "rows" -> rows = Integer.parseInt(value);
-                case "txn" -> perTxn = Integer.parseInt(value);
-                case "writers" -> writers = Integer.parseInt(value);
-                case "postgres" -> postgres = value;
-                case "amqp" -> amqp = value;
-                case "only" -> modes = List.of(value.split(","));
-                case "jvm" -> jvm.addAll(List.of(value.split(" ")));
-                default -> throw new IllegalArgumentException("unknown argument " + a);
-            }
-        }
+        jvm.addAll(a.words("jvm"));
         JdbcTarget target = JdbcTarget.of(postgres);
         System.out.printf(
                 Locale.ROOT,
