@@ -13,6 +13,7 @@ import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.testkit.TcpRelay;
 import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.time.Duration;
@@ -32,7 +33,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
  * The fence after a connection that closed without the sink dropping it, against the real Redis through a {@link
- * HeldPath}: <em>every connection the sink publishes on after another one was used fences all earlier ones</em>, so
+ * TcpRelay}: <em>every connection the sink publishes on after another one was used fences all earlier ones</em>, so
  * Redis adds nothing written on an earlier connection after what a later one wrote. Each try publishes 0 to 2 batches
  * (confirmed), then closes the sink's connection in one of two ways:
  *
@@ -76,7 +77,7 @@ class ClosedConnectionFencePropertyIT {
         URI redis = URI.create(TestServices.redisUrl());
         String stream = "pgbridge-closed-" + UUID.randomUUID();
         Target target = Target.stream(stream);
-        try (HeldPath path = new HeldPath(redis.getHost(), redis.getPort());
+        try (TcpRelay path = new TcpRelay(redis.getHost(), redis.getPort());
                 Sink sink = new RedisSinkProvider()
                         .create(SinkCompatibilityKit.sinkConfig(
                                 TestServices.redisUrl().replace(":" + redis.getPort(), ":" + path.port()),

@@ -12,6 +12,7 @@ import io.pgbridge.Target;
 import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
+import io.pgbridge.testkit.TcpRelay;
 import io.pgbridge.testkit.TestServices;
 import java.net.URI;
 import java.time.Duration;
@@ -30,7 +31,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * The fence of a replacement connection, against the real Redis through a {@link HeldPath}: <em>once the sink wrote
+ * The fence of a replacement connection, against the real Redis through a {@link TcpRelay}: <em>once the sink wrote
  * on the connection that replaced one dropped after a reply did not come, Redis adds nothing written on the dropped
  * one</em>. Each try publishes 0 to 2 batches (confirmed), then holds the path and publishes 1 to 4 batches (kept on
  * the path: they fail after the command timeout, and the connection is dropped), publishes those events again as the
@@ -63,7 +64,7 @@ class FencedReplacementPropertyIT {
         URI redis = URI.create(TestServices.redisUrl());
         String stream = "pgbridge-fenced-" + UUID.randomUUID();
         Target target = Target.stream(stream);
-        try (HeldPath path = new HeldPath(redis.getHost(), redis.getPort());
+        try (TcpRelay path = new TcpRelay(redis.getHost(), redis.getPort());
                 Sink sink = new RedisSinkProvider()
                         .create(SinkCompatibilityKit.sinkConfig(
                                 TestServices.redisUrl().replace(":" + redis.getPort(), ":" + path.port()),
