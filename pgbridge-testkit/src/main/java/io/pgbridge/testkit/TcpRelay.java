@@ -36,12 +36,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       was kept. {@link #kept(String)} looks into what held paths kept.
  * </ul>
  *
- * <p>Threading: every method may be called from any thread. Each path's state, kept bytes and every write in a
- * relaying or held path are guarded by that path's monitor, so the bytes {@link #releaseHeld()} delivers reach the
- * service before anything the client sends after the release. {@link #freezeExisting()} takes no lock (it works even
- * while a pump is blocked writing to a peer that does not read); a write already under way when a path freezes still
+ * <p>Threading: every method may be called from any thread. Each path's state changes, kept bytes and every write
+ * towards the service are guarded by that path's monitor, so the bytes {@link #releaseHeld()} delivers reach the
+ * service before anything the client sends after the release. Writes towards the client take no lock (the service's
+ * replies never wait for the up pump, which may be blocked writing to a service that is not reading), so a reply read
+ * just as a path is held may still reach the client. {@link #freezeExisting()} takes no lock (it works even while a
+ * pump is blocked writing to a peer that does not read); a write already under way when a path freezes still
  * completes. {@link #holdExisting()}, {@link #releaseHeld()}, {@link #cutHeld()} and {@link #kept(String)} wait for a
- * write under way on the same path to finish.
+ * write towards the service under way on the same path to finish.
  *
  * <p>Both legs of a relayed connection have {@code TCP_NODELAY} set, so that the relay forwards each read at once:
  * without it, a request written in two pieces (an HTTP client's headers, then its body) waits in the relay for the
@@ -211,12 +213,19 @@ public final class TcpRelay implements AutoCloseable {
                             if (pair.state == State.FROZEN) {
                                 continue; // swallow: the peer never hears of it
                             }
+                            if (!up) {
+                                // unlocked: a service that waits for its replies to be read before it reads again
+                                // must not wait on the up pump, blocked writing to that service under the lock
+                                if (pair.state == State.RELAYING) {
+                                    out.write(buf, 0, n);
+                                    out.flush();
+                                }
+                                continue; // a reply on a held path is lost
+                            }
                             synchronized (pair) {
                                 if (pair.state == State.HELD) {
-                                    if (up) {
-                                        pair.kept.write(buf, 0, n);
-                                    }
-                                    continue; // a reply on a held path is lost
+                                    pair.kept.write(buf, 0, n);
+                                    continue;
                                 }
                                 if (pair.state == State.FROZEN) {
                                     continue;
@@ -228,10 +237,12 @@ public final class TcpRelay implements AutoCloseable {
                     } catch (IOException e) {
                         // one side closed, or a write to the other failed
                     }
-                    synchronized (pair) {
-                        if (up && pair.state == State.HELD) {
-                            pair.clientClosed = true; // the service hears of it on release
-                            return;
+                    if (up) {
+                        synchronized (pair) {
+                            if (pair.state == State.HELD) {
+                                pair.clientClosed = true; // the service hears of it on release
+                                return;
+                            }
                         }
                     }
                     closeQuietly(from);
