@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.KillArgs;
-import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
@@ -24,7 +22,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -85,11 +82,11 @@ class ClosedConnectionFencePropertyIT {
             sink.start();
             List<String> expected = new ArrayList<>();
             for (int b = 0; b < confirmedBatches; b++) {
-                List<Event> batch = events("c" + b, size);
+                List<Event> batch = RedisProbe.events("c" + b, size);
                 assertThat(sink.publish(target, batch).confirmed()).isEqualTo(size);
                 batch.forEach(e -> expected.add(e.id()));
             }
-            Set<String> earlier = sinkClients();
+            Set<String> earlier = RedisProbe.sinkClientIds(admin);
             assertThat(earlier).hasSize(1);
 
             if (!cutInFlight) {
@@ -97,16 +94,16 @@ class ClosedConnectionFencePropertyIT {
                         .clientKill(KillArgs.Builder.id(
                                 Long.parseLong(earlier.iterator().next())));
                 await().atMost(Duration.ofSeconds(10))
-                        .until(() -> sinkClients().stream().noneMatch(earlier::contains));
-                publishUntilConfirmed(sink, target, events("k", size), expected);
-                earlier.addAll(sinkClients());
+                        .until(() -> RedisProbe.sinkClientIds(admin).stream().noneMatch(earlier::contains));
+                publishUntilConfirmed(sink, target, RedisProbe.events("k", size), expected);
+                earlier.addAll(RedisProbe.sinkClientIds(admin));
             }
 
             path.holdExisting();
             List<List<Event>> held = new ArrayList<>();
             List<CompletableFuture<PublishResult>> results = new ArrayList<>();
             for (int b = 0; b < heldBatches; b++) {
-                held.add(events("h" + b, size));
+                held.add(RedisProbe.events("h" + b, size));
                 results.add(sink.publishAsync(target, held.get(b)).toCompletableFuture());
             }
             if (cutInFlight) { // once the path has all of them
@@ -125,8 +122,8 @@ class ClosedConnectionFencePropertyIT {
 
             path.releaseHeld();
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> sinkClients().stream().noneMatch(earlier::contains));
-            assertThat(eventIds(stream))
+                    .until(() -> RedisProbe.sinkClientIds(admin).stream().noneMatch(earlier::contains));
+            assertThat(RedisProbe.eventIds(admin, stream))
                     .as(
                             "entries (%s, %d confirmed batches, %d held, of %d)",
                             cutInFlight ? "cut in flight" : "killed by Redis", confirmedBatches, heldBatches, size)
@@ -148,36 +145,5 @@ class ClosedConnectionFencePropertyIT {
                     confirmed.clear();
                     return left.isEmpty();
                 });
-    }
-
-    /** The ids of the sink connections Redis has now. */
-    private static Set<String> sinkClients() {
-        return admin.sync()
-                .clientList()
-                .lines()
-                .filter(line -> line.contains(" name=pgbridge "))
-                .map(line -> line.substring(3, line.indexOf(' ')))
-                .collect(Collectors.toSet());
-    }
-
-    private static List<String> eventIds(String stream) {
-        return admin.sync().xrange(stream, Range.create("-", "+")).stream()
-                .map(StreamMessage::getBody)
-                .map(fields -> fields.get("event_id"))
-                .toList();
-    }
-
-    private static List<Event> events(String prefix, int n) {
-        List<Event> events = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            String id = prefix + "-" + i + "-" + UUID.randomUUID();
-            events.add(Event.builder()
-                    .id(id)
-                    .source("test")
-                    .channel("c")
-                    .payload(id)
-                    .build());
-        }
-        return events;
     }
 }

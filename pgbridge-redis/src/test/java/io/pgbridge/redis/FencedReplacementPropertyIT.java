@@ -3,9 +3,7 @@ package io.pgbridge.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
@@ -23,7 +21,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -72,17 +69,17 @@ class FencedReplacementPropertyIT {
             sink.start();
             List<String> expected = new ArrayList<>();
             for (int b = 0; b < confirmedBatches; b++) {
-                List<Event> batch = events("c" + b, size);
+                List<Event> batch = RedisProbe.events("c" + b, size);
                 assertThat(sink.publish(target, batch).confirmed()).isEqualTo(size);
                 batch.forEach(e -> expected.add(e.id()));
             }
-            Set<String> dropped = sinkClients();
+            Set<String> dropped = RedisProbe.sinkClientIds(admin);
 
             path.holdExisting();
             List<List<Event>> held = new ArrayList<>();
             List<CompletableFuture<PublishResult>> results = new ArrayList<>();
             for (int b = 0; b < heldBatches; b++) {
-                held.add(events("h" + b, size));
+                held.add(RedisProbe.events("h" + b, size));
                 results.add(sink.publishAsync(target, held.get(b)).toCompletableFuture());
             }
             for (CompletableFuture<PublishResult> result : results) {
@@ -98,43 +95,12 @@ class FencedReplacementPropertyIT {
 
             path.releaseHeld();
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> sinkClients().stream().noneMatch(dropped::contains));
-            assertThat(eventIds(stream))
+                    .until(() -> RedisProbe.sinkClientIds(admin).stream().noneMatch(dropped::contains));
+            assertThat(RedisProbe.eventIds(admin, stream))
                     .as("entries (%d confirmed batches, %d held, of %d)", confirmedBatches, heldBatches, size)
                     .containsExactlyElementsOf(expected);
         } finally {
             admin.sync().del(stream);
         }
-    }
-
-    /** The ids of the sink connections Redis has now. */
-    private static Set<String> sinkClients() {
-        return admin.sync()
-                .clientList()
-                .lines()
-                .filter(line -> line.contains(" name=pgbridge "))
-                .map(line -> line.substring(0, line.indexOf(' ')))
-                .collect(Collectors.toSet());
-    }
-
-    private static List<String> eventIds(String stream) {
-        return admin.sync().xrange(stream, Range.create("-", "+")).stream()
-                .map(StreamMessage::getBody)
-                .map(fields -> fields.get("event_id"))
-                .toList();
-    }
-
-    private static List<Event> events(String prefix, int n) {
-        List<Event> events = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            String id = prefix + "-" + i + "-" + UUID.randomUUID();
-            events.add(Event.builder()
-                    .id(id)
-                    .source("test")
-                    .channel("c")
-                    .payload(id)
-                    .build());
-        }
-        return events;
     }
 }
