@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One lettuce connection with any number of batches in flight (pipelining): {@link #publishAsync} writes a batch's
  * commands (flushed together: the connection does not flush each command; one caller at a time, see {@link #writing})
- * and returns at once, so batches reach Redis whole, in the order it was called, and Redis answers them in that order. Its invariant: <em>a batch's result confirms
- * exactly the leading commands Redis answered with success before the batch was decided, and every batch still in
- * flight on a connection is decided before that connection is dropped</em>. A batch is decided once its replies came
+ * and returns at once, so batches reach Redis whole, in the order it was called, and Redis answers them in that order.
+ * Its invariant: <em>a batch's result confirms exactly the leading commands Redis answered with success before the
+ * batch was decided, and every batch still in flight on a connection is decided before that connection is
+ * dropped</em>. A batch is decided once its replies came
  * (every command succeeded, or the first one that did not failed: an error reply such as {@code WRONGTYPE}, the
  * connection closing), or when they did not all come within the command timeout of its writing.
  *
