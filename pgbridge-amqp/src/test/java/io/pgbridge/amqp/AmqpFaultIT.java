@@ -11,6 +11,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.GetResponse;
 import io.pgbridge.sql.PgBridgeSchema;
 import io.pgbridge.testkit.ChildJvm;
 import io.pgbridge.testkit.TestServices;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,14 +65,11 @@ class AmqpFaultIT {
             "amqp_fault_" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final List<ChildJvm> bridges = new ArrayList<>();
     private final Map<Long, Integer> received = new ConcurrentHashMap<>();
-    private final AtomicLong messages = new AtomicLong();
     private volatile String commitLsn;
     private Source source;
     private java.sql.Connection pg;
     private Connection rabbit;
     private Channel admin;
-    private Channel consuming;
-    private String consumerTag;
 
     @BeforeEach
     void connect() throws Exception {
@@ -206,9 +203,7 @@ class AmqpFaultIT {
         awaitRefusing(first, 15_000);
         first.kill();
 
-        consume();
-        await().atMost(WAIT).until(() -> messages.get() >= 3_000);
-        consuming.basicCancel(consumerTag); // room for 3,000 more, then the queue refuses again
+        take(3_000); // room for 3,000 of the 5,000 rows never queued: the queue refuses again
         ChildJvm second = startBridge(Map.of());
         awaitRefusing(second, 15_000);
         second.kill();
@@ -279,25 +274,46 @@ class AmqpFaultIT {
     /** Consumes the queue from now on, counting each row's deliveries. */
     private void consume() throws IOException {
         Channel channel = rabbit.createChannel();
-        consuming = channel;
         channel.basicQos(500);
-        consumerTag = channel.basicConsume(name, false, new DefaultConsumer(channel) {
+        channel.basicConsume(name, false, new DefaultConsumer(channel) {
             @Override
             public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
                     throws IOException {
-                JsonNode message = JSON.readTree(body);
-                long id;
-                if (source == Source.WAL) {
-                    commitLsn = message.get("lsn").asText();
-                    id = message.get("new").get("id").asLong();
-                } else {
-                    id = message.get("id").asLong();
-                }
-                received.merge(id, 1, Integer::sum);
-                messages.incrementAndGet();
+                record(body);
                 channel.basicAck(envelope.getDeliveryTag(), false);
             }
         });
+    }
+
+    /**
+     * Takes exactly {@code count} messages off the queue ({@code basic.get}, one at a time), so exactly that much room
+     * is made: a consumer cancelled once it has seen enough has taken more by then.
+     */
+    private void take(int count) throws IOException {
+        Channel channel = rabbit.createChannel();
+        try {
+            for (int i = 0; i < count; i++) {
+                GetResponse message = channel.basicGet(name, true);
+                if (message == null) {
+                    throw new AssertionError("the queue ran empty after " + i + " of " + count + " messages");
+                }
+                record(message.getBody());
+            }
+        } finally {
+            channel.abort();
+        }
+    }
+
+    private void record(byte[] body) throws IOException {
+        JsonNode message = JSON.readTree(body);
+        long id;
+        if (source == Source.WAL) {
+            commitLsn = message.get("lsn").asText();
+            id = message.get("new").get("id").asLong();
+        } else {
+            id = message.get("id").asLong();
+        }
+        received.merge(id, 1, Integer::sum);
     }
 
     /** One transaction of realistic rows: uuid, text, numeric, jsonb, timestamptz. */
