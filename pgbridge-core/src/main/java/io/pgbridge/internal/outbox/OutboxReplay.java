@@ -2,6 +2,7 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.Event;
 import io.pgbridge.internal.Closing;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
@@ -236,7 +237,7 @@ final class OutboxReplay {
                 streamId,
                 slot,
                 Duration.ofNanos(replayAfterNanos).toMillis(),
-                confirmed > 0 ? LogSequenceNumber.valueOf(confirmed).asString() : "the start",
+                confirmed > 0 ? LsnText.of(confirmed) : "the start",
                 tables.schema());
         if (!handed.isEmpty()) {
             context.storedDurably(lastLsn); // recorded: the slot may move past them
@@ -254,7 +255,7 @@ final class OutboxReplay {
         try (PreparedStatement st = connection().prepareStatement(tables.enterFailover())) {
             st.setLong(1, streamId);
             st.setString(2, slot);
-            st.setString(3, confirmed > 0 ? LogSequenceNumber.valueOf(confirmed).asString() : null);
+            st.setString(3, confirmed > 0 ? LsnText.of(confirmed) : null);
             st.executeUpdate();
         }
     }
@@ -278,7 +279,7 @@ final class OutboxReplay {
     }
 
     private void buffer(long commitLsn, int ordinal, long xid, long id) {
-        recordLsns.add(LogSequenceNumber.valueOf(commitLsn).asString());
+        recordLsns.add(LsnText.of(commitLsn));
         recordOrdinals.add(ordinal);
         recordXids.add(xid);
         recordIds.add(id);
@@ -379,7 +380,7 @@ final class OutboxReplay {
         int fromOrdinal = lastOrdinal;
         try (PreparedStatement st = connection().prepareStatement(tables.replayAfter())) {
             st.setLong(1, streamId);
-            st.setString(2, lastLsn > 0 ? LogSequenceNumber.valueOf(lastLsn).asString() : NO_LSN);
+            st.setString(2, lastLsn > 0 ? LsnText.of(lastLsn) : NO_LSN);
             st.setInt(3, lastOrdinal);
             st.setInt(4, BATCH);
             try (ResultSet rs = st.executeQuery()) {
@@ -468,7 +469,7 @@ final class OutboxReplay {
         }
         try (PreparedStatement st = connection().prepareStatement(tables.replayDone())) {
             st.setLong(1, streamId);
-            st.setString(2, LogSequenceNumber.valueOf(confirmedLsn).asString());
+            st.setString(2, LsnText.of(confirmedLsn));
             st.setInt(3, confirmedOrdinal);
             st.executeUpdate();
         }

@@ -1,6 +1,7 @@
 package io.pgbridge.internal.outbox;
 
 import io.pgbridge.ConnectionException;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.spi.PostgresConnector;
@@ -115,7 +116,7 @@ final class OutboxSlotSetup {
                     backlog = record.executeUpdate();
                     checkpoint.setLong(1, streamId);
                     checkpoint.setString(2, slot);
-                    checkpoint.setString(3, info.getConsistentPoint().asString());
+                    checkpoint.setString(3, LsnText.of(info.getConsistentPoint().asLong()));
                     checkpoint.executeUpdate();
                 }
                 c.commit();
@@ -130,7 +131,7 @@ final class OutboxSlotSetup {
                             + " it are read from the table",
                     slot,
                     tables.schema(),
-                    info.getConsistentPoint().asString(),
+                    LsnText.of(info.getConsistentPoint().asLong()),
                     backlog);
         }
         SetupStep.reached("outbox-checkpoint");

@@ -3,7 +3,8 @@ package io.pgbridge.internal.replication;
 /**
  * PostgreSQL's {@code X/X} notation of an LSN, as {@code LogSequenceNumber.asString()} gives it, character for
  * character, without its {@code String.format} (the WAL reader writes an LSN twice per transaction: with single-row
- * transactions the formatting was a seventh of its time). Stateless; any thread.
+ * transactions the formatting was a seventh of its time). pgbridge writes every LSN with it: events, logs, and the
+ * {@code pg_lsn} values it stores. Stateless; any thread.
  */
 public final class LsnText {
     private static final char[] DIGITS = "0123456789ABCDEF".toCharArray();

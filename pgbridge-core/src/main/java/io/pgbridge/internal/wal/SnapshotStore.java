@@ -1,6 +1,7 @@
 package io.pgbridge.internal.wal;
 
 import io.pgbridge.SchemaException;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Array;
 import java.sql.Connection;
@@ -198,11 +199,7 @@ final class SnapshotStore implements InitialSnapshot.Store, AutoCloseable {
                 + "last_key = excluded.last_key, rows = excluded.rows, updated_at = now(), filter = excluded.filter")) {
             ps.setString(1, slot);
             ps.setString(2, st);
-            ps.setString(
-                    3,
-                    consistentPoint == null
-                            ? null
-                            : LogSequenceNumber.valueOf(consistentPoint).asString());
+            ps.setString(3, consistentPoint == null ? null : LsnText.of(consistentPoint));
             ps.setLong(4, p.chunk());
             ps.setString(5, done ? null : tables.get(p.table()));
             ps.setArray(

@@ -2,6 +2,7 @@ package io.pgbridge.internal.wal;
 
 import com.fasterxml.jackson.core.io.SerializedString;
 import io.pgbridge.internal.config.Identifiers;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TupleData;
 import io.pgbridge.spi.PostgresConnector;
@@ -20,7 +21,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
-import org.postgresql.replication.LogSequenceNumber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,7 +118,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
 
     /** The {@code lsn} written into the events of the next chunks. */
     void lsn(long lsn) {
-        this.lsn = new SerializedString(LogSequenceNumber.valueOf(lsn).asString());
+        this.lsn = new SerializedString(LsnText.of(lsn));
     }
 
     /**
@@ -147,7 +147,7 @@ final class SnapshotTables implements InitialSnapshot.Tables, AutoCloseable {
             }
             String lsn;
             if (consistentPoint != Long.MAX_VALUE) {
-                lsn = LogSequenceNumber.valueOf(consistentPoint).asString();
+                lsn = LsnText.of(consistentPoint);
             } else {
                 // no slot (initial-only): the WAL position as the transaction's snapshot is taken
                 try (Statement st = c.createStatement();

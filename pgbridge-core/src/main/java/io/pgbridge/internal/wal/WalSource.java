@@ -11,6 +11,7 @@ import io.pgbridge.WalOptions;
 import io.pgbridge.internal.Closing;
 import io.pgbridge.internal.pipeline.Backoff;
 import io.pgbridge.internal.replication.FlushTracker;
+import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
 import io.pgbridge.spi.EventSource;
@@ -281,7 +282,7 @@ public final class WalSource implements EventSource {
                 config.plugin,
                 config.publication == null ? "" : ", publication " + config.publication,
                 postgres.describe(),
-                LogSequenceNumber.valueOf(confirmed).asString(),
+                LsnText.of(confirmed),
                 snapshot == null ? "" : ", once the initial snapshot is read");
     }
 
@@ -390,7 +391,7 @@ public final class WalSource implements EventSource {
                     key,
                     table,
                     filter,
-                    LogSequenceNumber.valueOf(start).asString() + ":b:",
+                    LsnText.of(start) + ":b:",
                     postgres,
                     windows,
                     tracker::acknowledged,
@@ -534,7 +535,7 @@ public final class WalSource implements EventSource {
                             + "snapshot {}",
                     config.slot,
                     config.plugin,
-                    slot.getConsistentPoint().asString(),
+                    LsnText.of(slot.getConsistentPoint().asLong()),
                     slot.getSnapshotName());
         }
         snapshotStore.started(c, consistentPoint, InitialSnapshot.Progress.START);
@@ -570,8 +571,8 @@ public final class WalSource implements EventSource {
         consistentPoint = slotExists ? confirmed : Long.MAX_VALUE;
         if (slotExists && record.consistentPoint() != null && record.consistentPoint() != confirmed) {
             throw new SchemaException("slot " + config.slot + " stands at "
-                    + LogSequenceNumber.valueOf(confirmed).asString() + ", not at the consistent point "
-                    + LogSequenceNumber.valueOf(record.consistentPoint()).asString() + " of its unfinished initial "
+                    + LsnText.of(confirmed) + ", not at the consistent point "
+                    + LsnText.of(record.consistentPoint()) + " of its unfinished initial "
                     + "snapshot (table " + SnapshotStore.TABLE + "): drop the slot to take the snapshot again");
         }
         if (record == null) {
@@ -600,9 +601,7 @@ public final class WalSource implements EventSource {
         snapshotProgress = new ReadProgress(
                 "Initial snapshot for slot " + config.slot, config.slot, tables, null, from, 0, System::nanoTime);
         snapshotStarted.run();
-        String lsn = consistentPoint == Long.MAX_VALUE
-                ? "-"
-                : LogSequenceNumber.valueOf(consistentPoint).asString();
+        String lsn = consistentPoint == Long.MAX_VALUE ? "-" : LsnText.of(consistentPoint);
         return new InitialSnapshot(
                 tables,
                 lsn + ":r:",
@@ -833,10 +832,7 @@ public final class WalSource implements EventSource {
                     if (stream == null) {
                         openStream();
                         if (attempts == 0) {
-                            log.info(
-                                    "Streaming from slot {} at {}",
-                                    config.slot,
-                                    LogSequenceNumber.valueOf(tracker.flushed()).asString());
+                            log.info("Streaming from slot {} at {}", config.slot, LsnText.of(tracker.flushed()));
                             continue;
                         }
                         log.info(
@@ -881,7 +877,7 @@ public final class WalSource implements EventSource {
             failedAt = tracker.flushed();
         }
         long delay = reconnectBackoff.delayMillis(attempts);
-        String at = LogSequenceNumber.valueOf(failedAt).asString();
+        String at = LsnText.of(failedAt);
         if (sameInARow >= FAILED_AFTER) {
             context.state(SourceState.FAILED, "fails at " + at + " again and again: " + e.getMessage());
             log.error(
@@ -985,10 +981,7 @@ public final class WalSource implements EventSource {
             try {
                 reportFlush();
                 sendStatus();
-                log.info(
-                        "Slot {} confirmed up to {}",
-                        config.slot,
-                        LogSequenceNumber.valueOf(reported).asString());
+                log.info("Slot {} confirmed up to {}", config.slot, LsnText.of(reported));
             } catch (SQLException | RuntimeException e) {
                 log.warn(
                         "Final acknowledgement to slot {} failed ({}); the last changes are read again on the next start",
