@@ -17,7 +17,8 @@ import java.util.Map;
  *
  * <p>The process's CPU time and heap allocation are also taken from its construction on ({@code cpu_run_s},
  * {@code alloc_bytes}): construct it just before the reader starts, so that they count the reader, not the JVM's
- * start.
+ * start. CPU time is also taken from {@link #ready} on ({@code cpu_ready_s}: the reader connected, reading), with the
+ * share of it the JIT compiler and the garbage collector used ({@code cpu_jit_s}, {@code cpu_gc_s}).
  */
 final class Measurements {
     /** How long {@link #awaitAll} waits for the next confirmation: 30 seconds. */
@@ -34,6 +35,8 @@ final class Measurements {
     private long readyNanos;
     private final double startCpuSeconds = ProcessStats.cpuSeconds();
     private final Map<Long, Long> startAllocated = ProcessStats.allocatedBytesByThread();
+    private double readyCpuSeconds = -1;
+    private Map<String, Double> readyJitAndGc = Map.of();
 
     Measurements(long expected) {
         this.expected = expected;
@@ -78,6 +81,8 @@ final class Measurements {
     /** Marks the moment the reader is ready to read: the start of {@code ready_events_per_s}. */
     synchronized void ready() {
         readyNanos = System.nanoTime();
+        readyCpuSeconds = ProcessStats.cpuSeconds();
+        readyJitAndGc = ProcessStats.jitAndGcCpuSeconds();
     }
 
     /**
@@ -104,6 +109,7 @@ final class Measurements {
      */
     synchronized String summary(boolean tracksIds) {
         double cpuSeconds = ProcessStats.cpuSeconds(); // first, so that the summary's own work does not count
+        Map<String, Double> jitAndGc = ProcessStats.jitAndGcCpuSeconds();
         long allocated = startAllocated == null ? -1 : ProcessStats.allocatedBytes(startAllocated);
         long[] sorted = Arrays.copyOf(latenciesMicros, count);
         Arrays.sort(sorted);
@@ -112,7 +118,8 @@ final class Measurements {
         return String.format(
                 Locale.ROOT,
                 "events=%d seconds=%.2f events_per_s=%.0f ready_events_per_s=%.0f batch=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f lost=%d duplicated=%d "
-                        + "peak_rss_mib=%.0f cpu_s=%.2f cpu_run_s=%.3f alloc_bytes=%d",
+                        + "peak_rss_mib=%.0f cpu_s=%.2f cpu_run_s=%.3f cpu_ready_s=%.3f cpu_jit_s=%.2f cpu_gc_s=%.2f"
+                        + " alloc_bytes=%d",
                 count,
                 seconds,
                 count / seconds,
@@ -126,7 +133,15 @@ final class Measurements {
                 ProcessStats.peakRssMib(),
                 cpuSeconds,
                 cpuSeconds - startCpuSeconds,
+                readyCpuSeconds < 0 ? -1 : cpuSeconds - readyCpuSeconds,
+                since(jitAndGc, readyJitAndGc, "jit"),
+                since(jitAndGc, readyJitAndGc, "gc"),
                 allocated);
+    }
+
+    /** CPU seconds of {@code kind} threads from {@code then} to {@code now}; -1 when either was not measured. */
+    private static double since(Map<String, Double> now, Map<String, Double> then, String kind) {
+        return now.isEmpty() || then.isEmpty() ? -1 : now.getOrDefault(kind, 0.0) - then.getOrDefault(kind, 0.0);
     }
 
     private static long distinct(long[] hashes) {

@@ -12,8 +12,10 @@ import java.util.function.ToDoubleFunction;
  * same options ({@code -Xmx1g} and {@code jvm=}), each run on a fresh table and slot. Then one table: events/s median
  * and min–max (events over the time from the reader being ready, connected, to its last event; so for a live workload
  * at most the producer's rate), latency p50/p99 (receipt minus commit time; for NOTIFY, minus the time the notification was queued, see
- * {@link NotifyProducer}), CPU time of the reader's process per event (from just before the reader starts to the last
- * event), its peak RSS, heap allocated per event by its threads ({@link ProcessStats#allocatedBytes}), and
+ * {@link NotifyProducer}), CPU time of the reader's process per event (from the reader being ready to its last event;
+ * JIT compilation and GC included, and also shown apart), the CPU time it took to get ready (start-up: for pgbridge,
+ * building and starting the bridge), its peak RSS, heap allocated per event by its threads from just before the reader
+ * starts ({@link ProcessStats#allocatedBytes}), and
  * pgbridge's ratio to the bare loop. pgbridge delivers into a sink that only counts, so the table measures the
  * source, decoding and pipeline, not a broker.
  *
@@ -97,9 +99,9 @@ public final class PerformanceBenchmark {
                 Runtime.getRuntime().availableProcessors());
         StringBuilder table = new StringBuilder(String.join(
                 "\n",
-                "| workload | reader | events/s median (min–max) | p50 / p99 ms | CPU µs/event | peak RSS MiB"
-                        + " | alloc B/event | events/s ratio |",
-                "|---|---|---|---|---|---|---|---|",
+                "| workload | reader | events/s median (min–max) | p50 / p99 ms | CPU µs/event | of which JIT / GC"
+                        + " | start-up CPU ms | peak RSS MiB | alloc B/event | events/s ratio |",
+                "|---|---|---|---|---|---|---|---|---|---|",
                 ""));
         try (Connection c = target.connect()) {
             c.createStatement().execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
@@ -181,7 +183,7 @@ public final class PerformanceBenchmark {
         double lost = results.stream().mapToDouble(r -> r.get("lost")).sum();
         return String.format(
                 Locale.ROOT,
-                "| %s | %s | %,.0f (%,.0f–%,.0f)%s | %.1f / %.1f | %.1f%s | %.0f%s | %,.0f%s | %s |%n",
+                "| %s | %s | %,.0f (%,.0f–%,.0f)%s | %.1f / %.1f | %.1f%s | %.1f / %.1f | %,.0f | %.0f%s | %,.0f%s | %s |%n",
                 workload,
                 reader,
                 rate,
@@ -198,6 +200,9 @@ public final class PerformanceBenchmark {
                 median(results, r -> r.get("p99_ms")),
                 cpu,
                 ratio(cpu, bare, PerformanceBenchmark::cpuMicrosPerEvent),
+                median(results, r -> r.get("cpu_jit_s") * 1e6 / r.get("events")),
+                median(results, r -> r.get("cpu_gc_s") * 1e6 / r.get("events")),
+                median(results, r -> (r.get("cpu_run_s") - r.get("cpu_ready_s")) * 1e3),
                 rss,
                 ratio(rss, bare, r -> r.get("peak_rss_mib")),
                 alloc,
@@ -207,8 +212,9 @@ public final class PerformanceBenchmark {
                         : String.format(Locale.ROOT, "%.2f", rate / median(bare, r -> r.get("ready_events_per_s"))));
     }
 
+    /** CPU time per event from the reader being ready (connected, reading) to its last event. */
     private static double cpuMicrosPerEvent(RunResult r) {
-        return r.get("cpu_run_s") * 1e6 / r.get("events");
+        return r.get("cpu_ready_s") * 1e6 / r.get("events");
     }
 
     private static double allocatedPerEvent(RunResult r) {

@@ -2,6 +2,7 @@ package io.pgbridge.benchmark;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -57,6 +58,42 @@ final class ProcessStats {
             }
         }
         return byThread;
+    }
+
+    /** Clock ticks per second of {@code /proc}'s CPU times ({@code USER_HZ}, 100 on Linux for x86 and arm). */
+    private static final double TICKS_PER_SECOND = 100;
+
+    /**
+     * CPU time (user + system) the process's live threads used so far, in seconds, in two sums: {@code jit} (the JIT
+     * compiler threads, {@code C1}/{@code C2 CompilerThread}) and {@code gc} (the garbage collector's threads, G1's
+     * {@code GC Thread}, {@code G1 ...}), from {@code /proc/self/task/<tid>/stat} (10 ms resolution); an empty map
+     * where {@code /proc} is not readable. Threads that ended are not counted (these two kinds do not end).
+     */
+    static Map<String, Double> jitAndGcCpuSeconds() {
+        Map<String, Double> seconds = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException e) {
+                    continue; // the thread ended meanwhile
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                String kind = name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")
+                        ? "jit"
+                        : name.startsWith("GC Thread") || name.startsWith("G1 ") ? "gc" : null;
+                if (kind != null) {
+                    // after "(comm) ": state, then fields 4.., utime is field 14 and stime field 15 (proc(5))
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    double cpu = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
+                    seconds.merge(kind, cpu, Double::sum);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return seconds;
     }
 
     /** CPU time (user + system, all threads) the process used so far, in seconds. */

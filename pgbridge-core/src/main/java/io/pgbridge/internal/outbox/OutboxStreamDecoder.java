@@ -133,7 +133,7 @@ final class OutboxStreamDecoder implements ChangeDecoder, PgOutputHandler {
             List<Relation.Column> columns = relation.columns();
             for (int i = 0; i < columns.size(); i++) {
                 if (columns.get(i).name().equals(column)) {
-                    return row.kind(i) == TupleData.TEXT ? new String(row.value(i), StandardCharsets.UTF_8) : null;
+                    return row.text(i);
                 }
             }
             return null;

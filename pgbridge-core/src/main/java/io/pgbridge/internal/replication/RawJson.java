@@ -5,23 +5,29 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * A JSON document already encoded as UTF-8 (a json or jsonb column's text output), written by a byte-based
- * generator as it is, without decoding it to a String and encoding it again. Only the unquoted forms are meaningful.
+ * generator as it is, without decoding it to a String and encoding it again: {@code utf8[offset, offset + length)},
+ * not copied. Only the unquoted forms are meaningful.
  */
 final class RawJson implements SerializableString {
     private final byte[] utf8;
+    private final int offset;
+    private final int length;
     private String value;
 
-    RawJson(byte[] utf8) {
+    RawJson(byte[] utf8, int offset, int length) {
         this.utf8 = utf8;
+        this.offset = offset;
+        this.length = length;
     }
 
     @Override
     public String getValue() {
         if (value == null) {
-            value = new String(utf8, StandardCharsets.UTF_8);
+            value = new String(utf8, offset, length, StandardCharsets.UTF_8);
         }
         return value;
     }
@@ -38,7 +44,7 @@ final class RawJson implements SerializableString {
 
     @Override
     public byte[] asUnquotedUTF8() {
-        return utf8;
+        return Arrays.copyOfRange(utf8, offset, offset + length);
     }
 
     @Override
@@ -57,21 +63,21 @@ final class RawJson implements SerializableString {
     }
 
     @Override
-    public int appendUnquotedUTF8(byte[] buffer, int offset) {
-        if (offset + utf8.length > buffer.length) {
+    public int appendUnquotedUTF8(byte[] buffer, int at) {
+        if (at + length > buffer.length) {
             return -1; // the generator then writes asUnquotedUTF8() directly
         }
-        System.arraycopy(utf8, 0, buffer, offset, utf8.length);
-        return utf8.length;
+        System.arraycopy(utf8, offset, buffer, at, length);
+        return length;
     }
 
     @Override
-    public int appendUnquoted(char[] buffer, int offset) {
+    public int appendUnquoted(char[] buffer, int at) {
         String s = getValue();
-        if (offset + s.length() > buffer.length) {
+        if (at + s.length() > buffer.length) {
             return -1;
         }
-        s.getChars(0, s.length(), buffer, offset);
+        s.getChars(0, s.length(), buffer, at);
         return s.length();
     }
 
@@ -82,8 +88,8 @@ final class RawJson implements SerializableString {
 
     @Override
     public int writeUnquotedUTF8(OutputStream out) throws IOException {
-        out.write(utf8);
-        return utf8.length;
+        out.write(utf8, offset, length);
+        return length;
     }
 
     @Override
@@ -93,10 +99,10 @@ final class RawJson implements SerializableString {
 
     @Override
     public int putUnquotedUTF8(ByteBuffer buffer) {
-        if (buffer.remaining() < utf8.length) {
+        if (buffer.remaining() < length) {
             return -1;
         }
-        buffer.put(utf8);
-        return utf8.length;
+        buffer.put(utf8, offset, length);
+        return length;
     }
 }

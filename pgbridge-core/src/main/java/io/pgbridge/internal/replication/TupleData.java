@@ -1,10 +1,15 @@
 package io.pgbridge.internal.replication;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * The column values of one row in a pgoutput change message, in table column order. Each value has a kind:
  * {@link #NULL}, {@link #UNCHANGED_TOAST} (an unchanged TOASTed value the server did not send), {@link #TEXT} (the
  * type's text output, UTF-8) or {@link #BINARY} (the type's binary send format, only with {@code binary 'true'}).
- * Holds the message's bytes; not thread-safe, read it on the thread that decoded it.
+ *
+ * <p>A value is a range of an array ({@link #array}, {@link #offset}, {@link #length}): for a decoded message, the
+ * message's own array, so that decoding a row copies no value. Valid only during the handler call that received it
+ * (the message's array is not the decoder's to keep); not thread-safe, read it on the thread that decoded it.
  */
 public final class TupleData {
     public static final byte NULL = 'n';
@@ -13,23 +18,29 @@ public final class TupleData {
     public static final byte BINARY = 'b';
 
     private final byte[] kinds;
-    private final byte[][] values;
+    private final byte[][] arrays;
+    private final int[] offsets;
+    private final int[] lengths;
 
-    TupleData(byte[] kinds, byte[][] values) {
+    TupleData(byte[] kinds, byte[][] arrays, int[] offsets, int[] lengths) {
         this.kinds = kinds;
-        this.values = values;
+        this.arrays = arrays;
+        this.offsets = offsets;
+        this.lengths = lengths;
     }
 
     /**
      * A row read with SQL rather than decoded from pgoutput: each value is the type's text output as UTF-8 (what
-     * pgoutput sends in text mode), {@code null} for SQL NULL. Keeps the array.
+     * pgoutput sends in text mode), {@code null} for SQL NULL. Keeps the arrays.
      */
     public static TupleData text(byte[][] values) {
         byte[] kinds = new byte[values.length];
+        int[] lengths = new int[values.length];
         for (int i = 0; i < values.length; i++) {
             kinds[i] = values[i] == null ? NULL : TEXT;
+            lengths[i] = values[i] == null ? 0 : values[i].length;
         }
-        return new TupleData(kinds, values);
+        return new TupleData(kinds, values, new int[values.length], lengths);
     }
 
     public int size() {
@@ -41,8 +52,25 @@ public final class TupleData {
         return kinds[column];
     }
 
-    /** The value's bytes for {@link #TEXT} and {@link #BINARY}, else {@code null}. Do not modify. */
-    public byte[] value(int column) {
-        return values[column];
+    /** The array holding the value for {@link #TEXT} and {@link #BINARY}, else {@code null}. Do not modify. */
+    public byte[] array(int column) {
+        return arrays[column];
+    }
+
+    /** Where the value starts in {@link #array}. */
+    public int offset(int column) {
+        return offsets[column];
+    }
+
+    /** The value's length in bytes (0 for {@link #NULL} and {@link #UNCHANGED_TOAST}). */
+    public int length(int column) {
+        return lengths[column];
+    }
+
+    /** The value decoded as UTF-8 for {@link #TEXT}, else {@code null}. */
+    public String text(int column) {
+        return kinds[column] == TEXT
+                ? new String(arrays[column], offsets[column], lengths[column], StandardCharsets.UTF_8)
+                : null;
     }
 }

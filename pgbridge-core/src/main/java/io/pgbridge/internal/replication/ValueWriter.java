@@ -12,7 +12,6 @@ import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
 import java.time.format.SignStyle;
 import java.time.temporal.ChronoField;
-import java.util.Arrays;
 
 /**
  * Writes a column value from its PostgreSQL text output as typed JSON, by type OID:
@@ -66,22 +65,13 @@ public final class ValueWriter {
 
     private ValueWriter() {}
 
-    /** Writes the value of a column whose text output is {@code text} (UTF-8). */
-    public static void write(JsonGenerator g, int typeOid, byte[] text) throws IOException {
-        write(g, typeOid, text, 0, text.length);
-    }
-
     /** Writes the value whose text output is {@code text[offset, offset + length)} (UTF-8). */
-    static void write(JsonGenerator g, int typeOid, byte[] text, int offset, int length) throws IOException {
+    public static void write(JsonGenerator g, int typeOid, byte[] text, int offset, int length) throws IOException {
         switch (typeOid) {
             case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID -> g.writeNumber(ascii(text, offset, length));
             case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, ascii(text, offset, length));
             case PgTypes.BOOL -> g.writeBoolean(length > 0 && text[offset] == 't');
-            case PgTypes.JSON, PgTypes.JSONB ->
-                g.writeRawValue(new RawJson(
-                        offset == 0 && length == text.length
-                                ? text
-                                : Arrays.copyOfRange(text, offset, offset + length)));
+            case PgTypes.JSON, PgTypes.JSONB -> g.writeRawValue(new RawJson(text, offset, length));
             case PgTypes.TIMESTAMPTZ -> timestampTz(g, text, offset, length);
             case PgTypes.TIMESTAMP -> g.writeString(timestamp(ascii(text, offset, length)));
             case PgTypes.BYTEA -> bytea(g, text, offset, length);

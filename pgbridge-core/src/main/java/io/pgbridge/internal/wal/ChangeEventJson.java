@@ -4,12 +4,12 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.internal.replication.Relation;
 import io.pgbridge.internal.replication.TimestampText;
 import io.pgbridge.internal.replication.TupleData;
 import io.pgbridge.internal.replication.ValueWriter;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +66,7 @@ final class ChangeEventJson {
     private static final SerializedString NEW = new SerializedString("new");
     private static final int MAX_CACHED_RELATIONS = 10_000;
 
-    private final ByteArrayBuilder buffer = new ByteArrayBuilder(1024);
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
     private JsonGenerator generator;
     /** Names of each relation, JSON-encoded once; keyed by identity (a Relation message makes a new object). */
     private final Map<Relation, Names> names = new IdentityHashMap<>();
@@ -221,8 +221,9 @@ final class ChangeEventJson {
                 List<Relation.Column> columns = r.columns();
                 for (int i = 0; i < columns.size() && i < row.size(); i++) {
                     g.writeFieldName(columns.get(i).name());
-                    if (row.kind(i) == TupleData.TEXT) {
-                        g.writeString(new String(row.value(i), StandardCharsets.UTF_8));
+                    String text = row.text(i);
+                    if (text != null) {
+                        g.writeString(text);
                     } else {
                         g.writeNull();
                     }
@@ -287,8 +288,9 @@ final class ChangeEventJson {
             g.writeFieldName(columnNames[i]);
             switch (source.kind(i)) {
                 case TupleData.NULL -> g.writeNull();
-                case TupleData.TEXT -> ValueWriter.write(g, c.typeOid(), source.value(i));
-                default -> g.writeBinary(source.value(i));
+                case TupleData.TEXT ->
+                    ValueWriter.write(g, c.typeOid(), source.array(i), source.offset(i), source.length(i));
+                default -> g.writeBinary(source.array(i), source.offset(i), source.length(i));
             }
         }
         g.writeEndObject();

@@ -36,6 +36,7 @@ public final class Emitter {
     private final FlushTracker tracker;
     private final Duration wait;
     private final Connection connection;
+    private final Event.Builder change = Event.builder().contentType(CONTENT_JSON);
 
     private boolean inTransaction;
     private long position;
@@ -91,15 +92,14 @@ public final class Emitter {
         emit(change(channel, payload, commitTime), () -> false, reason);
     }
 
+    /** The change counted by the last {@link #next()}, in the one builder this emitter's changes are built with. */
     private Event.Builder change(String channel, byte[] payload, Instant commitTime) {
         if (positionText == null) {
             positionText = LsnText.of(position) + ':';
         }
-        return Event.builder()
-                .id(positionText + (ordinal - 1))
+        return change.id(positionText + (ordinal - 1))
                 .channel(channel)
                 .payloadUnsafe(payload)
-                .contentType(CONTENT_JSON)
                 .commitTime(commitTime);
     }
 

@@ -152,11 +152,11 @@ final class PgOutputEvents implements ChangeDecoder, PgOutputHandler {
         List<String> key = new ArrayList<>(names.size());
         for (String name : names) {
             int i = column(r, name);
-            byte[] value = i < 0 || row.kind(i) != TupleData.TEXT ? null : row.value(i);
+            String value = i < 0 ? null : row.text(i);
             if (value == null) {
                 return; // not a key this table's backfill reads (a replica identity other than the key)
             }
-            key.add(new String(value, StandardCharsets.UTF_8));
+            key.add(value);
         }
         windows.changed(r.qualifiedName(), key);
     }

@@ -27,8 +27,7 @@ class PgOutputDecoderTest {
 
         @Override
         public void insert(Relation r, TupleData row) {
-            calls.add("insert " + r.qualifiedName() + " " + new String(row.value(0), StandardCharsets.UTF_8) + " "
-                    + (char) row.kind(1));
+            calls.add("insert " + r.qualifiedName() + " " + row.text(0) + " " + (char) row.kind(1));
         }
 
         @Override

@@ -16,6 +16,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -32,7 +33,7 @@ import net.jqwik.api.constraints.Size;
  * numerics of any
  * precision, any bytes. The generators produce the server's text output as {@code array_out}, {@code numeric_out} and
  * {@code byteaout} (hex) write it; the integration test {@code WalWideTableIT} checks the same against a real server.
- * Written by the byte-based generator the change events use.
+ * Written by the byte-based generator the change events use, from the middle of a larger array as in a decoded message.
  */
 class ValueWriterPropertyTest {
     private static final JsonFactory FACTORY = new JsonFactory();
@@ -91,6 +92,16 @@ class ValueWriterPropertyTest {
         assertThat(json.textValue()).isEqualTo(Base64.getEncoder().encodeToString(bytes));
     }
 
+    @Property(tries = 1_000)
+    void jsonDocumentsAreNestedAsTheyAre(
+            @ForAll @Size(max = 6) Map<@From("element") String, @Size(max = 4) List<@From("element") String>> document)
+            throws Exception {
+        String text = JSON.writeValueAsString(document);
+        for (int typeOid : new int[] {PgTypes.JSON, PgTypes.JSONB}) {
+            assertThat(written(typeOid, text)).as("type %d", typeOid).isEqualTo(text);
+        }
+    }
+
     @Provide
     Arbitrary<List<String>> textArrays() {
         return element().injectNull(0.1).list().ofMaxSize(8);
@@ -143,7 +154,7 @@ class ValueWriterPropertyTest {
     private static String written(int typeOid, String text) throws Exception {
         ByteArrayBuilder buffer = new ByteArrayBuilder();
         try (JsonGenerator g = FACTORY.createGenerator(buffer, JsonEncoding.UTF8)) {
-            ValueWriter.write(g, typeOid, text.getBytes(StandardCharsets.UTF_8));
+            ValueWriterTest.writeAsInAMessage(g, typeOid, text);
         }
         return new String(buffer.toByteArray(), StandardCharsets.UTF_8);
     }

@@ -10,10 +10,26 @@ import org.junit.jupiter.api.Test;
 
 class ValueWriterTest {
 
+    /** Bytes around a value that break its JSON if the writer reads past either end of it. */
+    private static final byte[] AROUND = "\\x{\",}[]\\".getBytes(StandardCharsets.UTF_8);
+
+    /**
+     * Writes {@code text} as {@link ValueWriter} gets it from a decoded message: a range in the middle of a larger
+     * array, between bytes that are no part of it.
+     */
+    static void writeAsInAMessage(JsonGenerator g, int typeOid, String text) throws Exception {
+        byte[] value = text.getBytes(StandardCharsets.UTF_8);
+        byte[] message = new byte[AROUND.length + value.length + AROUND.length];
+        System.arraycopy(AROUND, 0, message, 0, AROUND.length);
+        System.arraycopy(value, 0, message, AROUND.length, value.length);
+        System.arraycopy(AROUND, 0, message, AROUND.length + value.length, AROUND.length);
+        ValueWriter.write(g, typeOid, message, AROUND.length, value.length);
+    }
+
     private static String json(int typeOid, String text) throws Exception {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
-            ValueWriter.write(g, typeOid, text.getBytes(StandardCharsets.UTF_8));
+            writeAsInAMessage(g, typeOid, text);
         }
         return out.toString();
     }
