@@ -621,6 +621,14 @@ public final class PgBridge implements AutoCloseable {
             return pipeline(p -> p.maxBatchSize(events));
         }
 
+        /**
+         * Same as {@code pipeline(p -> p.maxBatchesInFlight(batches))}; see {@link
+         * PipelineOptions.Builder#maxBatchesInFlight}.
+         */
+        public Builder maxBatchesInFlight(int batches) {
+            return pipeline(p -> p.maxBatchesInFlight(batches));
+        }
+
         /** Same as {@code pipeline(p -> p.strictOrder(strict))}; see {@link PipelineOptions.Builder#strictOrder}. */
         public Builder strictOrder(boolean strict) {
             return pipeline(p -> p.strictOrder(strict));

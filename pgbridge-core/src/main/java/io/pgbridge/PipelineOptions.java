@@ -26,6 +26,12 @@ public final class PipelineOptions {
     public static final int DEFAULT_DELIVERY_THREADS = 4;
     /** {@code delivery.max-batch}: most events per publish call. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 500;
+    /**
+     * {@code delivery.max-batches-in-flight}: most batches of a route a pipelining sink has in flight at once; enough to
+     * keep a broker that confirms a batch after a round trip (and an fsync) busy meanwhile, as a bare client loop with
+     * about 2,000 messages unconfirmed does.
+     */
+    public static final int DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;
     /** {@code retry.initial-backoff-ms}: first wait before a retry; doubles per attempt. */
     public static final Duration DEFAULT_RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
     /** {@code retry.max-backoff-ms}: longest wait between retries. */
@@ -39,6 +45,7 @@ public final class PipelineOptions {
     private final long bufferMaxBytes;
     private final int deliveryThreads;
     private final Integer maxBatchSize;
+    private final Integer maxBatchesInFlight;
     private final boolean strictOrder;
     private final Duration retryInitialBackoff;
     private final Duration retryMaxBackoff;
@@ -49,6 +56,7 @@ public final class PipelineOptions {
         this.bufferMaxBytes = b.bufferMaxBytes;
         this.deliveryThreads = b.deliveryThreads;
         this.maxBatchSize = b.maxBatchSize;
+        this.maxBatchesInFlight = b.maxBatchesInFlight;
         this.strictOrder = b.strictOrder;
         this.retryInitialBackoff = b.retryInitialBackoff;
         this.retryMaxBackoff = b.retryMaxBackoff;
@@ -71,6 +79,7 @@ public final class PipelineOptions {
         b.bufferMaxBytes = bufferMaxBytes;
         b.deliveryThreads = deliveryThreads;
         b.maxBatchSize = maxBatchSize;
+        b.maxBatchesInFlight = maxBatchesInFlight;
         b.strictOrder = strictOrder;
         b.retryInitialBackoff = retryInitialBackoff;
         b.retryMaxBackoff = retryMaxBackoff;
@@ -101,6 +110,23 @@ public final class PipelineOptions {
         return maxBatchSize != null;
     }
 
+    /**
+     * The most batches of a route a sink that pipelines ({@code Sink.publishAsync}) has in flight at once: as set, else
+     * {@link #DEFAULT_MAX_BATCHES_IN_FLIGHT}. A route with one event in flight (a {@link #maxBatchSize()} of 1, as
+     * strict order sets) has one batch in flight whatever this says.
+     */
+    public int maxBatchesInFlight() {
+        return maxBatchesInFlight != null ? maxBatchesInFlight : DEFAULT_MAX_BATCHES_IN_FLIGHT;
+    }
+
+    /**
+     * Whether {@link #maxBatchesInFlight()} was set rather than defaulted (a set value other than 1 contradicts one event
+     * in flight per route).
+     */
+    public boolean isMaxBatchesInFlightSet() {
+        return maxBatchesInFlight != null;
+    }
+
     public boolean strictOrder() {
         return strictOrder;
     }
@@ -120,8 +146,9 @@ public final class PipelineOptions {
     @Override
     public String toString() {
         return "PipelineOptions{bufferMaxEvents=" + bufferMaxEvents + ", bufferMaxBytes=" + bufferMaxBytes
-                + ", deliveryThreads=" + deliveryThreads + ", maxBatchSize=" + maxBatchSize() + ", strictOrder="
-                + strictOrder + ", retryBackoff=" + retryInitialBackoff.toMillis() + ".." + retryMaxBackoff.toMillis()
+                + ", deliveryThreads=" + deliveryThreads + ", maxBatchSize=" + maxBatchSize() + ", maxBatchesInFlight="
+                + maxBatchesInFlight() + ", strictOrder=" + strictOrder + ", retryBackoff="
+                + retryInitialBackoff.toMillis() + ".." + retryMaxBackoff.toMillis()
                 + "ms, shutdownTimeout=" + shutdownTimeout.toMillis() + "ms}";
     }
 
@@ -131,6 +158,7 @@ public final class PipelineOptions {
         private long bufferMaxBytes = DEFAULT_BUFFER_MAX_BYTES;
         private int deliveryThreads = DEFAULT_DELIVERY_THREADS;
         private Integer maxBatchSize;
+        private Integer maxBatchesInFlight;
         private boolean strictOrder;
         private Duration retryInitialBackoff = DEFAULT_RETRY_INITIAL_BACKOFF;
         private Duration retryMaxBackoff = DEFAULT_RETRY_MAX_BACKOFF;
@@ -162,6 +190,20 @@ public final class PipelineOptions {
          */
         public Builder maxBatchSize(int events) {
             this.maxBatchSize = (int) Ranges.check(CoreSettings.DELIVERY_MAX_BATCH, "maxBatchSize", events);
+            return this;
+        }
+
+        /**
+         * Most batches of a route a sink that pipelines ({@code Sink.publishAsync}: RabbitMQ, MQTT, Redis) has in
+         * flight at once, 1 to 64; default {@link #DEFAULT_MAX_BATCHES_IN_FLIGHT}. 1 hands it the next batch only once
+         * the one before was decided. After a refusal, up to this many times {@link #maxBatchSize} events less one may
+         * come again (see {@code docs/sinks.md}). Together with one event in flight per route (a {@link #maxBatchSize}
+         * of 1, or {@link #strictOrder(boolean)}), a set value other than 1 is a contradiction that {@code build()}
+         * reports.
+         */
+        public Builder maxBatchesInFlight(int batches) {
+            this.maxBatchesInFlight =
+                    (int) Ranges.check(CoreSettings.DELIVERY_MAX_BATCHES_IN_FLIGHT, "maxBatchesInFlight", batches);
             return this;
         }
 

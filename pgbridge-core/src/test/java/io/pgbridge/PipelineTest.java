@@ -8,7 +8,10 @@ import io.pgbridge.spi.Sink;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -228,6 +231,66 @@ class PipelineTest {
         assertThat(bridge.state()).isEqualTo(PgBridge.State.CLOSED);
         assertThat(payloadsOn("a")).hasSize(50);
         assertThat(source.acknowledged).last().isEqualTo(50L);
+    }
+
+    @Test
+    void keepsTheSetNumberOfBatchesInFlightWithAPipeliningSink() throws Exception {
+        List<CompletableFuture<PublishResult>> inFlight = new CopyOnWriteArrayList<>();
+        List<Integer> sizes = new CopyOnWriteArrayList<>();
+        CountDownLatch allPublished = new CountDownLatch(1);
+        Sink pipelining = new Sink() {
+            @Override
+            public String name() {
+                return "pipelining";
+            }
+
+            @Override
+            public Set<String> targetKinds() {
+                return Set.of();
+            }
+
+            @Override
+            public void start() {}
+
+            @Override
+            public PublishResult publish(Target target, List<Event> events) {
+                throw new AssertionError("the lane publishes through publishAsync");
+            }
+
+            @Override
+            public CompletionStage<PublishResult> publishAsync(Target target, List<Event> events)
+                    throws InterruptedException {
+                if (inFlight.isEmpty()) {
+                    allPublished.await(); // the lane tops up from what the source queued meanwhile
+                }
+                CompletableFuture<PublishResult> result = new CompletableFuture<>();
+                sizes.add(events.size());
+                inFlight.add(result);
+                return result;
+            }
+
+            @Override
+            public void close() {}
+        };
+        bridge = source.bridgeTo(pipelining)
+                .maxBatchSize(2)
+                .maxBatchesInFlight(6)
+                .shutdownTimeout(Duration.ZERO) // the batches left in flight are never confirmed
+                .build();
+        bridge.start();
+        for (int i = 0; i < 20; i++) {
+            source.publish("a", Integer.toString(i));
+        }
+        allPublished.countDown();
+
+        await().untilAsserted(() ->
+                assertThat(inFlight).as("batches handed to the sink").hasSize(6));
+        assertThat(source.acknowledged).as("nothing confirmed yet").isEmpty();
+
+        inFlight.get(0).complete(PublishResult.confirmed(sizes.get(0)));
+        await().untilAsserted(() ->
+                assertThat(inFlight).as("one more once the oldest is confirmed").hasSize(7));
+        await().untilAsserted(() -> assertThat(source.acknowledged).containsExactly((long) sizes.get(0)));
     }
 
     @Test

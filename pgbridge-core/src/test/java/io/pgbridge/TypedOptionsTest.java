@@ -18,6 +18,8 @@ class TypedOptionsTest {
         assertThat(p.deliveryThreads()).isEqualTo(PipelineOptions.DEFAULT_DELIVERY_THREADS);
         assertThat(p.maxBatchSize()).isEqualTo(PipelineOptions.DEFAULT_MAX_BATCH_SIZE);
         assertThat(p.isMaxBatchSizeSet()).isFalse();
+        assertThat(p.maxBatchesInFlight()).isEqualTo(PipelineOptions.DEFAULT_MAX_BATCHES_IN_FLIGHT);
+        assertThat(p.isMaxBatchesInFlightSet()).isFalse();
         assertThat(p.shutdownTimeout()).isEqualTo(PipelineOptions.DEFAULT_SHUTDOWN_TIMEOUT);
         assertThat(WalOptions.builder().build().slot()).isEqualTo(WalOptions.DEFAULT_SLOT);
         assertThat(OutboxOptions.builder().build().mode()).isEqualTo(OutboxOptions.Mode.POLLING);
@@ -51,10 +53,32 @@ class TypedOptionsTest {
     }
 
     @Test
+    void maxBatchesInFlightIsBoundFromItsKeyAndItsEnvironmentName() {
+        PgBridgeConfig env = PgBridgeConfig.fromEnvironment(Map.of("PGBRIDGE_DELIVERY_MAX_BATCHES_IN_FLIGHT", "16"));
+        assertThat(env.get("delivery.max-batches-in-flight")).isEqualTo("16");
+
+        Problems problems = new Problems();
+        PipelineOptions bound = OptionsBinder.pipeline(
+                        Settings.of(Map.of("delivery.max-batches-in-flight", "16")), problems)
+                .build();
+        OptionsBinder.pipeline(Settings.of(Map.of("delivery.max-batches-in-flight", "0")), problems);
+        OptionsBinder.pipeline(Settings.of(Map.of("delivery.max-batches-in-flight", "65")), problems);
+
+        assertThat(bound.maxBatchesInFlight()).isEqualTo(16);
+        assertThat(problems.list())
+                .containsExactly(
+                        "PGBRIDGE_DELIVERY_MAX_BATCHES_IN_FLIGHT='0': must be between 1 and 64",
+                        "PGBRIDGE_DELIVERY_MAX_BATCHES_IN_FLIGHT='65': must be between 1 and 64");
+    }
+
+    @Test
     void typedSettersCheckTheSameRangesAsTheStrings() {
         assertThatThrownBy(() -> PipelineOptions.builder().deliveryThreads(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("deliveryThreads (delivery.threads) must be between 1 and 256, was 0");
+        assertThatThrownBy(() -> PipelineOptions.builder().maxBatchesInFlight(65))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxBatchesInFlight (delivery.max-batches-in-flight) must be between 1 and 64, was 65");
         assertThatThrownBy(() -> WalOptions.builder().statusInterval(Duration.ofMillis(5)))
                 .hasMessageContaining("statusInterval (wal.status-interval-ms) must be between 100 ms");
     }
@@ -94,5 +118,40 @@ class TypedOptionsTest {
                 .setting("delivery.strict-order", "true")
                 .setting("delivery.max-batch", "5");
         assertThatThrownBy(strings::build).hasMessageContaining("PGBRIDGE_DELIVERY_MAX_BATCH='5': contradicts");
+    }
+
+    @Test
+    void severalBatchesInFlightContradictOneEventInFlight() {
+        PgBridge.Builder strict = PgBridge.builder()
+                .postgres("postgresql://localhost/app")
+                .routes("events->queue:a")
+                .sink(new InMemorySink())
+                .strictOrder(true)
+                .maxBatchesInFlight(8);
+        assertThatThrownBy(strict::build)
+                .hasMessageContaining("PGBRIDGE_DELIVERY_MAX_BATCHES_IN_FLIGHT='8': contradicts"
+                        + " PGBRIDGE_DELIVERY_STRICT_ORDER=true");
+
+        PgBridge.Builder batchOfOne = PgBridge.builder()
+                .postgres("postgresql://localhost/app")
+                .routes("events->queue:a")
+                .sink(new InMemorySink())
+                .setting("delivery.max-batch", "1")
+                .setting("delivery.max-batches-in-flight", "8");
+        assertThatThrownBy(batchOfOne::build)
+                .hasMessageContaining(
+                        "PGBRIDGE_DELIVERY_MAX_BATCHES_IN_FLIGHT='8': contradicts PGBRIDGE_DELIVERY_MAX_BATCH=1");
+
+        try (PgBridge agreeing = PgBridge.builder()
+                .postgres("postgresql://localhost/app")
+                .routes("events->queue:a")
+                .sink(new InMemorySink())
+                .strictOrder(true)
+                .maxBatchesInFlight(1)
+                .build()) {
+            assertThat(agreeing)
+                    .as("one batch in flight agrees with strict order")
+                    .isNotNull();
+        }
     }
 }

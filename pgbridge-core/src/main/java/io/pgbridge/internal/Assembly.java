@@ -113,6 +113,7 @@ public final class Assembly {
         Map<String, String> catchAll = new LinkedHashMap<>();
         List<EventSource> sources = SourceSelection.sources(in, settings, routes, postgres, catchAll, problems);
         int laneBatch = laneBatch(pipeline, problems);
+        int laneWindow = laneWindow(pipeline, laneBatch, problems);
         String name = settings.string(CoreSettings.BRIDGE_NAME);
         if (name.isBlank()) {
             problems.add(CoreSettings.BRIDGE_NAME, name, "must not be blank: it tags every meter of the bridge");
@@ -124,6 +125,7 @@ public final class Assembly {
                 pipeline.bufferMaxBytes(),
                 pipeline.deliveryThreads(),
                 laneBatch,
+                laneWindow,
                 pipeline.retryInitialBackoff(),
                 pipeline.retryMaxBackoff());
         return new Assembly(
@@ -146,6 +148,7 @@ public final class Assembly {
             CoreSettings.BUFFER_MAX_BYTES,
             CoreSettings.DELIVERY_THREADS,
             CoreSettings.DELIVERY_MAX_BATCH,
+            CoreSettings.DELIVERY_MAX_BATCHES_IN_FLIGHT,
             CoreSettings.DELIVERY_STRICT_ORDER,
             CoreSettings.RETRY_INITIAL_BACKOFF,
             CoreSettings.RETRY_MAX_BACKOFF,
@@ -186,6 +189,27 @@ public final class Assembly {
                             + "=true, which keeps one event in flight per route: unset it or set it to 1");
         }
         return 1;
+    }
+
+    /**
+     * The most batches a route has with a sink that pipelines: {@code delivery.max-batches-in-flight}. A route with one
+     * event in flight (a lane batch of 1) has one batch in flight whatever it says, so a set value other than 1
+     * contradicts that.
+     */
+    private static int laneWindow(PipelineOptions pipeline, int laneBatch, Problems problems) {
+        if (pipeline == null) {
+            return 1;
+        }
+        if (laneBatch == 1 && pipeline.isMaxBatchesInFlightSet() && pipeline.maxBatchesInFlight() != 1) {
+            String oneEvent = pipeline.strictOrder()
+                    ? CoreSettings.DELIVERY_STRICT_ORDER.envName() + "=true"
+                    : CoreSettings.DELIVERY_MAX_BATCH.envName() + "=1";
+            problems.add(
+                    CoreSettings.DELIVERY_MAX_BATCHES_IN_FLIGHT,
+                    Integer.toString(pipeline.maxBatchesInFlight()),
+                    "contradicts " + oneEvent + ", which keeps one event in flight per route: unset it or set it to 1");
+        }
+        return pipeline.maxBatchesInFlight();
     }
 
     private static PostgresConnector postgres(Settings settings, Problems problems) {

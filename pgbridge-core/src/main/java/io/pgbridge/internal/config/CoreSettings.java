@@ -60,10 +60,19 @@ public final class CoreSettings {
     public static final Setting DELIVERY_MAX_BATCH = Setting.integer(
             "delivery.max-batch",
             "Most events handed to a sink in one publish call, which are all in flight at once on their route; a sink"
-                    + " that pipelines (RabbitMQ) has up to 4 such batches of a route in flight",
+                    + " that pipelines (RabbitMQ, MQTT, Redis) has up to delivery.max-batches-in-flight such batches of"
+                    + " a route in flight",
             PipelineOptions.DEFAULT_MAX_BATCH_SIZE,
             1,
             100_000);
+    public static final Setting DELIVERY_MAX_BATCHES_IN_FLIGHT = Setting.integer(
+            "delivery.max-batches-in-flight",
+            "Most batches of a route a sink that pipelines (RabbitMQ, MQTT, Redis) has in flight at once (1: the next"
+                    + " batch only once the one before was decided); with one event in flight per route"
+                    + " (delivery.max-batch 1, as strict order sets) it is 1, and another value set is an error",
+            PipelineOptions.DEFAULT_MAX_BATCHES_IN_FLIGHT,
+            1,
+            64);
     public static final Setting DELIVERY_STRICT_ORDER = Setting.bool(
             "delivery.strict-order",
             "One event in flight per route (a batch of 1): no event is published while an earlier one of its route is"
@@ -118,6 +127,7 @@ public final class CoreSettings {
             BUFFER_MAX_BYTES,
             DELIVERY_THREADS,
             DELIVERY_MAX_BATCH,
+            DELIVERY_MAX_BATCHES_IN_FLIGHT,
             DELIVERY_STRICT_ORDER,
             RETRY_INITIAL_BACKOFF,
             RETRY_MAX_BACKOFF,

@@ -32,6 +32,7 @@ public final class OptionsBinder {
         bound.integer(CoreSettings.BUFFER_MAX_BYTES, b::bufferMaxBytes);
         bound.integer(CoreSettings.DELIVERY_THREADS, v -> b.deliveryThreads((int) v));
         bound.integer(CoreSettings.DELIVERY_MAX_BATCH, v -> b.maxBatchSize((int) v));
+        bound.integer(CoreSettings.DELIVERY_MAX_BATCHES_IN_FLIGHT, v -> b.maxBatchesInFlight((int) v));
         bound.bool(CoreSettings.DELIVERY_STRICT_ORDER, b::strictOrder);
         if ((bound.valid(CoreSettings.RETRY_INITIAL_BACKOFF) || bound.valid(CoreSettings.RETRY_MAX_BACKOFF))
                 && !bound.invalid(CoreSettings.RETRY_INITIAL_BACKOFF)

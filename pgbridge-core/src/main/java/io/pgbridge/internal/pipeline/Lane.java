@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The ordered queue of one route. A lane keeps up to {@link #MAX_BATCHES_IN_FLIGHT} batches with its sink at once
- * (one event when {@code delivery.max-batch} is 1, as strict order sets), published in order through
+ * The ordered queue of one route. A lane keeps up to {@code delivery.max-batches-in-flight} batches with its sink at
+ * once (one event when {@code delivery.max-batch} is 1, as strict order sets), published in order through
  * {@link Sink#publishAsync}, and settles them strictly in publishing order: a batch's confirmations count only once
  * every earlier batch of the lane was wholly confirmed. So the events of a route reach the broker in the order the
  * source published them, and a lane settles only a prefix of its queue (the {@link Ledger} then decides what the source
@@ -50,12 +50,6 @@ final class Lane implements Runnable {
      * more than the events), small enough that a large transaction still flows.
      */
     private static final int HELD_BATCH = 128;
-    /**
-     * Batches a lane keeps with its sink at once when {@code delivery.max-batch} is above 1 (with 1, which strict
-     * order sets: one event in flight): enough to keep a broker that confirms a batch after a round trip (and an
-     * fsync) busy meanwhile, as a bare client loop with about 2,000 messages unconfirmed does.
-     */
-    static final int MAX_BATCHES_IN_FLIGHT = 4;
     /** After the first failed attempt, every how many attempts a still failing route logs again. */
     private static final int LOG_EVERY = 10;
 
@@ -66,7 +60,12 @@ final class Lane implements Runnable {
     private final Backoff backoff;
     private final int maxBatch;
     private final int heldBatch;
+    /**
+     * Batches the lane keeps with its sink at once: {@code delivery.max-batches-in-flight}, but 1 with a batch of 1 (as
+     * strict order sets), so that then one event is in flight.
+     */
     private final int window;
+
     private final PipelineStats stats;
 
     /** Deliveries not settled yet, in order; the first {@link #sent} of them are in the batches in flight. */
@@ -107,6 +106,7 @@ final class Lane implements Runnable {
             LaneScheduler scheduler,
             Backoff backoff,
             int maxBatch,
+            int maxBatchesInFlight,
             PipelineStats stats) {
         this.route = route;
         this.sink = sink;
@@ -115,7 +115,7 @@ final class Lane implements Runnable {
         this.backoff = backoff;
         this.maxBatch = maxBatch;
         this.heldBatch = Math.min(maxBatch, HELD_BATCH);
-        this.window = maxBatch == 1 ? 1 : MAX_BATCHES_IN_FLIGHT;
+        this.window = maxBatch == 1 ? 1 : maxBatchesInFlight;
         this.stats = stats;
     }
 

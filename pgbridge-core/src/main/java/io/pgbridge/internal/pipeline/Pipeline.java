@@ -42,6 +42,7 @@ public final class Pipeline {
         final long maxBytes;
         final int deliveryThreads;
         final int maxBatch;
+        final int maxBatchesInFlight;
         final Backoff backoff;
 
         public Options(
@@ -49,12 +50,14 @@ public final class Pipeline {
                 long maxBytes,
                 int deliveryThreads,
                 int maxBatch,
+                int maxBatchesInFlight,
                 Duration initialBackoff,
                 Duration maxBackoff) {
             this.maxEvents = maxEvents;
             this.maxBytes = maxBytes;
             this.deliveryThreads = deliveryThreads;
             this.maxBatch = maxBatch;
+            this.maxBatchesInFlight = maxBatchesInFlight;
             this.backoff = new Backoff(initialBackoff, maxBackoff);
         }
     }
@@ -131,7 +134,14 @@ public final class Pipeline {
         List<Lane> lanes = new ArrayList<>();
         for (Route route : routes) {
             Lane lane = new Lane(
-                    route, sinkFor.apply(route), failurePolicy, scheduler, options.backoff, options.maxBatch, stats);
+                    route,
+                    sinkFor.apply(route),
+                    failurePolicy,
+                    scheduler,
+                    options.backoff,
+                    options.maxBatch,
+                    options.maxBatchesInFlight,
+                    stats);
             lane.measure(metrics.route(lane));
             lanes.add(lane);
         }

@@ -1,6 +1,7 @@
 package io.pgbridge.internal.pipeline;
 
 import io.pgbridge.DeliveryGuarantee;
+import io.pgbridge.PipelineOptions;
 import io.pgbridge.Route;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
@@ -22,14 +23,37 @@ public final class ManualPipeline {
     private final Pipeline pipeline;
 
     /**
+     * A pipeline with {@link PipelineOptions#DEFAULT_MAX_BATCHES_IN_FLIGHT} batches of a route in flight.
+     *
      * @param deadLetters where refused events go for every source, or {@code null} for the default policy (an
      *     at-least-once source's route halts)
      */
     public ManualPipeline(List<Route> routes, Sink sink, DeadLetterHandler deadLetters, int maxBatch, int maxEvents) {
+        this(routes, sink, deadLetters, maxBatch, PipelineOptions.DEFAULT_MAX_BATCHES_IN_FLIGHT, maxEvents);
+    }
+
+    /**
+     * @param deadLetters where refused events go for every source, or {@code null} for the default policy (an
+     *     at-least-once source's route halts)
+     * @param maxBatchesInFlight {@code delivery.max-batches-in-flight}
+     */
+    public ManualPipeline(
+            List<Route> routes,
+            Sink sink,
+            DeadLetterHandler deadLetters,
+            int maxBatch,
+            int maxBatchesInFlight,
+            int maxEvents) {
         FailurePolicy policy =
                 new FailurePolicy(deadLetters, null, Map.of(), Map.of("wal", DeliveryGuarantee.AT_LEAST_ONCE));
         Pipeline.Options options = new Pipeline.Options(
-                maxEvents, Long.MAX_VALUE, 1, maxBatch, Duration.ofMillis(1), Duration.ofMillis(10));
+                maxEvents,
+                Long.MAX_VALUE,
+                1,
+                maxBatch,
+                maxBatchesInFlight,
+                Duration.ofMillis(1),
+                Duration.ofMillis(10));
         this.pipeline = new Pipeline(routes, route -> sink, Map.of(), policy, options, null, null, new LaneScheduler() {
             @Override
             public void execute(Runnable lane) {

@@ -38,7 +38,7 @@ import net.jqwik.api.constraints.IntRange;
  * <ul>
  *   <li>the ledger invariant: every acknowledged position is at or above every event the broker confirmed or the
  *       dead-letter destination took, and never above one that neither did;
- *   <li>a route has at most {@link Lane#MAX_BATCHES_IN_FLIGHT} batches in flight, and with {@code max-batch} 1 (strict
+ *   <li>a route has at most {@code max-batches-in-flight} batches in flight, and with {@code max-batch} 1 (strict
  *       order) one event;
  *   <li>a batch is the route's next events with no gap: either those right after the last published one, or (after a
  *       failure) a batch again, then only when nothing of the route is in flight and skipping no event that was
@@ -49,7 +49,7 @@ import net.jqwik.api.constraints.IntRange;
  * acknowledged, and the order docs/sinks.md promises: the last copies of each route in the source's order, and a
  * first copy ahead of an earlier event <i>e</i> only when it was published while an attempt of <i>e</i> was in flight
  * as far as the lane knew (after that attempt and before the lane published again from <i>e</i>), and at most {@code
- * MAX_BATCHES_IN_FLIGHT × max-batch − 1} events of the route ahead of <i>e</i>.
+ * max-batches-in-flight × max-batch − 1} events of the route ahead of <i>e</i> (one event with {@code max-batch} 1).
  */
 class PipelinedLanePropertyTest {
     private static final List<String> ROUTES = List.of("a", "b");
@@ -95,8 +95,10 @@ class PipelinedLanePropertyTest {
 
     @Property(tries = 1500)
     void settlesInOrderAndAcknowledgesOnlyConfirmedEvents(
-            @ForAll("actions") List<Action> actions, @ForAll @IntRange(min = 1, max = 3) int maxBatch) {
-        Run run = new Run(maxBatch);
+            @ForAll("actions") List<Action> actions,
+            @ForAll @IntRange(min = 1, max = 3) int maxBatch,
+            @ForAll @IntRange(min = 1, max = 6) int maxBatchesInFlight) {
+        Run run = new Run(maxBatch, maxBatchesInFlight);
         for (Action action : actions) {
             if (action instanceof Publish p) {
                 run.publish(p.route());
@@ -128,7 +130,7 @@ class PipelinedLanePropertyTest {
             assertThat(run.acknowledged).as("last position acknowledged").isEqualTo(run.position);
         }
         for (String route : ROUTES) {
-            run.checkOrder(route, maxBatch);
+            run.checkOrder(route);
         }
     }
 
@@ -141,16 +143,21 @@ class PipelinedLanePropertyTest {
         final Map<String, Long> positionOf = new HashMap<>();
         final Set<String> deadLettered = new HashSet<>();
         final int maxBatch;
+        /** Batches of a route in flight at most: {@code max-batches-in-flight}, one with {@code max-batch} 1. */
+        final int window;
+
         long position;
         long acknowledged = Long.MIN_VALUE;
 
-        Run(int maxBatch) {
+        Run(int maxBatch, int maxBatchesInFlight) {
             this.maxBatch = maxBatch;
+            this.window = maxBatch == 1 ? 1 : maxBatchesInFlight;
             this.pipeline = new ManualPipeline(
                     List.of(Route.of("a", Target.queue("a")), Route.of("b", Target.queue("b"))),
                     broker,
                     (event, target, reason) -> deadLettered.add(event.id()),
                     maxBatch,
+                    maxBatchesInFlight,
                     1_000);
             this.context = pipeline.attach(this);
         }
@@ -188,7 +195,7 @@ class PipelinedLanePropertyTest {
             }
         }
 
-        void checkOrder(String route, int maxBatch) {
+        void checkOrder(String route) {
             List<String> source = published.getOrDefault(route, List.of());
             List<String> held = broker.held(route);
             for (String id : source) {
@@ -226,7 +233,7 @@ class PipelinedLanePropertyTest {
                         ahead++;
                     }
                 }
-                assertThat(ahead).as("events %s went ahead of", x).isLessThan(Lane.MAX_BATCHES_IN_FLIGHT * maxBatch);
+                assertThat(ahead).as("events %s went ahead of", x).isLessThan(window * maxBatch);
             }
         }
 
@@ -306,7 +313,7 @@ class PipelinedLanePropertyTest {
                 List<String> source = published.get(route);
                 List<Attempt> ofRoute =
                         inFlight.stream().filter(a -> a.route.equals(route)).toList();
-                if (ofRoute.size() >= (maxBatch == 1 ? 1 : Lane.MAX_BATCHES_IN_FLIGHT)) {
+                if (ofRoute.size() >= window) {
                     violations.add(ids + " published with " + ofRoute.size() + " batches of " + route + " in flight");
                 }
                 int from = source.indexOf(ids.get(0));

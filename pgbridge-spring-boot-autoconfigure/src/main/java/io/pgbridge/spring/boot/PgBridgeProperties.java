@@ -206,6 +206,9 @@ public class PgBridgeProperties implements Validator {
         /** Most events per publish call, 1 to 100,000; default 500. */
         private Integer maxBatchSize;
 
+        /** Most batches of a route a pipelining sink (RabbitMQ, MQTT, Redis) has in flight, 1 to 64; default 4. */
+        private Integer maxBatchesInFlight;
+
         /** One event in flight per route; default false. */
         private Boolean strictOrder;
 
@@ -223,6 +226,7 @@ public class PgBridgeProperties implements Validator {
             Options.set(r, "buffer-max-bytes", bufferMaxBytes, b::bufferMaxBytes);
             Options.set(r, "delivery-threads", deliveryThreads, b::deliveryThreads);
             Options.set(r, "max-batch-size", maxBatchSize, b::maxBatchSize);
+            Options.set(r, "max-batches-in-flight", maxBatchesInFlight, b::maxBatchesInFlight);
             Options.set(r, "strict-order", strictOrder, b::strictOrder);
             if (retryInitialBackoff != null || retryMaxBackoff != null) {
                 Duration initial = retryInitialBackoff != null
@@ -273,6 +277,14 @@ public class PgBridgeProperties implements Validator {
 
         public void setMaxBatchSize(Integer maxBatchSize) {
             this.maxBatchSize = maxBatchSize;
+        }
+
+        public Integer getMaxBatchesInFlight() {
+            return maxBatchesInFlight;
+        }
+
+        public void setMaxBatchesInFlight(Integer maxBatchesInFlight) {
+            this.maxBatchesInFlight = maxBatchesInFlight;
         }
 
         public Boolean getStrictOrder() {
