@@ -241,27 +241,11 @@ class FailurePolicyTest {
     }
 
     private static Sink scriptedByTarget(Function<Target, Function<List<Event>, PublishResult>> publish) {
-        return new Sink() {
-            @Override
-            public String name() {
-                return "scripted";
-            }
-
-            @Override
-            public Set<String> targetKinds() {
-                return Set.of();
-            }
-
-            @Override
-            public void start() {}
-
+        return new TestSink("scripted") {
             @Override
             public PublishResult publish(Target target, List<Event> events) {
                 return publish.apply(target).apply(new ArrayList<>(events));
             }
-
-            @Override
-            public void close() {}
         };
     }
 }

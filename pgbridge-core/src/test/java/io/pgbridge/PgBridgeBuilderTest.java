@@ -86,12 +86,7 @@ class PgBridgeBuilderTest {
 
     @Test
     void checksTargetKindsAndSinkNamesAgainstTheSinks() {
-        Sink exchangesOnly = new Sink() {
-            @Override
-            public String name() {
-                return "exchanges-only";
-            }
-
+        Sink exchangesOnly = new TestSink("exchanges-only") {
             @Override
             public Set<String> targetKinds() {
                 return Set.of("exchange");
@@ -103,15 +98,9 @@ class PgBridgeBuilderTest {
             }
 
             @Override
-            public void start() {}
-
-            @Override
             public PublishResult publish(Target target, List<Event> events) {
                 return PublishResult.confirmed(events.size());
             }
-
-            @Override
-            public void close() {}
         };
         assertThatThrownBy(() -> PgBridge.builder()
                         .postgres("postgresql://localhost/app")

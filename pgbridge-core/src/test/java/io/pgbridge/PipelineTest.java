@@ -7,7 +7,6 @@ import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -72,20 +71,7 @@ class PipelineTest {
     @Test
     void holdsBackOnlyTheFailingLane() throws Exception {
         AtomicBoolean laneADown = new AtomicBoolean(true);
-        Sink failingOnA = new Sink() {
-            @Override
-            public String name() {
-                return "fails-on-a";
-            }
-
-            @Override
-            public Set<String> targetKinds() {
-                return Set.of();
-            }
-
-            @Override
-            public void start() {}
-
+        Sink failingOnA = new TestSink("fails-on-a") {
             @Override
             public PublishResult publish(Target target, List<Event> events) {
                 if (target.name().equals("a") && laneADown.get()) {
@@ -93,9 +79,6 @@ class PipelineTest {
                 }
                 return sink.publish(target, events);
             }
-
-            @Override
-            public void close() {}
         };
         bridge = source.bridgeTo(sink).sink(failingOnA).build();
         bridge.start();
@@ -238,20 +221,7 @@ class PipelineTest {
         List<CompletableFuture<PublishResult>> inFlight = new CopyOnWriteArrayList<>();
         List<Integer> sizes = new CopyOnWriteArrayList<>();
         CountDownLatch allPublished = new CountDownLatch(1);
-        Sink pipelining = new Sink() {
-            @Override
-            public String name() {
-                return "pipelining";
-            }
-
-            @Override
-            public Set<String> targetKinds() {
-                return Set.of();
-            }
-
-            @Override
-            public void start() {}
-
+        Sink pipelining = new TestSink("pipelining") {
             @Override
             public PublishResult publish(Target target, List<Event> events) {
                 throw new AssertionError("the lane publishes through publishAsync");
@@ -268,9 +238,6 @@ class PipelineTest {
                 inFlight.add(result);
                 return result;
             }
-
-            @Override
-            public void close() {}
         };
         bridge = source.bridgeTo(pipelining)
                 .maxBatchSize(2)

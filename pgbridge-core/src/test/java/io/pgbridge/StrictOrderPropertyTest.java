@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Sink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -123,7 +122,7 @@ class StrictOrderPropertyTest {
      * A broker answering each publish call by the next outcome of a script (then confirming), which checks on every
      * call that the sink got one event and that every earlier event of its route is settled.
      */
-    private static final class Broker implements Sink {
+    private static final class Broker extends TestSink {
         final List<String> violations = new CopyOnWriteArrayList<>();
         final Set<String> deadLettered = ConcurrentHashMap.newKeySet();
         private final List<Outcome> script;
@@ -134,6 +133,7 @@ class StrictOrderPropertyTest {
         private final Map<String, Integer> lastSeq = new ConcurrentHashMap<>();
 
         Broker(List<Outcome> script) {
+            super("scripted-broker");
             this.script = script;
         }
 
@@ -145,19 +145,6 @@ class StrictOrderPropertyTest {
             deadLettered.add(event.id());
             settled.add(event.id());
         }
-
-        @Override
-        public String name() {
-            return "scripted-broker";
-        }
-
-        @Override
-        public Set<String> targetKinds() {
-            return Set.of();
-        }
-
-        @Override
-        public void start() {}
 
         @Override
         public PublishResult publish(Target target, List<Event> events) {
@@ -204,8 +191,5 @@ class StrictOrderPropertyTest {
                 }
             }
         }
-
-        @Override
-        public void close() {}
     }
 }

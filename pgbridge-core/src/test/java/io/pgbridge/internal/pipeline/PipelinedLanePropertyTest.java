@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgbridge.Event;
 import io.pgbridge.Route;
 import io.pgbridge.Target;
+import io.pgbridge.TestSink;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
@@ -258,7 +259,7 @@ class PipelinedLanePropertyTest {
         public void close() {}
 
         /** The broker: batches in flight until the test decides them; what it holds per route, in wire order. */
-        private final class Broker implements Sink {
+        private final class Broker extends TestSink {
             final List<String> violations = new ArrayList<>();
             final Set<String> confirmed = new HashSet<>();
             /** Per route, every copy published, in wire order; a copy's slot is emptied when the broker drops it. */
@@ -281,25 +282,16 @@ class PipelinedLanePropertyTest {
 
             private record Attempt(String route, List<String> ids, int slot, CompletableFuture<PublishResult> result) {}
 
+            Broker() {
+                super("scripted");
+            }
+
             /** What the broker holds of a route, in the order it took it. */
             List<String> held(String route) {
                 return wire.getOrDefault(route, List.of()).stream()
                         .filter(id -> id != null)
                         .toList();
             }
-
-            @Override
-            public String name() {
-                return "scripted";
-            }
-
-            @Override
-            public Set<String> targetKinds() {
-                return Set.of();
-            }
-
-            @Override
-            public void start() {}
 
             @Override
             public PublishResult publish(Target target, List<Event> events) {
@@ -386,9 +378,6 @@ class PipelinedLanePropertyTest {
                 }
                 a.result.complete(result);
             }
-
-            @Override
-            public void close() {}
         }
     }
 }

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgbridge.Event;
 import io.pgbridge.Route;
 import io.pgbridge.Target;
+import io.pgbridge.TestSink;
 import io.pgbridge.internal.pipeline.ManualPipeline;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -331,19 +331,10 @@ class InitialSnapshotPropertyTest {
             @Override
             public void close() {}
 
-            private final class Broker implements Sink {
-                @Override
-                public String name() {
-                    return "model";
+            private final class Broker extends TestSink {
+                Broker() {
+                    super("model");
                 }
-
-                @Override
-                public Set<String> targetKinds() {
-                    return Set.of();
-                }
-
-                @Override
-                public void start() {}
 
                 @Override
                 public PublishResult publish(Target target, List<Event> events) {
@@ -355,9 +346,6 @@ class InitialSnapshotPropertyTest {
                     }
                     return PublishResult.confirmed(events.size());
                 }
-
-                @Override
-                public void close() {}
             }
         }
     }

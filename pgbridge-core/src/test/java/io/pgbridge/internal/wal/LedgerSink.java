@@ -2,8 +2,8 @@ package io.pgbridge.internal.wal;
 
 import io.pgbridge.Event;
 import io.pgbridge.Target;
+import io.pgbridge.TestSink;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Sink;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,13 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A sink for child-process tests: appends {@code id<TAB>position<TAB>payload} per event to a file and confirms only
  * after the write reached the kernel, so what a killed process confirmed is in the file.
  */
-final class LedgerSink implements Sink {
+final class LedgerSink extends TestSink {
     /** A pause before confirming each batch ({@code -Dpgbridge.test.ledger-delay-ms}), to make a slow broker. */
     private static final long DELAY_MILLIS = Long.getLong("pgbridge.test.ledger-delay-ms", 0);
 
@@ -25,22 +24,10 @@ final class LedgerSink implements Sink {
     private long count;
 
     LedgerSink(Path file) throws IOException {
+        super("ledger");
         out = Files.newBufferedWriter(
                 file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
-
-    @Override
-    public String name() {
-        return "ledger";
-    }
-
-    @Override
-    public Set<String> targetKinds() {
-        return Set.of();
-    }
-
-    @Override
-    public void start() {}
 
     @Override
     public synchronized PublishResult publish(Target target, List<Event> events) {

@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgbridge.Event;
 import io.pgbridge.Route;
 import io.pgbridge.Target;
+import io.pgbridge.TestSink;
 import io.pgbridge.internal.pipeline.ManualPipeline;
 import io.pgbridge.internal.replication.FlushTracker;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SourceContext;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -281,19 +281,10 @@ class WalDeliveryPropertyTest {
         public void close() {}
 
         /** A broker that takes a whole batch except where told to fail, like RabbitMQ with confirms and mandatory. */
-        private final class Broker implements Sink {
-            @Override
-            public String name() {
-                return "scripted";
+        private final class Broker extends TestSink {
+            Broker() {
+                super("scripted");
             }
-
-            @Override
-            public Set<String> targetKinds() {
-                return Set.of();
-            }
-
-            @Override
-            public void start() {}
 
             @Override
             public PublishResult publish(Target target, List<Event> events) {
@@ -319,9 +310,6 @@ class WalDeliveryPropertyTest {
                     default -> throw new IllegalStateException("sink bug");
                 }
             }
-
-            @Override
-            public void close() {}
         }
     }
 }
