@@ -7,8 +7,6 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
 import io.pgbridge.spi.Sink;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -39,27 +37,10 @@ public final class AmqpSinkBenchmark {
     private AmqpSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        BenchmarkArgs a = BenchmarkArgs.parse(
-                args,
-                "events=100000",
-                "batch=500",
-                "window=2000",
-                "rounds=4",
-                "only=bare,sink,bridge",
-                "amqp=amqp://guest:guest@127.0.0.1:5672/%2f");
-        int events = a.integer("events");
-        int batch = a.integer("batch");
-        int window = a.integer("window");
-        int rounds = a.integer("rounds");
-        List<String> loops = a.list("only");
-        String amqp = a.string("amqp");
-        System.out.printf(
-                Locale.ROOT,
-                "AMQP sink benchmark: %d events, batch %d, bare window %d, %d cores%n",
-                events,
-                batch,
-                window,
-                Runtime.getRuntime().availableProcessors());
+        BenchmarkRounds.Settings s =
+                BenchmarkRounds.Settings.parse(args, "bare,sink,bridge", "amqp=amqp://guest:guest@127.0.0.1:5672/%2f");
+        String amqp = s.args().string("amqp");
+        s.printHeader("AMQP", "", "");
         String queue = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
         ConnectionFactory factory = new ConnectionFactory();
         factory.setUri(amqp);
@@ -67,11 +48,8 @@ public final class AmqpSinkBenchmark {
             try (Channel ch = admin.createChannel()) {
                 ch.queueDeclare(queue, true, false, false, Map.of());
             }
-            String uri = amqp;
-            int n = batch;
-            int w = window;
-            BenchmarkRounds.run(loops, rounds, events, (loop, count) -> {
-                double perSecond = run(loop, factory, uri, queue, count, n, w);
+            BenchmarkRounds.run(s, (loop, count) -> {
+                double perSecond = run(loop, factory, amqp, queue, count, s.batch(), s.window());
                 try (Channel ch = admin.createChannel()) {
                     ch.queuePurge(queue);
                 }

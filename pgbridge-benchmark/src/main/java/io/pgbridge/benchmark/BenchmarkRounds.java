@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * Loops measured in alternating rounds against a bare client loop, for the sink benchmarks ({@link AmqpSinkBenchmark},
- * {@link MqttSinkBenchmark}): a warm-up round (up to 20,000 events, not printed), then {@code rounds} rounds of every
- * loop, the order rotated each round (the machine is shared: single runs vary). Prints each run, then per loop the
- * best and median events/s and, when a loop named {@code bare} ran, their ratio to the bare loop's.
+ * {@link MqttSinkBenchmark}, {@link RedisSinkBenchmark}), with the arguments they share ({@link Settings}): a warm-up
+ * round (up to 20,000 events, not printed), then {@code rounds} rounds of every loop, the order rotated each round
+ * (the machine is shared: single runs vary). Prints each run, then per loop the best and median events/s and, when a
+ * loop named {@code bare} ran, their ratio to the bare loop's.
  */
 final class BenchmarkRounds {
     /** Events in the warm-up round, at most. */
@@ -23,9 +24,56 @@ final class BenchmarkRounds {
         double run(String loop, int events) throws Exception;
     }
 
+    /**
+     * The arguments every sink benchmark takes: {@code events} (default 100,000), {@code batch} (default 500),
+     * {@code window} (default 2,000), {@code rounds} (default 4), {@code only} (the loops to run, in order; the
+     * default is the benchmark's), and the benchmark's own keys, in {@link #args}.
+     */
+    record Settings(int events, int batch, int window, int rounds, List<String> loops, BenchmarkArgs args) {
+        /**
+         * {@code args} read against the shared keys, {@code only=loops} and {@code own} ({@code key=default} each).
+         *
+         * @throws IllegalArgumentException as {@link BenchmarkArgs#parse} does
+         */
+        static Settings parse(String[] args, String loops, String... own) {
+            List<String> known =
+                    new ArrayList<>(List.of("events=100000", "batch=500", "window=2000", "rounds=4", "only=" + loops));
+            known.addAll(List.of(own));
+            BenchmarkArgs a = BenchmarkArgs.parse(args, known.toArray(String[]::new));
+            return new Settings(
+                    a.integer("events"),
+                    a.integer("batch"),
+                    a.integer("window"),
+                    a.integer("rounds"),
+                    a.list("only"),
+                    a);
+        }
+
+        /**
+         * Prints {@code "<sink> sink benchmark: <events> events, <afterEvents>batch <batch>, bare window <window>,
+         * <beforeCores><cores> cores"}; {@code afterEvents} and {@code beforeCores} are empty or end in {@code ", "}.
+         */
+        void printHeader(String sink, String afterEvents, String beforeCores) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s sink benchmark: %d events, %sbatch %d, bare window %d, %s%d cores%n",
+                    sink,
+                    events,
+                    afterEvents,
+                    batch,
+                    window,
+                    beforeCores,
+                    Runtime.getRuntime().availableProcessors());
+        }
+    }
+
     private BenchmarkRounds() {}
 
-    static void run(List<String> loops, int rounds, int events, Loop loop) throws Exception {
+    /** The loops of {@code settings}, measured with {@code loop} as the class Javadoc says. */
+    static void run(Settings settings, Loop loop) throws Exception {
+        List<String> loops = settings.loops();
+        int rounds = settings.rounds();
+        int events = settings.events();
         Map<String, List<Double>> results = new LinkedHashMap<>();
         for (int round = -1; round < rounds; round++) {
             for (int i = 0; i < loops.size(); i++) {

@@ -11,8 +11,6 @@ import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.Sink;
 import io.pgbridge.spi.SinkConfig;
 import java.net.URI;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -43,35 +41,15 @@ public final class MqttSinkBenchmark {
     private MqttSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        BenchmarkArgs a = BenchmarkArgs.parse(
-                args,
-                "events=100000",
-                "batch=500",
-                "window=2000",
-                "rounds=4",
-                "only=bare,sink,bridge",
-                "mqtt=mqtt://127.0.0.1:1883");
-        int events = a.integer("events");
-        int batch = a.integer("batch");
-        int window = a.integer("window");
-        int rounds = a.integer("rounds");
-        List<String> loops = a.list("only");
-        String mqtt = a.string("mqtt");
-        System.out.printf(
-                Locale.ROOT,
-                "MQTT sink benchmark: %d events, QoS 1, batch %d, bare window %d, %d cores%n",
-                events,
-                batch,
-                window,
-                Runtime.getRuntime().availableProcessors());
+        BenchmarkRounds.Settings s =
+                BenchmarkRounds.Settings.parse(args, "bare,sink,bridge", "mqtt=mqtt://127.0.0.1:1883");
+        String uri = s.args().string("mqtt");
+        s.printHeader("MQTT", "QoS 1, ", "");
         String topic = "pgbridge-bench/" + UUID.randomUUID().toString().substring(0, 8);
-        String uri = mqtt;
-        int n = batch;
-        int w = window;
-        BenchmarkRounds.run(loops, rounds, events, (loop, count) -> switch (loop) {
-            case "bare" -> bare(URI.create(uri), topic, count, w);
-            case "sink" -> SyntheticBridge.sinkEventsPerSecond(sink(uri), Target.topic(topic), count, n);
-            case "bridge" -> SyntheticBridge.eventsPerSecond("bench->topic:" + topic, sink(uri), count, n);
+        BenchmarkRounds.run(s, (loop, count) -> switch (loop) {
+            case "bare" -> bare(URI.create(uri), topic, count, s.window());
+            case "sink" -> SyntheticBridge.sinkEventsPerSecond(sink(uri), Target.topic(topic), count, s.batch());
+            case "bridge" -> SyntheticBridge.eventsPerSecond("bench->topic:" + topic, sink(uri), count, s.batch());
             default -> throw new IllegalArgumentException("unknown loop " + loop);
         });
     }

@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -46,9 +45,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *       sink pipelined batches: what pipelining buys, measured in the same run.
  * </ul>
  *
- * Warm-up, then {@code rounds} (default 4) rounds of the loops, the order rotated each round (the machine is shared:
- * single runs vary). Prints each run, then per loop the best and median events/s and their ratio to the bare loop's.
- * Arguments (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge,bridge1
+ * Warm-up, then {@code rounds} (default 4) rounds of the loops, as {@link BenchmarkRounds} prints them. Arguments
+ * (all optional): {@code events=100000 batch=500 window=2000 rounds=4 only=bare,sink,bridge,bridge1
  * redis=redis://127.0.0.1:6379 latency=0}; {@code latency=ms} puts a {@link LatencyRelay} adding that round trip
  * between the loops and Redis (as a Redis across a network rather than on this machine). The stream is deleted after
  * each run.
@@ -59,30 +57,11 @@ public final class RedisSinkBenchmark {
     private RedisSinkBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        BenchmarkArgs a = BenchmarkArgs.parse(
-                args,
-                "events=100000",
-                "batch=500",
-                "window=2000",
-                "rounds=4",
-                "only=bare,sink,bridge,bridge1",
-                "redis=redis://127.0.0.1:6379",
-                "latency=0");
-        int events = a.integer("events");
-        int batch = a.integer("batch");
-        int window = a.integer("window");
-        int rounds = a.integer("rounds");
-        List<String> loops = a.list("only");
-        String redis = a.string("redis");
-        int latencyMillis = a.integer("latency");
-        System.out.printf(
-                Locale.ROOT,
-                "Redis sink benchmark: %d events, batch %d, bare window %d, round trip +%d ms, %d cores%n",
-                events,
-                batch,
-                window,
-                latencyMillis,
-                Runtime.getRuntime().availableProcessors());
+        BenchmarkRounds.Settings s = BenchmarkRounds.Settings.parse(
+                args, "bare,sink,bridge,bridge1", "redis=redis://127.0.0.1:6379", "latency=0");
+        String redis = s.args().string("redis");
+        int latencyMillis = s.args().integer("latency");
+        s.printHeader("Redis", "", "round trip +" + latencyMillis + " ms, ");
         URI server = URI.create(redis);
         LatencyRelay relay = latencyMillis > 0
                 ? new LatencyRelay(
@@ -93,13 +72,10 @@ public final class RedisSinkBenchmark {
         String loopsUri = relay == null ? redis : redis.replace(":" + server.getPort(), ":" + relay.port());
         String stream = "pgbridge-bench-" + UUID.randomUUID().toString().substring(0, 8);
         RedisClient client = RedisClient.create(redis);
-        int size = batch;
-        int unanswered = window;
-        String uri = loopsUri;
         RedisClient loopsClient = RedisClient.create(loopsUri);
         try (StatefulRedisConnection<String, byte[]> admin = client.connect(CODEC)) {
-            BenchmarkRounds.run(loops, rounds, events, (loop, n) -> {
-                double perSecond = run(loop, loopsClient, uri, stream, n, size, unanswered);
+            BenchmarkRounds.run(s, (loop, n) -> {
+                double perSecond = run(loop, loopsClient, loopsUri, stream, n, s.batch(), s.window());
                 long added = admin.sync().xlen(stream);
                 admin.sync().del(stream);
                 if (added != n) {

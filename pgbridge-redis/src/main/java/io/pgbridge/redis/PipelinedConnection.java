@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -195,50 +196,54 @@ final class PipelinedConnection {
      * then closes it.
      */
     private void drop(Batch cause, String why) {
-        List<Batch> batches;
-        List<PublishResult> results = new ArrayList<>();
-        boolean wasDropped;
+        Decided decided;
         synchronized (lock) {
             if (cause != null && cause.decided) {
                 return; // a reply came meanwhile; and a dropped connection has no batch in flight
             }
-            wasDropped = dropped;
-            dropped = true;
-            batches = new ArrayList<>(pending);
-            for (Batch b : batches) {
-                results.add(decide(b, b == cause ? why : "the connection was dropped: " + why));
-            }
+            decided = decideAll(b -> b == cause ? why : "the connection was dropped: " + why);
         }
-        if (!wasDropped) {
+        if (!decided.wasDropped()) {
             log.warn("{}: dropping the connection, a new one is opened for the next publish", why);
             connection.closeAsync();
         }
-        complete(batches, results);
+        decided.complete();
     }
 
     /** Decides every batch still in flight as failed (the sink is closing), then closes the connection. Idempotent. */
     void close() {
-        List<Batch> batches;
-        List<PublishResult> results = new ArrayList<>();
-        boolean wasDropped;
+        Decided decided;
         synchronized (lock) {
-            wasDropped = dropped;
-            dropped = true;
-            batches = new ArrayList<>(pending);
-            for (Batch b : batches) {
-                results.add(decide(b, "the Redis sink closed before Redis " + endpoint + " replied"));
-            }
+            decided = decideAll(b -> "the Redis sink closed before Redis " + endpoint + " replied");
         }
-        complete(batches, results);
-        if (!wasDropped) { // else closed already
+        decided.complete();
+        if (!decided.wasDropped()) { // else closed already
             connection.close();
         }
     }
 
-    /** Completes decided batches' results, outside the lock (a result's callbacks run here). */
-    private static void complete(List<Batch> batches, List<PublishResult> results) {
-        for (int i = 0; i < batches.size(); i++) {
-            batches.get(i).result.complete(results.get(i));
+    /**
+     * Marks the connection dropped and decides every batch still in flight: its replies' outcome, else a failure for
+     * the reason {@code why} gives it. Called holding {@link #lock}; the results are completed after, outside it.
+     */
+    private Decided decideAll(Function<Batch, String> why) {
+        boolean wasDropped = dropped;
+        dropped = true;
+        List<Batch> batches = new ArrayList<>(pending);
+        List<PublishResult> results = new ArrayList<>();
+        for (Batch b : batches) {
+            results.add(decide(b, why.apply(b)));
+        }
+        return new Decided(wasDropped, batches, results);
+    }
+
+    /** The batches {@link #decideAll} decided, their results, and whether the connection was dropped before. */
+    private record Decided(boolean wasDropped, List<Batch> batches, List<PublishResult> results) {
+        /** Completes the batches' results, outside the lock (a result's callbacks run here). */
+        void complete() {
+            for (int i = 0; i < batches.size(); i++) {
+                batches.get(i).result.complete(results.get(i));
+            }
         }
     }
 

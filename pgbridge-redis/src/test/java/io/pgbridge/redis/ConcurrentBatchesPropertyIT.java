@@ -2,20 +2,13 @@ package io.pgbridge.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
 import io.pgbridge.spi.Sink;
-import io.pgbridge.testkit.TestServices;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
@@ -40,28 +33,19 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 class ConcurrentBatchesPropertyIT {
     private static final int IN_FLIGHT = 4;
 
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> admin;
-    private static Sink sink;
+    private static RedisProbe.SinkWithAdmin redis;
     private static ExecutorService publishers;
 
     @BeforeContainer
     static void start() {
-        client = RedisClient.create(TestServices.redisUrl());
-        admin = client.connect();
-        sink = new RedisSinkProvider()
-                .create(SinkCompatibilityKit.sinkConfig(
-                        TestServices.redisUrl(), Map.of("redis.command-timeout-ms", "20000")));
-        sink.start();
+        redis = RedisProbe.SinkWithAdmin.open();
         publishers = Executors.newCachedThreadPool();
     }
 
     @AfterContainer
     static void stop() {
         publishers.shutdownNow();
-        sink.close();
-        admin.close();
-        client.shutdown();
+        redis.close();
     }
 
     @Property(tries = 30)
@@ -82,16 +66,13 @@ class ConcurrentBatchesPropertyIT {
             }
             for (int lane = 0; lane < lanes; lane++) {
                 List<String> ids = published.get(lane).get(60, TimeUnit.SECONDS);
-                List<String> added = admin.sync().xrange(streams.get(lane), Range.create("-", "+")).stream()
-                        .map(StreamMessage::getBody)
-                        .map(fields -> fields.get("event_id"))
-                        .toList();
+                List<String> added = RedisProbe.eventIds(redis.admin(), streams.get(lane));
                 assertThat(added)
                         .as("stream of lane %d of %d (%d batches of %d)", lane, lanes, batchesPerLane, batchSize)
                         .containsExactlyElementsOf(ids);
             }
         } finally {
-            admin.sync().del(streams.toArray(String[]::new));
+            redis.admin().sync().del(streams.toArray(String[]::new));
         }
     }
 
@@ -106,12 +87,7 @@ class ConcurrentBatchesPropertyIT {
             for (int i = 0; i < size; i++) {
                 String id = stream + "-" + ids.size();
                 ids.add(id);
-                batch.add(Event.builder()
-                        .id(id)
-                        .source("test")
-                        .channel("c")
-                        .payload(id)
-                        .build());
+                batch.add(RedisProbe.event(id));
             }
             all.add(batch);
         }
@@ -121,7 +97,7 @@ class ConcurrentBatchesPropertyIT {
             if (inFlight.size() == IN_FLIGHT) {
                 assertConfirmed(inFlight.removeFirst(), size);
             }
-            inFlight.addLast(sink.publishAsync(target, batch).toCompletableFuture());
+            inFlight.addLast(redis.sink().publishAsync(target, batch).toCompletableFuture());
         }
         while (!inFlight.isEmpty()) {
             assertConfirmed(inFlight.removeFirst(), size);

@@ -2,21 +2,14 @@ package io.pgbridge.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.pgbridge.Event;
 import io.pgbridge.Target;
-import io.pgbridge.sinktck.SinkCompatibilityKit;
 import io.pgbridge.spi.PublishResult;
-import io.pgbridge.spi.Sink;
-import io.pgbridge.testkit.TestServices;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,25 +33,16 @@ class PipelinedBatchesPropertyIT {
     /** The largest stream ID part, 2^64 - 1. */
     private static final String MAX = Long.toUnsignedString(-1L);
 
-    private static RedisClient client;
-    private static StatefulRedisConnection<String, String> admin;
-    private static Sink sink;
+    private static RedisProbe.SinkWithAdmin redis;
 
     @BeforeContainer
     static void start() {
-        client = RedisClient.create(TestServices.redisUrl());
-        admin = client.connect();
-        sink = new RedisSinkProvider()
-                .create(SinkCompatibilityKit.sinkConfig(
-                        TestServices.redisUrl(), Map.of("redis.command-timeout-ms", "20000")));
-        sink.start();
+        redis = RedisProbe.SinkWithAdmin.open();
     }
 
     @AfterContainer
     static void stop() {
-        sink.close();
-        admin.close();
-        client.shutdown();
+        redis.close();
     }
 
     @Property(tries = 40)
@@ -70,6 +54,7 @@ class PipelinedBatchesPropertyIT {
         int budget = budgetSeed % (total + 1);
         String stream = "pgbridge-pipelined-" + UUID.randomUUID();
         Target target = Target.stream(stream);
+        StatefulRedisConnection<String, String> admin = redis.admin();
         admin.sync().xadd(stream, new XAddArgs().id(MAX + "-" + Long.toUnsignedString(-1L - budget)), "seed", "1");
         try {
             List<List<Event>> batches = new ArrayList<>();
@@ -78,14 +63,14 @@ class PipelinedBatchesPropertyIT {
                 List<Event> batch = new ArrayList<>();
                 for (int i = 0; i < sizes.get(b); i++) {
                     ids.add("b" + b + "-e" + i);
-                    batch.add(event(ids.get(ids.size() - 1)));
+                    batch.add(RedisProbe.event(ids.get(ids.size() - 1)));
                 }
                 batches.add(batch);
             }
             List<CompletableFuture<PublishResult>> results = new ArrayList<>();
             try (PausedWrites paused = new PausedWrites(admin, Duration.ofSeconds(30))) {
                 for (List<Event> batch : batches) {
-                    results.add(sink.publishAsync(target, batch).toCompletableFuture());
+                    results.add(redis.sink().publishAsync(target, batch).toCompletableFuture());
                 }
                 assertThat(results)
                         .as("batches undecided while Redis holds their commands: all in flight at once")
@@ -111,18 +96,12 @@ class PipelinedBatchesPropertyIT {
                 }
                 before += size;
             }
-            List<StreamMessage<String, String>> entries = admin.sync().xrange(stream, Range.create("-", "+"));
-            assertThat(entries.subList(1, entries.size()).stream()
-                            .map(m -> m.getBody().get("event_id"))
-                            .toList())
+            List<String> entries = RedisProbe.eventIds(admin, stream);
+            assertThat(entries.subList(1, entries.size()))
                     .as("entries after the seed")
                     .containsExactlyElementsOf(ids.subList(0, budget));
         } finally {
             admin.sync().del(stream);
         }
-    }
-
-    private static Event event(String id) {
-        return Event.builder().id(id).source("test").channel("c").payload(id).build();
     }
 }
