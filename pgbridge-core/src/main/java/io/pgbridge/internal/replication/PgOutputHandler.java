@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * Receives the messages {@link PgOutputDecoder} decodes, in stream order. LSNs are 64-bit WAL positions. Called on the
  * decoding thread only. A handler may throw what its own work throws (a replication connection failing while it
- * waits); the decoder passes it on.
+ * waits); the decoder passes it on. A {@link TupleData} refers to the message being decoded: read it during the call,
+ * never keep it.
  */
 public interface PgOutputHandler {
 
