@@ -62,13 +62,17 @@ import org.slf4j.LoggerFactory;
  *       room in the pipeline in slices, forcing a status update between slices. So {@code wal_sender_timeout} never
  *       drops the connection. A flushed LSN that moved is sent within {@link #ACK_REPORT_INTERVAL} (100 ms), not
  *       only at the next status interval.
- *   <li>The reader blocks rather than spins: {@code readPending} waits on the socket itself when nothing is buffered
- *       (pgjdbc's {@code PGStream.hasMessagePending}: a blocking read of up to 1 ms, which data ends at once), and
- *       acknowledgements reach it from the delivery threads through {@link FlushTracker}, whose hand-over wakes it
- *       where it waits for them (the initial snapshot's confirmation, the drain after a stop). pgjdbc's blocking
- *       {@code read()} is not used: it keeps the connection's lock while it waits, so no status update could be
- *       forced meanwhile, and since 42.7.11 (42.7.14 too) a read timeout ends its COPY, so a status interval without
- *       data ends the stream (pgjdbc issue 4328).
+ *   <li>The reader blocks rather than spins. Between transactions it reads with {@code readPending}, which waits on
+ *       the socket itself when nothing is buffered (pgjdbc's {@code PGStream.hasMessagePending}: a blocking read of up
+ *       to 1 ms, which data ends at once), and acknowledgements reach it from the delivery threads through {@link
+ *       FlushTracker}, whose hand-over wakes it where it waits for them (the initial snapshot's confirmation, the drain
+ *       after a stop). Inside a transaction (after its Begin, up to its Commit) it reads with pgjdbc's blocking {@code
+ *       read()}: the server sends a committed transaction's changes one after another without waiting, so the read
+ *       ends as soon as the next one arrives, with one system call where {@code readPending} makes about four (asking
+ *       for available bytes, a read that finds none, a poll, the read). {@code read()} keeps the connection's lock
+ *       while it waits and, since 42.7.11 (42.7.14 too), a read timeout ends its COPY (pgjdbc issue 4328), so it is
+ *       not used where the stream may be idle; inside a transaction a read that waits {@link
+ *       #IN_TRANSACTION_READ_TIMEOUT} takes the connection for dead and reconnects.
  *   <li>Restart resumes at the slot's {@code confirmed_flush_lsn}; a reconnect resumes at the last flushed LSN and
  *       skips what was handed over already. Reconnects back off from 250 ms up to
  *       {@code wal.reconnect-max-backoff-ms}.
@@ -87,6 +91,13 @@ public final class WalSource implements EventSource {
     private static final long MIN_SOCKET_WAIT_NANOS = 500_000;
 
     private static final Duration IDLE_WAIT = Duration.ofMillis(1);
+    /**
+     * The replication connection's read timeout while streaming: the longest a read inside a transaction may wait
+     * for the next change before the connection is taken for dead (a path that stopped carrying bytes) and the
+     * stream reconnects. The server's own {@code wal_sender_timeout} defaults to the same 60 s.
+     */
+    static final Duration IN_TRANSACTION_READ_TIMEOUT = Duration.ofSeconds(60);
+
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
     /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
@@ -796,6 +807,8 @@ public final class WalSource implements EventSource {
             builder.withSlotOption(option.getKey(), option.getValue());
         }
         stream = builder.start();
+        // after the start: creating a slot on this connection may wait longer for running transactions to end
+        connection.setNetworkTimeout(Runnable::run, (int) IN_TRANSACTION_READ_TIMEOUT.toMillis());
         emitter.reset();
         decoder = decoders.create(emitter);
     }
@@ -913,14 +926,15 @@ public final class WalSource implements EventSource {
     }
 
     /**
-     * Reads until stopped. An empty {@code readPending} has waited on the socket already (see the class comment), so
-     * the loop blocks in the kernel while the stream is idle and takes each message as soon as it arrives; between
-     * waits it lets held events go, gives the decoder its turn, and reports the acknowledgements that arrived.
+     * Reads until stopped. Inside a transaction a read blocks until the next change; between transactions an empty
+     * {@code readPending} has waited on the socket already (see the class comment), so the loop blocks in the kernel
+     * while the stream is idle and takes each message as soon as it arrives; between waits it lets held events go,
+     * gives the decoder its turn, and reports the acknowledgements that arrived.
      */
     private void read() throws SQLException, InterruptedException {
         while (reading) {
             long started = System.nanoTime();
-            ByteBuffer message = stream.readPending();
+            ByteBuffer message = emitter.inTransaction() ? stream.read() : stream.readPending();
             if (message == null) {
                 progressed(stream.getLastReceiveLSN().asLong());
                 emitter.flush();
