@@ -182,11 +182,11 @@ public final class Assembly {
             return pipeline.maxBatchSize();
         }
         if (pipeline.isMaxBatchSizeSet() && pipeline.maxBatchSize() != 1) {
-            problems.add(
+            contradictsOneEventInFlight(
+                    problems,
                     CoreSettings.DELIVERY_MAX_BATCH,
-                    Integer.toString(pipeline.maxBatchSize()),
-                    "contradicts " + CoreSettings.DELIVERY_STRICT_ORDER.envName()
-                            + "=true, which keeps one event in flight per route: unset it or set it to 1");
+                    pipeline.maxBatchSize(),
+                    CoreSettings.DELIVERY_STRICT_ORDER.envName() + "=true");
         }
         return 1;
     }
@@ -201,15 +201,23 @@ public final class Assembly {
             return 1;
         }
         if (laneBatch == 1 && pipeline.isMaxBatchesInFlightSet() && pipeline.maxBatchesInFlight() != 1) {
-            String oneEvent = pipeline.strictOrder()
-                    ? CoreSettings.DELIVERY_STRICT_ORDER.envName() + "=true"
-                    : CoreSettings.DELIVERY_MAX_BATCH.envName() + "=1";
-            problems.add(
+            contradictsOneEventInFlight(
+                    problems,
                     CoreSettings.DELIVERY_MAX_BATCHES_IN_FLIGHT,
-                    Integer.toString(pipeline.maxBatchesInFlight()),
-                    "contradicts " + oneEvent + ", which keeps one event in flight per route: unset it or set it to 1");
+                    pipeline.maxBatchesInFlight(),
+                    pipeline.strictOrder()
+                            ? CoreSettings.DELIVERY_STRICT_ORDER.envName() + "=true"
+                            : CoreSettings.DELIVERY_MAX_BATCH.envName() + "=1");
         }
         return pipeline.maxBatchesInFlight();
+    }
+
+    /** {@code setting}, set to {@code value}, contradicts {@code oneEvent}, which keeps one event in flight per route. */
+    private static void contradictsOneEventInFlight(Problems problems, Setting setting, int value, String oneEvent) {
+        problems.add(
+                setting,
+                Integer.toString(value),
+                "contradicts " + oneEvent + ", which keeps one event in flight per route: unset it or set it to 1");
     }
 
     private static PostgresConnector postgres(Settings settings, Problems problems) {
