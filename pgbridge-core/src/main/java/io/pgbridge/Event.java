@@ -1,5 +1,6 @@
 package io.pgbridge;
 
+import io.pgbridge.internal.Ids;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -14,7 +15,7 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link #id()}: a stable idempotency key carried to every broker (AMQP {@code message-id}, MQTT user
  *       property, ...). WAL: commit LSN and ordinal in the transaction; outbox: the row id; NOTIFY: a unique
- *       time-ordered id (NOTIFY itself has no identity).
+ *       time-ordered id (NOTIFY itself has no identity; see {@link Builder#timeOrderedId()}).
  *   <li>{@link #source()}: the kind of source that produced it: {@code notify}, {@code wal}, {@code outbox}, ...
  *   <li>{@link #channel()}: the NOTIFY channel, {@code schema.table} for WAL, the outbox channel. Routes match on
  *       it.
@@ -36,7 +37,14 @@ public final class Event {
      */
     public static final long NO_POSITION = Long.MIN_VALUE;
 
-    private final String id;
+    /**
+     * The id; for a {@link Builder#timeOrderedId() time-ordered id}, {@code null} until first read, then its text. Set
+     * racily like {@code String.hash}: every thread computes the same immutable string.
+     */
+    private String id;
+
+    private final long timeOrderedHigh;
+    private final long timeOrderedLow;
     private final String source;
     private final String channel;
     private final String routingKey;
@@ -48,7 +56,9 @@ public final class Event {
     private final long estimatedSize;
 
     private Event(Builder b) {
-        this.id = require(b.id, "id");
+        this.id = b.timeOrdered ? null : require(b.id, "id");
+        this.timeOrderedHigh = b.timeOrderedHigh;
+        this.timeOrderedLow = b.timeOrderedLow;
         this.source = require(b.source, "source");
         this.channel = require(b.channel, "channel");
         this.routingKey = b.routingKey;
@@ -74,8 +84,14 @@ public final class Event {
         return new Builder();
     }
 
+    /** The id, never {@code null} or empty. */
     public String id() {
-        return id;
+        String text = id;
+        if (text == null) {
+            text = Ids.text(timeOrderedHigh, timeOrderedLow);
+            id = text;
+        }
+        return text;
     }
 
     public String source() {
@@ -135,7 +151,8 @@ public final class Event {
     }
 
     private long computeEstimatedSize() {
-        long size = 96L + payload.length + 2L * (id.length() + channel.length());
+        int idLength = id == null ? Ids.TEXT_LENGTH : id.length();
+        long size = 96L + payload.length + 2L * (idLength + channel.length());
         if (routingKey != null) {
             size += 2L * routingKey.length();
         }
@@ -148,7 +165,7 @@ public final class Event {
     /** A builder that starts from this event, for sources that derive events. */
     public Builder toBuilder() {
         Builder b = new Builder()
-                .id(id)
+                .id(id())
                 .source(source)
                 .channel(channel)
                 .routingKey(routingKey)
@@ -170,7 +187,7 @@ public final class Event {
         }
         Event e = (Event) o;
         return position == e.position
-                && id.equals(e.id)
+                && id().equals(e.id())
                 && source.equals(e.source)
                 && channel.equals(e.channel)
                 && Objects.equals(routingKey, e.routingKey)
@@ -182,13 +199,13 @@ public final class Event {
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, source, channel);
+        return Objects.hash(id(), source, channel);
     }
 
     /** Names the event without its payload (payloads may hold personal data and never reach logs). */
     @Override
     public String toString() {
-        return "Event{id=" + id + ", source=" + source + ", channel=" + channel
+        return "Event{id=" + id() + ", source=" + source + ", channel=" + channel
                 + (routingKey == null ? "" : ", routingKey=" + routingKey) + ", payloadBytes=" + payload.length
                 + ", position=" + position + '}';
     }
@@ -196,6 +213,9 @@ public final class Event {
     /** Builds an {@link Event}. Not thread-safe. */
     public static final class Builder {
         private String id;
+        private boolean timeOrdered;
+        private long timeOrderedHigh;
+        private long timeOrderedLow;
         private String source;
         private String channel;
         private String routingKey;
@@ -207,8 +227,25 @@ public final class Event {
 
         private Builder() {}
 
+        /** The id, required unless {@link #timeOrderedId()} gives one. */
         public Builder id(String id) {
             this.id = id;
+            this.timeOrdered = false;
+            return this;
+        }
+
+        /**
+         * Gives the event a new unique id in the UUID version 7 layout (RFC 9562), for a source whose events have no
+         * identity of their own (NOTIFY): ids made in one JVM sort in the order they were made, and the 62 random
+         * bits keep ids of different JVMs apart. Each call makes a new id. Its text ({@link Event#id()}, 36
+         * characters) is formatted when first read, on the thread that reads it, so a source thread that makes
+         * events for a sink that never reads the id does not pay for it.
+         */
+        public Builder timeOrderedId() {
+            this.id = null;
+            this.timeOrdered = true;
+            this.timeOrderedHigh = Ids.nextTimeOrderedHigh();
+            this.timeOrderedLow = Ids.randomLow();
             return this;
         }
 
@@ -277,7 +314,10 @@ public final class Event {
             return this;
         }
 
-        /** @throws IllegalArgumentException when id, source, channel or payload is missing */
+        /**
+         * @throws IllegalArgumentException when source, channel or payload is missing, or the id (neither {@link #id}
+         *     nor {@link #timeOrderedId} was given)
+         */
         public Event build() {
             if (payload == null) {
                 throw new IllegalArgumentException("Event payload must not be null");

@@ -6,7 +6,6 @@ import io.pgbridge.Event;
 import io.pgbridge.NotifyOptions;
 import io.pgbridge.SourceState;
 import io.pgbridge.internal.Closing;
-import io.pgbridge.internal.Ids;
 import io.pgbridge.internal.Reconnection;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.pipeline.Backoff;
@@ -234,7 +233,7 @@ final class NotifySource implements EventSource {
             }
         }
         byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
-        return events.id(Ids.timeOrdered())
+        return events.timeOrderedId()
                 .channel(n.getName())
                 .routingKey(routingKey)
                 .payloadUnsafe(bytes)
