@@ -8,9 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A JSON document already encoded as UTF-8 (a json or jsonb column's text output), written by a byte-based
- * generator as it is, without decoding it to a String and encoding it again: {@code utf8[offset, offset + length)},
- * not copied. Only the unquoted forms are meaningful.
+ * A JSON value already encoded as UTF-8 (a json or jsonb column's text output, an integer's or numeric's digits),
+ * written by a byte-based generator as it is, without decoding it to a String and encoding it again:
+ * {@code utf8[offset, offset + length)}, not copied. Only the unquoted forms are meaningful.
  */
 final class RawJson implements SerializableString {
     private final byte[] utf8;

@@ -8,8 +8,9 @@ import java.nio.charset.StandardCharsets;
  * type's text output, UTF-8) or {@link #BINARY} (the type's binary send format, only with {@code binary 'true'}).
  *
  * <p>A value is a range of an array ({@link #array}, {@link #offset}, {@link #length}): for a decoded message, the
- * message's own array, so that decoding a row copies no value. Valid only during the handler call that received it
- * (the message's array is not the decoder's to keep); not thread-safe, read it on the thread that decoded it.
+ * message's own array, so that decoding a row copies no value. Valid only during the handler call that received it:
+ * the message's array is not the decoder's to keep, and the decoder fills the same two instances (new row, old row)
+ * for every message, so that decoding a row allocates nothing. Not thread-safe: read it on the thread that decoded it.
  */
 public final class TupleData {
     public static final byte NULL = 'n';
@@ -17,16 +18,23 @@ public final class TupleData {
     public static final byte TEXT = 't';
     public static final byte BINARY = 'b';
 
-    private final byte[] kinds;
-    private final byte[][] arrays;
-    private final int[] offsets;
-    private final int[] lengths;
+    private byte[] kinds;
+    private byte[][] arrays;
+    private int[] offsets;
+    private int[] lengths;
+    private int size;
 
-    TupleData(byte[] kinds, byte[][] arrays, int[] offsets, int[] lengths) {
+    /** An empty row for the decoder to {@link #fill}. */
+    TupleData() {
+        this(new byte[0], new byte[0][], new int[0], new int[0]);
+    }
+
+    private TupleData(byte[] kinds, byte[][] arrays, int[] offsets, int[] lengths) {
         this.kinds = kinds;
         this.arrays = arrays;
         this.offsets = offsets;
         this.lengths = lengths;
+        this.size = kinds.length;
     }
 
     /**
@@ -43,8 +51,27 @@ public final class TupleData {
         return new TupleData(kinds, values, new int[values.length], lengths);
     }
 
+    /** Makes this a row of {@code count} columns, each to be {@link #set}; grows the arrays when needed. */
+    void fill(int count) {
+        if (count > kinds.length) {
+            kinds = new byte[count];
+            arrays = new byte[count][];
+            offsets = new int[count];
+            lengths = new int[count];
+        }
+        size = count;
+    }
+
+    /** Sets a column; {@code array} is {@code null} for {@link #NULL} and {@link #UNCHANGED_TOAST}. */
+    void set(int column, byte kind, byte[] array, int offset, int length) {
+        kinds[column] = kind;
+        arrays[column] = array;
+        offsets[column] = offset;
+        lengths[column] = length;
+    }
+
     public int size() {
-        return kinds.length;
+        return size;
     }
 
     /** One of {@link #NULL}, {@link #UNCHANGED_TOAST}, {@link #TEXT}, {@link #BINARY}. */

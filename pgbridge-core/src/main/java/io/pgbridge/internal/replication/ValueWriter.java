@@ -68,8 +68,9 @@ public final class ValueWriter {
     /** Writes the value whose text output is {@code text[offset, offset + length)} (UTF-8). */
     public static void write(JsonGenerator g, int typeOid, byte[] text, int offset, int length) throws IOException {
         switch (typeOid) {
-            case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID -> g.writeNumber(ascii(text, offset, length));
-            case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, ascii(text, offset, length));
+            case PgTypes.INT2, PgTypes.INT4, PgTypes.INT8, PgTypes.OID ->
+                g.writeRawValue(new RawJson(text, offset, length));
+            case PgTypes.FLOAT4, PgTypes.FLOAT8, PgTypes.NUMERIC -> number(g, text, offset, length);
             case PgTypes.BOOL -> g.writeBoolean(length > 0 && text[offset] == 't');
             case PgTypes.JSON, PgTypes.JSONB -> g.writeRawValue(new RawJson(text, offset, length));
             case PgTypes.TIMESTAMPTZ -> timestampTz(g, text, offset, length);
@@ -98,12 +99,16 @@ public final class ValueWriter {
         }
     }
 
-    private static void number(JsonGenerator g, String s) throws IOException {
-        char c = s.isEmpty() ? ' ' : s.charAt(s.length() - 1);
-        if (c >= '0' && c <= '9') {
-            g.writeNumber(s);
+    /**
+     * A float's or numeric's text output as a JSON number, its digits as they are (exact: never through {@code double}),
+     * or, for {@code NaN}, {@code Infinity} and {@code -Infinity}, which JSON has no number for, as a string.
+     */
+    private static void number(JsonGenerator g, byte[] text, int offset, int length) throws IOException {
+        byte last = length == 0 ? (byte) ' ' : text[offset + length - 1];
+        if (last >= '0' && last <= '9') {
+            g.writeRawValue(new RawJson(text, offset, length));
         } else {
-            g.writeString(s); // NaN, Infinity, -Infinity
+            string(g, text, offset, length);
         }
     }
 
