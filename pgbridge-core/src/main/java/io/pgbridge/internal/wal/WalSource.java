@@ -930,7 +930,7 @@ public final class WalSource implements EventSource {
     private void read() throws SQLException, InterruptedException {
         while (reading) {
             long started = System.nanoTime();
-            ByteBuffer message = emitter.inTransaction() ? stream.read() : stream.readPending();
+            ByteBuffer message = emitter.inTransaction() ? readInTransaction(started) : stream.readPending();
             if (message == null) {
                 progressed(stream.getLastReceiveLSN().asLong());
                 emitter.flush();
@@ -955,6 +955,37 @@ public final class WalSource implements EventSource {
                 sendStatusIfDue();
             }
         }
+    }
+
+    /**
+     * pgjdbc's blocking read. A read that waits out the connection's read timeout ends pgjdbc's COPY (issue 4328) and
+     * then fails on the status update that is due ("Tried to write to an inactive copy operation") or, with none due,
+     * returns nothing from a stream that is closed. Neither names the timeout, so a read that waited that long fails
+     * here with a message that does, the same each time: a transaction that runs into the timeout again and again makes
+     * the source {@link SourceState#FAILED}.
+     */
+    private ByteBuffer readInTransaction(long started) throws SQLException {
+        SQLException failure = null;
+        try {
+            ByteBuffer message = stream.read();
+            if (message != null) {
+                return message;
+            }
+        } catch (SQLException e) {
+            failure = e;
+        }
+        if (System.nanoTime() - started >= config.readTimeout.toNanos()) {
+            throw new SQLException(
+                    "no change arrived inside a transaction within wal.read-timeout-ms ("
+                            + config.readTimeout.toMillis() + " ms)"
+                            + (failure == null ? "" : ": " + failure.getMessage()),
+                    "08006", // connection failure
+                    failure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return null;
     }
 
     /**
