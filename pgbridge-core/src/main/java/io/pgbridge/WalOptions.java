@@ -26,6 +26,11 @@ public final class WalOptions {
     public static final String DEFAULT_WAL2JSON_PARAMS = "\"format-version\" '2', \"include-types\" '0'";
     /** {@code wal.status-interval-ms}: replication status updates to the server. */
     public static final Duration DEFAULT_STATUS_INTERVAL = Duration.ofSeconds(10);
+    /**
+     * {@code wal.read-timeout-ms}: how long a read inside a transaction waits for the next message, the same 60 s as
+     * PostgreSQL's default {@code wal_sender_timeout}.
+     */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(60);
     /** {@code wal.heartbeat-interval-ms}: heartbeats and slot lag measurements; zero turns both off. */
     public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(10);
     /** {@code wal.lag-warning-bytes}: warn while the slot is this far behind, 1 GiB. */
@@ -83,6 +88,7 @@ public final class WalOptions {
     private final String publication;
     private final String wal2jsonParams;
     private final Duration statusInterval;
+    private final Duration readTimeout;
     private final Duration heartbeatInterval;
     private final long lagWarningBytes;
     private final Duration reconnectMaxBackoff;
@@ -96,6 +102,7 @@ public final class WalOptions {
         this.publication = b.publication;
         this.wal2jsonParams = b.wal2jsonParams;
         this.statusInterval = b.statusInterval;
+        this.readTimeout = b.readTimeout;
         this.heartbeatInterval = b.heartbeatInterval;
         this.lagWarningBytes = b.lagWarningBytes;
         this.reconnectMaxBackoff = b.reconnectMaxBackoff;
@@ -116,6 +123,7 @@ public final class WalOptions {
         b.publication = publication;
         b.wal2jsonParams = wal2jsonParams;
         b.statusInterval = statusInterval;
+        b.readTimeout = readTimeout;
         b.heartbeatInterval = heartbeatInterval;
         b.lagWarningBytes = lagWarningBytes;
         b.reconnectMaxBackoff = reconnectMaxBackoff;
@@ -149,6 +157,11 @@ public final class WalOptions {
         return statusInterval;
     }
 
+    /** How long a read inside a transaction waits for the next message; see {@link Builder#readTimeout(Duration)}. */
+    public Duration readTimeout() {
+        return readTimeout;
+    }
+
     /** Zero when heartbeats and lag measurements are off. */
     public Duration heartbeatInterval() {
         return heartbeatInterval;
@@ -175,6 +188,7 @@ public final class WalOptions {
     public String toString() {
         return "WalOptions{slot=" + slot + ", temporarySlot=" + temporarySlot + ", outputPlugin=" + outputPlugin
                 + ", publication=" + publication + ", statusInterval=" + statusInterval.toMillis()
+                + "ms, readTimeout=" + readTimeout.toMillis()
                 + "ms, heartbeatInterval=" + heartbeatInterval.toMillis() + "ms, lagWarningBytes=" + lagWarningBytes
                 + '}';
     }
@@ -187,6 +201,7 @@ public final class WalOptions {
         private String publication;
         private String wal2jsonParams = DEFAULT_WAL2JSON_PARAMS;
         private Duration statusInterval = DEFAULT_STATUS_INTERVAL;
+        private Duration readTimeout = DEFAULT_READ_TIMEOUT;
         private Duration heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
         private long lagWarningBytes = DEFAULT_LAG_WARNING_BYTES;
         private Duration reconnectMaxBackoff = DEFAULT_RECONNECT_MAX_BACKOFF;
@@ -234,6 +249,26 @@ public final class WalOptions {
         /** Replication status updates, 100 ms to 1 h; keep well below {@code wal_sender_timeout}; default 10 s. */
         public Builder statusInterval(Duration interval) {
             this.statusInterval = Ranges.check(WalSettings.STATUS_INTERVAL, "statusInterval", interval);
+            return this;
+        }
+
+        /**
+         * How long a read inside a transaction (from its Begin to its Commit, which the server sends one after another
+         * without waiting) may wait for the server's next message before the replication connection is taken for dead
+         * (a network path that stopped carrying bytes, with no FIN or RST) and the source reconnects: it reports
+         * {@link SourceState#RECONNECTING} and reads the transaction again from the last confirmed position, skipping
+         * the events it handed over already. Between transactions, where the stream may be idle for any time, the
+         * reader never waits this long. Keep it above the longest pause the server may make within a transaction, or
+         * such a transaction is read again and again. The new connection gets the slot once the server ended the old
+         * walsender, within its {@code wal_sender_timeout}.
+         *
+         * @param timeout 1 s to 1 h; default {@link #DEFAULT_READ_TIMEOUT} (60 s, as PostgreSQL's default
+         *     {@code wal_sender_timeout})
+         * @throws NullPointerException when {@code timeout} is null
+         * @throws IllegalArgumentException when {@code timeout} is shorter than 1 s or longer than 1 h
+         */
+        public Builder readTimeout(Duration timeout) {
+            this.readTimeout = Ranges.check(WalSettings.READ_TIMEOUT, "readTimeout", timeout);
             return this;
         }
 

@@ -22,6 +22,7 @@ class TypedOptionsTest {
         assertThat(p.isMaxBatchesInFlightSet()).isFalse();
         assertThat(p.shutdownTimeout()).isEqualTo(PipelineOptions.DEFAULT_SHUTDOWN_TIMEOUT);
         assertThat(WalOptions.builder().build().slot()).isEqualTo(WalOptions.DEFAULT_SLOT);
+        assertThat(WalOptions.builder().build().readTimeout()).isEqualTo(WalOptions.DEFAULT_READ_TIMEOUT);
         assertThat(OutboxOptions.builder().build().mode()).isEqualTo(OutboxOptions.Mode.POLLING);
         assertThat(NotifyOptions.builder().build().pollInterval()).isEqualTo(NotifyOptions.DEFAULT_POLL_INTERVAL);
     }
@@ -81,6 +82,9 @@ class TypedOptionsTest {
                 .hasMessage("maxBatchesInFlight (delivery.max-batches-in-flight) must be between 1 and 64, was 65");
         assertThatThrownBy(() -> WalOptions.builder().statusInterval(Duration.ofMillis(5)))
                 .hasMessageContaining("statusInterval (wal.status-interval-ms) must be between 100 ms");
+        assertThatThrownBy(() -> WalOptions.builder().readTimeout(Duration.ofMillis(500)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("readTimeout (wal.read-timeout-ms) must be between 1000 ms and 3600000 ms, was 500 ms");
     }
 
     @Test

@@ -65,6 +65,7 @@ public final class OptionsBinder {
         bound.string(WalSettings.PUBLICATION, b::publication);
         bound.string(WalSettings.WAL2JSON_PARAMS, b::wal2jsonParams);
         bound.duration(WalSettings.STATUS_INTERVAL, b::statusInterval);
+        bound.duration(WalSettings.READ_TIMEOUT, b::readTimeout);
         bound.duration(WalSettings.HEARTBEAT_INTERVAL, b::heartbeatInterval);
         bound.integer(WalSettings.LAG_WARNING_BYTES, b::lagWarningBytes);
         bound.duration(WalSettings.RECONNECT_MAX_BACKOFF, b::reconnectMaxBackoff);

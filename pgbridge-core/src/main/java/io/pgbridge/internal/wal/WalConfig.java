@@ -28,6 +28,7 @@ final class WalConfig {
     final boolean allTables;
     final Map<String, String> pluginOptions;
     final Duration statusInterval;
+    final Duration readTimeout;
     final Duration heartbeatInterval;
     final long lagWarningBytes;
     final Duration reconnectMaxBackoff;
@@ -46,6 +47,7 @@ final class WalConfig {
         this.tables = Set.copyOf(tables);
         this.allTables = allTables;
         this.statusInterval = s.statusInterval();
+        this.readTimeout = s.readTimeout();
         this.heartbeatInterval = s.heartbeatInterval();
         this.lagWarningBytes = s.lagWarningBytes();
         this.reconnectMaxBackoff = s.reconnectMaxBackoff();

@@ -37,6 +37,15 @@ public final class WalSettings {
             WalOptions.DEFAULT_STATUS_INTERVAL.toMillis(),
             100,
             3_600_000);
+    public static final Setting READ_TIMEOUT = Setting.durationMs(
+            "wal.read-timeout-ms",
+            "How long a read inside a transaction waits for the server's next message before the replication "
+                    + "connection is taken for dead (a path that stopped carrying bytes) and the stream reconnects to "
+                    + "read the transaction again; between transactions the reader never waits this long. PostgreSQL's "
+                    + "wal_sender_timeout defaults to the same 60 s",
+            WalOptions.DEFAULT_READ_TIMEOUT.toMillis(),
+            1_000,
+            3_600_000);
     public static final Setting HEARTBEAT_INTERVAL = Setting.durationMs(
             "wal.heartbeat-interval-ms",
             "Interval of heartbeats (pg_logical_emit_message) that let the slot advance in idle or filtered "
@@ -79,6 +88,7 @@ public final class WalSettings {
             PUBLICATION,
             WAL2JSON_PARAMS,
             STATUS_INTERVAL,
+            READ_TIMEOUT,
             HEARTBEAT_INTERVAL,
             LAG_WARNING_BYTES,
             RECONNECT_MAX_BACKOFF,

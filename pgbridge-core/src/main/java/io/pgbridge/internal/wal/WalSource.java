@@ -71,8 +71,11 @@ import org.slf4j.LoggerFactory;
  *       ends as soon as the next one arrives, with one system call where {@code readPending} makes about four (asking
  *       for available bytes, a read that finds none, a poll, the read). {@code read()} keeps the connection's lock
  *       while it waits and, since 42.7.11 (42.7.14 too), a read timeout ends its COPY (pgjdbc issue 4328), so it is
- *       not used where the stream may be idle; inside a transaction a read that waits {@link
- *       #IN_TRANSACTION_READ_TIMEOUT} takes the connection for dead and reconnects.
+ *       not used where the stream may be idle. Once streaming, the connection's read timeout is
+ *       {@code wal.read-timeout-ms} (default 60 s, as the server's {@code wal_sender_timeout}): a read inside a
+ *       transaction that waits that long for the next change takes the connection for dead (a path that stopped
+ *       carrying bytes) and the source reconnects. Only those reads wait that long: between transactions
+ *       {@code readPending} waits for a message at most 1 ms at a time, so an idle stream never runs into it.
  *   <li>Restart resumes at the slot's {@code confirmed_flush_lsn}; a reconnect resumes at the last flushed LSN and
  *       skips what was handed over already. Reconnects back off from 250 ms up to
  *       {@code wal.reconnect-max-backoff-ms}.
@@ -91,13 +94,6 @@ public final class WalSource implements EventSource {
     private static final long MIN_SOCKET_WAIT_NANOS = 500_000;
 
     private static final Duration IDLE_WAIT = Duration.ofMillis(1);
-    /**
-     * The replication connection's read timeout while streaming: the longest a read inside a transaction may wait
-     * for the next change before the connection is taken for dead (a path that stopped carrying bytes) and the
-     * stream reconnects. The server's own {@code wal_sender_timeout} defaults to the same 60 s.
-     */
-    static final Duration IN_TRANSACTION_READ_TIMEOUT = Duration.ofSeconds(60);
-
     private static final Duration MAX_PUBLISH_WAIT = Duration.ofSeconds(1);
     private static final Duration SLOT_BUSY_WAIT = Duration.ofSeconds(30);
     /** Failures in a row, the same way and without progress, after which the source reports itself failed. */
@@ -808,7 +804,7 @@ public final class WalSource implements EventSource {
         }
         stream = builder.start();
         // after the start: creating a slot on this connection may wait longer for running transactions to end
-        connection.setNetworkTimeout(Runnable::run, (int) IN_TRANSACTION_READ_TIMEOUT.toMillis());
+        connection.setNetworkTimeout(Runnable::run, (int) config.readTimeout.toMillis());
         emitter.reset();
         decoder = decoders.create(emitter);
     }
@@ -934,7 +930,7 @@ public final class WalSource implements EventSource {
     private void read() throws SQLException, InterruptedException {
         while (reading) {
             long started = System.nanoTime();
-            ByteBuffer message = emitter.inTransaction() ? stream.read() : stream.readPending();
+            ByteBuffer message = emitter.inTransaction() ? readInTransaction(started) : stream.readPending();
             if (message == null) {
                 progressed(stream.getLastReceiveLSN().asLong());
                 emitter.flush();
@@ -959,6 +955,37 @@ public final class WalSource implements EventSource {
                 sendStatusIfDue();
             }
         }
+    }
+
+    /**
+     * pgjdbc's blocking read. A read that waits out the connection's read timeout ends pgjdbc's COPY (issue 4328) and
+     * then fails on the status update that is due ("Tried to write to an inactive copy operation") or, with none due,
+     * returns nothing from a stream that is closed. Neither names the timeout, so a read that waited that long fails
+     * here with a message that does, the same each time: a transaction that runs into the timeout again and again makes
+     * the source {@link SourceState#FAILED}.
+     */
+    private ByteBuffer readInTransaction(long started) throws SQLException {
+        SQLException failure = null;
+        try {
+            ByteBuffer message = stream.read();
+            if (message != null) {
+                return message;
+            }
+        } catch (SQLException e) {
+            failure = e;
+        }
+        if (System.nanoTime() - started >= config.readTimeout.toNanos()) {
+            throw new SQLException(
+                    "no change arrived inside a transaction within wal.read-timeout-ms ("
+                            + config.readTimeout.toMillis() + " ms)"
+                            + (failure == null ? "" : ": " + failure.getMessage()),
+                    "08006", // connection failure
+                    failure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return null;
     }
 
     /**

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.PgBridgeConfig;
 import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.OptionsBinder;
 import io.pgbridge.spi.Problems;
 import io.pgbridge.spi.Settings;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -46,6 +48,28 @@ class WalConfigTest {
                         WalOptions.builder().backfillRequests("Ops.requests").build(), routes, "wal2json"))
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessageContaining("schema has upper-case letters");
+    }
+
+    @Test
+    void readTimeoutComesFromItsKeyOrVariableAndABadValueNamesIt() {
+        Set<String> routes = Set.of("public.users");
+        assertThat(WalConfig.from(WalOptions.builder().build(), routes, "wal2json").readTimeout)
+                .as("default: wal_sender_timeout's default")
+                .isEqualTo(Duration.ofSeconds(60));
+        assertThat(PgBridgeConfig.fromEnvironment(Map.of("PGBRIDGE_WAL_READ_TIMEOUT_MS", "2000"))
+                        .get("wal.read-timeout-ms"))
+                .isEqualTo("2000");
+
+        Problems problems = new Problems();
+        WalOptions bound = OptionsBinder.wal(Settings.of(Map.of("wal.read-timeout-ms", "2000")), problems)
+                .build();
+        assertThat(WalConfig.from(bound, routes, "wal2json").readTimeout).isEqualTo(Duration.ofSeconds(2));
+        OptionsBinder.wal(Settings.of(Map.of("wal.read-timeout-ms", "999")), problems);
+        OptionsBinder.wal(Settings.of(Map.of("wal.read-timeout-ms", "60s")), problems);
+        assertThat(problems.list())
+                .containsExactly(
+                        "PGBRIDGE_WAL_READ_TIMEOUT_MS='999': must be between 1000 and 3600000",
+                        "PGBRIDGE_WAL_READ_TIMEOUT_MS='60s': must be a whole number of milliseconds");
     }
 
     @Test

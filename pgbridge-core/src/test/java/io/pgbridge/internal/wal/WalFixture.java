@@ -68,6 +68,17 @@ final class WalFixture implements AutoCloseable {
         }
     }
 
+    /** The process id of the walsender holding the slot, or 0 while none does. */
+    int walsenderPid() throws SQLException {
+        try (PreparedStatement ps =
+                sql.prepareStatement("SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        }
+    }
+
     long currentWalLsn() throws SQLException {
         try (Statement st = sql.createStatement();
                 ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {

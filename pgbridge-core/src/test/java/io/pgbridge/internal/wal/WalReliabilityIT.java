@@ -140,31 +140,21 @@ class WalReliabilityIT {
                 .retryBackoff(Duration.ofMillis(100), Duration.ofMillis(200))
                 .build()) {
             bridge.start();
-            int walsender = walsenderPid();
+            int walsender = db.walsenderPid();
             db.exec("INSERT INTO " + table + " SELECT g, 'x' FROM generate_series(1, 500) g");
             await().atMost(Duration.ofSeconds(10)).until(() -> bridge.stats().inFlightEvents() == 20);
             await().during(Duration.ofSeconds(4))
                     .atMost(Duration.ofSeconds(10))
-                    .until(() -> walsenderPid() == walsender);
+                    .until(() -> db.walsenderPid() == walsender);
             sink.setAvailable(true);
             await().atMost(Duration.ofSeconds(30)).until(() -> sink.events().size() >= 500);
-            assertThat(walsenderPid())
+            assertThat(db.walsenderPid())
                     .as("the same walsender: the reader, blocked on a full pipeline, kept sending status updates")
                     .isEqualTo(walsender);
             assertThat(ids(sink.events()))
                     .as("every row once, in order")
                     .hasSize(500)
                     .isSorted();
-        }
-    }
-
-    private int walsenderPid() throws SQLException {
-        try (PreparedStatement ps = db.sql.prepareStatement(
-                "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, db.slot);
-            var rs = ps.executeQuery();
-            rs.next();
-            return rs.getInt(1);
         }
     }
 

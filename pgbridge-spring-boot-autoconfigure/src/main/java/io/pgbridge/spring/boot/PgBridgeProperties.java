@@ -427,6 +427,9 @@ public class PgBridgeProperties implements Validator {
         /** Replication status updates, 100 ms to 1 h; default 10 s. */
         private Duration statusInterval;
 
+        /** A read inside a transaction waiting this long reconnects, 1 s to 1 h; default 60 s. */
+        private Duration readTimeout;
+
         /** Heartbeats and lag measurements, 0 (off) to 1 h; default 10 s. */
         private Duration heartbeatInterval;
 
@@ -448,6 +451,7 @@ public class PgBridgeProperties implements Validator {
             Options.set(r, "output-plugin", outputPlugin, b::outputPlugin);
             Options.set(r, "publication", publication, b::publication);
             Options.set(r, "status-interval", statusInterval, b::statusInterval);
+            Options.set(r, "read-timeout", readTimeout, b::readTimeout);
             Options.set(r, "heartbeat-interval", heartbeatInterval, b::heartbeatInterval);
             Options.set(r, "lag-warning-bytes", lagWarningBytes, b::lagWarningBytes);
             Options.set(r, "reconnect-max-backoff", reconnectMaxBackoff, b::reconnectMaxBackoff);
@@ -493,6 +497,14 @@ public class PgBridgeProperties implements Validator {
 
         public void setStatusInterval(Duration statusInterval) {
             this.statusInterval = statusInterval;
+        }
+
+        public Duration getReadTimeout() {
+            return readTimeout;
+        }
+
+        public void setReadTimeout(Duration readTimeout) {
+            this.readTimeout = readTimeout;
         }
 
         public Duration getHeartbeatInterval() {

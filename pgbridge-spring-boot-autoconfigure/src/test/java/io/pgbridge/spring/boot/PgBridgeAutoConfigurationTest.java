@@ -90,6 +90,12 @@ class PgBridgeAutoConfigurationTest {
                     .contains("pgbridge.pipeline.delivery-threads")
                     .contains("deliveryThreads (delivery.threads) must be between 1 and 256, was 0");
         });
+        runner.withPropertyValues("pgbridge.wal.read-timeout=500ms").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(allMessages(context.getStartupFailure()))
+                    .contains("pgbridge.wal.read-timeout")
+                    .contains("readTimeout (wal.read-timeout-ms) must be between 1000 ms and 3600000 ms, was 500 ms");
+        });
         runner.withPropertyValues("pgbridge.routes=orders").run(context -> {
             assertThat(context).hasFailed();
             assertThat(allMessages(context.getStartupFailure()))
@@ -258,6 +264,7 @@ class PgBridgeAutoConfigurationTest {
                     .contains("\"pgbridge.pipeline.delivery-threads\"")
                     .contains("\"pgbridge.outbox.stream-id\"")
                     .contains("\"pgbridge.wal.slot\"")
+                    .contains("\"pgbridge.wal.read-timeout\"")
                     .contains("\"pgbridge.notify.poll-interval\"")
                     .doesNotContain("{@code");
         }
