@@ -43,6 +43,23 @@ class PgBridgeBuilderTest {
     }
 
     @Test
+    void aWalSettingTheOutboxStreamTakesTooIsReportedOnce() {
+        assertThatThrownBy(() -> PgBridge.builder()
+                        .postgres("postgresql://localhost/app")
+                        .routes("public.users->queue:a, events->queue:b")
+                        .source("wal")
+                        .source("outbox")
+                        .setting("outbox.mode", "streaming")
+                        .setting("wal.read-timeout-ms", "999")
+                        .sink(new InMemorySink())
+                        .build())
+                .isInstanceOfSatisfying(ConfigurationException.class, e -> assertThat(e.problems())
+                        .as("read by the wal source and by the outbox's stream")
+                        .singleElement()
+                        .satisfies(p -> assertThat(p).startsWith("PGBRIDGE_WAL_READ_TIMEOUT_MS='999'")));
+    }
+
+    @Test
     void rejectsChannelsPostgresWouldFoldOrTruncate() {
         String longName = "c".repeat(64);
         assertThatThrownBy(() -> PgBridge.builder()

@@ -165,7 +165,9 @@ final class SourceSelection {
                     "outbox",
                     problems,
                     OutboxOptions.Builder::build);
-            source = o == null ? null : outbox.create(config, o);
+            WalOptions wal = Assembly.customized(
+                    OptionsBinder.wal(settings, problems), in.wal, "wal", problems, WalOptions.Builder::build);
+            source = o == null || wal == null ? null : outbox.create(config, o, wal);
         } else {
             problems.check(settings, provider.settings());
             source = problems.size() > before ? null : provider.create(config);

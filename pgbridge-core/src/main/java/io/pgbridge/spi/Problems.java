@@ -22,9 +22,14 @@ import java.util.function.Supplier;
 public final class Problems {
     private final List<String> lines = new ArrayList<>();
 
-    /** Adds one problem line as given. */
+    /**
+     * Adds one problem line as given, once: a line listed already is not repeated (two sources that take the same
+     * setting find the same problem in it).
+     */
     public Problems add(String problem) {
-        lines.add(problem);
+        if (!lines.contains(problem)) {
+            lines.add(problem);
+        }
         return this;
     }
 
@@ -35,20 +40,18 @@ public final class Problems {
 
     /** Adds every problem of a configuration exception, for parts validated elsewhere. */
     public Problems addAll(ConfigurationException e) {
-        lines.addAll(e.problems());
-        return this;
+        return addAll(e.problems());
     }
 
     /** Adds several problem lines. */
     public Problems addAll(Collection<String> problems) {
-        lines.addAll(problems);
+        problems.forEach(this::add);
         return this;
     }
 
     /** Adds every value of these settings that does not fit its type or range ({@link Settings#problems}). */
     public Problems check(Settings settings, Collection<Setting> declared) {
-        lines.addAll(settings.problems(declared));
-        return this;
+        return addAll(settings.problems(declared));
     }
 
     /**

@@ -8,10 +8,12 @@ import io.pgbridge.WalOptions;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.internal.replication.ReplicationSetup;
 import io.pgbridge.internal.replication.SetupStep;
+import io.pgbridge.internal.wal.WalSettings;
 import io.pgbridge.internal.wal.WalSource;
 import io.pgbridge.spi.DeadLetterHandler;
 import io.pgbridge.spi.EventSource;
 import io.pgbridge.spi.PostgresConnector;
+import io.pgbridge.spi.Setting;
 import io.pgbridge.spi.SourceContext;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -60,7 +62,20 @@ final class StreamingOutboxSource implements EventSource {
 
     private volatile Thread backlogThread;
 
-    StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, OutboxOptions options) {
+    /**
+     * The WAL settings the outbox stream takes from the WAL source's: its timing. The slot, publication and output
+     * plugin are the outbox's own.
+     */
+    static final List<Setting> WAL_SETTINGS = List.of(
+            WalSettings.STATUS_INTERVAL,
+            WalSettings.READ_TIMEOUT,
+            WalSettings.HEARTBEAT_INTERVAL,
+            WalSettings.LAG_WARNING_BYTES);
+
+    private final WalOptions streamOptions;
+
+    /** {@code wal}: the WAL source's options, of which the stream takes those of {@link #WAL_SETTINGS}. */
+    StreamingOutboxSource(PostgresConnector postgres, OutboxTables tables, OutboxOptions options, WalOptions wal) {
         this.postgres = postgres;
         this.tables = tables;
         this.streamId = options.streamId();
@@ -68,18 +83,28 @@ final class StreamingOutboxSource implements EventSource {
         this.publication = options.publication() != null ? options.publication() : slot;
         this.replay = new OutboxReplay(postgres, tables, streamId, slot, options.replayAfter());
         this.slotSetup = new OutboxSlotSetup(postgres, tables, streamId, slot, publication);
+        this.streamOptions = WalOptions.builder()
+                .statusInterval(wal.statusInterval())
+                .readTimeout(wal.readTimeout())
+                .heartbeatInterval(wal.heartbeatInterval())
+                .lagWarningBytes(wal.lagWarningBytes())
+                .reconnectMaxBackoff(options.reconnectMaxBackoff())
+                .build();
         this.stream = WalSource.forPublication(
                 "outbox",
                 postgres,
-                WalOptions.builder()
-                        .reconnectMaxBackoff(options.reconnectMaxBackoff())
-                        .build(),
+                streamOptions,
                 slot,
                 publication,
                 Set.of(tables.schema() + ".events"),
                 emitter -> new OutboxStreamDecoder(emitter, tables.schema(), streamId, replay));
         this.maintenance = new PartitionMaintenance(postgres, tables, options);
         this.deadLetters = OutboxDeadLetters.ifEnabled(postgres, tables, options);
+    }
+
+    /** The options of the outbox's WAL stream (for tests). */
+    WalOptions streamOptions() {
+        return streamOptions;
     }
 
     @Override

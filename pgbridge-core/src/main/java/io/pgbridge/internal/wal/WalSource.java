@@ -958,34 +958,32 @@ public final class WalSource implements EventSource {
     }
 
     /**
-     * pgjdbc's blocking read. A read that waits out the connection's read timeout ends pgjdbc's COPY (issue 4328) and
-     * then fails on the status update that is due ("Tried to write to an inactive copy operation") or, with none due,
-     * returns nothing from a stream that is closed. Neither names the timeout, so a read that waited that long fails
-     * here with a message that does, the same each time: a transaction that runs into the timeout again and again makes
-     * the source {@link SourceState#FAILED}.
+     * pgjdbc's blocking read, which returns {@code null} only once the COPY ended: inside a transaction that is the end
+     * of this connection, never a message to wait for again. A read that waits out the connection's read timeout ends
+     * pgjdbc's COPY (issue 4328) and then fails on the status update that is due ("Tried to write to an inactive copy
+     * operation") or returns that {@code null}. Neither names the timeout, so a read that waited that long fails here
+     * with a message that does, the same each time: a transaction that runs into the timeout again and again makes the
+     * source {@link SourceState#FAILED}.
      */
     private ByteBuffer readInTransaction(long started) throws SQLException {
-        SQLException failure = null;
+        SQLException failure;
         try {
             ByteBuffer message = stream.read();
             if (message != null) {
                 return message;
             }
+            failure = new SQLException("the replication stream ended inside a transaction", "08006");
         } catch (SQLException e) {
             failure = e;
         }
         if (System.nanoTime() - started >= config.readTimeout.toNanos()) {
             throw new SQLException(
                     "no change arrived inside a transaction within wal.read-timeout-ms ("
-                            + config.readTimeout.toMillis() + " ms)"
-                            + (failure == null ? "" : ": " + failure.getMessage()),
+                            + config.readTimeout.toMillis() + " ms): " + failure.getMessage(),
                     "08006", // connection failure
                     failure);
         }
-        if (failure != null) {
-            throw failure;
-        }
-        return null;
+        throw failure;
     }
 
     /**

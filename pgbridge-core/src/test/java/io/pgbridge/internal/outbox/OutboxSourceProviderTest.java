@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgbridge.ConfigurationException;
+import io.pgbridge.WalOptions;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.Settings;
 import io.pgbridge.spi.SourceConfig;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,29 @@ class OutboxSourceProviderTest {
         assertThat(provider.create(config(Map.of("outbox.mode", "streaming"))))
                 .as("streaming mode")
                 .isInstanceOf(StreamingOutboxSource.class);
+    }
+
+    @Test
+    void streamingModeTakesTheTimingOfTheWalSettings() {
+        StreamingOutboxSource source = (StreamingOutboxSource) provider.create(config(Map.of(
+                "outbox.mode", "streaming",
+                "outbox.reconnect-max-backoff-ms", "3000",
+                "wal.status-interval-ms", "1500",
+                "wal.read-timeout-ms", "2500",
+                "wal.heartbeat-interval-ms", "0",
+                "wal.lag-warning-bytes", "4096")));
+
+        WalOptions stream = source.streamOptions();
+        assertThat(stream.statusInterval()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(stream.readTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(stream.heartbeatInterval()).isEqualTo(Duration.ZERO);
+        assertThat(stream.lagWarningBytes()).isEqualTo(4096);
+        assertThat(stream.reconnectMaxBackoff()).as("the outbox's own").isEqualTo(Duration.ofMillis(3000));
+        assertThatThrownBy(
+                        () -> provider.create(config(Map.of("outbox.mode", "streaming", "wal.read-timeout-ms", "999"))))
+                .as("a WAL setting out of range")
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("PGBRIDGE_WAL_READ_TIMEOUT_MS='999'");
     }
 
     @Test
