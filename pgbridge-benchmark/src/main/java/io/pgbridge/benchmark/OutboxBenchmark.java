@@ -11,14 +11,18 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The outbox on a real PostgreSQL: {@code rows} events (default 200,000) in transactions of 1,000, written (a) with
- * {@code pgbridge.send} and (b) by a trigger generated from a subscription, and delivered live (while they are
- * written) by the outbox source in streaming and in polling mode, to an in-memory (counting) sink and to RabbitMQ.
- * Each bridge runs in a JVM of its own ({@code -Xmx128m}). Prints one line per run. Commit-to-confirm latency needs
- * the commit time, which only streaming mode knows (pgoutput); polling mode reports 0 for it.
+ * {@code pgbridge.send} and (b) by a trigger generated from a subscription, and delivered by the outbox source in
+ * streaming and in polling mode, to an in-memory (counting) sink and to RabbitMQ. Each bridge runs in a JVM of its own
+ * ({@code -Xmx128m}). Prints one line per run. Commit-to-confirm latency needs the commit time, which only streaming
+ * mode knows (pgoutput); polling mode reports 0 for it.
+ *
+ * <p>Timings: {@code live} delivers the events while they are written, so its rate is at most the producer's;
+ * {@code backlog} writes them all first and then starts the bridge, so its rate is the bridge's own. In streaming mode
+ * a backlog is read from the WAL: a bridge ran once before (creating the slot) and stopped, as after a restart.
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
- * amqp=amqp://guest:guest@127.0.0.1:5672/%2f modes=streaming,polling sinks=memory,amqp writers=send,trigger}
- * ({@code amqp=none} skips RabbitMQ).
+ * amqp=amqp://guest:guest@127.0.0.1:5672/%2f modes=streaming,polling sinks=memory,amqp writers=send,trigger
+ * timings=live} ({@code amqp=none} skips RabbitMQ; {@code timings=live,backlog} adds the backlog runs).
  */
 public final class OutboxBenchmark {
     private static final String SCHEMA = "pgbridge_bench_outbox";
@@ -36,7 +40,8 @@ public final class OutboxBenchmark {
                 "amqp=amqp://guest:guest@127.0.0.1:5672/%2f",
                 "modes=streaming,polling",
                 "sinks=memory,amqp",
-                "writers=send,trigger");
+                "writers=send,trigger",
+                "timings=live");
         int rows = a.integer("rows");
         int perTxn = a.integer("txn");
         String postgres = a.string("postgres");
@@ -44,6 +49,7 @@ public final class OutboxBenchmark {
         List<String> modes = a.list("modes");
         List<String> sinks = a.list("sinks");
         List<String> writers = a.list("writers");
+        List<String> timings = a.list("timings");
         if (amqp.equals("none")) {
             sinks = sinks.stream().filter(s -> !s.equals("amqp")).toList();
         }
@@ -57,10 +63,12 @@ public final class OutboxBenchmark {
                 rows,
                 perTxn,
                 Runtime.getRuntime().availableProcessors());
-        for (String mode : modes) {
-            for (String writer : writers) {
-                for (String sink : sinks) {
-                    run(ds, postgres, amqp, mode, writer, sink, rows, perTxn);
+        for (String timing : timings) {
+            for (String mode : modes) {
+                for (String writer : writers) {
+                    for (String sink : sinks) {
+                        run(ds, postgres, amqp, timing.equals("backlog"), mode, writer, sink, rows, perTxn);
+                    }
                 }
             }
         }
@@ -70,6 +78,7 @@ public final class OutboxBenchmark {
             PGSimpleDataSource ds,
             String postgres,
             String amqp,
+            boolean backlog,
             String mode,
             String writer,
             String sink,
@@ -95,16 +104,26 @@ public final class OutboxBenchmark {
             if (sink.equals("amqp")) {
                 childArgs.addAll(List.of(amqp, queue));
             }
+            if (backlog && mode.equals("streaming")) {
+                List<String> once = new ArrayList<>(childArgs);
+                once.set(4, "0"); // starts, creates the slot, stops
+                try (ChildJvm child = new ChildJvm(List.of("-Xmx128m"), OutboxBenchmarkRun.class, once)) {
+                    child.awaitLine("READY");
+                }
+            }
+            double producerRate = backlog ? produce(c, writer, rows, perTxn) : 0;
             String result;
-            double producerRate;
             try (ChildJvm child = new ChildJvm(List.of("-Xmx128m"), OutboxBenchmarkRun.class, childArgs)) {
                 child.awaitLine("READY");
-                producerRate = produce(c, writer, rows, perTxn);
+                if (!backlog) {
+                    producerRate = produce(c, writer, rows, perTxn);
+                }
                 result = child.awaitLine("RESULT");
             }
             System.out.printf(
                     Locale.ROOT,
-                    "%-9s %-7s %-6s producer_events_per_s=%.0f %s%n",
+                    "%-7s %-9s %-7s %-6s producer_events_per_s=%.0f %s%n",
+                    backlog ? "backlog" : "live",
                     mode,
                     writer,
                     sink,
