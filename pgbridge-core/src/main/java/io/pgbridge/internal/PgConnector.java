@@ -12,6 +12,14 @@ import java.util.Properties;
 
 /** Opens dedicated pgjdbc connections with pgbridge's defaults. */
 public final class PgConnector implements PostgresConnector {
+    /**
+     * The properties of a connection that runs only short statements (heartbeats and slot lag, backfill requests, the
+     * outbox replay's records): every read waits at most 30 s, so a network path that stopped carrying bytes (a
+     * half-open socket, no FIN or RST) fails the statement, and the connection is opened again, instead of blocking
+     * its thread for good.
+     */
+    public static final Map<String, String> SHORT_STATEMENTS = Map.of("socketTimeout", "30");
+
     private final String jdbcUrl;
     private final String user;
     private final Secret password;

@@ -11,9 +11,10 @@ import java.util.Map;
  *
  * <p>Why no pool: every connection pgbridge holds is dedicated to one job for a long time and carries session state
  * or settings of its own: a LISTEN session (NOTIFY, outbox polling), a replication protocol connection (WAL, outbox
- * streaming), a per-connection {@code socketTimeout} (outbox polling, derived from the lease; outbox replay, 30 s),
- * and each source reconnects with its own backoff when its connection dies. What is left, partition maintenance
- * (once an hour) and the dead-letter writer (one connection kept open), would not gain from a pool.
+ * streaming), a per-connection {@code socketTimeout} (outbox polling, derived from the lease; outbox replay, slot
+ * heartbeats and backfill requests, 30 s), and each source reconnects with its own backoff when its connection dies.
+ * What is left, partition maintenance (once an hour) and the dead-letter writer (one connection kept open), would not
+ * gain from a pool.
  */
 public interface PostgresConnector {
 

@@ -2,6 +2,7 @@ package io.pgbridge.internal.outbox;
 
 import io.pgbridge.Event;
 import io.pgbridge.internal.Closing;
+import io.pgbridge.internal.PgConnector;
 import io.pgbridge.internal.replication.LsnText;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.SourceContext;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.postgresql.replication.LogSequenceNumber;
 import org.slf4j.Logger;
@@ -45,12 +45,6 @@ final class OutboxReplay {
     private static final long DELETE_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
     private static final String NO_LSN = "0/0";
     private static final Duration MISSING_PAUSE = Duration.ofMillis(50);
-    /**
-     * Bounds every read of the replay connection (seconds): this connection is used on the WAL reader thread, and a
-     * half-open socket (a dead network path) would otherwise block the stream for good (found by pgbridge-chaos,
-     * seed 5908082245199115484: the path froze while this connection was being opened).
-     */
-    private static final String SOCKET_TIMEOUT_SECONDS = "30";
 
     /**
      * An event handed to the pipeline: its place in commit order, its transaction's 32-bit id, its id, and when it was
@@ -490,9 +484,11 @@ final class OutboxReplay {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            // A lock wait past the lock timeout fails the statement; the stream then restarts from the slot.
-            connection =
-                    OutboxTables.limitingLockWaits(postgres.connect(Map.of("socketTimeout", SOCKET_TIMEOUT_SECONDS)));
+            // A lock wait past the lock timeout fails the statement; the stream then restarts from the slot. Its reads
+            // are bounded: this connection is used on the WAL reader thread, and a half-open socket would otherwise
+            // block the stream for good (found by pgbridge-chaos, seed 5908082245199115484: the path froze while this
+            // connection was being opened).
+            connection = OutboxTables.limitingLockWaits(postgres.connect(PgConnector.SHORT_STATEMENTS));
         }
         return connection;
     }

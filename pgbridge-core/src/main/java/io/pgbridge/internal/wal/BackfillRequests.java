@@ -3,6 +3,7 @@ package io.pgbridge.internal.wal;
 import io.pgbridge.BackfillProgress;
 import io.pgbridge.BackfillTask;
 import io.pgbridge.internal.Closing;
+import io.pgbridge.internal.PgConnector;
 import io.pgbridge.internal.config.Identifiers;
 import io.pgbridge.spi.PostgresConnector;
 import io.pgbridge.spi.support.Redaction;
@@ -362,7 +363,7 @@ final class BackfillRequests {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            connection = postgres.connect();
+            connection = postgres.connect(PgConnector.SHORT_STATEMENTS);
         }
         return connection;
     }

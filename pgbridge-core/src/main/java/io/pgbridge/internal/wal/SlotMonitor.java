@@ -1,13 +1,13 @@
 package io.pgbridge.internal.wal;
 
 import io.pgbridge.internal.Closing;
+import io.pgbridge.internal.PgConnector;
 import io.pgbridge.spi.PostgresConnector;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
@@ -58,7 +58,7 @@ final class SlotMonitor {
     private void beat() {
         try {
             if (connection == null || connection.isClosed()) {
-                connection = postgres.connect(Map.of("socketTimeout", "30"));
+                connection = postgres.connect(PgConnector.SHORT_STATEMENTS);
             }
             try (PreparedStatement ps =
                     connection.prepareStatement("SELECT pg_logical_emit_message(false, '" + PREFIX + "', '')")) {
