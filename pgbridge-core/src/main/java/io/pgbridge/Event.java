@@ -37,14 +37,17 @@ public final class Event {
      */
     public static final long NO_POSITION = Long.MIN_VALUE;
 
-    /**
-     * The id; for a {@link Builder#timeOrderedId() time-ordered id}, {@code null} until first read, then its text. Set
-     * racily like {@code String.hash}: every thread computes the same immutable string.
-     */
-    private String id;
+    /** The id, or {@code null} for a {@link Builder#timeOrderedId() time-ordered id} made of the two halves below. */
+    private final String id;
 
     private final long timeOrderedHigh;
     private final long timeOrderedLow;
+    /**
+     * The text of a time-ordered id once read, set racily like {@code String.hash}: a thread that sees {@code null}
+     * formats the same string again from the final halves.
+     */
+    private String timeOrderedText;
+
     private final String source;
     private final String channel;
     private final String routingKey;
@@ -86,10 +89,13 @@ public final class Event {
 
     /** The id, never {@code null} or empty. */
     public String id() {
-        String text = id;
+        if (id != null) {
+            return id;
+        }
+        String text = timeOrderedText;
         if (text == null) {
             text = Ids.text(timeOrderedHigh, timeOrderedLow);
-            id = text;
+            timeOrderedText = text;
         }
         return text;
     }
