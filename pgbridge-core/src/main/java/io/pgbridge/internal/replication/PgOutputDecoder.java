@@ -35,7 +35,18 @@ public final class PgOutputDecoder {
      * @throws IllegalStateException for an unknown message type or a change on a relation never described
      */
     public void decode(ByteBuffer buf, PgOutputHandler handler) throws InterruptedException, SQLException {
-        byte type = buf.get();
+        try {
+            dispatch(buf.get(), buf, handler);
+        } finally {
+            // The rows refer to this message's array: let it go with the call (a large value would otherwise stay in
+            // memory for as long as the stream is idle).
+            newRow.release();
+            oldRow.release();
+        }
+    }
+
+    private void dispatch(byte type, ByteBuffer buf, PgOutputHandler handler)
+            throws InterruptedException, SQLException {
         switch (type) {
             case 'B' -> handler.begin(buf.getLong(), timestamp(buf.getLong()), Integer.toUnsignedLong(buf.getInt()));
             case 'C' -> {

@@ -1,6 +1,7 @@
 package io.pgbridge.internal.replication;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The column values of one row in a pgoutput change message, in table column order. Each value has a kind:
@@ -10,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * <p>A value is a range of an array ({@link #array}, {@link #offset}, {@link #length}): for a decoded message, the
  * message's own array, so that decoding a row copies no value. Valid only during the handler call that received it:
  * the message's array is not the decoder's to keep, and the decoder fills the same two instances (new row, old row)
- * for every message, so that decoding a row allocates nothing. Not thread-safe: read it on the thread that decoded it.
+ * for every message, so that decoding a row allocates nothing, and empties them after the call. Not thread-safe: read it on the thread that decoded it.
  */
 public final class TupleData {
     public static final byte NULL = 'n';
@@ -68,6 +69,12 @@ public final class TupleData {
         arrays[column] = array;
         offsets[column] = offset;
         lengths[column] = length;
+    }
+
+    /** Empties this row, dropping its references to the arrays it read (the decoder's, after each call). */
+    void release() {
+        Arrays.fill(arrays, 0, size, null);
+        size = 0;
     }
 
     public int size() {
