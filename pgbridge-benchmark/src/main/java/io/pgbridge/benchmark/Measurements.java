@@ -23,6 +23,8 @@ import java.util.Map;
 final class Measurements {
     /** How long {@link #awaitAll} waits for the next confirmation: 30 seconds. */
     static final long STALL_MILLIS = 30_000;
+    /** The share of a run's events, the first ones confirmed, that {@code p99_warm_ms} leaves out: 10%. */
+    static final double WARM_UP_SHARE = 0.10;
 
     private final long expected;
     private long[] idHashes;
@@ -105,7 +107,9 @@ final class Measurements {
      * The results as one line of {@code key=value} pairs. The rate {@code events_per_s} is taken from the first to
      * the last confirmation, so that JVM start and connection set-up, which differ between the readers, do not count;
      * {@code ready_events_per_s} from {@link #ready} to the last confirmation (0 without {@link #ready}), which also
-     * counts the wait for the first event (a backlog read in one batch has no first-to-last interval).
+     * counts the wait for the first event (a backlog read in one batch has no first-to-last interval). {@code
+     * p99_warm_ms} is the p99 of the events confirmed after the first {@link #WARM_UP_SHARE} of them: the latency once
+     * the reader's code is compiled, apart from the wait of the events that arrived while it was not.
      */
     synchronized String summary(boolean tracksIds) {
         double cpuSeconds = ProcessStats.cpuSeconds(); // first, so that the summary's own work does not count
@@ -113,11 +117,13 @@ final class Measurements {
         long allocated = startAllocated == null ? -1 : ProcessStats.allocatedBytes(startAllocated);
         long[] sorted = Arrays.copyOf(latenciesMicros, count);
         Arrays.sort(sorted);
+        long[] warm = Arrays.copyOfRange(latenciesMicros, (int) (count * WARM_UP_SHARE), count);
+        Arrays.sort(warm);
         double seconds = (lastNanos - firstNanos) / 1e9;
         long unique = tracksIds ? distinct(Arrays.copyOf(idHashes, idCount)) : count;
         return String.format(
                 Locale.ROOT,
-                "events=%d seconds=%.2f events_per_s=%.0f ready_events_per_s=%.0f batch=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f lost=%d duplicated=%d "
+                "events=%d seconds=%.2f events_per_s=%.0f ready_events_per_s=%.0f batch=%.1f p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f p99_warm_ms=%.1f lost=%d duplicated=%d "
                         + "peak_rss_mib=%.0f cpu_s=%.2f cpu_run_s=%.3f cpu_ready_s=%.3f cpu_jit_s=%.2f cpu_gc_s=%.2f"
                         + " alloc_bytes=%d",
                 count,
@@ -128,6 +134,7 @@ final class Measurements {
                 percentile(sorted, 0.50) / 1000.0,
                 percentile(sorted, 0.95) / 1000.0,
                 percentile(sorted, 0.99) / 1000.0,
+                percentile(warm, 0.99) / 1000.0,
                 Math.max(0, expected - unique),
                 count - unique,
                 ProcessStats.peakRssMib(),

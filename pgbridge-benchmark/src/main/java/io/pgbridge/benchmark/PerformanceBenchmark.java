@@ -12,7 +12,8 @@ import java.util.function.ToDoubleFunction;
  * same options ({@code -Xmx1g} and {@code jvm=}), each run on a fresh table and slot. Then one table: events/s median
  * and min–max (events over the time from the reader being ready, connected, to its last event; so for a live workload
  * at most the producer's rate), latency p50/p99 (receipt minus commit time; for NOTIFY, minus the time the notification was queued, see
- * {@link NotifyProducer}), CPU time of the reader's process per event (from the reader being ready to its last event;
+ * {@link NotifyProducer}) and the p99 of the events after the first 10% ("warm p99": once the reader's code is
+ * compiled), CPU time of the reader's process per event (from the reader being ready to its last event;
  * JIT compilation and GC included, and also shown apart), the CPU time it took to get ready (start-up: for pgbridge,
  * building and starting the bridge), its peak RSS, heap allocated per event by its threads from just before the reader
  * starts ({@link ProcessStats#allocatedBytes}), and
@@ -31,16 +32,29 @@ import java.util.function.ToDoubleFunction;
  * </ul>
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 singles=20000 writers=4 notifies=200000 wide=200000 runs=3
- * workloads=w1-live,w1-catchup,w2,w3,w4 postgres=postgresql://postgres@127.0.0.1:5432/postgres jvm="-XX:..."}
- * ({@code jvm} adds options to both readers' JVMs, such as {@code -XX:StartFlightRecording=...}).
+ * rate=0 workloads=w1-live,w1-catchup,w2,w3,w4 postgres=postgresql://postgres@127.0.0.1:5432/postgres jvm="-XX:..."}
+ * ({@code jvm} adds options to both readers' JVMs, such as {@code -XX:StartFlightRecording=...}; {@code rate} paces
+ * the live workloads' producers at that many events per second in total, 0 leaving them unpaced: unpaced, a
+ * producer faster than a reader measures how far behind the reader falls, paced below both readers' capacity the
+ * latency each adds).
  */
 public final class PerformanceBenchmark {
     private static final String SCHEMA = "pgbridge_perf";
     private static final String CHANNEL = "pgbridge_perf";
 
-    /** One workload: what is produced, how, and when (live: once the reader is ready; else before it starts). */
+    /**
+     * One workload: what is produced, how, and when (live: once the reader is ready, at {@code rate} events/s or, at 0,
+     * as fast as the producer can; else before it starts, as fast as it can).
+     */
     private record Workload(
-            String name, String title, RowProducer shape, int events, int perTxn, int writers, boolean live) {
+            String name,
+            String title,
+            RowProducer shape,
+            int events,
+            int perTxn,
+            int writers,
+            boolean live,
+            double rate) {
         boolean isNotify() {
             return shape == null;
         }
@@ -67,6 +81,7 @@ public final class PerformanceBenchmark {
                 "notifies=200000",
                 "wide=200000",
                 "runs=3",
+                "rate=0",
                 "workloads=w1-live,w1-catchup,w2,w3,w4",
                 "postgres=postgresql://postgres@127.0.0.1:5432/postgres");
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
@@ -74,19 +89,22 @@ public final class PerformanceBenchmark {
         int rows = a.integer("rows");
         int txn = a.integer("txn");
         int runs = a.integer("runs");
+        double rate = a.integer("rate");
+        String paced = rate == 0 ? "" : String.format(Locale.ROOT, " at %,.0f/s", rate);
         List<Workload> all = List.of(
-                new Workload("w1-live", "W1 live", RowProducer.REALISTIC, rows, txn, 1, true),
-                new Workload("w1-catchup", "W1 catch-up", RowProducer.REALISTIC, rows, txn, 1, false),
+                new Workload("w1-live", "W1 live" + paced, RowProducer.REALISTIC, rows, txn, 1, true, rate),
+                new Workload("w1-catchup", "W1 catch-up", RowProducer.REALISTIC, rows, txn, 1, false, 0),
                 new Workload(
                         "w2",
-                        "W2 single-row txns, " + a.string("writers") + " writers",
+                        "W2 single-row txns, " + a.string("writers") + " writers" + paced,
                         RowProducer.REALISTIC,
                         a.integer("singles"),
                         1,
                         a.integer("writers"),
-                        true),
-                new Workload("w3", "W3 NOTIFY", null, a.integer("notifies"), txn, 1, true),
-                new Workload("w4", "W4 wide table, catch-up", RowProducer.WIDE, a.integer("wide"), txn, 1, false));
+                        true,
+                        rate),
+                new Workload("w3", "W3 NOTIFY" + paced, null, a.integer("notifies"), txn, 1, true, rate),
+                new Workload("w4", "W4 wide table, catch-up", RowProducer.WIDE, a.integer("wide"), txn, 1, false, 0));
         List<String> chosen = a.list("workloads");
         String postgres = a.string("postgres");
         JdbcTarget target = JdbcTarget.of(postgres);
@@ -99,7 +117,7 @@ public final class PerformanceBenchmark {
                 Runtime.getRuntime().availableProcessors());
         StringBuilder table = new StringBuilder(String.join(
                 "\n",
-                "| workload | reader | events/s median (min–max) | p50 / p99 ms | CPU µs/event | of which JIT / GC"
+                "| workload | reader | events/s median (min–max) | p50 / p99 / warm p99 ms | CPU µs/event | of which JIT / GC"
                         + " | start-up CPU ms | peak RSS MiB | alloc B/event | events/s ratio |",
                 "|---|---|---|---|---|---|---|---|---|---|",
                 ""));
@@ -144,7 +162,7 @@ public final class PerformanceBenchmark {
         if (w.isNotify()) {
             try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
                 child.awaitLine("READY");
-                producerRate = NotifyProducer.send(c, CHANNEL, w.events(), w.perTxn());
+                producerRate = NotifyProducer.send(c, CHANNEL, w.events(), w.perTxn(), w.rate());
                 result = child.awaitLine("RESULT");
             }
         } else {
@@ -170,8 +188,8 @@ public final class PerformanceBenchmark {
 
     private static double produce(Connection c, JdbcTarget target, String table, Workload w) throws Exception {
         return w.writers() == 1
-                ? w.shape().insert(c, table, w.events(), w.perTxn())
-                : w.shape().insert(target, table, w.events(), w.perTxn(), w.writers());
+                ? w.shape().insert(c, table, w.events(), w.perTxn(), w.rate())
+                : w.shape().insert(target, table, w.events(), w.perTxn(), w.writers(), w.rate());
     }
 
     /** A table row: the medians of {@code results}, and the ratios to {@code bare}'s when given. */
@@ -183,7 +201,7 @@ public final class PerformanceBenchmark {
         double lost = results.stream().mapToDouble(r -> r.get("lost")).sum();
         return String.format(
                 Locale.ROOT,
-                "| %s | %s | %,.0f (%,.0f–%,.0f)%s | %.1f / %.1f | %.1f%s | %.1f / %.1f | %,.0f | %.0f%s | %,.0f%s | %s |%n",
+                "| %s | %s | %,.0f (%,.0f–%,.0f)%s | %.1f / %.1f / %.1f | %.1f%s | %.1f / %.1f | %,.0f | %.0f%s | %,.0f%s | %s |%n",
                 workload,
                 reader,
                 rate,
@@ -198,6 +216,7 @@ public final class PerformanceBenchmark {
                 lost > 0 ? String.format(Locale.ROOT, ", %.0f lost", lost) : "",
                 median(results, r -> r.get("p50_ms")),
                 median(results, r -> r.get("p99_ms")),
+                median(results, r -> r.get("p99_warm_ms")),
                 cpu,
                 ratio(cpu, bare, PerformanceBenchmark::cpuMicrosPerEvent),
                 median(results, r -> r.get("cpu_jit_s") * 1e6 / r.get("events")),

@@ -59,11 +59,12 @@ enum RowProducer {
     /**
      * Inserts ids 1..rows in transactions of {@code perTransaction} rows, on {@code c}.
      *
+     * @param rate the offered load, rows per second; 0: as fast as the session can
      * @return rows per second
      */
-    double insert(Connection c, String table, int rows, int perTransaction) throws SQLException {
+    double insert(Connection c, String table, int rows, int perTransaction, double rate) throws SQLException {
         long start = System.nanoTime();
-        insertBlocks(c, table, rows, perTransaction, 0, 1);
+        insertBlocks(c, table, rows, perTransaction, 0, 1, rate);
         return rows / ((System.nanoTime() - start) / 1e9);
     }
 
@@ -71,9 +72,10 @@ enum RowProducer {
      * Inserts ids 1..rows in transactions of {@code perTransaction} rows from {@code writers} concurrent sessions of
      * their own: writer {@code w} inserts the blocks of ids {@code w, w + writers, ...}.
      *
+     * @param rate the offered load of all writers together, rows per second; 0: as fast as they can
      * @return rows per second, from the first writer's start to the last one's end
      */
-    double insert(JdbcTarget target, String table, int rows, int perTransaction, int writers)
+    double insert(JdbcTarget target, String table, int rows, int perTransaction, int writers, double rate)
             throws SQLException, InterruptedException {
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
@@ -87,7 +89,7 @@ enum RowProducer {
                 int writer = w;
                 done.add(pool.submit(() -> {
                     try (Connection c = connections.get(writer)) {
-                        insertBlocks(c, table, rows, perTransaction, writer, writers);
+                        insertBlocks(c, table, rows, perTransaction, writer, writers, rate / writers);
                     }
                     return null;
                 }));
@@ -103,14 +105,20 @@ enum RowProducer {
         }
     }
 
-    private void insertBlocks(Connection c, String table, int rows, int perTransaction, int writer, int writers)
+    private void insertBlocks(
+            Connection c, String table, int rows, int perTransaction, int writer, int writers, double rate)
             throws SQLException {
+        Pace pace = new Pace(rate);
+        long sent = 0;
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO " + table + " " + insert + " FROM generate_series(?::bigint, ?::bigint) g")) {
             for (int first = 1 + writer * perTransaction; first <= rows; first += writers * perTransaction) {
+                pace.awaitDue(sent);
+                int last = Math.min(rows, first + perTransaction - 1);
                 ps.setInt(1, first);
-                ps.setInt(2, Math.min(rows, first + perTransaction - 1));
+                ps.setInt(2, last);
                 ps.executeUpdate(); // auto-commit: one transaction per statement
+                sent += last - first + 1;
             }
         }
     }

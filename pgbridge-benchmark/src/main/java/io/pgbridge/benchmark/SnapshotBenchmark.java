@@ -53,7 +53,7 @@ public final class SnapshotBenchmark {
             c.createStatement().execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
             for (int rows : sizes) {
                 RowProducer.REALISTIC.createTable(c, TABLE);
-                RowProducer.REALISTIC.insert(c, TABLE, rows, 100_000);
+                RowProducer.REALISTIC.insert(c, TABLE, rows, 100_000, 0);
                 c.createStatement().execute("VACUUM ANALYZE " + TABLE);
                 double copy = copy(c, rows);
                 String result;

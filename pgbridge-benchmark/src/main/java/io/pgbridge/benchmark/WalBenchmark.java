@@ -108,7 +108,7 @@ public final class WalBenchmark {
                 amqpQueue(amqp, queue, true);
             }
             if (!live) {
-                producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers);
+                producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers, 0);
             }
             List<String> args = new ArrayList<>(
                     List.of(mode, postgres, target.url(), target.user(), slot, TABLE, Integer.toString(rows)));
@@ -118,7 +118,7 @@ public final class WalBenchmark {
             try (ChildJvm child = new ChildJvm(jvm, WalBenchmarkRun.class, args)) {
                 child.awaitLine("READY");
                 if (live) {
-                    producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers);
+                    producerRate = RowProducer.REALISTIC.insert(target, TABLE, rows, perTxn, writers, 0);
                 }
                 result = child.awaitLine("RESULT");
             } finally {
