@@ -52,6 +52,12 @@ public final class ValueWriter {
 
     /** The value of each hexadecimal digit (as byteaout writes them, lower case; upper case too), by byte. */
     private static final byte[] HEX = new byte[256];
+    /**
+     * Each decoding thread's buffer for a timestamp's UTC text: the array, handed to Jackson, escaped the method and
+     * was an allocation per {@code timestamptz} value (about 3% of the bytes a WAL change event allocates).
+     */
+    private static final ThreadLocal<byte[]> UTC_TEXT =
+            ThreadLocal.withInitial(() -> new byte[TimestampText.MAX_LENGTH]);
 
     static {
         for (int i = 0; i < 10; i++) {
@@ -130,7 +136,7 @@ public final class ValueWriter {
      * and needs no escaping), anything else through {@link #parsedTimestampTz}.
      */
     private static void timestampTz(JsonGenerator g, byte[] text, int offset, int length) throws IOException {
-        byte[] utc = new byte[TimestampText.MAX_LENGTH];
+        byte[] utc = UTC_TEXT.get();
         int n = TimestampText.toUtc(text, offset, length, utc);
         if (n < 0) {
             g.writeString(parsedTimestampTz(ascii(text, offset, length)));
