@@ -64,6 +64,22 @@ class OutboxFunctionsIT {
     }
 
     @Test
+    void sendReturnsTheIdOfTheRowItWroteWithEveryArgumentInPlace() throws Exception {
+        String columns = "channel || '|' || routing_key || '|' || payload::text || '|' || content_type || '|'"
+                + " || headers::text || '|' || stream_id from " + db.schema + ".events where id = ";
+        for (String payload : new String[] {"'{\"n\": 3}'::jsonb", "'plain text'::text"}) {
+            String id = rows("select " + db.schema + ".send('orders', " + payload + ", 'created', '{\"h\": \"v\"}', 4)")
+                    .get(0);
+            assertThat(rows("select " + columns + id))
+                    .as("the row of send(%s, ...) with every argument", payload)
+                    .containsExactly(
+                            payload.startsWith("'{")
+                                    ? "orders|created|{\"n\": 3}|application/json|{\"h\": \"v\"}|4"
+                                    : "orders|created|\"plain text\"|text/plain; charset=utf-8|{\"h\": \"v\"}|4");
+        }
+    }
+
+    @Test
     void sendMessageIsDurableThroughTheOutboxOrAPlainNotify() throws Exception {
         String channel = db.schema + "_ch";
         try (Connection listener = db.connect();
