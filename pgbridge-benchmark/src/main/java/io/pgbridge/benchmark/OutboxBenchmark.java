@@ -7,6 +7,9 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -22,7 +25,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *
  * <p>Arguments (all optional): {@code rows=200000 txn=1000 postgres=postgresql://postgres@127.0.0.1:5432/postgres
  * amqp=amqp://guest:guest@127.0.0.1:5672/%2f modes=streaming,polling sinks=memory,amqp writers=send,trigger
- * timings=live} ({@code amqp=none} skips RabbitMQ; {@code timings=live,backlog} adds the backlog runs).
+ * timings=live sessions=1} ({@code amqp=none} skips RabbitMQ; {@code timings=live,backlog} adds the backlog runs;
+ * {@code sessions} writes from that many connections at once).
  */
 public final class OutboxBenchmark {
     private static final String SCHEMA = "pgbridge_bench_outbox";
@@ -41,8 +45,10 @@ public final class OutboxBenchmark {
                 "modes=streaming,polling",
                 "sinks=memory,amqp",
                 "writers=send,trigger",
-                "timings=live");
+                "timings=live",
+                "sessions=1");
         int rows = a.integer("rows");
+        int sessions = a.integer("sessions");
         int perTxn = a.integer("txn");
         String postgres = a.string("postgres");
         String amqp = a.string("amqp");
@@ -59,15 +65,16 @@ public final class OutboxBenchmark {
         ds.setUser(target.user());
         System.out.printf(
                 Locale.ROOT,
-                "Outbox benchmark: %d events in transactions of %d, %d cores%n",
+                "Outbox benchmark: %d events in transactions of %d from %d session(s), %d cores%n",
                 rows,
                 perTxn,
+                sessions,
                 Runtime.getRuntime().availableProcessors());
         for (String timing : timings) {
             for (String mode : modes) {
                 for (String writer : writers) {
                     for (String sink : sinks) {
-                        run(ds, postgres, amqp, timing.equals("backlog"), mode, writer, sink, rows, perTxn);
+                        run(ds, postgres, amqp, timing.equals("backlog"), mode, writer, sink, rows, perTxn, sessions);
                     }
                 }
             }
@@ -83,7 +90,8 @@ public final class OutboxBenchmark {
             String writer,
             String sink,
             int rows,
-            int perTxn)
+            int perTxn,
+            int sessions)
             throws Exception {
         String queue = SCHEMA + "_" + mode + "_" + writer;
         try (Connection c = ds.getConnection();
@@ -111,12 +119,12 @@ public final class OutboxBenchmark {
                     child.awaitLine("READY");
                 }
             }
-            double producerRate = backlog ? produce(c, writer, rows, perTxn) : 0;
+            double producerRate = backlog ? produce(ds, writer, rows, perTxn, sessions) : 0;
             String result;
             try (ChildJvm child = new ChildJvm(List.of("-Xmx128m"), OutboxBenchmarkRun.class, childArgs)) {
                 child.awaitLine("READY");
                 if (!backlog) {
-                    producerRate = produce(c, writer, rows, perTxn);
+                    producerRate = produce(ds, writer, rows, perTxn, sessions);
                 }
                 result = child.awaitLine("RESULT");
             }
@@ -140,20 +148,41 @@ public final class OutboxBenchmark {
         }
     }
 
-    /** Writes the events in transactions of {@code perTxn}; returns events per second. */
-    private static double produce(Connection c, String writer, int rows, int perTxn) throws Exception {
+    /**
+     * Writes the events in transactions of {@code perTxn} from {@code sessions} connections at once (session {@code s}
+     * writes transactions {@code s, s + sessions, ...}); returns events per second.
+     */
+    private static double produce(PGSimpleDataSource ds, String writer, int rows, int perTxn, int sessions)
+            throws Exception {
         String insert = writer.equals("send")
                 ? "select " + SCHEMA + ".send('bench', jsonb_build_object('n', g, 'pad', repeat('x', 150)))"
                         + " from generate_series(1, " + perTxn + ") g"
                 : "insert into " + TABLE + " (n, pad) select g, repeat('x', 150) from generate_series(1, " + perTxn
                         + ") g";
-        long start = System.nanoTime();
-        try (Statement st = c.createStatement()) {
-            for (int done = 0; done < rows; done += perTxn) {
-                st.execute(insert); // one statement, one transaction (auto-commit)
+        int transactions = (rows + perTxn - 1) / perTxn;
+        ExecutorService pool = Executors.newFixedThreadPool(sessions);
+        try {
+            List<Future<Void>> done = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int s = 0; s < sessions; s++) {
+                int session = s;
+                done.add(pool.submit(() -> {
+                    try (Connection c = ds.getConnection();
+                            Statement st = c.createStatement()) {
+                        for (int t = session; t < transactions; t += sessions) {
+                            st.execute(insert); // one statement, one transaction (auto-commit)
+                        }
+                    }
+                    return null;
+                }));
             }
+            for (Future<Void> f : done) {
+                f.get();
+            }
+            return (long) transactions * perTxn / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdownNow();
         }
-        return rows / ((System.nanoTime() - start) / 1e9);
     }
 
     private static void cleanUp(Statement st) throws Exception {
