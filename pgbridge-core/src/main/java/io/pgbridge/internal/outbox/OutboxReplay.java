@@ -380,11 +380,12 @@ final class OutboxReplay {
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     rows++;
-                    long lsn = LogSequenceNumber.valueOf(rs.getString(7)).asLong();
-                    int ordinal = rs.getInt(8);
-                    long id = rs.getLong(9);
+                    long lsn = LogSequenceNumber.valueOf(rs.getString(OutboxRows.COLUMNS + 1))
+                            .asLong();
+                    int ordinal = rs.getInt(OutboxRows.COLUMNS + 2);
+                    long id = rs.getLong(OutboxRows.COLUMNS + 3);
                     if (rs.getString(1) == null) {
-                        if (!skip(id, Fate.of(rs.getString(10)))) {
+                        if (!skip(id, Fate.of(rs.getString(OutboxRows.COLUMNS + 4)))) {
                             break; // read again from this one after a pause
                         }
                         lastLsn = lsn;

@@ -36,6 +36,8 @@ final class OutboxRows {
             + " case when e.content_type like '" + TEXT_CONTENT_TYPE + "%' then e.payload #>> '{}'"
             + " else e.payload::text end,"
             + " (select array_agg(array[h.key, h.value]) from jsonb_each_text(e.headers) h)";
+    /** How many columns {@link #SELECT_LIST} has; a statement's own columns after it start at {@code COLUMNS + 1}. */
+    static final int COLUMNS = 6;
 
     private OutboxRows() {}
 

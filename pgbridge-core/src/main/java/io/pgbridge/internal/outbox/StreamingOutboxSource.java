@@ -253,8 +253,9 @@ final class StreamingOutboxSource implements EventSource {
                 st.setInt(3, BACKLOG_SLICE);
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
-                        slice.add(
-                                new Backlogged(rs.getLong(7), rs.getString(2) == null ? null : OutboxRows.toEvent(rs)));
+                        slice.add(new Backlogged(
+                                rs.getLong(OutboxRows.COLUMNS + 1),
+                                rs.getString(2) == null ? null : OutboxRows.toEvent(rs)));
                     }
                 }
                 return slice;
