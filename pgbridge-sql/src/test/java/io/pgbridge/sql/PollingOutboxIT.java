@@ -31,9 +31,9 @@ class PollingOutboxIT extends OutboxBridgeContract {
     }
 
     /**
-     * The statements on claimed rows look only in the partitions of the claim's {@code created_at} range: a claim whose
-     * rows lie in three partitions (the default one, today's, tomorrow's; interleaved in id order) is delivered once
-     * and deleted whole. A range that missed a row would leave it in the table, to be claimed and delivered again.
+     * A claim whose rows lie in three partitions (the default one, today's, tomorrow's; interleaved in id order) is
+     * delivered once and deleted whole: a statement on claimed rows that missed a partition would leave rows in the
+     * table, to be claimed and delivered again.
      */
     @Test
     void aClaimSpanningPartitionsIsDeliveredOnceAndDeletedWhole() throws Exception {

@@ -18,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -220,8 +219,7 @@ final class PollingOutboxSource implements EventSource {
 
     /** Claims, delivers and deletes one batch; returns how many events it claimed. */
     private int pollOnce() throws SQLException, InterruptedException {
-        Claim claim = claim();
-        List<Event> events = claim.events();
+        List<Event> events = claim();
         if (events.isEmpty()) {
             return 0;
         }
@@ -238,13 +236,13 @@ final class PollingOutboxSource implements EventSource {
             while (!batch.awaitDone(Math.min(pollMillis, renewEvery)) && !closing) {
                 // a failing sink is retried by the pipeline; the lease keeps the rows from other bridges meanwhile
                 if (System.nanoTime() - renewAt >= 0) {
-                    renew(batch, claim);
+                    renew(batch);
                     renewAt = System.nanoTime() + renewEvery * 1_000_000L;
                 }
             }
-            deleteDone(batch, claim);
+            deleteDone(batch);
             if (closing) {
-                releaseUndone(batch, claim);
+                releaseUndone(batch);
             }
         } finally {
             current = null;
@@ -252,25 +250,9 @@ final class PollingOutboxSource implements EventSource {
         return events.size();
     }
 
-    /**
-     * The events of one claim in id order, and the oldest and newest {@code created_at} among them (null when there are
-     * none): the range of partitions the statements on these rows look in.
-     */
-    private record Claim(List<Event> events, OffsetDateTime oldest, OffsetDateTime newest) {
-        /** Binds the parameters of {@link OutboxTables}' condition on claimed rows from {@code index} on. */
-        void bindClaimedRows(PreparedStatement st, int index, long streamId, Long[] ids) throws SQLException {
-            st.setLong(index, streamId);
-            st.setArray(index + 1, st.getConnection().createArrayOf("bigint", ids));
-            st.setObject(index + 2, oldest);
-            st.setObject(index + 3, newest);
-        }
-    }
-
-    /** Claims a batch under a new lease, committed at once. */
-    private Claim claim() throws SQLException {
+    /** Claims a batch under a new lease, committed at once; in id order. */
+    private List<Event> claim() throws SQLException {
         List<Event> events = new ArrayList<>();
-        OffsetDateTime oldest = null;
-        OffsetDateTime newest = null;
         try (PreparedStatement st = connection.prepareStatement(tables.claim())) {
             st.setLong(1, leaseMillis);
             st.setString(2, claimToken);
@@ -279,21 +261,18 @@ final class PollingOutboxSource implements EventSource {
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     events.add(OutboxRows.toEvent(rs));
-                    OffsetDateTime createdAt = rs.getObject(OutboxRows.COLUMNS + 1, OffsetDateTime.class);
-                    oldest = oldest == null || createdAt.isBefore(oldest) ? createdAt : oldest;
-                    newest = newest == null || createdAt.isAfter(newest) ? createdAt : newest;
                 }
             }
         }
         events.sort(Comparator.comparingLong(e -> Long.parseLong(e.id())));
-        return new Claim(events, oldest, newest);
+        return events;
     }
 
     /**
      * Extends the lease of the events not done yet. One that expired meanwhile (the renewal came too late, for example
      * after a long stall of this JVM) may have been claimed by another bridge: it is then delivered twice.
      */
-    private void renew(ClaimedBatch batch, Claim claim) throws SQLException {
+    private void renew(ClaimedBatch batch) throws SQLException {
         Long[] pending = batch.pendingIds();
         if (pending.length == 0) {
             return;
@@ -301,8 +280,9 @@ final class PollingOutboxSource implements EventSource {
         int renewed = 0;
         try (PreparedStatement st = connection.prepareStatement(tables.renewLease())) {
             st.setLong(1, leaseMillis);
-            st.setString(2, claimToken);
-            claim.bindClaimedRows(st, 3, streamId, pending);
+            st.setLong(2, streamId);
+            st.setString(3, claimToken);
+            st.setArray(4, connection.createArrayOf("bigint", pending));
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
                     renewed++;
@@ -364,26 +344,28 @@ final class PollingOutboxSource implements EventSource {
      * Closing with events not done (a sink still down): gives their lease up, so that another bridge, or this one
      * restarted, claims them at once instead of after the lease.
      */
-    private void releaseUndone(ClaimedBatch batch, Claim claim) throws SQLException {
+    private void releaseUndone(ClaimedBatch batch) throws SQLException {
         Long[] pending = batch.pendingIds();
         if (pending.length == 0) {
             return;
         }
         try (PreparedStatement st = connection.prepareStatement(tables.releaseLease())) {
-            st.setString(1, claimToken);
-            claim.bindClaimedRows(st, 2, streamId, pending);
+            st.setLong(1, streamId);
+            st.setString(2, claimToken);
+            st.setArray(3, connection.createArrayOf("bigint", pending));
             st.executeUpdate();
         }
     }
 
     /** Deletes the events every sink confirmed (or that were dead-lettered). */
-    private void deleteDone(ClaimedBatch batch, Claim claim) throws SQLException {
+    private void deleteDone(ClaimedBatch batch) throws SQLException {
         Long[] done = batch.takeDone();
         if (done.length == 0) {
             return;
         }
         try (PreparedStatement st = connection.prepareStatement(tables.deleteDelivered())) {
-            claim.bindClaimedRows(st, 1, streamId, done);
+            st.setLong(1, streamId);
+            st.setArray(2, connection.createArrayOf("bigint", done));
             st.executeUpdate();
         }
     }
