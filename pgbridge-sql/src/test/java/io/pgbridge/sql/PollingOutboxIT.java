@@ -37,10 +37,10 @@ class PollingOutboxIT extends OutboxBridgeContract {
      */
     @Test
     void aClaimSpanningPartitionsIsDeliveredOnceAndDeletedWhole() throws Exception {
-        db.execute("select " + db.schema + ".create_partitions(2)");
-        db.execute("insert into " + db.schema + ".events (channel, payload, created_at) select 'events',"
-                + " jsonb_build_object('n', g), now() + make_interval(days => g % 3 - 1)"
-                + " from generate_series(1, 30) g");
+        db.execute(
+                "select " + db.schema + ".create_partitions(2); insert into " + db.schema // one transaction: one now()
+                        + ".events (channel, payload, created_at) select 'events', jsonb_build_object('n', g),"
+                        + " now() + make_interval(days => g % 3 - 1) from generate_series(1, 30) g");
         assertThat(count("select count(distinct tableoid) from " + db.schema + ".events"))
                 .as("partitions holding the 30 events")
                 .isEqualTo(3);
