@@ -111,7 +111,8 @@ final class BenchmarkRounds {
         return r;
     }
 
-    private static double median(double[] sorted) {
+    /** The median of sorted values; NaN for none. */
+    static double median(double[] sorted) {
         int n = sorted.length;
         return n == 0 ? Double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }

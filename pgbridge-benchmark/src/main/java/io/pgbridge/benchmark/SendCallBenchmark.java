@@ -62,18 +62,20 @@ public final class SendCallBenchmark {
             System.out.println();
             System.out.println("| statement, one per call | µs per call, median (min–max) | ratio to bare INSERT |");
             System.out.println("|---|---|---|");
-            double bare = median(micros[0]);
-            for (int i = 0; i < statements.size(); i++) {
-                double[] m = micros[i].clone();
+            for (double[] m : micros) {
                 Arrays.sort(m);
+            }
+            double bare = BenchmarkRounds.median(micros[0]);
+            for (int i = 0; i < statements.size(); i++) {
+                double[] m = micros[i];
                 System.out.printf(
                         Locale.ROOT,
                         "| %s | %.1f (%.1f–%.1f) | %.2f |%n",
                         names.get(i),
-                        median(m),
+                        BenchmarkRounds.median(m),
                         m[0],
                         m[m.length - 1],
-                        median(m) / bare);
+                        BenchmarkRounds.median(m) / bare);
             }
             try (Statement st = c.createStatement()) {
                 st.execute("drop schema " + CURRENT + " cascade; drop schema " + OLD + " cascade");
@@ -115,11 +117,5 @@ public final class SendCallBenchmark {
         } finally {
             c.setAutoCommit(true);
         }
-    }
-
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }

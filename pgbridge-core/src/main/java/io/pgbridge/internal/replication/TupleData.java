@@ -11,7 +11,8 @@ import java.util.Arrays;
  * <p>A value is a range of an array ({@link #array}, {@link #offset}, {@link #length}): for a decoded message, the
  * message's own array, so that decoding a row copies no value. Valid only during the handler call that received it:
  * the message's array is not the decoder's to keep, and the decoder fills the same two instances (new row, old row)
- * for every message, so that decoding a row allocates nothing, and empties them after the call. Not thread-safe: read it on the thread that decoded it.
+ * for every message, so that decoding a row allocates nothing, and empties them after the call. Not thread-safe: read
+ * it on the thread that decoded it.
  */
 public final class TupleData {
     public static final byte NULL = 'n';
