@@ -94,6 +94,21 @@ final class BenchmarkArgs {
         return List.of(string(key).split(","));
     }
 
+    /**
+     * The value of {@code key} split at commas, each part one of {@code choices}.
+     *
+     * @throws IllegalArgumentException naming the parts that are not, and the choices
+     */
+    List<String> list(String key, List<String> choices) {
+        List<String> parts = list(key);
+        List<String> unknown = parts.stream().filter(p -> !choices.contains(p)).toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "argument " + key + ": " + unknown + " not among " + String.join(",", choices));
+        }
+        return parts;
+    }
+
     /** The value of {@code key} as a comma-separated list of {@code int}s. */
     List<Integer> integers(String key) {
         return list(key).stream().map(v -> integer(key, v)).toList();

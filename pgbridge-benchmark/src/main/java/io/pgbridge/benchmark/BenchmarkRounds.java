@@ -26,14 +26,15 @@ final class BenchmarkRounds {
 
     /**
      * The arguments every sink benchmark takes: {@code events} (default 100,000), {@code batch} (default 500),
-     * {@code window} (default 2,000), {@code rounds} (default 4), {@code only} (the loops to run, in order; the
-     * default is the benchmark's), and the benchmark's own keys, in {@link #args}.
+     * {@code window} (default 2,000), {@code rounds} (default 4), {@code only} (the loops to run, in order, among
+     * the benchmark's; the default is all of them), and the benchmark's own keys, in {@link #args}.
      */
     record Settings(int events, int batch, int window, int rounds, List<String> loops, BenchmarkArgs args) {
         /**
          * {@code args} read against the shared keys, {@code only=loops} and {@code own} ({@code key=default} each).
          *
-         * @throws IllegalArgumentException as {@link BenchmarkArgs#parse} does
+         * @throws IllegalArgumentException as {@link BenchmarkArgs#parse} does, or when {@code only} names a loop not
+         *     in {@code loops}
          */
         static Settings parse(String[] args, String loops, String... own) {
             List<String> known =
@@ -45,7 +46,7 @@ final class BenchmarkRounds {
                     a.integer("batch"),
                     a.integer("window"),
                     a.integer("rounds"),
-                    a.list("only"),
+                    a.list("only", List.of(loops.split(","))),
                     a);
         }
 

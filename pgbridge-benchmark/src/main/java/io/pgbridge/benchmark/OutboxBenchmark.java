@@ -52,10 +52,10 @@ public final class OutboxBenchmark {
         int perTxn = a.integer("txn");
         String postgres = a.string("postgres");
         String amqp = a.string("amqp");
-        List<String> modes = a.list("modes");
-        List<String> sinks = a.list("sinks");
-        List<String> writers = a.list("writers");
-        List<String> timings = a.list("timings");
+        List<String> modes = a.list("modes", List.of("streaming", "polling"));
+        List<String> sinks = a.list("sinks", List.of("memory", "amqp"));
+        List<String> writers = a.list("writers", List.of("send", "trigger"));
+        List<String> timings = a.list("timings", List.of("live", "backlog"));
         if (amqp.equals("none")) {
             sinks = sinks.stream().filter(s -> !s.equals("amqp")).toList();
         }

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The WAL path on a real PostgreSQL: {@code rows} rows (default 200,000) with a ~200-byte JSON payload inserted in
@@ -29,6 +30,8 @@ public final class WalBenchmark {
     private static final String SCHEMA = "pgbridge_bench";
     private static final String TABLE = SCHEMA + ".wal_rows";
     private static final List<String> JVM = List.of("-Xmx128m");
+    /** The bridge readers {@code only} picks among besides {@code bare}, each also with a {@code -metrics} suffix. */
+    private static final List<String> BRIDGE_READERS = List.of("memory", "amqp", "amqp-strict");
 
     private WalBenchmark() {}
 
@@ -41,13 +44,16 @@ public final class WalBenchmark {
                 "writers=1",
                 "postgres=postgresql://postgres@127.0.0.1:5432/postgres",
                 "amqp=amqp://guest:guest@127.0.0.1:5672/%2f",
-                "only=bare,memory,amqp,amqp-strict");
+                "only=bare," + String.join(",", BRIDGE_READERS));
         int rows = a.integer("rows");
         int perTxn = a.integer("txn");
         int writers = a.integer("writers");
         String postgres = a.string("postgres");
         String amqp = a.string("amqp");
-        List<String> modes = a.list("only");
+        List<String> modes = a.list(
+                "only",
+                Stream.concat(Stream.of("bare"), BRIDGE_READERS.stream().flatMap(r -> Stream.of(r, r + "-metrics")))
+                        .toList());
         List<String> jvm = new ArrayList<>(JVM);
         jvm.addAll(a.words("jvm"));
         JdbcTarget target = JdbcTarget.of(postgres);

@@ -64,6 +64,16 @@ class BenchmarkArgsTest {
     }
 
     @Test
+    void aListOfChoicesKeepsItsOrderAndRejectsAPartThatIsNotAChoice() {
+        List<String> loops = List.of("bare", "sink", "bridge");
+
+        assertThat(parse("only=bridge,bare").list("only", loops)).as("only").containsExactly("bridge", "bare");
+        assertThatThrownBy(() -> parse("only=bare,Bridge,sinks").list("only", loops))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("argument only: [Bridge, sinks] not among bare,sink,bridge");
+    }
+
+    @Test
     void anUnknownKeyIsRejectedWithTheKnownKeys() {
         assertThatThrownBy(() -> parse("evnets=10"))
                 .isInstanceOf(IllegalArgumentException.class)
